@@ -1,0 +1,1 @@
+"""The outer layer: HTTP API, command line and start-up (the composition root)."""

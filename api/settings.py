@@ -1,0 +1,101 @@
+"""Settings: one typed object, read once at start-up from the environment it is given.
+
+Nothing is read from ``os.environ`` at import time; ``main()`` passes the environment in, and
+tests pass their own.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from domain.errors import PolicyError
+from domain.policy import Policy
+from domain.policy_document import policy_from_document
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str | None = None
+    policy_path: Path | None = None
+    sweep_seconds: float = 15.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        sweep = environ.get("FENGQIAO_SWEEP_SECONDS", "15")
+        try:
+            sweep_seconds = float(sweep)
+        except ValueError:
+            raise SettingsError(f"FENGQIAO_SWEEP_SECONDS: {sweep!r} is not a number") from None
+        if sweep_seconds < 1:
+            raise SettingsError("FENGQIAO_SWEEP_SECONDS: must be at least 1")
+        url = environ.get("FENGQIAO_DATABASE_URL") or None
+        if url is not None and urlsplit(url).scheme not in ("postgresql", "postgres"):
+            raise SettingsError("FENGQIAO_DATABASE_URL: only postgresql://… URLs are supported")
+        policy = environ.get("FENGQIAO_POLICY") or None
+        return cls(
+            data_dir=Path(environ.get("FENGQIAO_DATA_DIR") or "./fengqiao-data"),
+            database_url=url,
+            policy_path=Path(policy) if policy else None,
+            sweep_seconds=sweep_seconds,
+        )
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.database_url else "sqlite"
+
+    def event_store_env(self) -> dict[str, str]:
+        """The eventsourcing library's environment for the application's event store."""
+        if self.database_url is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "events.sqlite3"),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        return postgres_env(self.database_url)
+
+    def load_policy(self) -> Policy:
+        """The default policy, or the operator's file over it."""
+        if self.policy_path is None:
+            return Policy()
+        try:
+            document = tomllib.loads(self.policy_path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise SettingsError(f"FENGQIAO_POLICY: cannot read {self.policy_path}: {error}") from None
+        try:
+            return policy_from_document(document)
+        except PolicyError as error:
+            raise SettingsError(f"FENGQIAO_POLICY: {error}") from None
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """``postgresql://user:password@host:port/dbname?schema=name`` as library settings.
+
+    ``POSTGRES_ENABLE_DB_FUNCTIONS`` stays off: its insert skips the table lock that keeps
+    insert order equal to commit order, which the projections rely on.
+    """
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "fengqiao",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+    }
+    if "schema" in query:
+        env["POSTGRES_SCHEMA"] = query["schema"][0]
+    return env

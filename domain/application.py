@@ -1,0 +1,582 @@
+"""The fengqiao application: one method per command, each load → decide → save.
+
+Every method takes the acting user and, optionally, the time it happened (``at``; default the
+injected clock) and the version the caller last saw (``expected_version``). A concurrent
+write is retried as a whole command; a stale expected version is refused with the current one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain.actors import Actor
+from domain.calendar import WorkingCalendar
+from domain.case import Case, Registration
+from domain.dispute import Dispute
+from domain.errors import (
+    CaseNotFoundError,
+    CommandNotAllowedError,
+    InvalidInputError,
+    VersionConflictError,
+)
+from domain.incident import Incident
+from domain.jurisdiction import JURISDICTION_ID, Jurisdiction, Unit
+from domain.levels import Level
+from domain.policy import Clocks, Mode, Policy
+from domain.policy_book import POLICY_BOOK_ID, PolicyBook
+from domain.status import Agency, AgreementForm, Grade
+
+CASE_KINDS: Mapping[str, type[Case]] = {"dispute": Dispute, "incident": Incident}
+COMMAND_ATTEMPTS = 5
+
+C = TypeVar("C", bound=Case)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A command's result: the case as it now stands and the log position of its last event
+    (``None`` when the command recorded nothing), for read-your-writes waits."""
+
+    case: Case
+    position: int | None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FengqiaoApplication(Application[UUID]):
+    """Cases, the jurisdiction tree and the policy book in one event store."""
+
+    name = "fengqiao"
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        policy: Policy | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+        self.mode = Mode.NORMAL
+        self.policy = policy or Policy()
+        self._policies: dict[str, Policy] = {self.policy.version: self.policy}
+        self._calendars: dict[str, WorkingCalendar] = {}
+        self._units: Jurisdiction | None = None
+
+    # --- jurisdiction -------------------------------------------------------------------
+
+    def units(self, refresh: bool = False) -> Jurisdiction:
+        """The jurisdiction tree, cached; reloaded when asked or when a code is unknown."""
+        if self._units is None or refresh:
+            self._units = self._load_units()
+        return self._units
+
+    def _load_units(self) -> Jurisdiction:
+        try:
+            units: Jurisdiction = self.repository.get(JURISDICTION_ID)
+        except AggregateNotFoundError:
+            units = Jurisdiction.create(self.clock())
+        return units
+
+    def _units_knowing(self, *codes: str) -> Jurisdiction:
+        units = self.units()
+        if all(code in units for code in codes):
+            return units
+        return self.units(refresh=True)
+
+    def add_units(self, actor: Actor, units: list[Unit], at: datetime | None = None) -> int:
+        """Adds the units not yet in the tree (so loading sample data twice is harmless)."""
+        for _ in range(COMMAND_ATTEMPTS):
+            tree = self.units(refresh=True)
+            added = 0
+            for unit in units:
+                if unit.code not in tree:
+                    tree.add_unit(unit, actor.user, at or self.clock())
+                    added += 1
+            try:
+                self.save(tree)
+            except IntegrityError:
+                continue
+            return added
+        raise VersionConflictError(self.units(refresh=True).version)
+
+    # --- policy -------------------------------------------------------------------------
+
+    def adopt_policy(self, actor: Actor, policy: Policy, at: datetime | None = None) -> None:
+        """Records the configured policy in the policy book (once per version) and makes it
+        the one new cases are registered under."""
+        for _ in range(COMMAND_ATTEMPTS):
+            book = self._policy_book()
+            if not book.adopt(policy, actor.user, at or self.clock()):
+                break
+            try:
+                self.save(book)
+                break
+            except IntegrityError:
+                continue
+        self.policy = policy
+        self._policies[policy.version] = policy
+
+    def _policy_book(self) -> PolicyBook:
+        try:
+            book: PolicyBook = self.repository.get(POLICY_BOOK_ID)
+        except AggregateNotFoundError:
+            book = PolicyBook.create(self.clock())
+        return book
+
+    def policy_for(self, version: str) -> Policy:
+        """The policy a case was registered under, from memory or the policy book."""
+        policy = self._policies.get(version)
+        if policy is None:
+            policy = self._policy_book().get(version)
+            self._policies[version] = policy
+        return policy
+
+    def clocks_for(self, case: Case) -> Clocks:
+        policy = self.policy_for(case.policy_version)
+        calendar = self._calendars.get(policy.version)
+        if calendar is None:
+            calendar = self._calendars[policy.version] = WorkingCalendar(policy.holidays)
+        return Clocks(policy, calendar, self.mode)
+
+    # --- cases: reading -----------------------------------------------------------------
+
+    def get_case(self, case_id: UUID) -> Case:
+        try:
+            case: object = self.repository.get(case_id)
+        except AggregateNotFoundError:
+            raise CaseNotFoundError(case_id) from None
+        if not isinstance(case, Case):
+            raise CaseNotFoundError(case_id)
+        return case
+
+    # --- cases: commands ----------------------------------------------------------------
+
+    def register(
+        self,
+        actor: Actor,
+        kind: str,
+        details: Registration,
+        at: datetime | None = None,
+        case_id: UUID | None = None,
+    ) -> Recorded:
+        """登记 a dispute or an incident."""
+        case_class = CASE_KINDS.get(kind)
+        if case_class is None:
+            raise InvalidInputError("kind", f"must be one of {', '.join(CASE_KINDS)}")
+        units = self._units_knowing(details.unit)
+        calendar = self._calendars.setdefault(
+            self.policy.version, WorkingCalendar(self.policy.holidays)
+        )
+        clocks = Clocks(self.policy, calendar, self.mode)
+        now = at or self.clock()
+        case = case_class.register(case_id or uuid4(), actor, now, units, clocks, details)
+        return self._save(case)
+
+    def _save(self, case: Case) -> Recorded:
+        recordings = self.save(case)
+        position = recordings[-1].notification.id if recordings else None
+        return Recorded(case, position)
+
+    def _act(
+        self,
+        case_id: UUID,
+        expected_version: int | None,
+        decide: Callable[[Case], Any],
+    ) -> Recorded:
+        """Load, check the expected version, decide, save; retry the whole on a conflict."""
+        for _ in range(COMMAND_ATTEMPTS):
+            case = self.get_case(case_id)
+            if expected_version is not None and case.version != expected_version:
+                raise VersionConflictError(case.version, expected_version)
+            decide(case)
+            try:
+                return self._save(case)
+            except IntegrityError:
+                continue
+        raise VersionConflictError(self.get_case(case_id).version)
+
+    def _now(self, at: datetime | None) -> datetime:
+        return at or self.clock()
+
+    def assess(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        level: Level,
+        triggers: list[str],
+        reason: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id,
+            expected_version,
+            lambda c: c.assess(
+                actor, now, self.units(), self.clocks_for(c), level, triggers, reason
+            ),
+        )
+
+    def raise_level(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        level: Level,
+        reason: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id,
+            expected_version,
+            lambda c: c.raise_level(actor, now, self.units(), self.clocks_for(c), level, reason),
+        )
+
+    def lower_level(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        level: Level,
+        reason: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id,
+            expected_version,
+            lambda c: c.lower_level(actor, now, self.units(), self.clocks_for(c), level, reason),
+        )
+
+    def sign(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(case_id, expected_version, lambda c: c.sign(actor, now))
+
+    def assign(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        assignee: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(case_id, expected_version, lambda c: c.assign(actor, now, assignee))
+
+    def return_case(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        reason: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id,
+            expected_version,
+            lambda c: c.return_case(actor, now, self.clocks_for(c), self.units(), reason),
+        )
+
+    def escalate(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        reason: str,
+        other_unit: str | None = None,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        units = self._units_knowing(other_unit) if other_unit else self.units()
+        return self._act(
+            case_id,
+            expected_version,
+            lambda c: c.escalate(actor, now, units, self.clocks_for(c), reason, other_unit),
+        )
+
+    def record_mediation(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        held_at: datetime,
+        notes: str,
+        attendees: list[str],
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id,
+            expected_version,
+            lambda c: c.record_mediation(actor, now, self.clocks_for(c), held_at, notes, attendees),
+        )
+
+    def resolve(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        agreement: str,
+        form: AgreementForm,
+        amount: Decimal | None = None,
+        performance_due: str | None = None,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id,
+            expected_version,
+            lambda c: c.resolve(
+                actor, now, self.clocks_for(c), agreement, form, amount, performance_due
+            ),
+        )
+
+    def terminate(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        reason: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id, expected_version, lambda c: c.terminate(actor, now, self.clocks_for(c), reason)
+        )
+
+    def refer(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        agency: Agency,
+        reason: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(case_id, expected_version, lambda c: c.refer(actor, now, agency, reason))
+
+    def answer_referral(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        answer: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id,
+            expected_version,
+            lambda c: c.answer_referral(actor, now, self.clocks_for(c), answer),
+        )
+
+    def request_judicial_confirmation(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        court: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id,
+            expected_version,
+            lambda c: _dispute(
+                c, "request judicial confirmation for"
+            ).request_judicial_confirmation(actor, now, court),
+        )
+
+    def record_judicial_confirmation(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        confirmed: bool,
+        note: str = "",
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id,
+            expected_version,
+            lambda c: _dispute(c, "record judicial confirmation for").record_judicial_confirmation(
+                actor, now, confirmed, note
+            ),
+        )
+
+    def record_follow_up(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        satisfied: bool,
+        agreement_honoured: bool | None = None,
+        note: str = "",
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id,
+            expected_version,
+            lambda c: c.record_follow_up(actor, now, satisfied, agreement_honoured, note),
+        )
+
+    def rate(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        grade: Grade,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id, expected_version, lambda c: c.rate(actor, now, self.clocks_for(c), grade)
+        )
+
+    def pause(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        reason: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(case_id, expected_version, lambda c: c.pause(actor, now, reason))
+
+    def resume(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(case_id, expected_version, lambda c: c.resume(actor, now))
+
+    def extend_deadline(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        until: datetime,
+        reason: str,
+        kind: str = "resolve",
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id, expected_version, lambda c: c.extend_deadline(actor, now, until, reason, kind)
+        )
+
+    def reopen(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        reason: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id, expected_version, lambda c: c.reopen(actor, now, self.clocks_for(c), reason)
+        )
+
+    def close_case(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """办结/销号 (not ``close``: the library's ``Application.close`` releases the store)."""
+        now = self._now(at)
+        return self._act(case_id, expected_version, lambda c: c.close_case(actor, now))
+
+    def reject(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        reason: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(case_id, expected_version, lambda c: c.reject(actor, now, reason))
+
+    def add_note(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        text: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(case_id, expected_version, lambda c: c.add_note(actor, now, text))
+
+    def add_attachment(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        name: str,
+        media_type: str,
+        size: int,
+        sha256: str,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id,
+            expected_version,
+            lambda c: c.add_attachment(actor, now, name, media_type, size, sha256),
+        )
+
+    def flag_sign_overdue(
+        self, case_id: UUID, actor: Actor, due_at: datetime, at: datetime | None = None
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(case_id, None, lambda c: c.flag_sign_overdue(actor, now, due_at))
+
+    def act_on_resolve_overdue(
+        self, case_id: UUID, actor: Actor, due_at: datetime, at: datetime | None = None
+    ) -> Recorded:
+        now = self._now(at)
+        return self._act(
+            case_id,
+            None,
+            lambda c: c.act_on_resolve_overdue(
+                actor, now, self.units(), self.clocks_for(c), due_at
+            ),
+        )
+
+
+def _dispute(case: Case, command: str) -> Dispute:
+    if not isinstance(case, Dispute):
+        raise CommandNotAllowedError(
+            command, case.status.value, "only disputes have agreements a court can confirm"
+        )
+    return case

@@ -1,0 +1,76 @@
+"""Named domain errors. ``api/`` maps each family to one HTTP status in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every business-rule refusal."""
+
+
+class InvalidInputError(DomainError):
+    """A command's argument breaks a rule; names the field and why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class CommandNotAllowedError(DomainError):
+    """The command does not apply in the case's current status."""
+
+    def __init__(self, command: str, status: str, detail: str = "") -> None:
+        message = f"cannot {command} a case that is {status}"
+        super().__init__(f"{message}: {detail}" if detail else message)
+        self.command = command
+        self.status = status
+        self.detail = detail
+
+
+class UnknownUnitError(DomainError):
+    """No jurisdiction unit has this code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"unknown unit {code!r}")
+        self.code = code
+
+
+class CaseNotFoundError(DomainError):
+    """No case has this id."""
+
+    def __init__(self, case_id: object) -> None:
+        super().__init__(f"case {case_id} not found")
+        self.case_id = case_id
+
+
+class VersionConflictError(DomainError):
+    """The caller's expected version is stale, or concurrent writers kept winning."""
+
+    def __init__(self, current_version: int, expected_version: int | None = None) -> None:
+        if expected_version is None:
+            message = (
+                f"the case kept changing under this command; current version is {current_version}"
+            )
+        else:
+            message = f"expected version {expected_version}, current version is {current_version}"
+        super().__init__(message)
+        self.current_version = current_version
+        self.expected_version = expected_version
+
+
+class PolicyError(DomainError):
+    """A policy document or duration is not valid; names the key."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"policy {key}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
+class NotPermittedError(DomainError):
+    """The rule needs an approving role (a supervisor) that the actor does not have."""
+
+    def __init__(self, command: str, needs: str) -> None:
+        super().__init__(f"{command} needs {needs}")
+        self.command = command
+        self.needs = needs

@@ -1,0 +1,67 @@
+"""Parties to a case: personal data (names, ID numbers, phones, addresses).
+
+Validated here; encrypted at rest by the event store's cipher; masked in answers and exports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from domain.errors import InvalidInputError
+from domain.status import PartyRole
+
+_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+_PHONE = re.compile(r"^\+?\d[\d-]{5,18}\d$")
+MAX_PARTIES = 200
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    role: PartyRole
+    id_number: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["role"] = self.role.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Party:
+        return cls(
+            name=data["name"],
+            role=PartyRole(data["role"]),
+            id_number=data.get("id_number"),
+            phone=data.get("phone"),
+            address=data.get("address"),
+        )
+
+
+def validated(parties: list[Party]) -> list[dict[str, Any]]:
+    """The parties as stored, after checking each field; names the first bad one."""
+    if len(parties) > MAX_PARTIES:
+        raise InvalidInputError("parties", f"at most {MAX_PARTIES} parties")
+    stored = []
+    for index, party in enumerate(parties):
+        where = f"parties[{index}]"
+        if not party.name.strip() or len(party.name) > 100:
+            raise InvalidInputError(f"{where}.name", "must be 1 to 100 characters")
+        if party.id_number is not None and not _ID_NUMBER.match(party.id_number.upper()):
+            raise InvalidInputError(f"{where}.id_number", "must be an 18-character resident ID")
+        if party.phone is not None and not _PHONE.match(party.phone):
+            raise InvalidInputError(f"{where}.phone", "must be a phone number")
+        if party.address is not None and len(party.address) > 300:
+            raise InvalidInputError(f"{where}.address", "must be at most 300 characters")
+        cleaned = Party(
+            party.name.strip(),
+            party.role,
+            party.id_number.upper() if party.id_number else None,
+            party.phone,
+            party.address.strip() if party.address else None,
+        )
+        stored.append(cleaned.to_dict())
+    return stored

@@ -1,0 +1,157 @@
+"""Policy: how long each tier has for a case of each level, and what a breach does.
+
+Policies are versioned data. A case records the version it was registered under and every
+clock it starts later uses that version, so a new policy applies to new cases only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from domain.calendar import WorkingCalendar
+from domain.clocks import Basis, Deadline, DeadlineKind, Duration, utc
+from domain.levels import Level, Tier
+
+
+class Mode(StrEnum):
+    """Operating modes (seed item 51: 常规模式、假日模式、应急处置)."""
+
+    NORMAL = "normal"
+    HOLIDAY = "holiday"  # non-urgent clocks count working days only; red keeps calendar time
+    EMERGENCY = "emergency"  # every clock halved; red sign-for 15 minutes
+
+
+class Breach(StrEnum):
+    """What missing a resolve deadline does."""
+
+    ESCALATE = "escalate"  # move up one tier, level up to that tier's level
+    FLAG = "flag"  # stay (county is the top), flag overdue to supervisors
+
+
+@dataclass(frozen=True)
+class ClockRule:
+    """The sign-for and resolve clocks of a level at a tier."""
+
+    sign: Duration
+    resolve: Duration
+    on_breach: Breach
+
+
+def _d(text: str) -> Duration:
+    return Duration.parse(text)
+
+
+DEFAULT_CLOCKS: Mapping[tuple[Level, Tier], ClockRule] = {
+    (Level.YELLOW, Tier.VILLAGE): ClockRule(_d("24h"), _d("3wd"), Breach.ESCALATE),
+    (Level.ORANGE, Tier.TOWNSHIP): ClockRule(_d("4h"), _d("5wd"), Breach.ESCALATE),
+    (Level.RED, Tier.COUNTY): ClockRule(_d("1h"), _d("3d"), Breach.FLAG),
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One version of the rules. Every field is a default an operator can override."""
+
+    version: str = "default-1"
+    clocks: Mapping[tuple[Level, Tier], ClockRule] = field(default_factory=lambda: DEFAULT_CLOCKS)
+    follow_up_due_after: Duration = Duration(7, "d")
+    mediation_limit: Duration = Duration(30, "d")
+    judicial_window: Duration = Duration(30, "d")
+    judicial_reminder: Duration = Duration(20, "d")
+    rework: Duration = Duration(15, "wd")
+    status_report_every: Duration = Duration(1, "d")
+    rating_window: Duration = Duration(30, "d")
+    emergency_red_sign: Duration = Duration(15, "m")
+    holidays: frozenset[date] = frozenset()
+
+    def rule_for(self, level: Level, tier: Tier) -> ClockRule:
+        """The clocks of ``level`` at ``tier``.
+
+        A case can sit above its level's tier (escalated by hand); it then runs on the clocks
+        the owning tier uses for its own level, which are never slower.
+        """
+        exact = self.clocks.get((level, tier))
+        if exact is not None:
+            return exact
+        native = tier.native_level
+        if native is not None and (native, tier) in self.clocks:
+            return self.clocks[(native, tier)]
+        return self.clocks[(level, level.owner_tier)]
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """A policy bound to a calendar and an operating mode: starts deadlines at a given time."""
+
+    policy: Policy
+    calendar: WorkingCalendar
+    mode: Mode = Mode.NORMAL
+
+    def start(
+        self,
+        kind: DeadlineKind,
+        level: Level,
+        tier: Tier,
+        at: datetime,
+        duration: Duration | None = None,
+    ) -> Deadline:
+        """A new deadline of ``kind`` for a ``level`` case owned at ``tier``, started ``at``.
+
+        ``duration`` overrides the policy's (rework after a bad rating runs on its own rule).
+        """
+        chosen = duration or self._duration(kind, level, tier)
+        red_sign_in_emergency = (
+            self.mode is Mode.EMERGENCY and kind is DeadlineKind.SIGN and level is Level.RED
+        )
+        if red_sign_in_emergency:
+            chosen = self.policy.emergency_red_sign
+        halve = self.mode is Mode.EMERGENCY and not red_sign_in_emergency
+        due, calendar = self._due(chosen, level, at, halve)
+        return Deadline(
+            kind=kind,
+            due_at=utc(due),
+            started_at=utc(at),
+            rule=str(chosen),
+            calendar=calendar,
+            mode=self.mode.value,
+            policy_version=self.policy.version,
+        )
+
+    def rework(self, level: Level, tier: Tier, at: datetime) -> Deadline:
+        """The resolve clock of a case sent back for rework (差评 退回再办)."""
+        return self.start(DeadlineKind.RESOLVE, level, tier, at, self.policy.rework)
+
+    def _duration(self, kind: DeadlineKind, level: Level, tier: Tier) -> Duration:
+        rule = self.policy.rule_for(level, tier)
+        by_kind = {
+            DeadlineKind.SIGN: rule.sign,
+            DeadlineKind.RESOLVE: rule.resolve,
+            DeadlineKind.MEDIATION: self.policy.mediation_limit,
+            DeadlineKind.FOLLOW_UP: self.policy.follow_up_due_after,
+            DeadlineKind.JUDICIAL_REMINDER: self.policy.judicial_reminder,
+            DeadlineKind.JUDICIAL_CONFIRMATION: self.policy.judicial_window,
+            DeadlineKind.STATUS_REPORT: self.policy.status_report_every,
+        }
+        return by_kind[kind]
+
+    def _due(
+        self, duration: Duration, level: Level, at: datetime, halve: bool
+    ) -> tuple[datetime, str]:
+        if duration.basis is Basis.WORKING_DAYS:
+            if halve:
+                span = duration.as_timedelta() / 2
+                return self.calendar.add_working_time(at, span), self.calendar.name
+            return self.calendar.add_working_days(at, duration.amount), self.calendar.name
+        span = duration.as_timedelta() / 2 if halve else duration.as_timedelta()
+        if self.mode is Mode.HOLIDAY and level is not Level.RED:
+            return self.calendar.add_working_time(at, span), self.calendar.name
+        return at + span, Basis.CALENDAR.value
+
+    def rating_window_open(self, outcome_at: datetime, now: datetime) -> bool:
+        return now - outcome_at <= self.policy.rating_window.as_timedelta()
+
+    def judicial_window_open(self, agreed_at: datetime, now: datetime) -> bool:
+        return now - agreed_at <= self.policy.judicial_window.as_timedelta()

@@ -1,0 +1,138 @@
+"""A policy as a document: the TOML shape operators write, and back.
+
+Keys left out keep their defaults; an unknown key or a bad duration is refused with the key
+named, so a typo never silently leaves a default in force.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from domain.clocks import Duration
+from domain.errors import PolicyError
+from domain.levels import Level, Tier
+from domain.policy import Breach, ClockRule, Policy
+
+# section → (key → Policy field)
+_SECTIONS: dict[str, dict[str, str]] = {
+    "follow_up": {"due_after": "follow_up_due_after"},
+    "mediation": {"limit": "mediation_limit"},
+    "judicial_confirmation": {"window": "judicial_window", "reminder": "judicial_reminder"},
+    "rework": {"due_after": "rework"},
+    "status_report": {"every": "status_report_every"},
+    "rating": {"window": "rating_window"},
+    "emergency": {"red_sign": "emergency_red_sign"},
+}
+_TOP_LEVEL = {"version", "holidays", "clocks", *_SECTIONS}
+
+
+def policy_from_document(document: dict[str, Any], base: Policy | None = None) -> Policy:
+    """Reads a policy document over ``base`` (the defaults when omitted)."""
+    policy = base or Policy()
+    _refuse_unknown("", document, _TOP_LEVEL)
+    version = document.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise PolicyError("version", "a policy needs a non-empty version string")
+    changes: dict[str, Any] = {"version": version.strip()}
+    changes["holidays"] = _holidays(document.get("holidays", []))
+    changes["clocks"] = _clocks(document.get("clocks", {}), policy)
+    for section, keys in _SECTIONS.items():
+        values = _table(section, document.get(section, {}))
+        _refuse_unknown(section, values, set(keys))
+        for key, field in keys.items():
+            if key in values:
+                changes[field] = Duration.parse(values[key], f"{section}.{key}")
+    return replace(policy, **changes)
+
+
+def policy_to_document(policy: Policy) -> dict[str, Any]:
+    """The policy in the document shape (``fengqiao policy show``, the policy book)."""
+    document: dict[str, Any] = {
+        "version": policy.version,
+        "holidays": sorted(day.isoformat() for day in policy.holidays),
+        "clocks": {},
+    }
+    for (level, tier), rule in policy.clocks.items():
+        document["clocks"].setdefault(level.value, {})[tier.value] = {
+            "sign": str(rule.sign),
+            "resolve": str(rule.resolve),
+            "on_breach": rule.on_breach.value,
+        }
+    for section, keys in _SECTIONS.items():
+        document[section] = {key: str(getattr(policy, field)) for key, field in keys.items()}
+    return document
+
+
+def _refuse_unknown(where: str, table: dict[str, Any], known: set[str]) -> None:
+    for key in table:
+        if key not in known:
+            name = f"{where}.{key}" if where else key
+            raise PolicyError(name, f"unknown key (known: {', '.join(sorted(known))})")
+
+
+def _table(key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PolicyError(key, "must be a table")
+    return value
+
+
+def _holidays(values: Any) -> frozenset[date]:
+    if not isinstance(values, list):
+        raise PolicyError("holidays", "must be a list of dates")
+    days = set()
+    for value in values:
+        try:
+            days.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
+        except ValueError:
+            raise PolicyError("holidays", f"{value!r} is not a date like 2027-02-18") from None
+    return frozenset(days)
+
+
+def _clocks(values: Any, base: Policy) -> dict[tuple[Level, Tier], ClockRule]:
+    clocks = dict(base.clocks)
+    for level_name, tiers in _table("clocks", values).items():
+        level = _enum(Level, level_name, f"clocks.{level_name}")
+        for tier_name, rule in _table(f"clocks.{level_name}", tiers).items():
+            where = f"clocks.{level_name}.{tier_name}"
+            tier = _enum(Tier, tier_name, where)
+            entry = _table(where, rule)
+            _refuse_unknown(where, entry, {"sign", "resolve", "on_breach"})
+            clocks[(level, tier)] = _rule(entry, clocks.get((level, tier)), where)
+    return clocks
+
+
+def _rule(entry: dict[str, Any], default: ClockRule | None, where: str) -> ClockRule:
+    if default is None:
+        if not {"sign", "resolve"} <= entry.keys():
+            raise PolicyError(where, "a new clock needs both sign and resolve")
+        default = ClockRule(
+            Duration.parse(entry["sign"], f"{where}.sign"),
+            Duration.parse(entry["resolve"], f"{where}.resolve"),
+            Breach.ESCALATE,
+        )
+    return ClockRule(
+        sign=Duration.parse(entry["sign"], f"{where}.sign") if "sign" in entry else default.sign,
+        resolve=(
+            Duration.parse(entry["resolve"], f"{where}.resolve")
+            if "resolve" in entry
+            else default.resolve
+        ),
+        on_breach=(
+            _enum(Breach, entry["on_breach"], f"{where}.on_breach")
+            if "on_breach" in entry
+            else default.on_breach
+        ),
+    )
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _enum(kind: type[E], value: Any, where: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        raise PolicyError(where, f"{value!r} is not a known {kind.__name__.lower()}") from None

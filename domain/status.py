@@ -1,0 +1,89 @@
+"""Case statuses and the groups the lifecycle rules speak of."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    REGISTERED = "registered"  # 登记, waiting to be signed for
+    SIGNED = "signed"  # 签收 by the owning unit
+    IN_MEDIATION = "in_mediation"  # first session recorded
+    PAUSED = "paused"  # 中止: the clocks stop
+    REOPENED = "reopened"  # back to work after a closure, resolution or bad rating
+    RESOLVED = "resolved"  # agreement reached (or hazard made safe)
+    TERMINATED = "terminated"  # 调解终止, parties told their routes
+    REFERRED = "referred"  # 转办 to court, police, procuratorate or petition office
+    FOLLOWED_UP = "followed_up"  # 回访 recorded
+    CLOSED = "closed"  # 办结/销号
+    REJECTED = "rejected"  # 不予受理
+
+
+# Still being worked: levels can change, clocks run (unless paused), ownership can move.
+OPEN = frozenset(
+    {Status.REGISTERED, Status.SIGNED, Status.IN_MEDIATION, Status.PAUSED, Status.REOPENED}
+)
+# Work that can be done once the owner has signed.
+WORKING = frozenset({Status.SIGNED, Status.IN_MEDIATION, Status.REOPENED})
+# An outcome is recorded; follow-up and rating come next.
+CONCLUDED = frozenset({Status.RESOLVED, Status.TERMINATED, Status.REFERRED, Status.FOLLOWED_UP})
+ENDED = frozenset({Status.CLOSED, Status.REJECTED})
+
+
+class Outcome(StrEnum):
+    RESOLVED = "resolved"
+    TERMINATED = "terminated"
+    REFERRED = "referred"
+
+
+class Channel(StrEnum):
+    """How a case reached us."""
+
+    GRID_PATROL = "grid_patrol"  # 网格员巡查
+    HOTLINE = "hotline"  # 心连心服务热线
+    WALK_IN = "walk_in"  # 来访
+    POLICE_110 = "police_110"  # 110 联动
+    COURT = "court"  # 诉前委派
+    PETITION_OFFICE = "petition_office"  # 信访
+    ONLINE = "online"  # 网上
+
+
+class PartyRole(StrEnum):
+    APPLICANT = "applicant"
+    RESPONDENT = "respondent"
+    THIRD_PARTY = "third_party"
+
+
+class Agency(StrEnum):
+    """Where a case can be referred (诉调、公调、检调、访调对接)."""
+
+    COURT = "court"
+    POLICE = "police"
+    PROCURATORATE = "procuratorate"
+    PETITION_OFFICE = "petition_office"
+
+
+class AgreementForm(StrEnum):
+    WRITTEN = "written"
+    ORAL = "oral"
+
+
+class Grade(StrEnum):
+    """好差评: the five grades of the public's rating."""
+
+    VERY_SATISFIED = "very_satisfied"  # 非常满意
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+    VERY_DISSATISFIED = "very_dissatisfied"  # 非常不满意
+
+    @property
+    def is_bad(self) -> bool:
+        return self in (Grade.DISSATISFIED, Grade.VERY_DISSATISFIED)
+
+
+class EscalationCause(StrEnum):
+    OVERDUE = "overdue"
+    LEVEL_RAISED = "level_raised"
+    MANUAL = "manual"
+    CROSS_AREA = "cross_area"

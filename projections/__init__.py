@@ -1,0 +1,1 @@
+"""Read models kept from the event log, exactly once, rebuildable by replay."""

@@ -1,0 +1,1 @@
+"""Timers that act on deadlines read from the deadlines view."""
