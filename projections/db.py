@@ -1,0 +1,180 @@
+"""One small database interface over SQLite and PostgreSQL for the read models.
+
+Views write plain SQL with ``?`` placeholders and integer times (microseconds since the
+epoch, UTC), which read and sort the same on both engines; this module turns ``?`` into
+``%s`` for psycopg and gives each engine's connection the same few methods.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+Row = tuple[Any, ...]
+
+
+def to_us(moment: datetime) -> int:
+    """An aware datetime as integer microseconds since the epoch."""
+    delta = moment.astimezone(UTC) - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1_000_000, UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def fetchall(self) -> list[Row]: ...
+    def fetchone(self) -> Row | None: ...
+    @property
+    def rowcount(self) -> int: ...
+
+
+class ViewDatabase(Protocol):
+    """Where a view keeps its tables."""
+
+    engine: str
+
+    def transaction(self, write: bool = True) -> AbstractContextManager[Cursor]: ...
+    def table(self, name: str) -> str: ...
+    def index(self, name: str) -> str: ...
+    def close(self) -> None: ...
+
+
+class _PgCursor:
+    def __init__(self, cursor: psycopg.Cursor[Row]) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cursor.executemany(sql.replace("?", "%s"), rows)
+
+    def fetchall(self) -> list[Row]:
+        return self._cursor.fetchall()
+
+    def fetchone(self) -> Row | None:
+        return self._cursor.fetchone()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class PostgresViews:
+    """Views in a PostgreSQL schema; table names are prefixed with the view's name."""
+
+    engine = "postgres"
+
+    def __init__(self, conninfo: str, schema: str, prefix: str, pool_size: int = 4) -> None:
+        self.schema = schema
+        self.prefix = prefix
+        self._pool = ConnectionPool(
+            conninfo, min_size=1, max_size=pool_size, open=True, kwargs={"autocommit": False}
+        )
+
+    def table(self, name: str) -> str:
+        return f'"{self.schema}"."{self.prefix}_{name}"'
+
+    def index(self, name: str) -> str:
+        """Index names are schema-wide in PostgreSQL (and created in the table's schema)."""
+        return f'"{self.prefix}_{name}"'
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Cursor]:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield _PgCursor(cursor)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class _SqliteCursor:
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(sql, rows)
+
+    def fetchall(self) -> list[Row]:
+        return self._cursor.fetchall()
+
+    def fetchone(self) -> Row | None:
+        row: Row | None = self._cursor.fetchone()
+        return row
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class SqliteViews:
+    """Views in their own SQLite file (WAL: readers never block the writer)."""
+
+    engine = "sqlite"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def table(self, name: str) -> str:
+        return name
+
+    def index(self, name: str) -> str:
+        return name
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            if self.path != ":memory:":
+                conn.execute("pragma journal_mode=wal")
+            conn.execute("pragma synchronous=normal")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Cursor]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        cursor.execute("begin immediate" if write else "begin")
+        try:
+            yield _SqliteCursor(cursor)
+        except BaseException:
+            cursor.execute("rollback")
+            raise
+        else:
+            cursor.execute("commit")
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()

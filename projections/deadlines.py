@@ -1,0 +1,85 @@
+"""Deadlines: every pending clock of every case, with its due time and policy version.
+
+This is what the scheduler sweeps. A clock-changing event carries the case's whole set of
+pending clocks, so the view replaces a case's rows with the last set a batch saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from projections.db import Cursor, from_us, to_us
+from projections.engine import Batch, View
+from projections.events import is_case_event
+
+
+@dataclass(frozen=True)
+class PendingDeadline:
+    case_id: UUID
+    kind: str
+    due_at: datetime
+    started_at: datetime
+    rule: str
+    policy_version: str
+
+
+class DeadlinesView(View):
+    name = "deadlines"
+
+    def create_statements(self) -> list[str]:
+        table = self.t("deadlines")
+        return [
+            f"CREATE TABLE IF NOT EXISTS {table} (case_id TEXT NOT NULL, kind TEXT NOT NULL, "
+            "due_us BIGINT NOT NULL, started_us BIGINT NOT NULL, rule TEXT NOT NULL, "
+            "calendar TEXT NOT NULL, mode TEXT NOT NULL, policy_version TEXT NOT NULL, "
+            "PRIMARY KEY (case_id, kind))",
+            f"CREATE INDEX IF NOT EXISTS {self.db.index('deadlines_due')} ON {table} (due_us)",
+        ]
+
+    def table_names(self) -> list[str]:
+        return ["deadlines"]
+
+    def process(self, cursor: Cursor, batch: Batch) -> None:
+        latest: dict[str, dict[str, dict[str, Any]]] = {}
+        for _, event in batch:
+            if is_case_event(event) and hasattr(event, "deadlines"):
+                latest[str(event.originator_id)] = event.deadlines
+        if not latest:
+            return
+        table = self.t("deadlines")
+        cursor.executemany(f"DELETE FROM {table} WHERE case_id = ?", [(k,) for k in latest])
+        cursor.executemany(
+            f"INSERT INTO {table} (case_id, kind, due_us, started_us, rule, calendar, mode, "
+            "policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (case_id, kind, to_us(d["due_at"]), to_us(d["started_at"]), d["rule"],
+                 d["calendar"], d["mode"], d["policy_version"])
+                for case_id, deadlines in latest.items()
+                for kind, d in deadlines.items()
+            ],
+        )  # fmt: skip
+
+    # --- queries ------------------------------------------------------------------------
+
+    def list_due(self, now: datetime, limit: int = 1000) -> list[PendingDeadline]:
+        """Clocks due at or before ``now``, oldest first."""
+        return self._select("WHERE due_us <= ? ORDER BY due_us LIMIT ?", (to_us(now), limit))
+
+    def list_for_case(self, case_id: UUID) -> list[PendingDeadline]:
+        return self._select("WHERE case_id = ? ORDER BY due_us", (str(case_id),))
+
+    def _select(self, where: str, params: tuple[Any, ...]) -> list[PendingDeadline]:
+        with self.db.transaction(write=False) as cursor:
+            cursor.execute(
+                "SELECT case_id, kind, due_us, started_us, rule, policy_version "
+                f"FROM {self.t('deadlines')} {where}",
+                params,
+            )
+            rows = cursor.fetchall()
+        return [
+            PendingDeadline(UUID(r[0]), r[1], from_us(r[2]), from_us(r[3]), r[4], r[5])
+            for r in rows
+        ]

@@ -1,0 +1,97 @@
+"""Following the log: a thread per view that applies new events as they are recorded.
+
+SQLite has no subscriptions in eventsourcing 9.5, so its followers poll from the tracked
+position (and are poked by the application after each command, so in one process the lag is
+a few milliseconds). On PostgreSQL a follower uses the library's subscription (LISTEN/NOTIFY
+plus a pull), draining what has arrived into one batch per transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from projections.engine import TrackingConflictError, ViewRunner
+
+log = logging.getLogger(__name__)
+
+
+class Follower(threading.Thread):
+    def __init__(self, runner: ViewRunner, subscribe: bool, poll_interval: float = 0.2) -> None:
+        super().__init__(name=f"view-{runner.name}", daemon=True)
+        self.runner = runner
+        self.subscribe = subscribe
+        self.poll_interval = poll_interval
+        self.stopping = threading.Event()
+        self.poked = threading.Event()
+
+    def poke(self) -> None:
+        self.poked.set()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.poked.set()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                if self.subscribe:
+                    self._follow_subscription()
+                else:
+                    self._poll_once()
+            except TrackingConflictError:
+                continue  # another runner moved this view: re-read its position and go on
+            except Exception:
+                log.exception(
+                    "view %s failed; retrying from its tracked position", self.runner.name
+                )
+                self.stopping.wait(1.0)
+
+    def _poll_once(self) -> None:
+        if self.runner.catch_up() == 0:
+            self.poked.wait(self.poll_interval)
+            self.poked.clear()
+
+    def _follow_subscription(self) -> None:
+        self.runner.catch_up()
+        arrived: queue.Queue[Notification] = queue.Queue()
+        subscription: Any = self.runner.app.recorder.subscribe(gt=self.runner.position)
+        with subscription:
+            reader = threading.Thread(
+                target=_pump,
+                args=(subscription, arrived),
+                name=f"sub-{self.runner.name}",
+                daemon=True,
+            )
+            reader.start()
+            try:
+                while not self.stopping.is_set():
+                    batch = _drain(arrived, self.runner.batch_size, self.poll_interval)
+                    if batch:
+                        self.runner.process_notifications(batch)
+                    elif not reader.is_alive():
+                        return
+            finally:
+                subscription.stop()
+
+
+def _pump(subscription: Any, into: queue.Queue[Notification]) -> None:
+    for notification in subscription:
+        into.put(notification)
+
+
+def _drain(arrived: queue.Queue[Notification], limit: int, wait: float) -> list[Notification]:
+    try:
+        batch = [arrived.get(timeout=wait)]
+    except queue.Empty:
+        return []
+    while len(batch) < limit:
+        try:
+            batch.append(arrived.get_nowait())
+        except queue.Empty:
+            break
+    return batch

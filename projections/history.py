@@ -1,0 +1,107 @@
+"""Case history: the event timeline of a case with actor, time, type and a readable line.
+
+The readable line never carries personal data (names, ID numbers, phones, addresses): the
+timeline is shown to every role that may see the case and goes into audit exports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from projections.db import Cursor, from_us, to_us
+from projections.engine import Batch, View
+from projections.events import is_case_event, kind_of, name_of
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    position: int
+    event_type: str
+    at: datetime
+    actor: str
+    role: str
+    text: str
+
+
+class HistoryView(View):
+    name = "history"
+
+    def create_statements(self) -> list[str]:
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.t('history')} (case_id TEXT NOT NULL, "
+            "version INTEGER NOT NULL, position BIGINT NOT NULL, event_type TEXT NOT NULL, "
+            "at_us BIGINT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL, text TEXT NOT NULL, "
+            "PRIMARY KEY (case_id, version))"
+        ]
+
+    def table_names(self) -> list[str]:
+        return ["history"]
+
+    def process(self, cursor: Cursor, batch: Batch) -> None:
+        rows = [
+            (str(e.originator_id), e.originator_version, position, name_of(e),
+             to_us(e.timestamp), e.actor, e.role, describe(e))
+            for position, e in batch
+            if is_case_event(e)
+        ]  # fmt: skip
+        cursor.executemany(
+            f"INSERT INTO {self.t('history')} (case_id, version, position, event_type, at_us, "
+            "actor, role, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def get_history(self, case_id: UUID) -> list[HistoryEntry]:
+        with self.db.transaction(write=False) as cursor:
+            cursor.execute(
+                "SELECT version, position, event_type, at_us, actor, role, text "
+                f"FROM {self.t('history')} WHERE case_id = ? ORDER BY version",
+                (str(case_id),),
+            )
+            rows = cursor.fetchall()
+        return [HistoryEntry(r[0], r[1], r[2], from_us(r[3]), r[4], r[5], r[6]) for r in rows]
+
+
+_TEXT = {
+    "Registered": "登记 {kind} ({e.category}) at {e.unit}, level {e.level}, owned by {e.owner}",
+    "Assessed": "研判 level {e.level}: {triggers}",
+    "LevelRaised": "level raised to {e.level}: {e.reason}",
+    "LevelLowered": "level lowered to {e.level}, owned by {e.owner}: {e.reason}",
+    "Signed": "签收 by {e.owner}",
+    "Assigned": "assigned to {e.assignee}",
+    "Returned": "退回 from {e.from_unit} to {e.to_unit}: {e.reason}",
+    "Escalated": "escalated ({e.cause}) from {e.from_unit} ({e.from_tier}, {e.from_level}) "
+    "to {e.to_unit} ({e.to_tier}, {e.to_level})",
+    "MediationSessionRecorded": "调解 session held {e.held_at:%Y-%m-%d %H:%M} UTC",
+    "Resolved": "化解: {e.form} agreement",
+    "Terminated": "调解终止: {e.reason}",
+    "Referred": "转办 to {e.agency}: {e.reason}",
+    "ReferralAnswered": "referral answered",
+    "JudicialConfirmationRequested": "司法确认 requested at {e.court}",
+    "JudicialConfirmationRecorded": "司法确认 recorded (confirmed: {e.confirmed})",
+    "FollowUpRecorded": "回访: satisfied {e.satisfied}, agreement honoured {e.agreement_honoured}",
+    "Rated": "好差评: {e.grade}",
+    "Paused": "中止: {e.reason}",
+    "Resumed": "resumed",
+    "DeadlineExtended": "{e.kind} deadline extended to {e.until:%Y-%m-%d %H:%M} UTC: {e.reason}",
+    "Reopened": "reopened ({e.cause}): {e.reason}",
+    "Closed": "办结销号",
+    "Rejected": "不予受理: {e.reason}",
+    "NoteAdded": "note added",
+    "AttachmentAdded": "attachment {e.name} ({e.size} bytes)",
+    "SignOverdueFlagged": "sign-for deadline {e.due_at:%Y-%m-%d %H:%M} UTC missed",
+    "ResolveOverdueFlagged": "resolve deadline {e.due_at:%Y-%m-%d %H:%M} UTC missed",
+}
+
+
+def describe(event: Any) -> str:
+    """One readable line; unknown (newer) event types fall back to their name."""
+    name = name_of(event)
+    template = _TEXT.get(name)
+    if template is None:
+        return name
+    triggers = ", ".join(getattr(event, "triggers", [])) or "-"
+    return template.format(e=event, kind=kind_of(event), triggers=triggers)

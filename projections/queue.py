@@ -1,0 +1,119 @@
+"""Queries over the cases view: the escalation queue and the case list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from projections.cases import COLUMNS, CasesView
+from projections.db import from_us
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One open case in a queue; ``overdue`` and ``seconds_to_breach`` are as of ``now``."""
+
+    id: UUID
+    kind: str
+    level: str
+    tier: str
+    owner: str
+    unit: str
+    status: str
+    summary: str
+    category: str
+    assignee: str | None
+    awaiting_signature: bool
+    due_at: datetime | None
+    due_kind: str | None
+    overdue: bool
+    seconds_to_breach: int | None
+    flags: tuple[str, ...]
+    version: int
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Filters of the case list; ``unit`` selects the location subtree."""
+
+    unit: str
+    status: str | None = None
+    level: str | None = None
+    kind: str | None = None
+    category: str | None = None
+    assignee: str | None = None
+    text: str | None = None
+    limit: int = 50
+    offset: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def get_queue(
+    view: CasesView, unit: str, now: datetime, limit: int = 200, offset: int = 0
+) -> list[QueueItem]:
+    """Open cases owned in ``unit``'s subtree: red → orange → yellow, then nearest deadline."""
+    names = ", ".join(f"c.{c}" for c in COLUMNS)
+    sql = (
+        f"SELECT {names} FROM {view.t('cases')} c "
+        f"JOIN {view.t('units')} u ON u.descendant = c.owner "
+        "WHERE u.ancestor = ? AND c.is_open = 1 "
+        "ORDER BY c.level_rank DESC, CASE WHEN c.next_due_us IS NULL THEN 1 ELSE 0 END, "
+        "c.next_due_us, c.registered_us, c.id LIMIT ? OFFSET ?"
+    )
+    with view.db.transaction(write=False) as cursor:
+        cursor.execute(sql, (unit, limit, offset))
+        rows = cursor.fetchall()
+    return [_item(dict(zip(COLUMNS, r, strict=True)), now) for r in rows]
+
+
+def list_cases(view: CasesView, query: CaseFilter, now: datetime) -> list[QueueItem]:
+    """The case list of a location subtree, newest first, with optional filters."""
+    names = ", ".join(f"c.{c}" for c in COLUMNS)
+    where = ["u.ancestor = ?"]
+    params: list[Any] = [query.unit]
+    for column in ("status", "level", "kind", "category", "assignee"):
+        value = getattr(query, column)
+        if value is not None:
+            where.append(f"c.{column} = ?")
+            params.append(value)
+    if query.text:
+        where.append("c.summary LIKE ?")
+        params.append(f"%{_escape_like(query.text)}%")
+    sql = (
+        f"SELECT {names} FROM {view.t('cases')} c "
+        f"JOIN {view.t('units')} u ON u.descendant = c.unit WHERE {' AND '.join(where)} "
+        "ORDER BY c.registered_us DESC, c.id LIMIT ? OFFSET ?"
+    )
+    with view.db.transaction(write=False) as cursor:
+        cursor.execute(sql, (*params, query.limit, query.offset))
+        rows = cursor.fetchall()
+    return [_item(dict(zip(COLUMNS, r, strict=True)), now) for r in rows]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("%", "").replace("_", "")
+
+
+def _item(row: dict[str, Any], now: datetime) -> QueueItem:
+    due = from_us(row["next_due_us"]) if row["next_due_us"] is not None else None
+    return QueueItem(
+        id=UUID(row["id"]),
+        kind=row["kind"],
+        level=row["level"],
+        tier=row["tier"],
+        owner=row["owner"],
+        unit=row["unit"],
+        status=row["status"],
+        summary=row["summary"],
+        category=row["category"],
+        assignee=row["assignee"],
+        awaiting_signature=bool(row["awaiting_signature"]),
+        due_at=due,
+        due_kind=row["next_due_kind"],
+        overdue=due is not None and now >= due,
+        seconds_to_breach=int((due - now).total_seconds()) if due is not None else None,
+        flags=tuple(f for f in row["flags"].split(",") if f),
+        version=row["version"],
+    )

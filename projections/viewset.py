@@ -1,0 +1,132 @@
+"""All the views of one deployment: where they live, following, waiting and rebuilding."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.application import Application
+
+from projections.cases import CasesView
+from projections.db import PostgresViews, SqliteViews, ViewDatabase
+from projections.deadlines import DeadlinesView
+from projections.engine import View, ViewRunner
+from projections.follow import Follower
+from projections.history import HistoryView
+from projections.statistics import StatisticsView
+
+VIEW_CLASSES: dict[str, type[View]] = {
+    cls.name: cls for cls in (CasesView, DeadlinesView, StatisticsView, HistoryView)
+}
+
+
+class ViewSet:
+    """The views over one application's log, each in its own database (SQLite file) or
+    table prefix (PostgreSQL schema)."""
+
+    def __init__(self, app: Application[Any], databases: dict[str, ViewDatabase]) -> None:
+        self.app = app
+        self.views: dict[str, View] = {
+            name: VIEW_CLASSES[name](db) for name, db in databases.items()
+        }
+        self.runners = {name: ViewRunner(app, view) for name, view in self.views.items()}
+        self.followers: list[Follower] = []
+        for runner in self.runners.values():
+            runner.setup()
+
+    @classmethod
+    def sqlite(cls, app: Application[Any], directory: Path) -> ViewSet:
+        directory.mkdir(parents=True, exist_ok=True)
+        return cls(
+            app, {name: SqliteViews(directory / f"view-{name}.sqlite3") for name in VIEW_CLASSES}
+        )
+
+    @classmethod
+    def postgres(cls, app: Application[Any], conninfo: str, schema: str) -> ViewSet:
+        return cls(app, {name: PostgresViews(conninfo, schema, name) for name in VIEW_CLASSES})
+
+    @property
+    def cases(self) -> CasesView:
+        return self.views["cases"]  # type: ignore[return-value]
+
+    @property
+    def deadlines(self) -> DeadlinesView:
+        return self.views["deadlines"]  # type: ignore[return-value]
+
+    @property
+    def statistics(self) -> StatisticsView:
+        return self.views["statistics"]  # type: ignore[return-value]
+
+    @property
+    def history(self) -> HistoryView:
+        return self.views["history"]  # type: ignore[return-value]
+
+    # --- keeping up ---------------------------------------------------------------------
+
+    def catch_up(self) -> None:
+        for runner in self.runners.values():
+            runner.catch_up()
+
+    def follow(self, subscribe: bool) -> None:
+        """Starts one follower thread per view."""
+        self.followers = [Follower(runner, subscribe) for runner in self.runners.values()]
+        for follower in self.followers:
+            follower.start()
+
+    def poke(self, position: int | None = None) -> None:
+        """Tells the followers something was recorded (saves a poll interval in-process)."""
+        for follower in self.followers:
+            follower.poke()
+
+    def wait(self, position: int | None, timeout: float = 2.0) -> bool:
+        """Read your writes: True once every view has applied ``position``."""
+        if position is None:
+            return True
+        deadline = time.monotonic() + timeout
+        if self.followers:
+            self.poke()
+            return all(
+                runner.wait(position, max(0.0, deadline - time.monotonic()))
+                for runner in self.runners.values()
+            )
+        while time.monotonic() < deadline:
+            if all(runner.read_position() >= position for runner in self.runners.values()):
+                return True
+            time.sleep(0.01)
+        return False
+
+    def lag(self) -> dict[str, int]:
+        """How many log positions each view is behind the head."""
+        head = self.app.recorder.max_notification_id() or 0
+        return {name: head - runner.read_position() for name, runner in self.runners.items()}
+
+    def rebuild(
+        self, names: Iterable[str] | None = None, progress: Callable[[str, int], None] | None = None
+    ) -> dict[str, int]:
+        """Drops and replays the named views (all when none named); events applied per view."""
+        applied = {}
+        for name in names or list(self.runners):
+            runner = self.runners[name]
+            runner.drop()
+            runner.setup()
+            applied[name] = runner.catch_up(_report_as(name, progress))
+        return applied
+
+    def close(self) -> None:
+        for follower in self.followers:
+            follower.stop()
+        for follower in self.followers:
+            follower.join(timeout=5)
+        self.followers = []
+        for view in self.views.values():
+            view.db.close()
+
+
+def _report_as(
+    name: str, progress: Callable[[str, int], None] | None
+) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda count: progress(name, count)
