@@ -42,6 +42,7 @@ _STATUS_BY_EVENT = {
     "Rejected": Status.REJECTED,
 }
 _OUTCOMES = {"Resolved", "Terminated", "Referred"}
+_FLAG_BY_EVENT = {"SignOverdueFlagged": "sign_overdue", "ResolveOverdueFlagged": "resolve_overdue"}
 
 
 class CasesView(View):
@@ -138,15 +139,8 @@ def _change(row: dict[str, Any], name: str, event: Any) -> None:
     if name in ("Assessed", "LevelRaised", "LevelLowered", "Escalated"):
         level = event.to_level if name == "Escalated" else event.level
         row["level"], row["level_rank"] = level, level_rank(level)
-    if name == "Escalated":
-        _move(row, event.to_unit, event.to_tier)
-        row["escalations"] += 1
-        _set_flags(row, remove=("sign_overdue", "resolve_overdue"))
-    elif name in ("LevelLowered", "Returned"):
-        owner = event.owner if name == "LevelLowered" else event.to_unit
-        tier = event.tier if name == "LevelLowered" else event.to_tier
-        if owner != row["owner"]:
-            _move(row, owner, tier)
+    if name in ("Escalated", "LevelLowered", "Returned"):
+        _change_owner(row, name, event)
     elif name == "Signed":
         row["awaiting_signature"] = 0
         _set_flags(row, remove=("sign_overdue",))
@@ -158,11 +152,21 @@ def _change(row: dict[str, Any], name: str, event: Any) -> None:
         row["paused_from"], row["status"] = row["status"], Status.PAUSED.value
     elif name == "Resumed":
         row["status"], row["paused_from"] = row["paused_from"] or Status.SIGNED.value, None
-    elif name == "SignOverdueFlagged":
-        _set_flags(row, add="sign_overdue")
-    elif name == "ResolveOverdueFlagged":
-        _set_flags(row, add="resolve_overdue")
+    elif name in _FLAG_BY_EVENT:
+        _set_flags(row, add=_FLAG_BY_EVENT[name])
     elif name in _STATUS_BY_EVENT:
         row["status"] = _STATUS_BY_EVENT[name].value
         if name in _OUTCOMES:
             _set_flags(row, remove=("sign_overdue", "resolve_overdue"))
+
+
+def _change_owner(row: dict[str, Any], name: str, event: Any) -> None:
+    if name == "Escalated":
+        _move(row, event.to_unit, event.to_tier)
+        row["escalations"] += 1
+        _set_flags(row, remove=("sign_overdue", "resolve_overdue"))
+        return
+    owner = event.owner if name == "LevelLowered" else event.to_unit
+    tier = event.tier if name == "LevelLowered" else event.to_tier
+    if owner != row["owner"]:
+        _move(row, owner, tier)

@@ -1,0 +1,33 @@
+"""Building the views for a test's store, and dumping them for comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.application import FengqiaoApplication
+from projections.engine import View
+from projections.viewset import ViewSet
+from tests.backends import test_database_url
+
+
+def build_views(
+    app: FengqiaoApplication, env: dict[str, str], backend: str, tmp_path: Path
+) -> ViewSet:
+    if backend == "memory":
+        pytest.skip("views live in SQLite or PostgreSQL")
+    if backend == "sqlite":
+        return ViewSet.sqlite(app, tmp_path / "views")
+    return ViewSet.postgres(app, test_database_url(), env["POSTGRES_SCHEMA"])
+
+
+def dump(view: View) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of the view, sorted: equal dumps mean equal views."""
+    tables = {}
+    with view.db.transaction(write=False) as cursor:
+        for table in view.table_names():
+            cursor.execute(f"SELECT * FROM {view.t(table)}")
+            tables[table] = sorted(cursor.fetchall(), key=repr)
+    return tables
