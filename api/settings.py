@@ -70,7 +70,9 @@ class Settings:
         try:
             document = tomllib.loads(self.policy_path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as error:
-            raise SettingsError(f"FENGQIAO_POLICY: cannot read {self.policy_path}: {error}") from None
+            raise SettingsError(
+                f"FENGQIAO_POLICY: cannot read {self.policy_path}: {error}"
+            ) from None
         try:
             return policy_from_document(document)
         except PolicyError as error:
