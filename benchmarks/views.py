@@ -1,0 +1,188 @@
+"""Read-model benchmark: rebuild throughput, queue and statistics latency, projection lag.
+
+    .venv/bin/python -m benchmarks.views [--cases 100000] [--backend sqlite|postgres|both]
+
+The case load comes from the demo generator, run once against the in-memory store (its commands
+are the real ones) and copied in bulk into each backend's event store, so a 100,000-case store
+takes minutes rather than the better part of an hour of single commands. Prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from api.demo import run_demo
+from api.settings import postgres_env
+from domain.actors import Actor, Role
+from domain.application import FengqiaoApplication
+from domain.case import Registration
+from domain.status import Channel
+from projections.queue import get_queue
+from projections.stats_queries import get_statistics
+from projections.viewset import ViewSet
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+UNITS = {"county": "511123", "township": "511123001", "village": "511123001001"}
+COPY_BATCH = 5000
+
+
+def generate(cases: int, now: datetime) -> FengqiaoApplication:
+    source = FengqiaoApplication(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: now
+    )
+    with Progress() as progress:
+        task = progress.add_task(f"demo: {cases:,} cases in memory", total=cases)
+        run_demo(source, cases, 2026, now, lambda: progress.advance(task))
+    return source
+
+
+def copy_log(source: FengqiaoApplication, target: FengqiaoApplication) -> int:
+    """Copies every stored event, in log order, in large transactions."""
+    copied, start = 0, 1
+    while True:
+        batch = source.recorder.select_notifications(start=start, limit=COPY_BATCH)
+        if not batch:
+            return copied
+        target.recorder.insert_events(list(batch))
+        copied += len(batch)
+        start = batch[-1].id + 1
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def timed(fn: object, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def measure_lag(
+    app: FengqiaoApplication, views: ViewSet, subscribe: bool, commands: int
+) -> list[float]:
+    """Write → visible in every view, under a steady load of ~50 commands/s."""
+    views.follow(subscribe)
+    reporter = Actor("bench", Role.REPORTER, UNITS["village"])
+    lags = []
+    try:
+        for n in range(commands):
+            details = Registration("邻里纠纷", f"lag probe {n}", UNITS["village"], Channel.HOTLINE)
+            written = time.perf_counter()
+            recorded = app.register(reporter, "dispute", details, at=datetime.now(UTC))
+            views.poke()
+            if not views.wait(recorded.position, timeout=10):
+                raise RuntimeError("a view fell more than 10 s behind")
+            lags.append((time.perf_counter() - written) * 1000)
+            time.sleep(0.02)
+    finally:
+        for follower in views.followers:
+            follower.stop()
+        for follower in views.followers:
+            follower.join(5)
+        views.followers = []
+    return lags
+
+
+def run_backend(backend: str, source: FengqiaoApplication, now: datetime, table: Table) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="fq-bench-"))
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    if backend == "sqlite":
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(workdir / "events.sqlite3"),
+        }
+    else:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'create schema "{schema}"')
+        env = {**postgres_env(PG_URL), "POSTGRES_SCHEMA": schema}
+    app = FengqiaoApplication(env=env)
+    try:
+        started = time.perf_counter()
+        events = copy_log(source, app)
+        table.add_row(
+            backend,
+            "copy log (bulk insert)",
+            f"{events / (time.perf_counter() - started):,.0f} events/s",
+        )
+        views = (
+            ViewSet.sqlite(app, workdir / "views")
+            if backend == "sqlite"
+            else ViewSet.postgres(app, PG_URL, schema)
+        )
+        for name in views.runners:
+            started = time.perf_counter()
+            applied = views.rebuild([name])[name]
+            rate = applied / (time.perf_counter() - started)
+            table.add_row(backend, f"rebuild {name}", f"{rate:,.0f} events/s ({applied:,} events)")
+        for tier, unit in UNITS.items():
+            p50, p99 = percentiles(
+                timed(lambda u=unit: get_queue(views.cases, u, now, limit=50), 200)
+            )
+            table.add_row(
+                backend, f"queue {tier} {unit} (50 items)", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+            )
+        start, end = now - timedelta(days=30), now
+        p50, p99 = percentiles(
+            timed(lambda: get_statistics(views.statistics, "511100", start, end, now), 20)
+        )
+        table.add_row(
+            backend, "statistics city 511100, 30 days", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+        )
+        p50, p99 = percentiles(
+            timed(lambda: get_statistics(views.statistics, UNITS["county"], start, end, now), 20)
+        )
+        table.add_row(backend, "statistics county, 30 days", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+        lags = measure_lag(app, views, subscribe=backend == "postgres", commands=200)
+        p50, p99 = percentiles(lags)
+        table.add_row(
+            backend,
+            "projection lag, write → visible in all views",
+            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms",
+        )
+        views.close()
+    finally:
+        app.close()
+        if backend == "postgres":
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'drop schema "{schema}" cascade')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args()
+    now = datetime.now(UTC).replace(microsecond=0)
+    started = time.perf_counter()
+    source = generate(args.cases, now)
+    events = source.recorder.max_notification_id() or 0
+    table = Table(title=f"fengqiao views: {args.cases:,} cases, {events:,} events")
+    for column in ("backend", "measure", "result"):
+        table.add_column(column)
+    table.add_row(
+        "memory",
+        "demo generation (real commands)",
+        f"{events / (time.perf_counter() - started):,.0f} events/s",
+    )
+    for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
+        run_backend(backend, source, now, table)
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
