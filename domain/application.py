@@ -7,6 +7,8 @@ write is retried as a whole command; a stale expected version is refused with th
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +27,7 @@ from domain.errors import (
     CaseNotFoundError,
     CommandNotAllowedError,
     InvalidInputError,
+    PolicyError,
     VersionConflictError,
 )
 from domain.incident import Incident
@@ -32,10 +35,12 @@ from domain.jurisdiction import JURISDICTION_ID, Jurisdiction, Unit
 from domain.levels import Level
 from domain.policy import Clocks, Mode, Policy
 from domain.policy_book import POLICY_BOOK_ID, PolicyBook
+from domain.policy_document import policy_to_document
 from domain.status import Agency, AgreementForm, Grade
 
 CASE_KINDS: Mapping[str, type[Case]] = {"dispute": Dispute, "incident": Incident}
-COMMAND_ATTEMPTS = 5
+COMMAND_ATTEMPTS = 10
+BACKOFF_SECONDS = 0.002  # first retry waits up to this; doubles each attempt (with jitter)
 
 C = TypeVar("C", bound=Case)
 
@@ -51,6 +56,12 @@ class Recorded:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _back_off(attempt: int) -> None:
+    """Waits a random, growing while before retrying a command that lost a race, so two
+    writers on one case do not keep colliding in lock step."""
+    time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
 
 
 class FengqiaoApplication(Application[UUID]):
@@ -115,6 +126,14 @@ class FengqiaoApplication(Application[UUID]):
     def adopt_policy(self, actor: Actor, policy: Policy, at: datetime | None = None) -> None:
         """Records the configured policy in the policy book (once per version) and makes it
         the one new cases are registered under."""
+        known = self._policies.get(policy.version)
+        if known is not None and policy_to_document(known) != policy_to_document(policy):
+            # This process already registers (or ran) cases under this version, maybe one
+            # never written to the book (the constructor's): its rules cannot change in place.
+            raise PolicyError(
+                "version",
+                f"{policy.version!r} is in use with other rules: give changed rules a new version",
+            )
         for _ in range(COMMAND_ATTEMPTS):
             book = self._policy_book()
             if not book.adopt(policy, actor.user, at or self.clock()):
@@ -195,7 +214,7 @@ class FengqiaoApplication(Application[UUID]):
         decide: Callable[[Case], Any],
     ) -> Recorded:
         """Load, check the expected version, decide, save; retry the whole on a conflict."""
-        for _ in range(COMMAND_ATTEMPTS):
+        for attempt in range(COMMAND_ATTEMPTS):
             case = self.get_case(case_id)
             if expected_version is not None and case.version != expected_version:
                 raise VersionConflictError(case.version, expected_version)
@@ -203,7 +222,7 @@ class FengqiaoApplication(Application[UUID]):
             try:
                 return self._save(case)
             except IntegrityError:
-                continue
+                _back_off(attempt)
         raise VersionConflictError(self.get_case(case_id).version)
 
     def _now(self, at: datetime | None) -> datetime:

@@ -178,6 +178,8 @@ class Case(Aggregate):
     ) -> Self:
         """登记: the case starts owned by its level's tier above its location."""
         location = units.get(details.unit)
+        if location.tier is Tier.CITY:
+            raise InvalidInputError("unit", "a case is located in a county or below (矛盾不上交)")
         level = details.level
         owner = units.at_tier(location.code, level.owner_tier)
         return cls._create(
@@ -248,6 +250,11 @@ class Case(Aggregate):
         return text
 
     def _emit(self, event_class: type[Any], actor: Actor, at: datetime, **fields: Any) -> None:
+        """Records an event at ``at``, which may not be earlier than the case's last change:
+        a case's history only moves forward, and deadlines computed from a time in its past
+        would be wrong."""
+        if at < self.modified_on:
+            raise InvalidInputError("at", f"earlier than the case's last change {self.modified_on}")
         self.trigger_event(
             event_class, actor=actor.user, role=actor.role.value, timestamp=at, **fields
         )
@@ -270,17 +277,17 @@ class Case(Aggregate):
 
     # --- registration, intake, notes ----------------------------------------------------
 
-    class Rejected(Event):
+    class Rejected(ClocksChanged):
         reason: str
 
         def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
             aggregate.status = Status.REJECTED
-            aggregate.deadlines = {}
 
     def reject(self, actor: Actor, at: datetime, reason: str) -> None:
         """不予受理: ends a case at intake, before anyone signed for it."""
         self._require("reject", frozenset({Status.REGISTERED}))
-        self._emit(self.Rejected, actor, at, reason=self._text("reason", reason))
+        self._emit(self.Rejected, actor, at, reason=self._text("reason", reason), deadlines={})
 
     class NoteAdded(Event):
         text: str
@@ -385,6 +392,11 @@ class Case(Aggregate):
         kind: str
         until: datetime
         reason: str
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            # A new deadline: missing it is a new breach, flagged (or acted on) once again.
+            aggregate.flags.discard(f"{self.kind}_overdue")
 
     def extend_deadline(
         self, actor: Actor, at: datetime, until: datetime, reason: str, kind: str = "resolve"
@@ -505,7 +517,10 @@ class Case(Aggregate):
                 aggregate.previous_owner = aggregate.owner
                 aggregate.owner = self.owner
                 aggregate.tier = Tier(self.tier)
+                aggregate.last_move = None  # a move by the rules: 退回 does not undo it
                 aggregate.awaiting_signature = True
+                # New owner, new clocks: the old owner's breaches are not the new one's.
+                aggregate.flags.difference_update({"sign_overdue", "resolve_overdue"})
 
     def lower_level(
         self,
@@ -792,8 +807,8 @@ class Case(Aggregate):
             "record a mediation session first" if self.status is Status.SIGNED else "",
         )
         self._require_signed("resolve")
-        if amount is not None and amount < 0:
-            raise InvalidInputError("amount", "must not be negative")
+        if amount is not None and (not amount.is_finite() or amount < 0):
+            raise InvalidInputError("amount", "must be a non-negative amount")
         deadlines = self._concluded_clocks(clocks, at) | self._agreement_clocks(clocks, form, at)
         self._emit(
             self.Resolved,
@@ -964,7 +979,13 @@ class Case(Aggregate):
 
     def _reopen(self, actor: Actor, at: datetime, clocks: Clocks, cause: str, reason: str) -> None:
         rework = clocks.rework(self.level, self.tier, at)
-        kept = self._without(DeadlineKind.FOLLOW_UP)
+        # The agreement is no longer the outcome: its 司法确认 clocks go with it (a new written
+        # agreement after the rework starts them again).
+        kept = self._without(
+            DeadlineKind.FOLLOW_UP,
+            DeadlineKind.JUDICIAL_REMINDER,
+            DeadlineKind.JUDICIAL_CONFIRMATION,
+        )
         self._emit(
             self.Reopened,
             actor,

@@ -1,0 +1,1132 @@
+"""The case lifecycle: every command's success path, and every transition the rules refuse.
+
+Runs on memory, SQLite and PostgreSQL through the ``app`` fixture. A refusal must name the
+domain error, and store nothing (the case's version is unchanged when read back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from domain.actors import SYSTEM
+from domain.application import FengqiaoApplication
+from domain.case import Case
+from domain.clocks import DeadlineKind
+from domain.dispute import Dispute
+from domain.errors import (
+    CaseNotFoundError,
+    CommandNotAllowedError,
+    InvalidInputError,
+    NotPermittedError,
+    UnknownUnitError,
+)
+from domain.incident import Incident
+from domain.levels import Level, Tier
+from domain.parties import Party
+from domain.status import Agency, AgreementForm, Channel, Grade, Outcome, PartyRole, Status
+from tests.builders import (
+    REACHABLE,
+    SHA,
+    drive,
+    event_names,
+    last_event,
+    mediate,
+    refused,
+    register,
+    registration,
+    resolve,
+)
+from tests.conftest import (
+    COUNTY,
+    MEDIATOR,
+    NEIGHBOUR_VILLAGE,
+    OTHER_COUNTY,
+    OTHER_TOWNSHIP,
+    REPORTER,
+    SUPERVISOR,
+    T0,
+    TOWNSHIP,
+    TOWNSHIP_MEDIATOR,
+    VILLAGE,
+    Clock,
+)
+
+# T0 is Monday 2026-09-28 10:00 in Shanghai. Three working days later, across 国庆 (Oct 1-7),
+# is the end of Thursday Oct 8: midnight Oct 9 in Shanghai, 16:00 UTC on Oct 8.
+YELLOW_RESOLVE_DUE = datetime(2026, 10, 8, 16, 0, tzinfo=UTC)
+# Fifteen working days from T0 (Sat Oct 10 is a 调休 working day): the end of Fri Oct 23.
+REWORK_DUE = datetime(2026, 10, 23, 16, 0, tzinfo=UTC)
+
+
+def due(case: Case, kind: DeadlineKind) -> datetime:
+    deadline = case.pending(kind)
+    assert deadline is not None, f"no pending {kind} clock"
+    return deadline.due_at
+
+
+def kinds(case: Case) -> set[str]:
+    return set(case.deadlines)
+
+
+# --- registration ------------------------------------------------------------------------
+
+
+def test_a_grid_worker_registers_a_yellow_dispute_owned_by_the_village(
+    app: FengqiaoApplication,
+) -> None:
+    recorded = app.register(REPORTER, "dispute", registration(amount_involved=Decimal("500.00")))
+    case = app.get_case(recorded.case.id)
+    assert isinstance(case, Dispute)
+    assert case.kind == "dispute"
+    assert case.status is Status.REGISTERED
+    assert case.level is Level.YELLOW
+    assert (case.owner, case.tier) == (VILLAGE, Tier.VILLAGE)
+    assert case.reporter == case.recorded_by == REPORTER.user
+    assert case.policy_version == "default-1"
+    assert case.amount_involved == Decimal("500.00")
+    assert case.awaiting_signature
+    assert case.registered_at == T0
+    assert [p["name"] for p in case.parties] == ["张三", "李四"]
+    assert kinds(case) == {"sign", "resolve"}
+    assert due(case, DeadlineKind.SIGN) == T0 + timedelta(hours=24)
+    assert due(case, DeadlineKind.RESOLVE) == YELLOW_RESOLVE_DUE
+    assert event_names(app, case.id) == ["Registered"]
+    assert recorded.position is not None
+
+
+def test_a_grid_worker_registers_an_incident_on_the_same_lifecycle(
+    app: FengqiaoApplication,
+) -> None:
+    case = app.get_case(
+        register(app, "incident", category="安全隐患", summary="河堤裂缝", parties=()).id
+    )
+    assert isinstance(case, Incident)
+    assert case.kind == "incident"
+    assert case.status is Status.REGISTERED
+    assert case.owner == VILLAGE
+
+
+def test_a_hotline_operator_records_a_case_for_the_caller(app: FengqiaoApplication) -> None:
+    case = register(app, channel=Channel.HOTLINE, reporter="caller-13800000009")
+    assert case.reporter == "caller-13800000009"
+    assert case.recorded_by == REPORTER.user
+    assert case.channel == "hotline"
+
+
+def test_an_id_number_is_stored_in_upper_case(app: FengqiaoApplication) -> None:
+    parties = (Party("王五", PartyRole.APPLICANT, id_number="51112319800101123x"),)
+    case = app.get_case(register(app, parties=parties).id)
+    assert case.parties[0]["id_number"] == "51112319800101123X"
+
+
+@pytest.mark.parametrize(
+    ("kind", "overrides", "field"),
+    [
+        ("lawsuit", {}, "kind"),
+        ("dispute", {"summary": "   "}, "summary"),
+        ("dispute", {"category": ""}, "category"),
+        ("dispute", {"summary": "长" * 2001}, "summary"),
+        ("dispute", {"people_involved": -1}, "people_involved"),
+        ("dispute", {"amount_involved": Decimal(-1)}, "amount_involved"),
+        ("dispute", {"amount_involved": Decimal("NaN")}, "amount_involved"),
+        (
+            "dispute",
+            {"parties": (Party("张三", PartyRole.APPLICANT, id_number="12345"),)},
+            "parties[0].id_number",
+        ),
+        (
+            "dispute",
+            {"parties": (Party("张三", PartyRole.APPLICANT, phone="call me"),)},
+            "parties[0].phone",
+        ),
+        ("incident", {"parties": (Party(" ", PartyRole.THIRD_PARTY),)}, "parties[0].name"),
+    ],
+)
+def test_a_registration_with_bad_input_is_refused_naming_the_field_and_stores_nothing(
+    app: FengqiaoApplication, kind: str, overrides: dict[str, Any], field: str
+) -> None:
+    case_id = uuid4()
+    with pytest.raises(InvalidInputError) as caught:
+        app.register(REPORTER, kind, registration(**overrides), case_id=case_id)
+    assert caught.value.field == field
+    with pytest.raises(CaseNotFoundError):
+        app.get_case(case_id)
+
+
+def test_a_case_in_an_unknown_unit_is_refused(app: FengqiaoApplication) -> None:
+    case_id = uuid4()
+    with pytest.raises(UnknownUnitError) as caught:
+        app.register(REPORTER, "dispute", registration(unit="999999"), case_id=case_id)
+    assert caught.value.code == "999999"
+    with pytest.raises(CaseNotFoundError):
+        app.get_case(case_id)
+
+
+def test_a_case_cannot_be_located_at_the_city_which_never_owns_cases(
+    app: FengqiaoApplication,
+) -> None:
+    case_id = uuid4()
+    with pytest.raises(InvalidInputError) as caught:
+        app.register(REPORTER, "dispute", registration(unit="511100"), case_id=case_id)
+    assert caught.value.field == "unit"
+    with pytest.raises(CaseNotFoundError):
+        app.get_case(case_id)
+
+
+# --- intake: reject, notes, attachments ---------------------------------------------------
+
+
+def test_a_registered_case_outside_mediation_is_rejected_and_its_clocks_stop(
+    app: FengqiaoApplication,
+) -> None:
+    case = drive(app, "registered")
+    app.reject(case.id, MEDIATOR, "属于行政复议范围，不予受理")
+    case = app.get_case(case.id)
+    assert case.status is Status.REJECTED
+    assert case.deadlines == {}
+    assert last_event(app, case.id).reason == "属于行政复议范围，不予受理"
+
+
+def test_a_rejection_needs_a_reason(app: FengqiaoApplication) -> None:
+    case = drive(app, "registered")
+    error = refused(app, case.id, InvalidInputError, lambda: app.reject(case.id, MEDIATOR, "  "))
+    assert error.field == "reason"
+
+
+@pytest.mark.parametrize("status", ["registered", "paused", "closed", "rejected"])
+def test_a_note_can_be_added_in_any_status(app: FengqiaoApplication, status: str) -> None:
+    case = drive(app, status)
+    recorded = app.add_note(case.id, MEDIATOR, "已电话联系申请人")
+    assert recorded.case.version == case.version + 1
+    assert recorded.case.status is case.status
+    assert event_names(app, case.id)[-1] == "NoteAdded"
+    assert last_event(app, case.id).text == "已电话联系申请人"
+
+
+def test_an_empty_note_is_refused(app: FengqiaoApplication) -> None:
+    case = drive(app, "signed")
+    error = refused(app, case.id, InvalidInputError, lambda: app.add_note(case.id, MEDIATOR, ""))
+    assert error.field == "text"
+
+
+def test_an_attachment_is_recorded_by_its_identity(app: FengqiaoApplication) -> None:
+    case = drive(app, "signed")
+    app.add_attachment(case.id, MEDIATOR, "调解协议书.pdf", "application/pdf", 20480, SHA)
+    event = last_event(app, case.id)
+    assert type(event).__name__ == "AttachmentAdded"
+    assert (event.name, event.media_type, event.size, event.sha256) == (
+        "调解协议书.pdf",
+        "application/pdf",
+        20480,
+        SHA,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "sha256", "field"),
+    [
+        ("a.pdf", 10, "AB" * 32, "sha256"),
+        ("a.pdf", 10, "ab" * 31, "sha256"),
+        ("a.pdf", -1, SHA, "size"),
+        ("", 10, SHA, "name"),
+    ],
+)
+def test_an_attachment_with_bad_metadata_is_refused(
+    app: FengqiaoApplication, name: str, size: int, sha256: str, field: str
+) -> None:
+    case = drive(app, "signed")
+    error = refused(
+        app,
+        case.id,
+        InvalidInputError,
+        lambda: app.add_attachment(case.id, MEDIATOR, name, "application/pdf", size, sha256),
+    )
+    assert error.field == field
+
+
+# --- assessment and levels ----------------------------------------------------------------
+
+
+def test_an_assessment_records_level_and_triggers_without_changing_the_status(
+    app: FengqiaoApplication,
+) -> None:
+    case = drive(app, "registered")
+    app.assess(case.id, MEDIATOR, Level.YELLOW, ["3-9人", "有摩擦"], "普通邻里纠纷")
+    case = app.get_case(case.id)
+    assert case.status is Status.REGISTERED
+    assert case.level is Level.YELLOW
+    assert case.triggers == ["3-9人", "有摩擦"]
+    assert case.owner == VILLAGE
+    assert event_names(app, case.id) == ["Registered", "Assessed"]
+
+
+def test_an_assessment_cannot_lower_the_level(app: FengqiaoApplication) -> None:
+    case = drive(app, "registered", level=Level.ORANGE)
+    error = refused(
+        app,
+        case.id,
+        CommandNotAllowedError,
+        lambda: app.assess(case.id, MEDIATOR, Level.YELLOW, [], "情绪缓和"),
+    )
+    assert error.command == "assess"
+
+
+def test_raising_the_level_records_it_and_keeps_the_status(app: FengqiaoApplication) -> None:
+    case = drive(app, "in_mediation")
+    app.raise_level(case.id, MEDIATOR, Level.ORANGE, "双方亲属聚集")
+    case = app.get_case(case.id)
+    assert case.level is Level.ORANGE
+    assert case.status is Status.IN_MEDIATION
+    assert event_names(app, case.id)[-2:] == ["LevelRaised", "Escalated"]
+
+
+def test_raising_to_the_same_or_a_lower_level_is_refused_naming_the_level(
+    app: FengqiaoApplication,
+) -> None:
+    case = drive(app, "signed", level=Level.ORANGE)
+    for level in (Level.ORANGE, Level.YELLOW):
+        error = refused(
+            app,
+            case.id,
+            InvalidInputError,
+            lambda level=level: app.raise_level(case.id, MEDIATOR, level, "x"),
+        )
+        assert error.field == "level"
+
+
+def test_a_supervisor_lowers_a_level_with_a_reason(app: FengqiaoApplication) -> None:
+    case = drive(app, "signed", level=Level.ORANGE)
+    app.lower_level(case.id, SUPERVISOR, Level.YELLOW, "经核实仅两户涉及")
+    case = app.get_case(case.id)
+    assert case.level is Level.YELLOW
+    assert last_event(app, case.id).reason == "经核实仅两户涉及"
+
+
+def test_lowering_a_level_needs_a_supervisor_and_a_reason(app: FengqiaoApplication) -> None:
+    case = drive(app, "signed", level=Level.ORANGE)
+    error = refused(
+        app,
+        case.id,
+        NotPermittedError,
+        lambda: app.lower_level(case.id, MEDIATOR, Level.YELLOW, "双方已冷静"),
+    )
+    assert error.needs == "a supervisor"
+    error = refused(
+        app,
+        case.id,
+        InvalidInputError,
+        lambda: app.lower_level(case.id, SUPERVISOR, Level.YELLOW, ""),
+    )
+    assert error.field == "reason"
+    error = refused(
+        app,
+        case.id,
+        InvalidInputError,
+        lambda: app.lower_level(case.id, SUPERVISOR, Level.RED, "x"),
+    )
+    assert error.field == "level"
+
+
+# --- signing, assignment, return ----------------------------------------------------------
+
+
+def test_signing_stops_only_the_sign_for_clock(app: FengqiaoApplication, clock: Clock) -> None:
+    case = drive(app, "registered")
+    clock.advance(hours=2)
+    app.sign(case.id, MEDIATOR)
+    case = app.get_case(case.id)
+    assert case.status is Status.SIGNED
+    assert not case.awaiting_signature
+    assert kinds(case) == {"resolve"}
+    assert due(case, DeadlineKind.RESOLVE) == YELLOW_RESOLVE_DUE
+
+
+def test_a_case_is_assigned_to_a_mediator(app: FengqiaoApplication) -> None:
+    case = drive(app, "signed")
+    app.assign(case.id, MEDIATOR, "mediator-7")
+    assert app.get_case(case.id).assignee == "mediator-7"
+    error = refused(app, case.id, InvalidInputError, lambda: app.assign(case.id, MEDIATOR, ""))
+    assert error.field == "assignee"
+
+
+def _escalated_by_hand(app: FengqiaoApplication) -> Case:
+    case = drive(app, "signed")
+    return app.escalate(case.id, SUPERVISOR, "村级无法调处，请镇里协调").case
+
+
+def test_a_township_handed_a_case_by_hand_returns_it_to_the_village_within_the_sign_window(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    case = _escalated_by_hand(app)
+    assert case.owner == TOWNSHIP
+    clock.advance(hours=1)
+    app.return_case(case.id, TOWNSHIP_MEDIATOR, "属村内邻里纠纷，退回村调委会")
+    case = app.get_case(case.id)
+    assert (case.owner, case.tier) == (VILLAGE, Tier.VILLAGE)
+    assert case.awaiting_signature
+    # Arriving back at the village starts new clocks there.
+    assert due(case, DeadlineKind.SIGN) == clock.now + timedelta(hours=24)
+    event = last_event(app, case.id)
+    assert type(event).__name__ == "Returned"
+    assert (event.from_unit, event.to_unit) == (TOWNSHIP, VILLAGE)
+    # Once returned, it cannot bounce again.
+    refused(
+        app,
+        case.id,
+        CommandNotAllowedError,
+        lambda: app.return_case(case.id, MEDIATOR, "退回镇里"),
+    )
+
+
+def test_a_case_cannot_be_returned_after_signing_or_after_the_sign_window(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    late = _escalated_by_hand(app)
+    clock.advance(hours=5)  # orange-at-township clocks: 4 h to sign
+    error = refused(
+        app,
+        late.id,
+        CommandNotAllowedError,
+        lambda: app.return_case(late.id, TOWNSHIP_MEDIATOR, "不属本镇"),
+    )
+    assert error.command == "return"
+    signed = _escalated_by_hand(app)
+    app.sign(signed.id, TOWNSHIP_MEDIATOR)
+    refused(
+        app,
+        signed.id,
+        CommandNotAllowedError,
+        lambda: app.return_case(signed.id, TOWNSHIP_MEDIATOR, "不属本镇"),
+    )
+
+
+def test_a_case_moved_by_the_rules_cannot_be_returned(app: FengqiaoApplication) -> None:
+    raised = drive(app, "signed")
+    app.raise_level(raised.id, MEDIATOR, Level.ORANGE, "涉及十余户")
+    refused(
+        app,
+        raised.id,
+        CommandNotAllowedError,
+        lambda: app.return_case(raised.id, TOWNSHIP_MEDIATOR, "退回"),
+    )
+    registered_here = drive(app, "registered")
+    refused(
+        app,
+        registered_here.id,
+        CommandNotAllowedError,
+        lambda: app.return_case(registered_here.id, MEDIATOR, "不是我村的"),
+    )
+
+
+# --- escalation by hand ---------------------------------------------------------------------
+
+
+def test_a_supervisor_escalates_a_case_one_tier_up_and_the_township_must_sign_again(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    case = drive(app, "in_mediation")
+    clock.advance(hours=3)
+    app.escalate(case.id, SUPERVISOR, "村级无法调处")
+    case = app.get_case(case.id)
+    assert (case.owner, case.tier) == (TOWNSHIP, Tier.TOWNSHIP)
+    assert case.level is Level.YELLOW  # a manual move keeps the level
+    assert case.status is Status.IN_MEDIATION
+    assert case.awaiting_signature
+    assert due(case, DeadlineKind.SIGN) == clock.now + timedelta(hours=4)
+    event = last_event(app, case.id)
+    assert (event.cause, event.from_unit, event.to_unit) == ("manual", VILLAGE, TOWNSHIP)
+    error = refused(
+        app,
+        case.id,
+        CommandNotAllowedError,
+        lambda: mediate(app, case.id),
+    )
+    assert "sign" in error.detail
+    app.sign(case.id, TOWNSHIP_MEDIATOR)
+    assert not app.get_case(case.id).awaiting_signature
+
+
+def test_a_dispute_spanning_two_villages_goes_to_their_common_township(
+    app: FengqiaoApplication,
+) -> None:
+    case = drive(app, "signed")
+    app.escalate(case.id, SUPERVISOR, "涉及邻村土地边界", other_unit=NEIGHBOUR_VILLAGE)
+    case = app.get_case(case.id)
+    assert case.owner == TOWNSHIP
+    assert last_event(app, case.id).cause == "cross_area"
+
+
+def test_a_dispute_spanning_two_townships_goes_to_their_county(app: FengqiaoApplication) -> None:
+    case = drive(app, "signed")
+    app.escalate(case.id, SUPERVISOR, "跨镇用水纠纷", other_unit=OTHER_TOWNSHIP)
+    case = app.get_case(case.id)
+    assert (case.owner, case.tier) == (COUNTY, Tier.COUNTY)
+    assert last_event(app, case.id).cause == "cross_area"
+
+
+def test_escalation_is_refused_above_the_county_and_by_a_mediator(
+    app: FengqiaoApplication,
+) -> None:
+    across_counties = drive(app, "signed")
+    refused(
+        app,
+        across_counties.id,
+        CommandNotAllowedError,
+        lambda: app.escalate(across_counties.id, SUPERVISOR, "跨县", other_unit=OTHER_COUNTY),
+    )
+    at_county = drive(app, "signed", level=Level.RED)
+    error = refused(
+        app,
+        at_county.id,
+        CommandNotAllowedError,
+        lambda: app.escalate(at_county.id, SUPERVISOR, "上交市里"),
+    )
+    assert error.command == "escalate"
+    refused(
+        app,
+        across_counties.id,
+        NotPermittedError,
+        lambda: app.escalate(across_counties.id, MEDIATOR, "请镇里处理"),
+    )
+    refused(
+        app,
+        across_counties.id,
+        InvalidInputError,
+        lambda: app.escalate(across_counties.id, SUPERVISOR, " "),
+    )
+
+
+# --- working the case ---------------------------------------------------------------------
+
+
+def test_the_first_mediation_session_starts_the_thirty_day_mediation_clock(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    case = drive(app, "signed")
+    held = clock.advance(hours=20)
+    clock.advance(hours=2)
+    app.record_mediation(case.id, MEDIATOR, held, "首次调解", ["张三", "李四"])
+    case = app.get_case(case.id)
+    assert case.status is Status.IN_MEDIATION
+    assert case.sessions == 1
+    assert due(case, DeadlineKind.MEDIATION) == held + timedelta(days=30)
+    clock.advance(days=1)
+    app.record_mediation(case.id, MEDIATOR, clock.now, "第二次调解", ["张三"])
+    case = app.get_case(case.id)
+    assert case.sessions == 2
+    assert due(case, DeadlineKind.MEDIATION) == held + timedelta(days=30)
+
+
+def test_a_session_cannot_be_recorded_before_it_is_held(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    case = drive(app, "signed")
+    error = refused(
+        app,
+        case.id,
+        InvalidInputError,
+        lambda: app.record_mediation(
+            case.id, MEDIATOR, clock.now + timedelta(hours=1), "明日调解", []
+        ),
+    )
+    assert error.field == "held_at"
+
+
+def test_a_written_agreement_resolves_a_dispute_and_starts_follow_up_and_judicial_clocks(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    case = drive(app, "in_mediation")
+    resolved_at = clock.advance(hours=6)
+    app.resolve(
+        case.id,
+        MEDIATOR,
+        "李四赔偿张三500元",
+        AgreementForm.WRITTEN,
+        amount=Decimal(500),
+        performance_due="2026-10-15",
+    )
+    case = app.get_case(case.id)
+    assert case.status is Status.RESOLVED
+    assert case.outcome is Outcome.RESOLVED
+    assert case.outcome_at == resolved_at
+    assert kinds(case) == {"follow_up", "judicial_reminder", "judicial_confirmation"}
+    assert due(case, DeadlineKind.FOLLOW_UP) == resolved_at + timedelta(days=7)
+    assert due(case, DeadlineKind.JUDICIAL_REMINDER) == resolved_at + timedelta(days=20)
+    assert due(case, DeadlineKind.JUDICIAL_CONFIRMATION) == resolved_at + timedelta(days=30)
+    event = last_event(app, case.id)
+    assert (event.amount, event.form, event.performance_due) == (
+        Decimal(500),
+        "written",
+        "2026-10-15",
+    )
+
+
+def test_an_oral_agreement_has_nothing_for_a_court_to_confirm(app: FengqiaoApplication) -> None:
+    case = drive(app, "in_mediation")
+    case = resolve(app, case.id, AgreementForm.ORAL)
+    assert kinds(app.get_case(case.id)) == {"follow_up"}
+
+
+def test_a_made_safe_incident_resolves_without_judicial_clocks(app: FengqiaoApplication) -> None:
+    case = drive(app, "in_mediation", kind="incident")
+    resolve(app, case.id, AgreementForm.WRITTEN)
+    case = app.get_case(case.id)
+    assert case.status is Status.RESOLVED
+    assert kinds(case) == {"follow_up"}
+
+
+def test_resolving_needs_a_session_and_refuses_a_negative_or_non_finite_amount(
+    app: FengqiaoApplication,
+) -> None:
+    case = drive(app, "signed")
+    error = refused(app, case.id, CommandNotAllowedError, lambda: resolve(app, case.id))
+    assert error.command == "resolve"
+    assert "session" in error.detail
+    mediate(app, case.id)
+    for amount in (Decimal(-5), Decimal("NaN"), Decimal("Infinity")):
+        error = refused(
+            app,
+            case.id,
+            InvalidInputError,
+            lambda amount=amount: app.resolve(
+                case.id, MEDIATOR, "协议", AgreementForm.ORAL, amount=amount
+            ),
+        )
+        assert error.field == "amount"
+
+
+def test_a_failed_mediation_is_terminated_and_the_follow_up_clock_starts(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    case = drive(app, "in_mediation")
+    app.terminate(case.id, MEDIATOR, "一方拒绝继续调解，已告知诉讼途径")
+    case = app.get_case(case.id)
+    assert case.status is Status.TERMINATED
+    assert case.outcome is Outcome.TERMINATED
+    assert kinds(case) == {"follow_up"}
+    assert due(case, DeadlineKind.FOLLOW_UP) == clock.now + timedelta(days=7)
+
+
+def test_a_referral_waits_for_the_agency_before_the_follow_up(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    case = drive(app, "signed")
+    app.refer(case.id, MEDIATOR, Agency.POLICE, "涉嫌故意伤害，移交派出所")
+    case = app.get_case(case.id)
+    assert case.status is Status.REFERRED
+    assert case.outcome is Outcome.REFERRED
+    assert kinds(case) == set()
+    assert last_event(app, case.id).agency == "police"
+    error = refused(
+        app,
+        case.id,
+        CommandNotAllowedError,
+        lambda: app.record_follow_up(case.id, MEDIATOR, satisfied=True),
+    )
+    assert "answered" in error.detail
+    answered_at = clock.advance(days=3)
+    app.answer_referral(case.id, MEDIATOR, "派出所已受理并调解")
+    case = app.get_case(case.id)
+    assert case.referral_answered
+    assert due(case, DeadlineKind.FOLLOW_UP) == answered_at + timedelta(days=7)
+    refused(
+        app,
+        case.id,
+        CommandNotAllowedError,
+        lambda: app.answer_referral(case.id, MEDIATOR, "再次答复"),
+    )
+    app.record_follow_up(case.id, MEDIATOR, satisfied=True)
+    app.close_case(case.id, MEDIATOR)
+    assert app.get_case(case.id).status is Status.CLOSED
+
+
+# --- judicial confirmation (司法确认) -------------------------------------------------------
+
+
+def test_parties_ask_a_court_to_confirm_a_written_agreement_within_thirty_days(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    case = drive(app, "resolved")
+    clock.advance(days=29)
+    app.request_judicial_confirmation(case.id, MEDIATOR, "犍为县人民法院")
+    case = app.get_case(case.id)
+    assert isinstance(case, Dispute)
+    assert case.judicial_requested
+    assert kinds(case) == {"follow_up"}
+    assert last_event(app, case.id).court == "犍为县人民法院"
+    refused(
+        app,
+        case.id,
+        CommandNotAllowedError,
+        lambda: app.request_judicial_confirmation(case.id, MEDIATOR, "犍为县人民法院"),
+    )
+    app.record_judicial_confirmation(case.id, MEDIATOR, confirmed=True, note="裁定有效")
+    case = app.get_case(case.id)
+    assert isinstance(case, Dispute)
+    assert case.judicial_confirmed is True
+    refused(
+        app,
+        case.id,
+        CommandNotAllowedError,
+        lambda: app.record_judicial_confirmation(case.id, MEDIATOR, confirmed=False),
+    )
+
+
+def test_judicial_confirmation_is_refused_after_thirty_days_and_for_oral_agreements(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    late = drive(app, "resolved")
+    oral = drive(app, "in_mediation")
+    resolve(app, oral.id, AgreementForm.ORAL)
+    clock.advance(days=30, seconds=1)
+    for case_id in (late.id, oral.id):
+        error = refused(
+            app,
+            case_id,
+            CommandNotAllowedError,
+            lambda case_id=case_id: app.request_judicial_confirmation(case_id, MEDIATOR, "法院"),
+        )
+        assert error.command == "request judicial confirmation for"
+
+
+def test_a_ruling_cannot_be_recorded_without_a_request(app: FengqiaoApplication) -> None:
+    case = drive(app, "resolved")
+    refused(
+        app,
+        case.id,
+        CommandNotAllowedError,
+        lambda: app.record_judicial_confirmation(case.id, MEDIATOR, confirmed=True),
+    )
+
+
+def test_a_terminated_dispute_has_no_agreement_to_confirm_even_after_rework(
+    app: FengqiaoApplication,
+) -> None:
+    case = drive(app, "resolved")
+    app.reopen(case.id, SUPERVISOR, "协议未履行")
+    assert kinds(app.get_case(case.id)) == {"resolve"}
+    app.terminate(case.id, MEDIATOR, "一方反悔，调解终止")
+    app.record_follow_up(case.id, MEDIATOR, satisfied=False)
+    refused(
+        app,
+        case.id,
+        CommandNotAllowedError,
+        lambda: app.request_judicial_confirmation(case.id, MEDIATOR, "法院"),
+    )
+
+
+@pytest.mark.parametrize("status", ["resolved", "followed_up", "closed"])
+def test_an_incident_has_nothing_for_a_court_to_confirm(
+    app: FengqiaoApplication, status: str
+) -> None:
+    case = drive(app, status, kind="incident")
+    error = refused(
+        app,
+        case.id,
+        CommandNotAllowedError,
+        lambda: app.request_judicial_confirmation(case.id, MEDIATOR, "法院"),
+    )
+    assert error.status == status
+    refused(
+        app,
+        case.id,
+        CommandNotAllowedError,
+        lambda: app.record_judicial_confirmation(case.id, MEDIATOR, confirmed=True),
+    )
+
+
+# --- follow-up, rating, closing, reopening ------------------------------------------------
+
+
+def test_a_follow_up_visit_is_recorded_and_stops_the_follow_up_clock(
+    app: FengqiaoApplication,
+) -> None:
+    case = drive(app, "resolved")
+    app.record_follow_up(case.id, MEDIATOR, satisfied=True, agreement_honoured=True, note="已履行")
+    case = app.get_case(case.id)
+    assert case.status is Status.FOLLOWED_UP
+    assert case.follow_ups == 1
+    assert DeadlineKind.FOLLOW_UP.value not in case.deadlines
+    event = last_event(app, case.id)
+    assert (event.satisfied, event.agreement_honoured, event.note) == (True, True, "已履行")
+    app.record_follow_up(case.id, MEDIATOR, satisfied=True)
+    assert app.get_case(case.id).follow_ups == 2
+
+
+def test_closing_needs_an_outcome_and_a_follow_up_visit(app: FengqiaoApplication) -> None:
+    for status in ("resolved", "terminated", "answered"):
+        case = drive(app, status)
+        error = refused(
+            app,
+            case.id,
+            CommandNotAllowedError,
+            lambda case=case: app.close_case(case.id, MEDIATOR),
+        )
+        assert error.command == "close"
+        app.record_follow_up(case.id, MEDIATOR, satisfied=True)
+        app.close_case(case.id, MEDIATOR)
+        assert app.get_case(case.id).status is Status.CLOSED
+
+
+def test_closing_keeps_only_the_judicial_clocks(app: FengqiaoApplication) -> None:
+    case = drive(app, "closed")
+    assert kinds(app.get_case(case.id)) == {"judicial_reminder", "judicial_confirmation"}
+    app.request_judicial_confirmation(case.id, MEDIATOR, "犍为县人民法院")
+    assert kinds(app.get_case(case.id)) == set()
+
+
+@pytest.mark.parametrize(
+    "grade", [Grade.VERY_SATISFIED, Grade.SATISFIED, Grade.BASICALLY_SATISFIED]
+)
+def test_a_good_rating_is_recorded_and_changes_nothing_else(
+    app: FengqiaoApplication, grade: Grade
+) -> None:
+    case = drive(app, "followed_up")
+    app.rate(case.id, REPORTER, grade)
+    case = app.get_case(case.id)
+    assert case.status is Status.FOLLOWED_UP
+    assert event_names(app, case.id)[-1] == "Rated"
+    assert last_event(app, case.id).grade == grade.value
+
+
+@pytest.mark.parametrize("grade", [Grade.DISSATISFIED, Grade.VERY_DISSATISFIED])
+def test_a_bad_rating_within_the_window_reopens_the_case_for_rework_once(
+    app: FengqiaoApplication, clock: Clock, grade: Grade
+) -> None:
+    case = drive(app, "followed_up")
+    clock.advance(days=10)
+    app.rate(case.id, REPORTER, grade)
+    case = app.get_case(case.id)
+    assert case.status is Status.REOPENED
+    assert case.outcome is None
+    assert case.reworked_for_rating
+    assert event_names(app, case.id)[-2:] == ["Rated", "Reopened"]
+    assert last_event(app, case.id).cause == "rating"
+    rework = case.pending(DeadlineKind.RESOLVE)
+    assert rework is not None
+    assert rework.rule == "15wd"
+    # Ten days after T0 (Thu Oct 8) plus 15 working days, 调休 Saturday Oct 10 included.
+    assert due(case, DeadlineKind.RESOLVE) == datetime(2026, 10, 28, 16, 0, tzinfo=UTC)
+
+    # Rework, and the second bad rating is recorded but does not reopen again.
+    mediate(app, case.id)
+    resolve(app, case.id)
+    app.record_follow_up(case.id, MEDIATOR, satisfied=False)
+    app.rate(case.id, REPORTER, grade)
+    case = app.get_case(case.id)
+    assert case.status is Status.FOLLOWED_UP
+    assert event_names(app, case.id)[-1] == "Rated"
+    assert event_names(app, case.id).count("Reopened") == 1
+    app.close_case(case.id, MEDIATOR)
+
+
+def test_a_bad_rating_after_the_window_is_recorded_only(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    case = drive(app, "closed")
+    clock.advance(days=31)
+    app.rate(case.id, REPORTER, Grade.VERY_DISSATISFIED)
+    case = app.get_case(case.id)
+    assert case.status is Status.CLOSED
+    assert event_names(app, case.id)[-1] == "Rated"
+
+
+def test_a_bad_rating_of_a_closed_case_within_the_window_reopens_it(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    case = drive(app, "closed")
+    clock.advance(days=2)
+    app.rate(case.id, REPORTER, Grade.DISSATISFIED)
+    assert app.get_case(case.id).status is Status.REOPENED
+
+
+def test_a_supervisor_reopens_a_closed_case_on_the_rework_clock(
+    app: FengqiaoApplication,
+) -> None:
+    case = drive(app, "closed")
+    app.reopen(case.id, SUPERVISOR, "当事人再次反映协议未履行")
+    case = app.get_case(case.id)
+    assert case.status is Status.REOPENED
+    assert case.outcome is None
+    assert not case.reworked_for_rating
+    assert kinds(case) == {"resolve"}
+    assert due(case, DeadlineKind.RESOLVE) == REWORK_DUE
+    assert last_event(app, case.id).cause == "manual"
+    # Rework is done by the same owner, without signing again.
+    mediate(app, case.id)
+    resolve(app, case.id)
+    assert app.get_case(case.id).status is Status.RESOLVED
+
+
+def test_reopening_needs_a_supervisor_and_a_reason(app: FengqiaoApplication) -> None:
+    case = drive(app, "resolved")
+    refused(app, case.id, NotPermittedError, lambda: app.reopen(case.id, MEDIATOR, "协议未履行"))
+    error = refused(app, case.id, InvalidInputError, lambda: app.reopen(case.id, SUPERVISOR, ""))
+    assert error.field == "reason"
+
+
+# --- pausing and deadlines ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["registered", "signed", "in_mediation", "reopened"])
+def test_a_paused_case_resumes_in_the_status_it_was_paused_in(
+    app: FengqiaoApplication, clock: Clock, status: str
+) -> None:
+    case = drive(app, status)
+    app.pause(case.id, MEDIATOR, "等待伤情鉴定结果")
+    paused = app.get_case(case.id)
+    assert paused.status is Status.PAUSED
+    assert paused.deadlines == {}
+    assert last_event(app, case.id).reason == "等待伤情鉴定结果"
+    clock.advance(days=2)
+    app.resume(case.id, MEDIATOR)
+    resumed = app.get_case(case.id)
+    assert resumed.status.value == status
+    assert set(resumed.deadlines) == set(case.deadlines)
+
+
+def test_a_pause_needs_a_reason(app: FengqiaoApplication) -> None:
+    case = drive(app, "signed")
+    error = refused(app, case.id, InvalidInputError, lambda: app.pause(case.id, MEDIATOR, ""))
+    assert error.field == "reason"
+
+
+def test_a_supervisor_extends_the_resolve_deadline(app: FengqiaoApplication) -> None:
+    case = drive(app, "in_mediation")
+    until = YELLOW_RESOLVE_DUE + timedelta(days=5)
+    app.extend_deadline(case.id, SUPERVISOR, until, "需现场勘验")
+    case = app.get_case(case.id)
+    assert due(case, DeadlineKind.RESOLVE) == until
+    event = last_event(app, case.id)
+    assert (event.kind, event.until, event.reason) == ("resolve", until, "需现场勘验")
+
+
+def test_extending_a_deadline_needs_a_supervisor_a_later_time_and_a_pending_clock(
+    app: FengqiaoApplication,
+) -> None:
+    case = drive(app, "in_mediation")
+    later = YELLOW_RESOLVE_DUE + timedelta(days=1)
+    refused(
+        app,
+        case.id,
+        NotPermittedError,
+        lambda: app.extend_deadline(case.id, MEDIATOR, later, "需现场勘验"),
+    )
+    error = refused(
+        app,
+        case.id,
+        InvalidInputError,
+        lambda: app.extend_deadline(case.id, SUPERVISOR, YELLOW_RESOLVE_DUE, "需现场勘验"),
+    )
+    assert error.field == "until"
+    error = refused(
+        app,
+        case.id,
+        CommandNotAllowedError,
+        lambda: app.extend_deadline(case.id, SUPERVISOR, later, "需现场勘验", kind="sign"),
+    )
+    assert "sign" in error.detail
+
+
+# --- missed deadlines (the scheduler's commands) ------------------------------------------
+
+
+def test_a_missed_sign_deadline_is_flagged_once(app: FengqiaoApplication, clock: Clock) -> None:
+    case = drive(app, "registered")
+    sign_due = due(case, DeadlineKind.SIGN)
+    early = app.flag_sign_overdue(case.id, SYSTEM, sign_due, at=sign_due - timedelta(seconds=1))
+    assert early.position is None
+    clock.now = sign_due
+    flagged = app.flag_sign_overdue(case.id, SYSTEM, sign_due)
+    assert flagged.position is not None
+    assert "sign_overdue" in app.get_case(case.id).flags
+    assert event_names(app, case.id)[-1] == "SignOverdueFlagged"
+    again = app.flag_sign_overdue(case.id, SYSTEM, sign_due)
+    assert again.position is None
+    assert app.get_case(case.id).version == flagged.case.version
+    stale = app.flag_sign_overdue(case.id, SYSTEM, sign_due - timedelta(hours=1))
+    assert stale.position is None
+    app.sign(case.id, MEDIATOR)
+    assert "sign_overdue" not in app.get_case(case.id).flags
+
+
+def test_a_missed_resolve_deadline_moves_the_case_up(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    case = drive(app, "in_mediation")
+    clock.now = YELLOW_RESOLVE_DUE
+    recorded = app.act_on_resolve_overdue(case.id, SYSTEM, YELLOW_RESOLVE_DUE)
+    assert recorded.position is not None
+    case = app.get_case(case.id)
+    assert (case.owner, case.level) == (TOWNSHIP, Level.ORANGE)
+    assert last_event(app, case.id).cause == "overdue"
+
+
+def test_resolve_overdue_before_the_deadline_does_nothing(app: FengqiaoApplication) -> None:
+    case = drive(app, "signed")
+    recorded = app.act_on_resolve_overdue(
+        case.id, SYSTEM, YELLOW_RESOLVE_DUE, at=YELLOW_RESOLVE_DUE - timedelta(seconds=1)
+    )
+    assert recorded.position is None
+    assert app.get_case(case.id).version == case.version
+
+
+# --- the refusal table --------------------------------------------------------------------
+
+Command = Callable[[FengqiaoApplication, UUID], object]
+LATER = datetime(2027, 1, 1, tzinfo=UTC)
+
+COMMANDS: dict[str, tuple[str, Command]] = {
+    "reject": ("reject", lambda a, c: a.reject(c, MEDIATOR, "不予受理")),
+    "sign": ("sign", lambda a, c: a.sign(c, MEDIATOR)),
+    "assign": ("assign", lambda a, c: a.assign(c, MEDIATOR, "mediator-9")),
+    "assess": ("assess", lambda a, c: a.assess(c, MEDIATOR, Level.ORANGE, ["10人"], "研判")),
+    "raise_level": (
+        "raise the level of",
+        lambda a, c: a.raise_level(c, MEDIATOR, Level.RED, "聚集"),
+    ),
+    "lower_level": ("lower", lambda a, c: a.lower_level(c, SUPERVISOR, Level.YELLOW, "缓和")),
+    "escalate": ("escalate", lambda a, c: a.escalate(c, SUPERVISOR, "请镇里协调")),
+    "record_mediation": (
+        "record a mediation session for",
+        lambda a, c: a.record_mediation(c, MEDIATOR, a.clock(), "调解", ["张三"]),
+    ),
+    "resolve": ("resolve", lambda a, c: a.resolve(c, MEDIATOR, "协议", AgreementForm.WRITTEN)),
+    "terminate": ("terminate", lambda a, c: a.terminate(c, MEDIATOR, "调解终止")),
+    "refer": ("refer", lambda a, c: a.refer(c, MEDIATOR, Agency.COURT, "诉调对接")),
+    "answer_referral": (
+        "record a referral answer for",
+        lambda a, c: a.answer_referral(c, MEDIATOR, "已立案"),
+    ),
+    "request_judicial_confirmation": (
+        "request judicial confirmation for",
+        lambda a, c: a.request_judicial_confirmation(c, MEDIATOR, "犍为县人民法院"),
+    ),
+    "record_judicial_confirmation": (
+        "record judicial confirmation for",
+        lambda a, c: a.record_judicial_confirmation(c, MEDIATOR, confirmed=True),
+    ),
+    "record_follow_up": (
+        "record a follow-up for",
+        lambda a, c: a.record_follow_up(c, MEDIATOR, satisfied=True),
+    ),
+    "rate": ("rate", lambda a, c: a.rate(c, REPORTER, Grade.DISSATISFIED)),
+    "pause": ("pause", lambda a, c: a.pause(c, MEDIATOR, "等待鉴定")),
+    "resume": ("resume", lambda a, c: a.resume(c, MEDIATOR)),
+    "extend_deadline": (
+        "extend",
+        lambda a, c: a.extend_deadline(c, SUPERVISOR, LATER, "需勘验"),
+    ),
+    "reopen": ("reopen", lambda a, c: a.reopen(c, SUPERVISOR, "未履行")),
+    "close_case": ("close", lambda a, c: a.close_case(c, MEDIATOR)),
+    "return_case": ("return", lambda a, c: a.return_case(c, TOWNSHIP_MEDIATOR, "不属本镇")),
+}
+
+CONCLUDED_OR_ENDED = [
+    "resolved",
+    "terminated",
+    "referred",
+    "answered",
+    "followed_up",
+    "closed",
+    "rejected",
+]
+NOT_YET_SIGNED_OR_PAUSED = ["registered", "paused"]
+NOT_CONCLUDED = ["registered", "signed", "in_mediation", "paused", "rejected", "reopened"]
+
+REFUSED: dict[str, list[str]] = {
+    "reject": [s for s in REACHABLE if s != "registered"],
+    "sign": ["signed", "in_mediation", "paused", "reopened", *CONCLUDED_OR_ENDED],
+    "assign": CONCLUDED_OR_ENDED,
+    "assess": ["paused", *CONCLUDED_OR_ENDED],
+    "raise_level": ["paused", *CONCLUDED_OR_ENDED],
+    "lower_level": ["paused", *CONCLUDED_OR_ENDED],
+    "escalate": ["paused", *CONCLUDED_OR_ENDED],
+    "record_mediation": [*NOT_YET_SIGNED_OR_PAUSED, *CONCLUDED_OR_ENDED],
+    "resolve": ["signed", *NOT_YET_SIGNED_OR_PAUSED, *CONCLUDED_OR_ENDED],
+    "terminate": [*NOT_YET_SIGNED_OR_PAUSED, *CONCLUDED_OR_ENDED],
+    "refer": [*NOT_YET_SIGNED_OR_PAUSED, *CONCLUDED_OR_ENDED],
+    "answer_referral": [
+        *NOT_CONCLUDED,
+        "resolved",
+        "terminated",
+        "answered",
+        "followed_up",
+        "closed",
+    ],
+    "request_judicial_confirmation": [*NOT_CONCLUDED, "terminated", "referred", "answered"],
+    "record_judicial_confirmation": ["registered", "resolved", "followed_up", "closed"],
+    "record_follow_up": [*NOT_CONCLUDED, "referred", "closed"],
+    "rate": NOT_CONCLUDED,
+    "pause": ["paused", *CONCLUDED_OR_ENDED],
+    "resume": ["registered", "signed", "in_mediation", "reopened", *CONCLUDED_OR_ENDED],
+    "extend_deadline": ["paused", *CONCLUDED_OR_ENDED],
+    "reopen": NOT_CONCLUDED,
+    "close_case": [
+        "registered",
+        "signed",
+        "in_mediation",
+        "paused",
+        "resolved",
+        "terminated",
+        "referred",
+        "answered",
+        "closed",
+        "rejected",
+        "reopened",
+    ],
+    # Only a case handed over by hand, before signing: none of these was.
+    "return_case": list(REACHABLE),
+}
+# The statuses as the case reports them ("answered" is a referred case with an answer).
+STATUS_OF = {"answered": "referred"}
+# Where the refusal names a more specific command than the table's default.
+COMMAND_NAME = {("answer_referral", "answered"): "answer the referral of"}
+
+TABLE = sorted({(status, command) for command, statuses in REFUSED.items() for status in statuses})
+
+
+@pytest.mark.parametrize(("status", "command"), TABLE)
+def test_a_command_that_does_not_apply_in_a_status_is_refused_and_stores_nothing(
+    app: FengqiaoApplication, status: str, command: str
+) -> None:
+    level = Level.ORANGE if command == "lower_level" else Level.YELLOW
+    case = drive(app, status, level=level)
+    name, call = COMMANDS[command]
+    error = refused(app, case.id, CommandNotAllowedError, lambda: call(app, case.id))
+    assert error.status == STATUS_OF.get(status, status)
+    assert error.command == COMMAND_NAME.get((command, status), name)
+    assert app.get_case(case.id).status.value == error.status
+
+
+def test_the_refusal_table_covers_every_command_and_status() -> None:
+    assert set(REFUSED) == set(COMMANDS)
+    assert {status for status, _ in TABLE} == set(REACHABLE)
+
+
+def test_a_command_dated_before_the_cases_last_change_is_refused_and_stores_nothing(
+    app: FengqiaoApplication, clock: Clock
+) -> None:
+    case = drive(app, "signed")
+    earlier = case.modified_on - timedelta(minutes=1)
+
+    error = refused(
+        app, case.id, InvalidInputError, lambda: app.add_note(case.id, MEDIATOR, "late", at=earlier)
+    )
+
+    assert error.field == "at"
+
+
+def test_a_rejected_case_has_no_pending_clocks(app: FengqiaoApplication) -> None:
+    case = drive(app, "registered")
+
+    rejected = app.reject(case.id, MEDIATOR, "不属于受理范围").case
+
+    assert rejected.deadlines == {}
+    assert last_event(app, case.id).deadlines == {}
