@@ -69,6 +69,9 @@ from tests.conftest import (
 )
 from tests.views_support import build_views
 
+# Views live in SQLite or PostgreSQL: the in-memory store has no view databases.
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
 CITY = "511100"
 OTHER_TOWNSHIP_VILLAGE = OTHER_TOWNSHIP + "001"
 OTHER_COUNTY_VILLAGE = "511102001001"
@@ -84,12 +87,6 @@ def at(days: float = 0, hours: float = 0) -> datetime:
 
 SEP28, OCT1, OCT8, NOV1 = cst(9, 28), cst(10, 1), cst(10, 8), cst(11, 1)
 LATER = cst(12, 1)  # "now" long after every period asked about
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> str:
-    """Views live in SQLite or PostgreSQL; the in-memory store has no view databases."""
-    return str(request.param)
 
 
 @pytest.fixture

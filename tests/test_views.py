@@ -29,11 +29,8 @@ from tests.conftest import (
 )
 from tests.views_support import build_views, dump
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> str:
-    """Views live in SQLite or PostgreSQL; the in-memory store has no view databases."""
-    return str(request.param)
+# Views live in SQLite or PostgreSQL: the in-memory store has no view databases.
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
 
 @pytest.fixture
