@@ -62,9 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     policy_commands = policy.add_subparsers(title="commands", metavar="COMMAND", required=True)
     show = policy_commands.add_parser("show", help="print the effective policy as TOML")
     show.set_defaults(handler=_policy_show)
-    from api.cli_views import add_commands
+    from api import cli_views, server
 
-    add_commands(commands)
+    cli_views.add_commands(commands)
+    server.add_commands(commands)
     return parser
 
 
@@ -178,3 +179,7 @@ def _string(text: str) -> str:
         _ESCAPES.get(c, c if c >= " " and c != "\x7f" else f"\\u{ord(c):04x}") for c in text
     )
     return f'"{escaped}"'
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -27,6 +27,7 @@ class Settings:
     database_url: str | None = None
     policy_path: Path | None = None
     sweep_seconds: float = 15.0
+    secret: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -46,6 +47,7 @@ class Settings:
             database_url=url,
             policy_path=Path(policy) if policy else None,
             sweep_seconds=sweep_seconds,
+            secret=environ.get("FENGQIAO_SECRET") or None,
         )
 
     @property

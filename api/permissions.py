@@ -1,0 +1,70 @@
+"""Who may do what, where: roles (DESIGN §1) and the caller's jurisdiction subtree."""
+
+from __future__ import annotations
+
+from api.errors import ForbiddenError
+from domain.actors import Actor, Role
+from domain.case import Case
+from domain.errors import UnknownUnitError
+from domain.jurisdiction import Jurisdiction
+
+_WORKERS = frozenset({Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
+_APPROVERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+# command → roles that may send it
+COMMAND_ROLES: dict[str, frozenset[Role]] = {
+    "register": frozenset({Role.REPORTER, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN}),
+    "assess": _WORKERS,
+    "sign": _WORKERS,
+    "assign": _APPROVERS,
+    "mediation-sessions": _WORKERS,
+    "resolve": _WORKERS,
+    "terminate": _WORKERS,
+    "referrals": _WORKERS,
+    "referral-answers": _WORKERS,
+    "judicial-confirmation": _WORKERS,
+    "follow-ups": _WORKERS,
+    "ratings": frozenset({Role.REPORTER, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN}),
+    "pause": _APPROVERS,
+    "resume": _WORKERS,
+    "extend": _APPROVERS,
+    "escalate": _APPROVERS,
+    "lower": _APPROVERS,
+    "reopen": _APPROVERS,
+    "close": _WORKERS,
+    "reject": _WORKERS,
+    "notes": frozenset({Role.REPORTER, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN}),
+}
+
+
+def require_role(actor: Actor, command: str) -> None:
+    if actor.role not in COMMAND_ROLES[command]:
+        raise ForbiddenError(f"a {actor.role} may not {command}")
+
+
+def require_unit(actor: Actor, units: Jurisdiction, code: str) -> None:
+    """The unit must be the caller's own or lie below it."""
+    if code not in units:
+        raise UnknownUnitError(code)
+    if not units.is_within(code, actor.unit):
+        raise ForbiddenError(f"unit {code} is outside {actor.unit}'s jurisdiction")
+
+
+def may_read_case(actor: Actor, units: Jurisdiction, case: Case) -> bool:
+    """A case is visible where it happened and where it is owned."""
+    return any(
+        code in units and units.is_within(code, actor.unit) for code in (case.unit, case.owner)
+    )
+
+
+def require_read(actor: Actor, units: Jurisdiction, case: Case) -> None:
+    if not may_read_case(actor, units, case):
+        raise ForbiddenError(f"case {case.id} is outside {actor.unit}'s jurisdiction")
+
+
+def require_command(actor: Actor, units: Jurisdiction, case: Case, command: str) -> None:
+    """Commands act on cases the caller's subtree owns."""
+    require_role(actor, command)
+    require_read(actor, units, case)
+    if not units.is_within(case.owner, actor.unit):
+        raise ForbiddenError(f"case {case.id} is owned by {case.owner}, outside {actor.unit}")

@@ -1,0 +1,111 @@
+"""Domain objects and views as the API's answer types; personal data masked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from api.schemas import CaseOut, DeadlineOut, HistoryEntryOut, PartyOut, QueueItemOut, UnitOut
+from domain.case import Case
+from domain.jurisdiction import Jurisdiction, Unit
+from projections.history import HistoryEntry
+from projections.queue import QueueItem
+
+
+def mask_digits(value: str | None) -> str | None:
+    """First 3 and last 4 kept: 511123********1234, 138****5678."""
+    if not value:
+        return value
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_address(value: str | None) -> str | None:
+    """Only the start (down to the village, as written first) is kept."""
+    if not value:
+        return value
+    return value[: min(len(value) // 2, 12)] + "***"
+
+
+def party_out(party: dict[str, Any]) -> PartyOut:
+    return PartyOut(
+        name=party["name"],
+        role=party["role"],
+        id_number=mask_digits(party.get("id_number")),
+        phone=mask_digits(party.get("phone")),
+        address=mask_address(party.get("address")),
+    )
+
+
+def case_out(case: Case, now: datetime) -> CaseOut:
+    return CaseOut(
+        id=str(case.id),
+        kind=case.kind,
+        category=case.category,
+        summary=case.summary,
+        status=case.status.value,
+        level=case.level.value,
+        unit=case.unit,
+        owner=case.owner,
+        tier=case.tier.value,
+        assignee=case.assignee,
+        awaiting_signature=case.awaiting_signature,
+        deadlines=[
+            DeadlineOut(kind=d.kind.value, due_at=d.due_at, overdue=d.is_overdue(now))
+            for d in sorted(case.deadlines.values(), key=lambda d: d.due_at)
+        ],
+        policy_version=case.policy_version,
+        version=case.version,
+        registered_at=case.registered_at,
+        updated_at=case.updated_at,
+        channel=case.channel,
+        people_involved=case.people_involved,
+        amount_involved=str(case.amount_involved) if case.amount_involved is not None else None,
+        parties=[party_out(p) for p in case.parties],
+        flags=sorted(case.flags),
+    )
+
+
+def queue_item_out(item: QueueItem) -> QueueItemOut:
+    return QueueItemOut(
+        id=str(item.id),
+        kind=item.kind,
+        level=item.level,
+        tier=item.tier,
+        owner=item.owner,
+        unit=item.unit,
+        status=item.status,
+        summary=item.summary,
+        category=item.category,
+        assignee=item.assignee,
+        due_at=item.due_at,
+        due_kind=item.due_kind,
+        overdue=item.overdue,
+        seconds_to_breach=item.seconds_to_breach,
+        flags=list(item.flags),
+        version=item.version,
+    )
+
+
+def history_out(entry: HistoryEntry) -> HistoryEntryOut:
+    return HistoryEntryOut(
+        version=entry.version,
+        position=entry.position,
+        event_type=entry.event_type,
+        at=entry.at,
+        actor=entry.actor,
+        role=entry.role,
+        text=entry.text,
+    )
+
+
+def unit_out(unit: Unit, units: Jurisdiction) -> UnitOut:
+    return UnitOut(
+        code=unit.code,
+        name=unit.name,
+        tier=unit.tier.value,
+        parent=unit.parent,
+        sample=unit.sample,
+        children=list(units.children.get(unit.code, [])),
+    )

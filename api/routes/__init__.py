@@ -1,0 +1,1 @@
+"""Route handlers: each decodes, calls one thing, encodes."""

@@ -1,0 +1,226 @@
+"""What crosses the HTTP boundary: msgspec Structs, unknown fields rejected.
+
+Names and fields are a contract outside clients are written against (issue 4). New fields get
+defaults; a field's type never changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+Kind = Literal["dispute", "incident"]
+LevelName = Literal["red", "orange", "yellow"]
+ChannelName = Literal[
+    "grid_patrol", "hotline", "walk_in", "police_110", "court", "petition_office", "online"
+]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]  # naive times are refused
+Amount = Annotated[str, msgspec.Meta(pattern=r"^\d{1,12}(\.\d{1,2})?$")]
+
+
+class Command(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of request bodies."""
+
+
+class PartyIn(Command):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    role: Literal["applicant", "respondent", "third_party"]
+    id_number: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+class RegisterCase(Command):
+    kind: Kind
+    unit: ShortText
+    category: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+    summary: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    channel: ChannelName
+    level: LevelName = "yellow"
+    people_involved: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 1
+    amount_involved: Amount | None = None
+    parties: list[PartyIn] = []
+    occurred_at: AwareDatetime | None = None
+
+
+class AssessCase(Command):
+    level: LevelName
+    reason: Text
+    triggers: list[ShortText] = []
+
+
+class SignCase(Command):
+    pass
+
+
+class AssignCase(Command):
+    assignee: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+class RecordMediationSession(Command):
+    held_at: AwareDatetime
+    notes: Text
+    attendees: list[ShortText] = []
+
+
+class ResolveCase(Command):
+    agreement: Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
+    form: Literal["written", "oral"]
+    amount: Amount | None = None
+    performance_due: str | None = None
+
+
+class ReasonOnly(Command):
+    reason: Text
+
+
+class ReferCase(Command):
+    agency: Literal["court", "police", "procuratorate", "petition_office"]
+    reason: Text
+
+
+class AnswerReferral(Command):
+    answer: Text
+
+
+class JudicialConfirmation(Command):
+    """Request (``court``) or, with ``confirmed``, record the court's ruling."""
+
+    court: ShortText | None = None
+    confirmed: bool | None = None
+    note: str = ""
+
+
+class RecordFollowUp(Command):
+    satisfied: bool
+    agreement_honoured: bool | None = None
+    note: str = ""
+
+
+class RateCase(Command):
+    grade: Literal[
+        "very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"
+    ]
+
+
+class ResumeCase(Command):
+    pass
+
+
+class ExtendDeadline(Command):
+    until: AwareDatetime
+    reason: Text
+    kind: Literal["sign", "resolve"] = "resolve"
+
+
+class EscalateCase(Command):
+    reason: Text
+    other_unit: ShortText | None = None
+
+
+class LowerLevel(Command):
+    level: LevelName
+    reason: Text
+
+
+class CloseCase(Command):
+    pass
+
+
+class AddNote(Command):
+    text: Text
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+class DeadlineOut(msgspec.Struct, kw_only=True):
+    kind: str
+    due_at: datetime
+    overdue: bool
+
+
+class PartyOut(msgspec.Struct, kw_only=True):
+    name: str
+    role: str
+    id_number: str | None
+    phone: str | None
+    address: str | None
+
+
+class CaseOut(msgspec.Struct, kw_only=True):
+    id: str
+    kind: str
+    category: str
+    summary: str
+    status: str
+    level: str
+    unit: str
+    owner: str
+    tier: str
+    assignee: str | None
+    awaiting_signature: bool
+    deadlines: list[DeadlineOut]
+    policy_version: str
+    version: int
+    registered_at: datetime
+    updated_at: datetime
+    channel: str
+    people_involved: int
+    amount_involved: str | None
+    parties: list[PartyOut]
+    flags: list[str]
+
+
+class QueueItemOut(msgspec.Struct, kw_only=True):
+    id: str
+    kind: str
+    level: str
+    tier: str
+    owner: str
+    unit: str
+    status: str
+    summary: str
+    category: str
+    assignee: str | None
+    due_at: datetime | None
+    due_kind: str | None
+    overdue: bool
+    seconds_to_breach: int | None
+    flags: list[str]
+    version: int
+
+
+class QueueOut(msgspec.Struct, kw_only=True):
+    unit: str
+    now: datetime
+    items: list[QueueItemOut]
+
+
+class CaseListOut(msgspec.Struct, kw_only=True):
+    items: list[QueueItemOut]
+    limit: int
+    offset: int
+
+
+class HistoryEntryOut(msgspec.Struct, kw_only=True):
+    version: int
+    position: int
+    event_type: str
+    at: datetime
+    actor: str
+    role: str
+    text: str
+
+
+class UnitOut(msgspec.Struct, kw_only=True):
+    code: str
+    name: str
+    tier: str
+    parent: str | None
+    sample: bool
+    children: list[str]
