@@ -11,7 +11,7 @@ from litestar.openapi import OpenAPIConfig
 
 from api.auth import jwt_auth
 from api.errors import EXCEPTION_HANDLERS
-from api.routes import cases, commands, health, reads, stream
+from api.routes import cases, commands, health, mode, reads, stream
 from api.runtime import Runtime
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -28,7 +28,13 @@ def create_app(runtime: Runtime) -> Litestar:
 
     api = Router(
         path="/api/v1",
-        route_handlers=[*cases.HANDLERS, *commands.HANDLERS, *reads.HANDLERS, *stream.HANDLERS],
+        route_handlers=[
+            *cases.HANDLERS,
+            *commands.HANDLERS,
+            *reads.HANDLERS,
+            *stream.HANDLERS,
+            *mode.HANDLERS,
+        ],
     )
     return Litestar(
         route_handlers=[api, *health.HANDLERS],

@@ -17,6 +17,9 @@ from api.views import build_views, split_schema
 from domain.application import FengqiaoApplication
 from projections.db import PostgresViews, SqliteViews
 from projections.viewset import ViewSet
+from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock
+from scheduler.service import SweepService
+from scheduler.sweep import Sweeper
 
 READ_YOUR_WRITES_TIMEOUT = 2.0
 
@@ -34,12 +37,17 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=_utc_now)
     follow: bool = True  # run the view followers in this process
     subscribe: bool = False  # follow with PostgreSQL LISTEN/NOTIFY
+    sweeps: SweepService | None = None  # the deadline scheduler, when it runs in this process
 
     def start(self) -> None:
         if self.follow:
             self.views.follow(self.subscribe)
+        if self.sweeps is not None:
+            self.sweeps.start()
 
     def stop(self) -> None:
+        if self.sweeps is not None:
+            self.sweeps.stop()
         self.views.close()
         self.idempotency.db.close()
         self.app.close()
@@ -50,8 +58,26 @@ class Runtime:
         self.views.wait(position, READ_YOUR_WRITES_TIMEOUT)
 
 
+def build_sweeps(
+    settings: Settings, app: FengqiaoApplication, views: ViewSet, clock: Callable[[], datetime]
+) -> SweepService:
+    """The scheduler: one sweeper per database (an advisory lock on PostgreSQL)."""
+    lock: SweepLock = ProcessLock()
+    if settings.database_url is not None:
+        lock = AdvisoryLock(split_schema(settings.database_url)[0])
+
+    def refresh() -> None:
+        views.runners["deadlines"].wait(app.recorder.max_notification_id() or 0, 1.0)
+
+    sweeper = Sweeper(app, views.deadlines, clock)
+    return SweepService(sweeper, lock, settings.sweep_seconds, refresh)
+
+
 def build_runtime(
-    settings: Settings, secret: str, clock: Callable[[], datetime] | None = None
+    settings: Settings,
+    secret: str,
+    clock: Callable[[], datetime] | None = None,
+    scheduler: bool = True,
 ) -> Runtime:
     app = build_application(settings, clock=clock)
     views = build_views(settings, app)
@@ -60,11 +86,13 @@ def build_runtime(
     else:
         conninfo, schema = split_schema(settings.database_url)
         keys = IdempotencyStore(PostgresViews(conninfo, schema, "api"))
+    now = clock or _utc_now
     return Runtime(
         app=app,
         views=views,
         idempotency=keys,
         secret=secret,
-        clock=clock or _utc_now,
+        clock=now,
         subscribe=settings.database_url is not None,
+        sweeps=build_sweeps(settings, app, views, now) if scheduler else None,
     )

@@ -131,6 +131,15 @@ class CloseCase(Command):
     pass
 
 
+class SwitchMode(Command):
+    mode: Literal["normal", "holiday", "emergency"]
+    reason: Text
+
+
+class ModeOut(msgspec.Struct, kw_only=True):
+    mode: str
+
+
 class AddNote(Command):
     text: Text
 

@@ -65,7 +65,7 @@ def app_from_environment() -> Litestar:
     from api.settings import Settings
 
     settings = Settings.from_env(os.environ)
-    runtime = build_runtime(settings, load_secret(settings))
+    runtime = build_runtime(settings, load_secret(settings), scheduler=False)
     runtime.follow = False
     return create_app(runtime)
 
@@ -93,7 +93,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _serve_workers(args: argparse.Namespace, settings: Settings, secret: str) -> int:
     import uvicorn
 
-    follower = subprocess.Popen([sys.executable, "-m", "api.cli", "projections"])
+    # One process beside the workers keeps the views and sweeps deadlines.
+    follower = subprocess.Popen([sys.executable, "-m", "api.cli", "scheduler"])
     try:
         uvicorn.run(
             "api.server:app_from_environment",

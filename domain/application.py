@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.actors import Actor
 from domain.calendar import WorkingCalendar
 from domain.case import Case, Registration
+from domain.clocks import DeadlineKind
 from domain.dispute import Dispute
 from domain.errors import (
     CaseNotFoundError,
@@ -33,6 +34,7 @@ from domain.errors import (
 from domain.incident import Incident
 from domain.jurisdiction import JURISDICTION_ID, Jurisdiction, Unit
 from domain.levels import Level
+from domain.operations import OPERATIONS_ID, Operations
 from domain.policy import Clocks, Mode, Policy
 from domain.policy_book import POLICY_BOOK_ID, PolicyBook
 from domain.policy_document import policy_to_document
@@ -47,11 +49,13 @@ C = TypeVar("C", bound=Case)
 
 @dataclass(frozen=True)
 class Recorded:
-    """A command's result: the case as it now stands and the log position of its last event
-    (``None`` when the command recorded nothing), for read-your-writes waits."""
+    """A command's result: the case as it now stands, the log position of its last event
+    (``None`` when the command recorded nothing, for read-your-writes waits) and the names of
+    the events it recorded."""
 
     case: Case
     position: int | None
+    events: tuple[str, ...] = ()
 
 
 def _utc_now() -> datetime:
@@ -78,7 +82,6 @@ class FengqiaoApplication(Application[UUID]):
     ) -> None:
         super().__init__(env)
         self.clock = clock
-        self.mode = Mode.NORMAL
         self.policy = policy or Policy()
         self._policies: dict[str, Policy] = {self.policy.version: self.policy}
         self._calendars: dict[str, WorkingCalendar] = {}
@@ -166,7 +169,34 @@ class FengqiaoApplication(Application[UUID]):
         calendar = self._calendars.get(policy.version)
         if calendar is None:
             calendar = self._calendars[policy.version] = WorkingCalendar(policy.holidays)
-        return Clocks(policy, calendar, self.mode)
+        return Clocks(policy, calendar, self.current_mode())
+
+    # --- operating mode ----------------------------------------------------------------
+
+    def _operations(self) -> Operations:
+        try:
+            operations: Operations = self.repository.get(OPERATIONS_ID)
+        except AggregateNotFoundError:
+            operations = Operations.create(self.clock())
+        return operations
+
+    def current_mode(self) -> Mode:
+        """The mode new clocks start under, as last switched by any process."""
+        return self._operations().mode
+
+    def switch_mode(
+        self, actor: Actor, mode: Mode, reason: str, at: datetime | None = None
+    ) -> Mode:
+        """Switches the operating mode (an audited event); clocks started after it use it."""
+        for attempt in range(COMMAND_ATTEMPTS):
+            operations = self._operations()
+            operations.switch(mode, reason, actor.user, actor.role.value, at or self.clock())
+            try:
+                self.save(operations)
+                return mode
+            except IntegrityError:
+                _back_off(attempt)
+        raise VersionConflictError(self._operations().version)
 
     # --- cases: reading -----------------------------------------------------------------
 
@@ -197,15 +227,16 @@ class FengqiaoApplication(Application[UUID]):
         calendar = self._calendars.setdefault(
             self.policy.version, WorkingCalendar(self.policy.holidays)
         )
-        clocks = Clocks(self.policy, calendar, self.mode)
+        clocks = Clocks(self.policy, calendar, self.current_mode())
         now = at or self.clock()
         case = case_class.register(case_id or uuid4(), actor, now, units, clocks, details)
         return self._save(case)
 
     def _save(self, case: Case) -> Recorded:
+        events = tuple(type(event).__name__ for event in case.pending_events)
         recordings = self.save(case)
         position = recordings[-1].notification.id if recordings else None
-        return Recorded(case, position)
+        return Recorded(case, position, events)
 
     def _act(
         self,
@@ -580,6 +611,18 @@ class FengqiaoApplication(Application[UUID]):
         now = self._now(at)
         return self._act(case_id, None, lambda c: c.flag_sign_overdue(actor, now, due_at))
 
+    def act_on_deadline(
+        self,
+        case_id: UUID,
+        actor: Actor,
+        kind: DeadlineKind,
+        due_at: datetime,
+        at: datetime | None = None,
+    ) -> Recorded:
+        """The scheduler's one command: a clock of ``kind`` due at ``due_at`` has passed."""
+        now = self._now(at)
+        return self._act(case_id, None, lambda c: _act_on(self, c, actor, now, kind, due_at))
+
     def act_on_resolve_overdue(
         self, case_id: UUID, actor: Actor, due_at: datetime, at: datetime | None = None
     ) -> Recorded:
@@ -599,3 +642,20 @@ def _dispute(case: Case, command: str) -> Dispute:
             command, case.status.value, "only disputes have agreements a court can confirm"
         )
     return case
+
+
+def _act_on(
+    app: FengqiaoApplication,
+    case: Case,
+    actor: Actor,
+    at: datetime,
+    kind: DeadlineKind,
+    due_at: datetime,
+) -> bool:
+    """What a due clock of each kind does; the case decides whether it still applies."""
+    if kind is DeadlineKind.SIGN:
+        return case.flag_sign_overdue(actor, at, due_at)
+    clocks = app.clocks_for(case)
+    if kind is DeadlineKind.RESOLVE:
+        return case.act_on_resolve_overdue(actor, at, app.units(), clocks, due_at)
+    return case.act_on_clock(actor, at, clocks, kind, due_at)

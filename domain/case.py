@@ -729,6 +729,31 @@ class Case(Aggregate):
         )
         return True
 
+    class ClockFired(ClocksChanged):
+        """A clock other than sign-for or resolve came due: recorded for supervisors, and the
+        clock is done (a red case's daily status report starts its next day)."""
+
+        kind: str
+        due_at: datetime
+
+    def act_on_clock(
+        self, actor: Actor, at: datetime, clocks: Clocks, kind: DeadlineKind, due_at: datetime
+    ) -> bool:
+        """Records that a follow-up, mediation, judicial-confirmation or status-report clock
+        came due. Acts only on the case's current clock of that kind, once."""
+        pending = self.pending(kind)
+        if kind in (DeadlineKind.SIGN, DeadlineKind.RESOLVE):
+            raise InvalidInputError("kind", "sign-for and resolve clocks have their own rules")
+        if pending is None or pending.due_at != due_at or at < due_at:
+            return False
+        remaining = self._without(kind)
+        if kind is DeadlineKind.STATUS_REPORT and self.status in OPEN - {Status.PAUSED}:
+            remaining[kind.value] = clocks.start(kind, self.level, self.tier, due_at)
+        self._emit(
+            self.ClockFired, actor, at, kind=kind.value, due_at=due_at, deadlines=_stored(remaining)
+        )
+        return True
+
     # --- working the case ---------------------------------------------------------------
 
     class MediationSessionRecorded(ClocksChanged):

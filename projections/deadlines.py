@@ -13,7 +13,7 @@ from uuid import UUID
 
 from projections.db import Cursor, from_us, to_us
 from projections.engine import Batch, View
-from projections.events import is_case_event
+from projections.events import is_case_event, name_of
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class PendingDeadline:
     policy_version: str
 
 
+_FLAGGED_KIND = {"SignOverdueFlagged": "sign", "ResolveOverdueFlagged": "resolve"}
+
+
 class DeadlinesView(View):
     name = "deadlines"
 
@@ -35,7 +38,7 @@ class DeadlinesView(View):
             f"CREATE TABLE IF NOT EXISTS {table} (case_id TEXT NOT NULL, kind TEXT NOT NULL, "
             "due_us BIGINT NOT NULL, started_us BIGINT NOT NULL, rule TEXT NOT NULL, "
             "calendar TEXT NOT NULL, mode TEXT NOT NULL, policy_version TEXT NOT NULL, "
-            "PRIMARY KEY (case_id, kind))",
+            "fired INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (case_id, kind))",
             f"CREATE INDEX IF NOT EXISTS {self.db.index('deadlines_due')} ON {table} (due_us)",
         ]
 
@@ -44,9 +47,26 @@ class DeadlinesView(View):
 
     def process(self, cursor: Cursor, batch: Batch) -> None:
         latest: dict[str, dict[str, dict[str, Any]]] = {}
+        fired: list[tuple[str, str, int]] = []
         for _, event in batch:
-            if is_case_event(event) and hasattr(event, "deadlines"):
-                latest[str(event.originator_id)] = event.deadlines
+            if not is_case_event(event):
+                continue
+            case_id = str(event.originator_id)
+            if hasattr(event, "deadlines"):
+                latest[case_id] = event.deadlines
+            kind = _FLAGGED_KIND.get(name_of(event))
+            if kind is not None:
+                fired.append((case_id, kind, to_us(event.due_at)))
+        self._replace(cursor, latest)
+        # A flagged clock stays pending (the case shows it overdue) but is not swept again;
+        # matching on its due time leaves a newer clock of the same kind untouched.
+        cursor.executemany(
+            f"UPDATE {self.t('deadlines')} SET fired = 1 WHERE case_id = ? AND kind = ? "
+            "AND due_us = ?",
+            fired,
+        )
+
+    def _replace(self, cursor: Cursor, latest: dict[str, dict[str, dict[str, Any]]]) -> None:
         if not latest:
             return
         table = self.t("deadlines")
@@ -66,7 +86,9 @@ class DeadlinesView(View):
 
     def list_due(self, now: datetime, limit: int = 1000) -> list[PendingDeadline]:
         """Clocks due at or before ``now``, oldest first."""
-        return self._select("WHERE due_us <= ? ORDER BY due_us LIMIT ?", (to_us(now), limit))
+        return self._select(
+            "WHERE due_us <= ? AND fired = 0 ORDER BY due_us LIMIT ?", (to_us(now), limit)
+        )
 
     def list_for_case(self, case_id: UUID) -> list[PendingDeadline]:
         return self._select("WHERE case_id = ? ORDER BY due_us", (str(case_id),))

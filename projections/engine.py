@@ -64,6 +64,9 @@ class ViewRunner:
         self._position: int | None = None
         self._changed = threading.Condition()
         self.listeners: list[Callable[[int, Batch], None]] = []
+        # called in the batch's transaction before the view applies it (to read rows as they
+        # were); a batch rolled back afterwards reaches no listener
+        self.preparers: list[Callable[[Cursor, Batch], None]] = []
 
     @property
     def name(self) -> str:
@@ -114,6 +117,8 @@ class ViewRunner:
         last = fresh[-1].id
         try:
             with self.view.db.transaction() as cursor:
+                for prepare in self.preparers:
+                    prepare(cursor, batch)
                 self.view.process(cursor, batch)
                 cursor.execute(
                     f"UPDATE {self._tracking()} SET position = ? WHERE view = ? AND position = ?",

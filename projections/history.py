@@ -92,6 +92,7 @@ _TEXT = {
     "Rejected": "不予受理: {e.reason}",
     "NoteAdded": "note added",
     "AttachmentAdded": "attachment {e.name} ({e.size} bytes)",
+    "ClockFired": "{e.kind} clock came due {e.due_at:%Y-%m-%d %H:%M} UTC",
     "SignOverdueFlagged": "sign-for deadline {e.due_at:%Y-%m-%d %H:%M} UTC missed",
     "ResolveOverdueFlagged": "resolve deadline {e.due_at:%Y-%m-%d %H:%M} UTC missed",
 }

@@ -302,12 +302,12 @@ def test_extending_moves_the_resolve_deadline_only(app: FengqiaoApplication) -> 
 def test_cases_registered_in_an_emergency_run_on_emergency_clocks(
     app: FengqiaoApplication,
 ) -> None:
-    app.mode = Mode.EMERGENCY
+    app.switch_mode(SUPERVISOR, Mode.EMERGENCY, "汛期应急", at=T0)
     red = drive(app, "registered", level=Level.RED)
     sign = red.pending(DeadlineKind.SIGN)
     assert sign is not None
     assert (sign.due_at, sign.mode) == (T0 + timedelta(minutes=15), "emergency")
-    app.mode = Mode.NORMAL
+    app.switch_mode(SUPERVISOR, Mode.NORMAL, "应急结束", at=T0)
     later = drive(app, "registered", level=Level.RED)
     assert later.pending(DeadlineKind.SIGN) == replace(
         sign, due_at=T0 + timedelta(hours=1), rule="1h", mode="normal"

@@ -98,7 +98,7 @@ def test_a_second_application_rebuilds_the_same_case_without_recomputing_deadlin
         clock=lambda: T0 + timedelta(days=400),
         policy=Policy(version="other-policy"),
     )
-    other.mode = Mode.EMERGENCY
+    other.switch_mode(SUPERVISOR, Mode.EMERGENCY, "drill", at=T0 + timedelta(days=400))
     try:
         assert state(other.get_case(live.id)) == state(live)
     finally:

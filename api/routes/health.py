@@ -23,8 +23,11 @@ async def ready(runtime: Runtime) -> Response[bytes]:
         lag = await anyio.to_thread.run_sync(runtime.views.lag)
     except Exception as error:  # the store is unreachable: say so, do not crash
         return problem(503, "Not ready", f"store unreachable: {type(error).__name__}")
-    status = 200 if max(lag.values(), default=0) <= MAX_READY_LAG else 503
-    body = {"status": "ready" if status == 200 else "lagging", "lag": lag}
+    sweeps_failed = runtime.sweeps is not None and runtime.sweeps.failure is not None
+    lagging = max(lag.values(), default=0) > MAX_READY_LAG
+    status = 503 if lagging or sweeps_failed else 200
+    state = "sweeps stopped" if sweeps_failed else "lagging" if lagging else "ready"
+    body = {"status": state, "lag": lag}
     return Response(msgspec.json.encode(body), status_code=status, media_type="application/json")
 
 

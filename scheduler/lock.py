@@ -1,0 +1,65 @@
+"""Only one scheduler sweeps at a time.
+
+On PostgreSQL an instance sweeps while it holds a session-level advisory lock on its own
+connection; when its process dies the connection closes, the lock is released, and another
+instance takes it at its next attempt (within one sweep interval). On the embedded default
+there is one process, so the lock is trivially held.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import psycopg
+
+log = logging.getLogger(__name__)
+LOCK_KEY = 0x6667_7169_616F  # "fgqiao": one number for every fengqiao scheduler of a database
+
+
+class SweepLock(Protocol):
+    def acquire(self) -> bool: ...
+    def release(self) -> None: ...
+
+
+class ProcessLock:
+    """The embedded default: one process, so always held."""
+
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+
+class AdvisoryLock:
+    """A PostgreSQL session advisory lock, held on a dedicated connection."""
+
+    def __init__(self, conninfo: str, key: int = LOCK_KEY) -> None:
+        self.conninfo = conninfo
+        self.key = key
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def acquire(self) -> bool:
+        """True while this instance holds the lock (checked, not assumed, on every call)."""
+        try:
+            if self._conn is not None and not self._conn.closed:
+                self._conn.execute("SELECT 1")
+                return True
+            self._conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+            row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+            if row is not None and row[0]:
+                log.info("scheduler lock %s acquired", self.key)
+                return True
+        except psycopg.Error as error:
+            log.warning("scheduler lock: %s", error)
+        self._drop()
+        return False
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+    def release(self) -> None:
+        self._drop()  # closing the session releases the lock

@@ -1,0 +1,81 @@
+"""The sweep on a timer (APScheduler 3), holding the single-sweeper lock.
+
+Deadlines live in the event log and the deadlines view, never only in the scheduler's memory:
+after a restart the first sweep acts on everything that fell due while the service was down,
+once (the case refuses a clock it has already acted on).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from scheduler.lock import SweepLock
+from scheduler.sweep import Sweeper, SweepReport
+
+log = logging.getLogger(__name__)
+
+
+class SweepService:
+    def __init__(
+        self,
+        sweeper: Sweeper,
+        lock: SweepLock,
+        interval: float,
+        refresh: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.sweeper = sweeper
+        self.lock = lock
+        self.interval = interval
+        self.refresh = refresh  # bring the deadlines view up to the log's head first
+        self._scheduler: BackgroundScheduler | None = None
+        self.sweeps = 0
+        self.failure: BaseException | None = None
+
+    def run_once(self) -> SweepReport | None:
+        """One sweep if this instance holds the lock; None when another instance does."""
+        if not self.lock.acquire():
+            return None
+        self.refresh()
+        report = self.sweeper.sweep()
+        self.sweeps += 1
+        return report
+
+    def start(self) -> None:
+        scheduler = BackgroundScheduler(timezone="UTC")
+        scheduler.add_job(
+            self._job,
+            "interval",
+            seconds=self.interval,
+            id="sweep",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=None,
+        )
+        scheduler.start()
+        scheduler.modify_job("sweep", next_run_time=_now())  # first sweep at once: catch up
+        self._scheduler = scheduler
+
+    def _job(self) -> None:
+        """Expected refusals are handled per case inside the sweep; anything else stops the
+        timer loudly rather than sweeping on in a broken state (``/ready`` reports it)."""
+        try:
+            self.run_once()
+        except Exception as error:
+            self.failure = error
+            log.critical("deadline sweeps stopped: %r", error, exc_info=True)
+            if self._scheduler is not None:
+                self._scheduler.remove_job("sweep")
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        self.lock.release()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
