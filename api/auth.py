@@ -6,16 +6,14 @@ the data directory (mode 0600). There is no built-in default secret.
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.security.jwt import JWTAuth, Token
 
-from api.settings import Settings, SettingsError
+from api.settings import Settings, SettingsError, write_private
 from domain.actors import Actor, Role
 
 ALGORITHM = "HS256"
@@ -31,15 +29,8 @@ def load_secret(settings: Settings) -> str:
         raise SettingsError("FENGQIAO_SECRET: required when FENGQIAO_DATABASE_URL is set")
     path = settings.data_dir / SECRET_FILE
     if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        _write_private(path, secrets.token_urlsafe(48))
+        write_private(path, secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
-
-
-def _write_private(path: Path, text: str) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(text)
 
 
 def mint_token(secret: str, user: str, role: str, unit: str, ttl: timedelta) -> str:

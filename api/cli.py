@@ -62,9 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     policy_commands = policy.add_subparsers(title="commands", metavar="COMMAND", required=True)
     show = policy_commands.add_parser("show", help="print the effective policy as TOML")
     show.set_defaults(handler=_policy_show)
-    from api import cli_scheduler, cli_views, server
+    from api import cli_audit, cli_scheduler, cli_views, server
 
     cli_views.add_commands(commands)
+    cli_audit.add_commands(commands)
     cli_scheduler.add_commands(commands)
     server.add_commands(commands)
     return parser

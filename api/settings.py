@@ -6,6 +6,9 @@ tests pass their own.
 
 from __future__ import annotations
 
+import base64
+import os
+import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +31,7 @@ class Settings:
     policy_path: Path | None = None
     sweep_seconds: float = 15.0
     secret: str | None = None
+    cipher_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -48,6 +52,7 @@ class Settings:
             policy_path=Path(policy) if policy else None,
             sweep_seconds=sweep_seconds,
             secret=environ.get("FENGQIAO_SECRET") or None,
+            cipher_key=environ.get("FENGQIAO_CIPHER_KEY") or None,
         )
 
     @property
@@ -55,15 +60,32 @@ class Settings:
         return "postgres" if self.database_url else "sqlite"
 
     def event_store_env(self) -> dict[str, str]:
-        """The eventsourcing library's environment for the application's event store."""
+        """The eventsourcing library's environment for the application's event store.
+
+        Stored events are compressed and encrypted (AES-GCM): parties' personal data never sits
+        in plain text in a database file or table."""
         if self.database_url is None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            return {
+            store = {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite3"),
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
-        return postgres_env(self.database_url)
+        else:
+            store = postgres_env(self.database_url)
+        return {**store, **encryption_env(self.cipher_key or self._embedded_cipher_key())}
+
+    def _embedded_cipher_key(self) -> str:
+        """The embedded default's key: generated once into the data directory (mode 0600).
+        PostgreSQL deployments must bring their own (FENGQIAO_CIPHER_KEY)."""
+        if self.database_url is not None:
+            raise SettingsError(
+                "FENGQIAO_CIPHER_KEY: required with FENGQIAO_DATABASE_URL (`fengqiao keygen`)"
+            )
+        path = self.data_dir / CIPHER_KEY_FILE
+        if not path.exists():
+            write_private(path, new_cipher_key())
+        return path.read_text(encoding="utf-8").strip()
 
     def load_policy(self) -> Policy:
         """The default policy, or the operator's file over it."""
@@ -79,6 +101,38 @@ class Settings:
             return policy_from_document(document)
         except PolicyError as error:
             raise SettingsError(f"FENGQIAO_POLICY: {error}") from None
+
+
+CIPHER_KEY_FILE = "cipher.key"
+
+
+def new_cipher_key() -> str:
+    """A new AES-256 key, base64, as the library's cipher reads it."""
+    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Creates a file only its owner can read (0600); never overwrites one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+def encryption_env(key: str) -> dict[str, str]:
+    try:
+        raw = base64.b64decode(key, validate=True)
+    except ValueError:
+        raise SettingsError(
+            "FENGQIAO_CIPHER_KEY: not base64 (`fengqiao keygen` prints one)"
+        ) from None
+    if len(raw) not in (16, 24, 32):
+        raise SettingsError("FENGQIAO_CIPHER_KEY: must be 16, 24 or 32 bytes, base64-encoded")
+    return {
+        "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+        "CIPHER_KEY": key,
+        "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+    }
 
 
 def postgres_env(url: str) -> dict[str, str]:

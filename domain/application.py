@@ -19,6 +19,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
+from domain.access import AccessRecord
 from domain.actors import Actor
 from domain.calendar import WorkingCalendar
 from domain.case import Case, Registration
@@ -197,6 +198,25 @@ class FengqiaoApplication(Application[UUID]):
             except IntegrityError:
                 _back_off(attempt)
         raise VersionConflictError(self._operations().version)
+
+    # --- access to the record -------------------------------------------------------
+
+    def record_access(
+        self,
+        actor: Actor,
+        kind: str,
+        case_id: UUID | None,
+        filter: dict[str, Any],  # noqa: A002 - what was exported
+        reason: str = "",
+        at: datetime | None = None,
+    ) -> int | None:
+        """Records an export or an unmasking; returns its log position."""
+        record = AccessRecord.record(
+            uuid4(), at or self.clock(), kind, actor.user, actor.role.value, actor.unit,
+            str(case_id) if case_id else None, filter, reason,
+        )  # fmt: skip
+        recordings = self.save(record)
+        return recordings[-1].notification.id if recordings else None
 
     # --- cases: reading -----------------------------------------------------------------
 

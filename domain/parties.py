@@ -65,3 +65,29 @@ def validated(parties: list[Party]) -> list[dict[str, Any]]:
         )
         stored.append(cleaned.to_dict())
     return stored
+
+
+def mask_digits(value: str | None) -> str | None:
+    """ID numbers and phones keep their first 3 and last 4 characters: 511***********1234."""
+    if not value:
+        return value
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_address(value: str | None) -> str | None:
+    """An address keeps its first part (as written: down to the village) and no more."""
+    if not value:
+        return value
+    return value[: min(len(value) // 2, 12)] + "***"
+
+
+def masked(party: dict[str, Any]) -> dict[str, Any]:
+    """A stored party as shown to anyone not entitled to (or not asking for) the plain data."""
+    return {
+        **party,
+        "id_number": mask_digits(party.get("id_number")),
+        "phone": mask_digits(party.get("phone")),
+        "address": mask_address(party.get("address")),
+    }
