@@ -15,7 +15,7 @@ import pytest
 from api.cli import main, to_toml
 from api.demo import demo_case_id
 from api.demo_data import id_number
-from api.settings import Settings
+from api.settings import Settings, new_cipher_key
 from domain.application import FengqiaoApplication
 from domain.case import Case
 from domain.policy import Policy
@@ -125,7 +125,10 @@ def test_demo_with_no_cases_loads_only_the_sample_jurisdiction(
 @pytest.mark.postgres
 def test_the_demo_runs_on_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
     with backends.postgres_schema() as schema:
-        environ = {"FENGQIAO_DATABASE_URL": backends.test_database_url() + f"?schema={schema}"}
+        environ = {
+            "FENGQIAO_DATABASE_URL": backends.test_database_url() + f"?schema={schema}",
+            "FENGQIAO_CIPHER_KEY": new_cipher_key(),
+        }
         assert _demo(environ, cases=12) == 0
         assert "postgres" in capsys.readouterr().out
         app = _open(environ)
