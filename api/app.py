@@ -11,7 +11,7 @@ from litestar.openapi import OpenAPIConfig
 
 from api.auth import jwt_auth
 from api.errors import EXCEPTION_HANDLERS
-from api.routes import cases, commands, health, mode, reads, stream
+from api.routes import audit, cases, commands, health, mode, reads, stream
 from api.runtime import Runtime
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -34,6 +34,7 @@ def create_app(runtime: Runtime) -> Litestar:
             *reads.HANDLERS,
             *stream.HANDLERS,
             *mode.HANDLERS,
+            *audit.HANDLERS,
         ],
     )
     return Litestar(

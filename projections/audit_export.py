@@ -7,7 +7,7 @@ switches, policy adoptions, jurisdiction changes) go into every export without a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -76,21 +76,34 @@ def export_log(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Writes every event in scope; returns how many."""
+    for read in export_batches(app, cases, units, writer, scope):
+        if progress is not None:
+            progress(read)
+    return writer.count
+
+
+def export_batches(
+    app: Application[Any],
+    cases: CasesView,
+    units: Jurisdiction,
+    writer: ChainWriter,
+    scope: ExportFilter,
+) -> Iterator[int]:
+    """Writes the events in scope batch by batch, yielding after each batch how many log
+    positions it read, so a caller can stream what was written so far."""
     in_scope = case_units(cases, scope.unit, scope.case_id)
-    written, start = 0, 1
+    start = 1
     while True:
         batch = app.recorder.select_notifications(start=start, limit=BATCH)
         if not batch:
-            return written
+            return
         for notification in batch:
             event: Any = app.mapper.to_domain_event(notification)
             unit = _unit_of(event, in_scope, units, scope)
             if unit is not None and _in_period(event.timestamp, scope):
                 writer.write(record_of(notification.id, event, unit))
-                written += 1
         start = batch[-1].id + 1
-        if progress is not None:
-            progress(len(batch))
+        yield len(batch)
 
 
 def _unit_of(
