@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 import msgspec
@@ -34,6 +36,8 @@ from domain.errors import (
 
 PROBLEM = "application/problem+json"
 
+log = logging.getLogger(__name__)
+
 
 class ForbiddenError(Exception):
     """The caller's role or unit does not reach this case, unit or command."""
@@ -65,7 +69,8 @@ def _fields(error: Exception) -> dict[str, Any]:
     """What a client needs beyond the message to act on the error."""
     fields = {out: getattr(error, name) for name, out in _DETAILS.items() if hasattr(error, name)}
     if isinstance(error, UnknownUnitError):
-        fields["field"] = "unit"
+        fields.setdefault("field", "unit")
+        fields["reason"] = f"no unit has code {error.code!r}"
     return fields
 
 
@@ -90,13 +95,42 @@ def _domain(request: Request[Any, Any, Any], error: Exception) -> Response[bytes
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "unexpected error")
 
 
+# msgspec names the object, not the member, for these: the member is in the message
+_MEMBER = re.compile(r"(?:unknown field|missing required field) `([^`]+)`")
+
+
+def _invalid_member(error: dict[str, Any]) -> tuple[str, str]:
+    """(field, reason) of one of Litestar's validation messages, the field as a path like
+    ``parties[0].name`` (``body`` for the request body as a whole)."""
+    key = str(error.get("key") or "")
+    message = str(error.get("message") or "invalid")
+    path = "" if key == "data" and error.get("source") == "body" else key
+    named = _MEMBER.search(message)
+    if named:
+        path = f"{path}.{named.group(1)}" if path else named.group(1)
+    if message == f"'{key}'":  # the body (or parameter) is missing altogether
+        message = "is required"
+    elif "matching regex" in message and "x00" in message:  # schemas.NO_NUL
+        message = "must not contain NUL characters"
+    return path or "body", message
+
+
 def _validation(request: Request[Any, Any, Any], error: ValidationException) -> Response[bytes]:
+    errors = [e for e in (error.extra or []) if isinstance(e, dict)]
+    malformed = "JSON is malformed" in str(error.detail)
+    if not errors:
+        detail = str(error.detail)
+        return problem(HTTP_400_BAD_REQUEST, "Bad request", detail, field="body", reason=detail)
+    field, reason = _invalid_member(errors[0])
+    # No body at all where one is needed is as unreadable as malformed JSON.
     status = (
         HTTP_400_BAD_REQUEST
-        if "JSON is malformed" in str(error.detail)
+        if malformed or (field == "body" and reason == "is required")
         else HTTP_422_UNPROCESSABLE_ENTITY
     )
-    return problem(status, "Invalid input", str(error.detail), errors=error.extra or [])
+    return problem(
+        status, "Invalid input", str(error.detail), field=field, reason=reason, errors=errors
+    )
 
 
 def _http(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
@@ -108,7 +142,28 @@ def _http(request: Request[Any, Any, Any], error: HTTPException) -> Response[byt
         413: "Request body too large",
     }
     title = titles.get(error.status_code, str(error.detail) or "Error")
-    return problem(error.status_code, title, str(error.detail))
+    if error.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
+        log.error("%s %s: %s", request.method, request.url.path, error.detail)
+    detail = str(error.detail)
+    if error.status_code == HTTP_400_BAD_REQUEST:  # Litestar's: a body it cannot decode
+        return problem(error.status_code, title, detail, field="body", reason=detail)
+    return problem(error.status_code, title, detail)
+
+
+def _unreadable(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    """What Litestar's JSON decoding lets through: bytes that are not UTF-8, or nesting deeper
+    than the decoder's recursion limit. Both are malformed bodies, not server faults."""
+    if isinstance(error, RecursionError):
+        reason = "JSON is malformed: nested too deeply"
+    else:
+        reason = "JSON is malformed: not valid UTF-8"
+    return problem(HTTP_400_BAD_REQUEST, "Bad request", reason, field="body", reason=reason)
+
+
+def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    """A bug: logged with its traceback; the client learns only that it failed."""
+    log.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "unexpected error")
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
@@ -125,6 +180,9 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     NotAuthorizedException: _http,
     PermissionDeniedException: _http,
     HTTPException: _http,
+    RecursionError: _unreadable,
+    UnicodeDecodeError: _unreadable,
+    Exception: _unexpected,
 }
 
 __all__ = ["EXCEPTION_HANDLERS", "PROBLEM", "MediaType", "problem"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from api.schemas import CaseOut, DeadlineOut, HistoryEntryOut, PartyOut, QueueItemOut, UnitOut
@@ -52,7 +52,10 @@ def case_out(case: Case, now: datetime) -> CaseOut:
         assignee=case.assignee,
         awaiting_signature=case.awaiting_signature,
         deadlines=[
-            DeadlineOut(kind=d.kind.value, due_at=d.due_at, overdue=d.is_overdue(now))
+            # in UTC like every other time in answers, whatever offset an extension came with
+            DeadlineOut(
+                kind=d.kind.value, due_at=d.due_at.astimezone(UTC), overdue=d.is_overdue(now)
+            )
             for d in sorted(case.deadlines.values(), key=lambda d: d.due_at)
         ],
         policy_version=case.policy_version,

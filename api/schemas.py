@@ -16,8 +16,16 @@ LevelName = Literal["red", "orange", "yellow"]
 ChannelName = Literal[
     "grid_patrol", "hotline", "walk_in", "police_110", "court", "petition_office", "online"
 ]
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
-ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+# No NUL characters: PostgreSQL text cannot hold them, so one would stop the read models.
+NO_NUL = r"^[^\x00]*$"
+MAX_OFFSET = 1_000_000_000  # larger list offsets overflow the databases' integers
+StatusName = Literal[
+    "registered", "signed", "in_mediation", "paused", "reopened", "resolved", "terminated",
+    "referred", "followed_up", "closed", "rejected",
+]  # fmt: skip
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000, pattern=NO_NUL)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+FreeText = Annotated[str, msgspec.Meta(max_length=4000, pattern=NO_NUL)]  # may be empty
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]  # naive times are refused
 Amount = Annotated[str, msgspec.Meta(pattern=r"^\d{1,12}(\.\d{1,2})?$")]
 
@@ -27,18 +35,18 @@ class Command(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class PartyIn(Command):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
     role: Literal["applicant", "respondent", "third_party"]
-    id_number: str | None = None
-    phone: str | None = None
-    address: str | None = None
+    id_number: ShortText | None = None
+    phone: ShortText | None = None
+    address: Annotated[str, msgspec.Meta(max_length=300, pattern=NO_NUL)] | None = None
 
 
 class RegisterCase(Command):
     kind: Kind
     unit: ShortText
-    category: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
-    summary: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    category: Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=NO_NUL)]
+    summary: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=NO_NUL)]
     channel: ChannelName
     level: LevelName = "yellow"
     people_involved: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 1
@@ -58,7 +66,7 @@ class SignCase(Command):
 
 
 class AssignCase(Command):
-    assignee: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    assignee: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_NUL)]
 
 
 class RecordMediationSession(Command):
@@ -68,10 +76,10 @@ class RecordMediationSession(Command):
 
 
 class ResolveCase(Command):
-    agreement: Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
+    agreement: Annotated[str, msgspec.Meta(min_length=1, max_length=20000, pattern=NO_NUL)]
     form: Literal["written", "oral"]
     amount: Amount | None = None
-    performance_due: str | None = None
+    performance_due: Annotated[str, msgspec.Meta(pattern=NO_NUL)] | None = None
 
 
 class ReasonOnly(Command):
@@ -92,13 +100,13 @@ class JudicialConfirmation(Command):
 
     court: ShortText | None = None
     confirmed: bool | None = None
-    note: str = ""
+    note: FreeText = ""
 
 
 class RecordFollowUp(Command):
     satisfied: bool
     agreement_honoured: bool | None = None
-    note: str = ""
+    note: FreeText = ""
 
 
 class RateCase(Command):

@@ -245,6 +245,8 @@ class Case(Aggregate):
         text = value.strip() if isinstance(value, str) else ""
         if not text:
             raise InvalidInputError(field, "must not be empty")
+        if "\x00" in text:
+            raise InvalidInputError(field, "must not contain NUL characters")
         if len(text) > limit:
             raise InvalidInputError(field, f"must be at most {limit} characters")
         return text

@@ -70,6 +70,9 @@ class Follower(threading.Thread):
             reader.start()
             try:
                 while not self.stopping.is_set():
+                    if self.poked.is_set():  # a local write: do not wait for its NOTIFY
+                        self.poked.clear()
+                        self.runner.catch_up()
                     batch = _drain(arrived, self.runner.batch_size, self.poll_interval)
                     if batch:
                         self.runner.process_notifications(batch)

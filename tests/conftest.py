@@ -13,6 +13,9 @@ from domain.application import FengqiaoApplication
 from domain.samples import sample_units
 from tests.backends import BACKENDS, store_env
 
+# The HTTP API suites' fixtures (``client``, ``store``).
+pytest_plugins = ["tests.api_support"]
+
 # Monday 2026-09-28 10:00 in Shanghai: the week before 国庆 (Oct 1-7, 2026).
 T0 = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)
 

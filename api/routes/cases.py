@@ -15,7 +15,16 @@ from api.idempotency import Stored
 from api.permissions import require_read, require_role, require_unit
 from api.presenters import history_out, queue_item_out
 from api.runtime import Runtime
-from api.schemas import CaseListOut, HistoryEntryOut, RegisterCase
+from api.schemas import (
+    MAX_OFFSET,
+    NO_NUL,
+    CaseListOut,
+    HistoryEntryOut,
+    Kind,
+    LevelName,
+    RegisterCase,
+    StatusName,
+)
 from domain.actors import Actor
 from domain.case import Registration
 from domain.levels import Level
@@ -24,6 +33,8 @@ from domain.status import Channel, PartyRole
 from projections.queue import CaseFilter, list_cases
 
 Req = Request[Any, Any, Any]
+# a text filter: no NUL (PostgreSQL cannot compare text with one), at most 200 characters
+Filter = Annotated[str | None, Parameter(pattern=NO_NUL, max_length=200)]
 
 
 def _registration(data: RegisterCase) -> Registration:
@@ -83,15 +94,15 @@ async def get_history(case_id: UUID, request: Req, runtime: Runtime) -> list[His
 async def list_case_summaries(
     request: Req,
     runtime: Runtime,
-    unit: str | None = None,
-    status: str | None = None,
-    level: str | None = None,
-    kind: str | None = None,
-    category: str | None = None,
-    assignee: str | None = None,
-    q: str | None = None,
+    unit: Filter = None,
+    status: StatusName | None = None,
+    level: LevelName | None = None,
+    kind: Kind | None = None,
+    category: Filter = None,
+    assignee: Filter = None,
+    q: Filter = None,
     limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-    offset: Annotated[int, Parameter(ge=0)] = 0,
+    offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CaseListOut:
     actor: Actor = request.user
     root = unit or actor.unit

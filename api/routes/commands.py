@@ -26,6 +26,9 @@ from api.schemas import (
     ReferCase,
     ResolveCase,
 )
+from domain.actors import Actor
+from domain.application import Recorded
+from domain.errors import InvalidInputError
 from domain.levels import Level
 from domain.status import Agency, AgreementForm, Grade
 
@@ -248,15 +251,14 @@ async def extend(
 async def escalate(
     case_id: UUID, data: EscalateCase, request: Req, runtime: Runtime
 ) -> Response[bytes]:
-    return await _send(
-        runtime,
-        request,
-        case_id,
-        "escalate",
-        lambda a, v: runtime.app.escalate(
-            case_id, a, data.reason, data.other_unit, expected_version=v
-        ),
-    )
+    def decide(actor: Actor, version: int | None) -> Recorded:
+        other = data.other_unit
+        units = runtime.app.units
+        if other is not None and other not in units() and other not in units(refresh=True):
+            raise InvalidInputError("other_unit", f"no unit has code {other!r}")
+        return runtime.app.escalate(case_id, actor, data.reason, other, expected_version=version)
+
+    return await _send(runtime, request, case_id, "escalate", decide)
 
 
 @post("/cases/{case_id:uuid}/lower", status_code=200)

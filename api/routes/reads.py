@@ -15,7 +15,7 @@ from api.errors import ForbiddenError
 from api.permissions import require_unit
 from api.presenters import queue_item_out, unit_out
 from api.runtime import Runtime
-from api.schemas import QueueOut, UnitOut
+from api.schemas import MAX_OFFSET, QueueOut, UnitOut
 from domain.actors import Actor
 from domain.calendar import SHANGHAI
 from domain.errors import InvalidInputError
@@ -37,7 +37,7 @@ async def get_unit_queue(
     request: Req,
     runtime: Runtime,
     limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Parameter(ge=0)] = 0,
+    offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
 ) -> QueueOut:
     actor: Actor = request.user
     require_known(runtime, unit)
@@ -51,6 +51,9 @@ async def get_unit_queue(
     return await anyio.to_thread.run_sync(work)
 
 
+MAX_PERIOD = timedelta(days=366 * 20)  # longer is a mistake, or a series of thousands of weeks
+
+
 def parse_bound(text: str | None, field: str, default: datetime, end: bool) -> datetime:
     """An ISO date (a whole day in Shanghai; ``to`` includes it) or a date-time with offset."""
     if text is None:
@@ -60,11 +63,15 @@ def parse_bound(text: str | None, field: str, default: datetime, end: bool) -> d
             day = date.fromisoformat(text) + (timedelta(days=1) if end else timedelta(0))
             return datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(UTC)
         moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{field}: {text!r} is not an ISO 8601 date or date-time") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{field}: a date-time needs its offset, like 2026-11-01T00:00:00+08:00")
-    return moment.astimezone(UTC)
+        if moment.tzinfo is None:
+            raise InvalidInputError(
+                field, "a date-time needs its offset, like 2026-11-01T00:00:00+08:00"
+            )
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date, or one at the very edge of the calendar
+        raise InvalidInputError(
+            field, f"{text!r} is not an ISO 8601 date or date-time in range"
+        ) from None
 
 
 @get("/stats/{unit:str}")
@@ -80,11 +87,12 @@ async def get_unit_statistics(
     require_known(runtime, unit)
     require_unit(actor, runtime.app.units(), unit)
     now = runtime.clock()
-    try:
-        finish = parse_bound(end, "to", now, end=True)
-        begin = parse_bound(start, "from", finish - timedelta(days=30), end=False)
-    except ValueError as error:
-        raise InvalidInputError(str(error).split(":")[0], str(error)) from None
+    finish = parse_bound(end, "to", now, end=True)
+    begin = parse_bound(start, "from", finish - timedelta(days=30), end=False)
+    if begin > finish:
+        raise InvalidInputError("from", "must not be later than to")
+    if finish - begin > MAX_PERIOD:
+        raise InvalidInputError("from", "a period may span at most 20 years")
 
     def work() -> dict[str, Any]:
         view = runtime.views.statistics
