@@ -37,8 +37,14 @@ def expected_version(request: Request[Any, Any, Any]) -> int | None:
     return int(text)
 
 
-def answer(runtime: Runtime, case: Case, status: int = 200, location: str | None = None) -> Stored:
-    body = msgspec.json.encode(case_out(case, runtime.clock()))
+def answer(
+    runtime: Runtime,
+    case: Case,
+    status: int = 200,
+    location: str | None = None,
+    unmasked: bool = False,
+) -> Stored:
+    body = msgspec.json.encode(case_out(case, runtime.clock(), unmasked))
     headers = {"etag": f'"{case.version}"'}
     if location:
         headers["location"] = location

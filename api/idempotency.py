@@ -7,10 +7,12 @@ before the command runs, so two identical requests racing each other run the com
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from api.errors import IdempotencyKeyReuseError
 from projections.db import ViewDatabase, to_us
@@ -29,9 +31,18 @@ class Stored:
     headers: dict[str, str]
 
 
+class BodyCipher(Protocol):
+    def encrypt(self, plaintext: bytes) -> bytes: ...
+    def decrypt(self, ciphertext: bytes) -> bytes: ...
+
+
 class IdempotencyStore:
-    def __init__(self, db: ViewDatabase) -> None:
+    """First answers kept per (caller, key). Answers carry parties' names, so with a cipher
+    (the event store's own) they are kept encrypted, like everything else at rest."""
+
+    def __init__(self, db: ViewDatabase, cipher: BodyCipher | None = None) -> None:
         self.db = db
+        self.cipher = cipher
         self.table = db.table("idempotency")
         with db.transaction() as cursor:
             cursor.execute(
@@ -87,7 +98,7 @@ class IdempotencyStore:
                 headers = {
                     name: value for name, value in (("location", row[3]), ("etag", row[4])) if value
                 }
-                return Stored(int(row[1]), str(row[2]).encode(), headers)
+                return Stored(int(row[1]), self._open(str(row[2])), headers)
             time.sleep(0.05)
         raise IdempotencyKeyReuseError("the first request with this key is still running")
 
@@ -96,9 +107,19 @@ class IdempotencyStore:
             cursor.execute(
                 f"UPDATE {self.table} SET status = ?, body = ?, location = ?, etag = ? "
                 "WHERE caller = ? AND key = ?",
-                (stored.status, stored.body.decode(), stored.headers.get("location", ""),
+                (stored.status, self._seal(stored.body), stored.headers.get("location", ""),
                  stored.headers.get("etag", ""), caller, key),
             )  # fmt: skip
+
+    def _seal(self, body: bytes) -> str:
+        if self.cipher is None:
+            return body.decode()
+        return base64.b64encode(self.cipher.encrypt(body)).decode("ascii")
+
+    def _open(self, text: str) -> bytes:
+        if self.cipher is None:
+            return text.encode()
+        return self.cipher.decrypt(base64.b64decode(text))
 
     def release(self, caller: str, key: str) -> None:
         """The command failed: forget the key so a retry runs it again."""

@@ -68,3 +68,13 @@ def require_command(actor: Actor, units: Jurisdiction, case: Case, command: str)
     require_read(actor, units, case)
     if not units.is_within(case.owner, actor.unit):
         raise ForbiddenError(f"case {case.id} is owned by {case.owner}, outside {actor.unit}")
+
+
+def require_unmask(actor: Actor, units: Jurisdiction, case: Case) -> None:
+    """Plain personal data: the assigned mediator, or a supervisor of the owning unit."""
+    assigned = actor.role is Role.MEDIATOR and actor.user == case.assignee
+    supervising = actor.role is Role.SUPERVISOR and units.is_within(case.owner, actor.unit)
+    if not (assigned or supervising):
+        raise ForbiddenError(
+            "only the assigned mediator or a supervisor of the owning unit may unmask"
+        )

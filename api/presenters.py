@@ -8,37 +8,24 @@ from typing import Any
 from api.schemas import CaseOut, DeadlineOut, HistoryEntryOut, PartyOut, QueueItemOut, UnitOut
 from domain.case import Case
 from domain.jurisdiction import Jurisdiction, Unit
+from domain.parties import masked
 from projections.history import HistoryEntry
 from projections.queue import QueueItem
 
 
-def mask_digits(value: str | None) -> str | None:
-    """First 3 and last 4 kept: 511123********1234, 138****5678."""
-    if not value:
-        return value
-    if len(value) <= 7:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
-
-
-def mask_address(value: str | None) -> str | None:
-    """Only the start (down to the village, as written first) is kept."""
-    if not value:
-        return value
-    return value[: min(len(value) // 2, 12)] + "***"
-
-
-def party_out(party: dict[str, Any]) -> PartyOut:
+def party_out(party: dict[str, Any], unmasked: bool = False) -> PartyOut:
+    """A party as answered: ID number, phone and address masked unless ``unmasked``."""
+    shown = party if unmasked else masked(party)
     return PartyOut(
-        name=party["name"],
-        role=party["role"],
-        id_number=mask_digits(party.get("id_number")),
-        phone=mask_digits(party.get("phone")),
-        address=mask_address(party.get("address")),
+        name=shown["name"],
+        role=shown["role"],
+        id_number=shown.get("id_number"),
+        phone=shown.get("phone"),
+        address=shown.get("address"),
     )
 
 
-def case_out(case: Case, now: datetime) -> CaseOut:
+def case_out(case: Case, now: datetime, unmasked: bool = False) -> CaseOut:
     return CaseOut(
         id=str(case.id),
         kind=case.kind,
@@ -65,7 +52,7 @@ def case_out(case: Case, now: datetime) -> CaseOut:
         channel=case.channel,
         people_involved=case.people_involved,
         amount_involved=str(case.amount_involved) if case.amount_involved is not None else None,
-        parties=[party_out(p) for p in case.parties],
+        parties=[party_out(p, unmasked) for p in case.parties],
         flags=sorted(case.flags),
     )
 

@@ -82,10 +82,12 @@ def build_runtime(
     app = build_application(settings, clock=clock)
     views = build_views(settings, app)
     if settings.database_url is None:
-        keys = IdempotencyStore(SqliteViews(settings.data_dir / "idempotency.sqlite3"))
+        keys = IdempotencyStore(
+            SqliteViews(settings.data_dir / "idempotency.sqlite3"), app.mapper.cipher
+        )
     else:
         conninfo, schema = split_schema(settings.database_url)
-        keys = IdempotencyStore(PostgresViews(conninfo, schema, "api"))
+        keys = IdempotencyStore(PostgresViews(conninfo, schema, "api"), app.mapper.cipher)
     now = clock or _utc_now
     return Runtime(
         app=app,

@@ -12,7 +12,7 @@ from litestar.params import Parameter
 
 from api.commands import answer, respond, run
 from api.idempotency import Stored
-from api.permissions import require_read, require_role, require_unit
+from api.permissions import require_read, require_role, require_unit, require_unmask
 from api.presenters import history_out, queue_item_out
 from api.runtime import Runtime
 from api.schemas import (
@@ -27,12 +27,14 @@ from api.schemas import (
 )
 from domain.actors import Actor
 from domain.case import Registration
+from domain.errors import InvalidInputError
 from domain.levels import Level
 from domain.parties import Party
 from domain.status import Channel, PartyRole
 from projections.queue import CaseFilter, list_cases
 
 Req = Request[Any, Any, Any]
+UNMASKED = ["id_number", "phone", "address"]
 # a text filter: no NUL (PostgreSQL cannot compare text with one), at most 200 characters
 Filter = Annotated[str | None, Parameter(pattern=NO_NUL, max_length=200)]
 
@@ -67,13 +69,26 @@ async def register_case(data: RegisterCase, request: Req, runtime: Runtime) -> R
 
 
 @get("/cases/{case_id:uuid}")
-async def get_case(case_id: UUID, request: Req, runtime: Runtime) -> Response[bytes]:
+async def get_case(
+    case_id: UUID,
+    request: Req,
+    runtime: Runtime,
+    unmask: bool = False,
+    reason: Annotated[str | None, Parameter(max_length=500)] = None,
+) -> Response[bytes]:
+    """The case; with ``unmask=true`` and a ``reason``, the assigned mediator or a supervisor
+    of the owning unit sees parties' ID numbers, phones and addresses (and that is recorded)."""
     actor: Actor = request.user
 
     def work() -> Stored:
         case = runtime.app.get_case(case_id)
         require_read(actor, runtime.app.units(), case)
-        return answer(runtime, case)
+        if unmask:
+            require_unmask(actor, runtime.app.units(), case)
+            if not reason or not reason.strip() or "\x00" in reason:
+                raise InvalidInputError("reason", "unmasking personal data needs a reason")
+            runtime.app.record_access(actor, "unmask", case_id, {"fields": UNMASKED}, reason)
+        return answer(runtime, case, unmasked=unmask)
 
     return respond(await anyio.to_thread.run_sync(work))
 
