@@ -9,6 +9,7 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from api import web
 from api.auth import jwt_auth
 from api.errors import EXCEPTION_HANDLERS
 from api.routes import audit, cases, commands, health, mode, reads, stream
@@ -38,7 +39,7 @@ def create_app(runtime: Runtime) -> Litestar:
         ],
     )
     return Litestar(
-        route_handlers=[api, *health.HANDLERS],
+        route_handlers=[api, *health.HANDLERS, web.router()],
         dependencies={"runtime": Provide(lambda: runtime, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         on_app_init=[jwt_auth(runtime.secret).on_app_init],
