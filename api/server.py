@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 
 SAMPLE_UNITS = {"county": "511123", "township": "511123001", "village": "511123001001"}
 ROLES = ("reporter", "mediator", "supervisor", "auditor", "admin")
+# On SIGTERM uvicorn waits this long for open requests before cancelling them.
+GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 def add_commands(commands: Any) -> None:
@@ -75,6 +78,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import create_app
     from api.auth import load_secret
+    from api.routes.stream import close_streams
     from api.runtime import build_runtime
 
     secret = load_secret(settings)
@@ -86,8 +90,23 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     runtime = build_runtime(settings, secret)
     if args.demo:
         _load_demo(runtime, args.demo_cases, secret)
-    uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level="info")
-    return 0
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # uvicorn waits for open responses, and a queue stream never ends by itself
+            close_streams(runtime)
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(
+        create_app(runtime),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    server = Server(config)
+    server.run()
+    return 0 if server.started else 3  # 3: uvicorn's "could not start"
 
 
 def _serve_workers(args: argparse.Namespace, settings: Settings, secret: str) -> int:
@@ -102,6 +121,7 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, secret: str) ->
             host=args.host,
             port=args.port,
             workers=args.workers,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
     finally:
         follower.terminate()

@@ -1,0 +1,476 @@
+"""HTTP benchmark: commands per second through the API against the application called directly.
+
+    .venv/bin/python -m benchmarks.http [--backend sqlite|postgres|both] [--clients 8]
+        [--seconds 10] [--queue-cases 100000]
+
+For each backend, on a fresh store holding ``--queue-cases`` demo cases (generated once in
+memory with real commands and copied in bulk, as ``benchmarks.views`` does):
+
+0. the views are built and the scheduler acts on the deadlines the demo left missed (as a
+   running deployment's would have), so neither happens during the measurements;
+1. direct: one thread calls ``FengqiaoApplication`` for ``--seconds``, a realistic mix per case
+   (register, sign, two notes);
+2. HTTP: ``fengqiao serve`` starts as a subprocess on a loopback port, its views catch up, and
+   ``--clients`` concurrent httpx clients send the same mix for ``--seconds``, each POST with an
+   Idempotency-Key; every answer is read-your-writes (the views have applied the command);
+3. ``GET /queues/{unit}`` latency for a county, a township and a village at that store size.
+
+Prints the rates, their ratio, p50/p99 latency per command, and the queue latencies. With
+``--profile DIR`` the server runs under cProfile and its statistics are saved in DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from api.auth import mint_token
+from api.bootstrap import OPERATOR, build_application
+from api.demo import run_demo
+from api.runtime import build_sweeps
+from api.settings import Settings, encryption_env, new_cipher_key
+from api.views import build_views
+from benchmarks.views import PG_URL, UNITS, copy_log, percentiles
+from domain.actors import Actor, Role
+from domain.application import FengqiaoApplication
+from domain.case import Registration
+from domain.samples import sample_units
+from domain.status import Channel
+
+SECRET = "benchmark-secret-" + "0123456789abcdef" * 3
+VILLAGE = UNITS["village"]
+REPORTER = Actor("bench-reporter", Role.REPORTER, VILLAGE)
+MEDIATOR = Actor("bench-mediator", Role.MEDIATOR, VILLAGE)
+START_TIMEOUT = 60.0
+CATCH_UP_TIMEOUT = 3600.0
+QUEUE_REQUESTS = 100
+SETTLE_ROUNDS = 10
+
+console = Console(width=None if sys.stdout.isatty() else 132)
+
+
+@dataclass
+class Run:
+    """Commands done in a timed run, and each one's latency (ms)."""
+
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def merge(self, other: Run) -> None:
+        self.latencies.extend(other.latencies)
+        self.errors += other.errors
+
+
+@dataclass
+class Store:
+    backend: str
+    workdir: Path
+    settings: Settings
+    schema: str | None = None
+
+    @property
+    def server_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
+        env["FENGQIAO_DATA_DIR"] = str(self.workdir)
+        env["FENGQIAO_SECRET"] = SECRET
+        env["FENGQIAO_CIPHER_KEY"] = self.settings.cipher_key or ""
+        if self.settings.database_url:
+            env["FENGQIAO_DATABASE_URL"] = self.settings.database_url
+        return env
+
+    def drop(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.schema is not None:
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'drop schema "{self.schema}" cascade')
+
+
+def fresh_store(backend: str, cipher_key: str) -> Store:
+    workdir = Path(tempfile.mkdtemp(prefix=f"fq-http-{backend}-"))
+    if backend == "sqlite":
+        return Store(backend, workdir, Settings(workdir, secret=SECRET, cipher_key=cipher_key))
+    schema = f"bench_http_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'create schema "{schema}"')
+    url = f"{PG_URL}?schema={schema}"
+    settings = Settings(workdir, database_url=url, secret=SECRET, cipher_key=cipher_key)
+    return Store(backend, workdir, settings, schema)
+
+
+def generate(cases: int, now: datetime, cipher_key: str) -> FengqiaoApplication:
+    """The demo load in memory, stored encrypted with the benchmark's key (so it can be copied
+    into a store the server reads with that key)."""
+    env = {"PERSISTENCE_MODULE": "eventsourcing.popo", **encryption_env(cipher_key)}
+    source = FengqiaoApplication(env=env, clock=lambda: now)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"demo: {cases:,} cases in memory", total=cases)
+        run_demo(source, cases, 2026, now, lambda: progress.advance(task))
+    return source
+
+
+def seed(store: Store, source: FengqiaoApplication | None) -> None:
+    """The demo log copied in (or just the sample units), and the policy adopted."""
+    if source is not None:
+        target = FengqiaoApplication(env=store.settings.event_store_env())
+        try:
+            started = time.perf_counter()
+            events = copy_log(source, target)
+            console.log(
+                f"{store.backend}: copied {events:,} events "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
+        finally:
+            target.close()
+    app = build_application(store.settings)
+    try:
+        if source is None:
+            app.add_units(OPERATOR, sample_units())
+        settle(store, app)
+    finally:
+        app.close()
+
+
+def settle(store: Store, app: FengqiaoApplication) -> None:
+    """Builds the views and lets the scheduler act on every deadline already missed, as a
+    running deployment would have: otherwise the server's first sweeps (thousands of
+    escalations on a large demo store) run during the measurement."""
+    views = build_views(store.settings, app)
+    sweeps = build_sweeps(store.settings, app, views, lambda: datetime.now(UTC))
+    started = time.perf_counter()
+    acted = 0
+    try:
+        with console.status(f"{store.backend}: views and scheduler catching up") as status:
+            for _ in range(SETTLE_ROUNDS):
+                views.catch_up()
+                report = sweeps.run_once()
+                views.catch_up()
+                if report is None or not report.acted:
+                    break
+                acted += len(report.acted)
+                status.update(f"{store.backend}: scheduler acted on {acted:,} deadlines")
+    finally:
+        sweeps.stop()
+        views.close()
+    console.log(
+        f"{store.backend}: views built, scheduler acted on {acted:,} missed deadlines, "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+
+def registration(n: int) -> Registration:
+    return Registration("邻里纠纷", f"压测 {n}：两户因排水沟堵塞发生争执", VILLAGE, Channel.HOTLINE)
+
+
+# --- direct ----------------------------------------------------------------------------------
+
+
+def run_direct(settings: Settings, seconds: float) -> Run:
+    """The mix, one thread, straight into the application."""
+    app = build_application(settings)
+    run = Run()
+    try:
+        started = time.perf_counter()
+        deadline = started + seconds
+        n = 0
+        while time.perf_counter() < deadline:
+            n += 1
+            t = time.perf_counter()
+            case = app.register(REPORTER, "dispute", registration(n)).case.id
+            run.latencies.append(_ms(t))
+            t = time.perf_counter()
+            app.sign(case, MEDIATOR)
+            run.latencies.append(_ms(t))
+            for note in ("电话联系双方", "约定周五上门调解"):
+                t = time.perf_counter()
+                app.add_note(case, MEDIATOR, note)
+                run.latencies.append(_ms(t))
+        run.seconds = time.perf_counter() - started
+    finally:
+        app.close()
+    return run
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+# --- HTTP ------------------------------------------------------------------------------------
+
+
+class Server:
+    """``fengqiao serve`` in a subprocess on a free loopback port."""
+
+    def __init__(self, store: Store, profile: Path | None) -> None:
+        self.store = store
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = store.workdir / "serve.log"
+        self.profile = profile
+        command = [sys.executable]
+        if profile is not None:
+            profile.mkdir(parents=True, exist_ok=True)
+            command += ["-m", "cProfile", "-o", str(profile / f"serve-{store.backend}.prof")]
+        command += ["-m", "api.cli", "serve", "--port", str(self.port)]
+        with self.log.open("wb") as sink:
+            self.process = subprocess.Popen(
+                command, env=store.server_env, stdout=sink, stderr=subprocess.STDOUT
+            )
+
+    def wait_ready(self) -> None:
+        """Healthy, then every view caught up with the log."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._get_ok("/health"):
+            self._check(deadline, "healthy")
+            time.sleep(0.2)
+        deadline = time.monotonic() + CATCH_UP_TIMEOUT
+        started = time.perf_counter()
+        with console.status(f"{self.store.backend}: views catching up") as status:
+            while True:
+                lag = self._lag()
+                if lag is not None and max(lag.values(), default=0) == 0:
+                    break
+                status.update(f"{self.store.backend}: views catching up, lag {lag}")
+                self._check(deadline, "caught up")
+                time.sleep(0.5)
+        console.log(
+            f"{self.store.backend}: server ready, views caught up in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+
+    def _get_ok(self, path: str) -> bool:
+        try:
+            return httpx.get(self.url + path, timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def _lag(self) -> dict[str, int] | None:
+        try:
+            lag: dict[str, int] = httpx.get(self.url + "/ready", timeout=10).json()["lag"]
+        except (httpx.TransportError, KeyError, ValueError):
+            return None
+        return lag
+
+    def _check(self, deadline: float, what: str) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"serve exited ({self.process.returncode}):\n{self.output()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"serve not {what} in time:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT if self.profile else signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _bearer(role: str, unit: str) -> dict[str, str]:
+    token = mint_token(SECRET, f"bench-{role}", role, unit, timedelta(hours=2))
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _client(url: str, deadline: float, worker: int) -> Run:
+    run = Run()
+    reporter = _bearer("reporter", VILLAGE)
+    mediator = _bearer("mediator", VILLAGE)
+    n = 0
+    limits = httpx.Limits(max_connections=1)
+    async with httpx.AsyncClient(base_url=url + "/api/v1", timeout=30, limits=limits) as http:
+
+        async def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+            t = time.perf_counter()
+            answer = await http.post(
+                path, json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
+            )
+            if answer.status_code >= 300:
+                run.errors += 1
+                return None
+            run.latencies.append(_ms(t))
+            return answer.json()
+
+        while time.perf_counter() < deadline:
+            n += 1
+            body = {
+                "kind": "dispute",
+                "unit": VILLAGE,
+                "category": "邻里纠纷",
+                "summary": f"压测 {worker}-{n}：两户因排水沟堵塞发生争执",
+                "channel": "hotline",
+            }
+            created = await post("/cases", body, reporter)
+            if created is None:
+                continue
+            case = created["id"]
+            await post(f"/cases/{case}/sign", {}, mediator)
+            for note in ("电话联系双方", "约定周五上门调解"):
+                await post(f"/cases/{case}/notes", {"text": note}, mediator)
+    return run
+
+
+async def _run_http(url: str, clients: int, seconds: float) -> Run:
+    started = time.perf_counter()
+    deadline = started + seconds
+    runs = await asyncio.gather(*(_client(url, deadline, w) for w in range(clients)))
+    total = Run(seconds=time.perf_counter() - started)
+    for run in runs:
+        total.merge(run)
+    return total
+
+
+def run_http(url: str, clients: int, seconds: float) -> Run:
+    asyncio.run(_run_http(url, 1, 1.0))  # warm-up: connections, code paths, caches
+    return asyncio.run(_run_http(url, clients, seconds))
+
+
+def queue_latency(url: str, unit: str) -> tuple[float, float, int]:
+    """p50, p99 (ms) of GET /queues/{unit} (default page, 200 items), and the page size."""
+    times = []
+    size = 0
+    with httpx.Client(
+        base_url=url + "/api/v1", headers=_bearer("supervisor", UNITS["county"])
+    ) as h:
+        for _ in range(QUEUE_REQUESTS):
+            t = time.perf_counter()
+            answer = h.get(f"/queues/{unit}")
+            times.append(_ms(t))
+            answer.raise_for_status()
+            size = len(answer.json()["items"])
+    p50, p99 = percentiles(times)
+    return p50, p99, size
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    backend: str
+    direct: Run
+    http: Run
+    queues: dict[str, tuple[float, float, int]]
+
+
+def run_backend(
+    backend: str,
+    source: FengqiaoApplication | None,
+    cipher_key: str,
+    args: argparse.Namespace,
+) -> Result:
+    store = fresh_store(backend, cipher_key)
+    try:
+        seed(store, source)
+        console.log(f"{backend}: direct, 1 thread, {args.seconds:g} s")
+        direct = run_direct(store.settings, args.seconds)
+        server = Server(store, args.profile)
+        try:
+            server.wait_ready()
+            queues = {tier: queue_latency(server.url, unit) for tier, unit in UNITS.items()}
+            console.log(f"{backend}: HTTP, {args.clients} clients, {args.seconds:g} s")
+            http = run_http(server.url, args.clients, args.seconds)
+        finally:
+            server.stop()
+        if http.errors:
+            console.log(f"[red]{backend}: {http.errors} HTTP commands failed[/]")
+        return Result(backend, direct, http, queues)
+    finally:
+        store.drop()
+
+
+def report(results: list[Result], args: argparse.Namespace) -> None:
+    table = Table(
+        title=f"fengqiao commands: HTTP ({args.clients} clients) vs direct (1 thread), "
+        f"{args.seconds:g} s each, store of {args.queue_cases:,} demo cases"
+    )
+    for column in ("backend", "direct cmd/s", "HTTP cmd/s", "HTTP/direct",
+                   "direct p50 / p99 ms", "HTTP p50 / p99 ms", "HTTP errors"):  # fmt: skip
+        table.add_column(column, justify="right")
+    for r in results:
+        d50, d99 = percentiles(r.direct.latencies)
+        h50, h99 = percentiles(r.http.latencies) if r.http.latencies else (0.0, 0.0)
+        table.add_row(
+            r.backend,
+            f"{r.direct.rate:,.0f}",
+            f"{r.http.rate:,.0f}",
+            f"{r.http.rate / r.direct.rate:.2f}x",
+            f"{d50:.1f} / {d99:.1f}",
+            f"{h50:.1f} / {h99:.1f}",
+            str(r.http.errors),
+        )
+    table.caption = _machine()
+    console.print(table)
+    queues = Table(title=f"GET /api/v1/queues/{{unit}} over HTTP, {QUEUE_REQUESTS} requests")
+    for column in ("backend", "unit", "items", "p50 ms", "p99 ms"):
+        queues.add_column(column, justify="right")
+    for r in results:
+        for tier, (p50, p99, size) in r.queues.items():
+            queues.add_row(
+                r.backend, f"{tier} {UNITS[tier]}", str(size), f"{p50:.1f}", f"{p99:.1f}"
+            )
+    console.print(queues)
+
+
+def _machine() -> str:
+    """What the figures depend on: cores, load from elsewhere, the server's HTTP parser."""
+    fast = all(importlib.util.find_spec(name) for name in ("httptools", "uvloop"))
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    return (
+        f"{os.cpu_count()} CPUs shared by server, clients and PostgreSQL; load average {load}; "
+        f"uvicorn on {'httptools + uvloop' if fast else 'h11 + asyncio (pure Python)'}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--queue-cases", type=int, default=100_000)
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile the server into DIR")
+    args = parser.parse_args()
+    cipher_key = new_cipher_key()
+    now = datetime.now(UTC).replace(microsecond=0)
+    source = generate(args.queue_cases, now, cipher_key) if args.queue_cases else None
+    backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
+    results = [run_backend(backend, source, cipher_key, args) for backend in backends]
+    report(results, args)
+
+
+if __name__ == "__main__":
+    main()

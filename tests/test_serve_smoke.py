@@ -1,0 +1,163 @@
+"""``fengqiao serve`` for real: a subprocess on a free loopback port, spoken to over HTTP.
+
+Demo data, a token minted by ``fengqiao token`` from the same data directory (so the same
+secret file), a case registered and signed with Idempotency-Keys, the queue showing it, the
+readiness probe, a queue stream left open, then SIGTERM: the server shuts down gracefully.
+Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+COUNTY = "511123"
+VILLAGE = "511123001001"
+START_TIMEOUT = 90.0  # seconds for the demo load and the server to come up
+STOP_TIMEOUT = 20.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def fengqiao() -> list[str]:
+    """The installed ``fengqiao`` script beside this interpreter, else the module."""
+    script = Path(sys.executable).with_name("fengqiao")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("fengqiao")
+    return [found] if found else [sys.executable, "-m", "api.cli"]
+
+
+def environment(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
+    env["FENGQIAO_DATA_DIR"] = str(data_dir)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[bytes], log: Path, port: int) -> None:
+        self.process = process
+        self.log = log
+        self.url = f"http://127.0.0.1:{port}"
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [*fengqiao(), "serve", "--demo", "--demo-cases", "30", "--port", str(port)],
+            env=environment(tmp_path / "data"),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    server = Served(process, log, port)
+    try:
+        wait_until_healthy(server)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+
+
+def wait_until_healthy(server: Served) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"serve exited with {server.process.returncode}:\n{server.output()}")
+        try:
+            if httpx.get(f"{server.url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"serve was not healthy within {START_TIMEOUT} s:\n{server.output()}")
+
+
+def mint(data_dir: Path) -> str:
+    done = subprocess.run(
+        [*fengqiao(), "token", "--role", "supervisor", "--unit", COUNTY],
+        env=environment(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+@pytest.mark.slow
+def test_serve_answers_over_http_and_stops_on_sigterm(served: Served, tmp_path: Path) -> None:
+    bearer = mint(tmp_path / "data")
+    headers = {"Authorization": f"Bearer {bearer}"}
+    body = {
+        "kind": "dispute",
+        "unit": VILLAGE,
+        "category": "邻里纠纷",
+        "summary": "冒烟测试：两户因排水沟堵塞发生争执",
+        "channel": "grid_patrol",
+    }
+    with httpx.Client(base_url=served.url, headers=headers, timeout=15) as http:
+        created = http.post("/api/v1/cases", json=body, headers={"Idempotency-Key": "smoke-1"})
+        assert created.status_code == 201, created.text
+        case = created.json()["id"]
+        assert created.headers["location"] == f"/api/v1/cases/{case}"
+        again = http.post("/api/v1/cases", json=body, headers={"Idempotency-Key": "smoke-1"})
+        assert again.status_code == 201
+        assert again.json()["id"] == case  # the retry records nothing new
+
+        signed = http.post(
+            f"/api/v1/cases/{case}/sign",
+            headers={"Idempotency-Key": "smoke-2", "If-Match": created.headers["etag"]},
+        )
+        assert signed.status_code == 200, signed.text
+        assert signed.json()["status"] == "signed"
+
+        queue = http.get(f"/api/v1/queues/{COUNTY}", params={"limit": 1000})
+        assert queue.status_code == 200, queue.text
+        items = {item["id"]: item for item in queue.json()["items"]}
+        assert items[case]["status"] == "signed"
+
+        ready = http.get("/ready")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["status"] == "ready"
+
+        # a supervisor's board stays open while the server is told to stop
+        with http.stream("GET", f"/api/v1/stream/queues/{COUNTY}") as board:
+            assert board.status_code == 200
+            assert board.headers["content-type"].startswith("text/event-stream")
+            lines = board.iter_lines()
+            assert next(lines) == "event: ready"
+
+            served.process.send_signal(signal.SIGTERM)
+            try:
+                code = served.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"serve ignored SIGTERM for {STOP_TIMEOUT} s:\n{served.output()}")
+
+    output = served.output()
+    # uvicorn shuts down gracefully, then re-raises the signal it caught (exit -SIGTERM)
+    assert code in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output, output
+    assert "Traceback" not in output, output
