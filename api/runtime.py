@@ -22,6 +22,7 @@ from scheduler.service import SweepService
 from scheduler.sweep import Sweeper
 
 READ_YOUR_WRITES_TIMEOUT = 2.0
+READ_AFTER_WRITE = ("cases", "history")
 
 
 def _utc_now() -> datetime:
@@ -53,9 +54,11 @@ class Runtime:
         self.app.close()
 
     def saw(self, position: int | None) -> None:
-        """Read your writes: wait (briefly) until every view has applied ``position``."""
+        """Read your writes: wait (briefly) until the views a client reads next — queues,
+        lists, histories — have applied ``position``. Statistics and the scheduler's deadlines
+        follow within milliseconds but are not waited for."""
         self.views.poke()
-        self.views.wait(position, READ_YOUR_WRITES_TIMEOUT)
+        self.views.wait(position, READ_YOUR_WRITES_TIMEOUT, READ_AFTER_WRITE)
 
 
 def build_sweeps(

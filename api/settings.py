@@ -73,7 +73,10 @@ class Settings:
             }
         else:
             store = postgres_env(self.database_url)
-        return {**store, **encryption_env(self.cipher_key or self._embedded_cipher_key())}
+        # Recently used cases stay decoded in memory; each load still reads newer events
+        # ("fast-forward"), so several processes on one store stay correct.
+        cache = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
+        return {**store, **cache, **encryption_env(self.cipher_key or self._embedded_cipher_key())}
 
     def _embedded_cipher_key(self) -> str:
         """The embedded default's key: generated once into the data directory (mode 0600).

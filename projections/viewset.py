@@ -80,19 +80,22 @@ class ViewSet:
         for follower in self.followers:
             follower.poke()
 
-    def wait(self, position: int | None, timeout: float = 2.0) -> bool:
-        """Read your writes: True once every view has applied ``position``."""
+    def wait(
+        self, position: int | None, timeout: float = 2.0, names: Iterable[str] | None = None
+    ) -> bool:
+        """Read your writes: True once the named views (all when none named) have applied
+        ``position``."""
         if position is None:
             return True
+        runners = [self.runners[name] for name in names] if names else list(self.runners.values())
         deadline = time.monotonic() + timeout
         if self.followers:
             self.poke()
             return all(
-                runner.wait(position, max(0.0, deadline - time.monotonic()))
-                for runner in self.runners.values()
+                runner.wait(position, max(0.0, deadline - time.monotonic())) for runner in runners
             )
         while time.monotonic() < deadline:
-            if all(runner.read_position() >= position for runner in self.runners.values()):
+            if all(runner.read_position() >= position for runner in runners):
                 return True
             time.sleep(0.01)
         return False
