@@ -1,0 +1,273 @@
+// The escalation board: the caller's subtree queue as red/orange/yellow cards, grouped by
+// owning tier or by level, kept live by the queue stream (or by polling when it is missing).
+
+import * as api from "./api.js";
+import { appState, unitName, unitPath } from "./app.js";
+import { dueLabel, esc, formatClock, formatSpan, formatTime, lang, name, t } from "./i18n.js";
+
+const GROUPING_KEY = "fengqiao.grouping";
+const LIMIT = 500;
+const POLL_MS = 1000;
+const STREAM_GRACE_MS = 3000; // poll if the stream has not said "ready" by then
+const SAFETY_REFRESH_MS = 60000;
+const TIER_HEIGHT = { grid: 0, village: 1, township: 2, county: 3, city: 4 };
+const LEVELS = ["red", "orange", "yellow"];
+
+export function renderBoard(container) {
+  const state = appState();
+  const unit = state.caller.unit;
+  let grouping = localStorage.getItem(GROUPING_KEY) === "level" ? "level" : "tier";
+  let queue = null; // the last answer
+  let offset = 0; // server clock − this clock, in ms
+  let known = null; // id → group key, to mark new and moved cards
+  let mode = "connecting";
+  let inflight = null;
+  let again = false;
+  let stopped = false;
+  let pollTimer = null;
+  let lastError = null;
+
+  container.innerHTML = `
+    <section class="board" aria-labelledby="board-title">
+      <div class="page-head">
+        <div>
+          <h1 id="board-title">${esc(t("board.title"))}<span class="title-unit"><span class="sep"> · </span>${esc(state.unit.name)}</span></h1>
+          <p class="summary-line" id="board-summary" aria-live="polite"></p>
+        </div>
+        <div class="head-tools">
+          <div class="segmented" role="group" aria-label="${esc(t("board.group"))}">
+            <button type="button" data-grouping="tier">${esc(t("board.byTier"))}</button>
+            <button type="button" data-grouping="level">${esc(t("board.byLevel"))}</button>
+          </div>
+          <span class="live" id="live" data-mode="connecting"><span class="dot" aria-hidden="true"></span><span id="live-text"></span></span>
+        </div>
+      </div>
+      <p class="banner banner-error" id="board-error" role="alert" hidden></p>
+      <div class="columns" id="columns" aria-busy="true"></div>
+    </section>`;
+
+  const columns = container.querySelector("#columns");
+  for (const button of container.querySelectorAll("[data-grouping]")) {
+    button.addEventListener("click", () => {
+      grouping = button.dataset.grouping;
+      localStorage.setItem(GROUPING_KEY, grouping);
+      known = null; // a regrouping is not news
+      draw();
+    });
+  }
+
+  function setMode(next) {
+    mode = next;
+    const live = container.querySelector("#live");
+    live.dataset.mode = mode;
+    const stamp = queue ? ` · ${t("board.updated", { time: formatClock(new Date()) })}` : "";
+    container.querySelector("#live-text").textContent = t(`board.live.${mode}`) + stamp;
+  }
+
+  // --- the queue ---------------------------------------------------------------------------
+
+  async function refresh() {
+    if (stopped) return;
+    if (inflight) {
+      again = true;
+      return inflight;
+    }
+    inflight = (async () => {
+      try {
+        const sent = Date.now();
+        const answer = await api.get(`/queues/${encodeURIComponent(unit)}?limit=${LIMIT}`);
+        const received = Date.now();
+        if (stopped) return;
+        const serverNow = Date.parse(answer.now);
+        if (!Number.isNaN(serverNow)) offset = serverNow - (sent + received) / 2;
+        queue = answer;
+        lastError = null;
+        if (mode === "offline") mode = "polling";
+        draw();
+      } catch (error) {
+        lastError = error;
+        if (mode === "polling") setMode("offline");
+        showError();
+      } finally {
+        inflight = null;
+      }
+      if (again && !stopped) {
+        again = false;
+        await refresh();
+      }
+    })();
+    return inflight;
+  }
+
+  function showError() {
+    const banner = container.querySelector("#board-error");
+    if (!banner) return;
+    banner.hidden = !lastError;
+    banner.textContent = lastError ? api.errorText(lastError) : "";
+  }
+
+  function groupsFor(items) {
+    if (grouping === "level") {
+      return LEVELS.map((level) => ({
+        key: level,
+        title: `${name("level", level)}${lang() === "en" ? "" : "预警"}`,
+        css: `lvl-${level}`,
+        items: items.filter((item) => item.level === level),
+      }));
+    }
+    const mine = TIER_HEIGHT[state.unit.tier] ?? 3;
+    const tiers = ["county", "township", "village"].filter((tier) => TIER_HEIGHT[tier] <= mine);
+    for (const item of items) if (!tiers.includes(item.tier)) tiers.push(item.tier);
+    tiers.sort((a, b) => (TIER_HEIGHT[b] ?? -1) - (TIER_HEIGHT[a] ?? -1));
+    return tiers.map((tier) => ({
+      key: tier,
+      title: name("tierGroup", tier) || name("tier", tier),
+      css: `tier-${tier}`,
+      items: items.filter((item) => item.tier === tier),
+    }));
+  }
+
+  function draw() {
+    if (!queue) return;
+    showError();
+    for (const button of container.querySelectorAll("[data-grouping]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.grouping === grouping));
+    }
+    const items = queue.items;
+    const overdue = items.filter((item) => isOverdue(item)).length;
+    const counts = LEVELS.map(
+      (level) =>
+        `<span class="chip lvl-${level}"><b>${items.filter((i) => i.level === level).length}</b> ${esc(name("levelShort", level))}</span>`,
+    ).join("");
+    container.querySelector("#board-summary").innerHTML = `
+      <span class="chip chip-total">${esc(t("board.total", { n: items.length }))}</span>${counts}
+      <span class="chip chip-overdue${overdue ? " has" : ""}">${esc(t("board.overdue", { n: overdue }))}</span>
+      ${items.length >= LIMIT ? `<span class="muted">${esc(t("board.truncated", { n: LIMIT }))}</span>` : ""}`;
+
+    const groups = groupsFor(items);
+    const previous = known;
+    known = new Map();
+    columns.className = `columns columns-${groups.length}`;
+    columns.innerHTML = groups
+      .map(
+        (group) => `
+        <section class="column ${group.css}" data-group="${esc(group.key)}" aria-label="${esc(group.title)}">
+          <h2 class="column-head"><span>${esc(group.title)}</span>
+            <span class="count" title="${esc(t("board.total", { n: group.items.length }))}">${group.items.length}</span></h2>
+          <div class="cards">
+            ${group.items.length ? group.items.map((item) => card(item, group.key, previous)).join("") : `<p class="empty">${esc(t("board.empty"))}</p>`}
+          </div>
+        </section>`,
+      )
+      .join("");
+    for (const group of groups) for (const item of group.items) known.set(item.id, group.key);
+    if (!items.length) {
+      columns.insertAdjacentHTML("afterbegin", `<p class="all-clear">${esc(t("board.allClear"))}</p>`);
+    }
+    columns.setAttribute("aria-busy", "false");
+    tick();
+    setMode(mode);
+  }
+
+  function card(item, groupKey, previous) {
+    const fresh = previous && previous.get(item.id) !== groupKey;
+    const flags = item.flags
+      .map((flag) => `<span class="flag">${esc(name("flag", flag))}</span>`)
+      .join("");
+    const owner = `${unitName(item.owner)} · ${name("tier", item.tier)}`;
+    const clock = item.due_at
+      ? `<span class="clock-label">${esc(dueLabel(item.due_kind))}</span>
+         <time class="countdown" data-due="${esc(item.due_at)}" datetime="${esc(item.due_at)}"
+           title="${esc(formatTime(item.due_at))}"></time>`
+      : `<span class="clock-label">${esc(t("board.noDeadline"))}</span>`;
+    return `
+      <article class="card lvl-${esc(item.level)}${isOverdue(item) ? " overdue" : ""}${fresh ? " fresh" : ""}"
+        data-id="${esc(item.id)}" data-level="${esc(item.level)}" data-tier="${esc(item.tier)}"
+        data-status="${esc(item.status)}" data-version="${item.version}">
+        <div class="card-top">
+          <span class="pill lvl-${esc(item.level)}">${esc(name("level", item.level))}</span>
+          <span class="status st-${esc(item.status)}">${esc(name("status", item.status))}</span>
+          <span class="card-kind">${esc(name("kind", item.kind))} · ${esc(item.category)}</span>
+        </div>
+        <h3 class="card-summary"><a href="#/cases/${esc(item.id)}">${esc(item.summary)}</a></h3>
+        <dl class="card-facts">
+          <div><dt>${esc(t("board.location"))}</dt><dd class="loc">${esc(unitPath(item.unit))}</dd></div>
+          <div><dt>${esc(t("board.owner"))}</dt><dd class="owner">${esc(owner)}</dd></div>
+          <div><dt>${esc(t("board.assignee"))}</dt><dd>${item.assignee ? esc(item.assignee) : `<span class="muted">${esc(t("board.unassigned"))}</span>`}</dd></div>
+        </dl>
+        <div class="card-clock">${clock}${flags}</div>
+      </article>`;
+  }
+
+  function isOverdue(item) {
+    if (item.overdue) return true;
+    return Boolean(item.due_at) && Date.parse(item.due_at) < Date.now() + offset;
+  }
+
+  // --- the countdowns ---------------------------------------------------------------------
+
+  function tick() {
+    const now = Date.now() + offset;
+    for (const clock of columns.querySelectorAll("time.countdown")) {
+      const remaining = (Date.parse(clock.dataset.due) - now) / 1000;
+      const late = remaining < 0;
+      const span = formatSpan(remaining);
+      clock.textContent = late
+        ? `${t("board.overdueBy")} ${span}`
+        : lang() === "en"
+          ? `${span} ${t("board.left")}`
+          : `${t("board.left")} ${span}`;
+      clock.classList.toggle("late", late);
+      const cardElement = clock.closest(".card");
+      if (late && !cardElement.classList.contains("overdue")) cardElement.classList.add("overdue");
+    }
+  }
+  const ticker = setInterval(tick, 1000);
+
+  // --- live updates: the stream first, polling when it is not there ------------------------
+
+  function startPolling() {
+    if (pollTimer || stopped) return;
+    pollTimer = setInterval(refresh, POLL_MS);
+  }
+
+  function stopPolling() {
+    clearInterval(pollTimer);
+    pollTimer = null;
+  }
+
+  const grace = setTimeout(() => {
+    if (mode !== "stream") {
+      setMode("polling");
+      startPolling();
+    }
+  }, STREAM_GRACE_MS);
+
+  const stream = api.openQueueStream(unit, {
+    onOpen() {
+      stopPolling();
+      setMode("stream");
+      refresh(); // whatever happened while it was closed
+    },
+    onEvent(type) {
+      if (type === "queue" || type === "message") refresh();
+    },
+    onDown() {
+      setMode("polling");
+      startPolling();
+    },
+  });
+  const safety = setInterval(refresh, SAFETY_REFRESH_MS);
+
+  setMode("connecting");
+  refresh();
+
+  return () => {
+    stopped = true;
+    stream.close();
+    stopPolling();
+    clearTimeout(grace);
+    clearInterval(ticker);
+    clearInterval(safety);
+  };
+}

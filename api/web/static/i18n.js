@@ -1,0 +1,690 @@
+// Words on the page: zh-CN by default, English on request. t("key", {name: value}).
+
+const LANG_KEY = "fengqiao.lang";
+
+const zh = {
+  "app.title": "枫桥 · 矛盾纠纷三色预警",
+  "app.brand": "枫桥",
+  "app.subtitle": "矛盾纠纷多元化解",
+  "nav.board": "预警看板",
+  "nav.stats": "统计分析",
+  "nav.signout": "退出",
+  "nav.lang": "English",
+  "nav.skip": "跳到主要内容",
+
+  "signin.title": "登录",
+  "signin.lead": "请粘贴您的访问令牌（由 fengqiao token 或 fengqiao serve --demo 生成）。",
+  "signin.token": "访问令牌",
+  "signin.submit": "登录",
+  "signin.busy": "正在验证…",
+  "signin.bad": "令牌格式不正确：应为三段以“.”分隔的 JWT。",
+  "signin.expired": "令牌已过期，请重新获取。",
+  "signin.rejected": "服务器拒绝了该令牌（无效或已过期）。",
+  "signin.note": "令牌仅保存在本浏览器标签页中（sessionStorage），关闭标签页即失效。",
+  "signin.signedout": "您已退出。",
+
+  "board.title": "三色预警看板",
+  "board.group": "分组",
+  "board.byTier": "按层级",
+  "board.byLevel": "按预警等级",
+  "board.total": "在办 {n} 件",
+  "board.overdue": "逾期 {n} 件",
+  "board.empty": "暂无",
+  "board.allClear": "辖区内暂无在办案件。",
+  "board.truncated": "仅显示前 {n} 件。",
+  "board.live.stream": "实时推送",
+  "board.live.polling": "每秒刷新",
+  "board.live.connecting": "正在连接…",
+  "board.live.offline": "连接中断，正在重试…",
+  "board.updated": "更新于 {time}",
+  "board.location": "地点",
+  "board.owner": "责任单位",
+  "board.assignee": "承办人",
+  "board.unassigned": "未指派",
+  "board.noDeadline": "计时暂停",
+  "board.left": "剩余",
+  "board.overdueBy": "已逾期",
+  "board.open": "查看",
+
+  "case.back": "← 返回看板",
+  "case.loading": "正在加载案件…",
+  "case.details": "案件信息",
+  "case.kind": "类型",
+  "case.category": "类别",
+  "case.channel": "来源",
+  "case.location": "发生地",
+  "case.owner": "责任单位",
+  "case.assignee": "承办人",
+  "case.people": "涉及人数",
+  "case.amount": "涉及金额",
+  "case.registered": "登记时间",
+  "case.updated": "最近更新",
+  "case.version": "版本",
+  "case.policy": "适用规则",
+  "case.flags": "标记",
+  "case.deadlines": "时限",
+  "case.noDeadlines": "当前没有进行中的时限。",
+  "case.parties": "当事人",
+  "case.partyName": "姓名",
+  "case.partyRole": "身份",
+  "case.idNumber": "身份证号",
+  "case.phone": "电话",
+  "case.address": "住址",
+  "case.noParties": "未登记当事人。",
+  "case.masked": "个人信息已按权限脱敏显示。",
+  "case.timeline": "办理记录",
+  "case.actions": "办理操作",
+  "case.moreActions": "其他操作（当前状态下通常不可用）",
+  "case.noActions": "您的角色不能办理此案件，仅可查看。",
+  "case.done": "已完成：{action}",
+  "case.yuan": "元",
+  "case.people.n": "{n} 人",
+
+  "form.submit": "提交",
+  "form.assignee": "承办人（用户标识）",
+  "form.level": "预警等级",
+  "form.reason": "理由",
+  "form.triggers": "触发情形（用逗号分隔）",
+  "form.heldAt": "调解时间（北京时间）",
+  "form.notes": "调解情况",
+  "form.attendees": "参加人员（用逗号分隔）",
+  "form.agreement": "协议内容",
+  "form.form": "协议形式",
+  "form.written": "书面协议",
+  "form.oral": "口头协议",
+  "form.amount": "履行金额（元，可选）",
+  "form.satisfied": "当事人是否满意",
+  "form.honoured": "协议是否履行",
+  "form.unknown": "不确定",
+  "form.yes": "是",
+  "form.no": "否",
+  "form.note": "回访记录",
+  "form.text": "备注内容",
+  "form.agency": "转办单位",
+  "form.grade": "评价",
+  "form.until": "延长至（北京时间）",
+  "form.deadlineKind": "时限",
+  "form.answer": "回复内容",
+  "form.court": "受理法院",
+  "form.required": "请填写此项",
+
+  "stats.title": "统计分析",
+  "stats.from": "从",
+  "stats.to": "至",
+  "stats.bucket": "粒度",
+  "stats.week": "按周",
+  "stats.month": "按月",
+  "stats.apply": "查询",
+  "stats.last30": "近30天",
+  "stats.last90": "近90天",
+  "stats.thisYear": "今年",
+  "stats.loading": "正在统计…",
+  "stats.registered": "登记",
+  "stats.resolved": "化解",
+  "stats.terminated": "调解终止",
+  "stats.referred": "转办",
+  "stats.overdueOpen": "逾期未结",
+  "stats.medianHours": "化解用时中位数",
+  "stats.hours": "{n} 小时",
+  "stats.days": "{n} 天",
+  "stats.satisfaction": "满意率",
+  "stats.reopen": "重新办理率",
+  "stats.rates": "关键指标",
+  "stats.resolutionRate": "化解成功率",
+  "stats.localRate": "就地化解率",
+  "stats.onTimeRate": "按期办结率",
+  "stats.escalationRate": "上交升级率",
+  "stats.countyShare": "县级办理占比",
+  "stats.noData": "无数据",
+  "stats.series": "登记量趋势（按预警等级）",
+  "stats.byCategory": "按类别",
+  "stats.byChannel": "按来源渠道",
+  "stats.byKind": "按类型",
+  "stats.others": "其他",
+  "stats.children": "下级单位汇总",
+  "stats.unit": "单位",
+  "stats.nothing": "本期无登记。",
+  "stats.export": "导出审计记录",
+  "stats.exportCsv": "导出审计记录（CSV）",
+  "stats.exportJsonl": "JSON Lines",
+  "stats.exporting": "正在导出…",
+  "stats.exported": "已下载 {name}",
+  "stats.drill": "查看该单位统计",
+  "stats.up": "↑ 返回 {name}",
+  "stats.hint": "悬停图形可查看数值。",
+
+  "err.network": "无法连接服务器，请检查网络后重试。",
+  "err.401": "登录已失效，请重新登录。",
+  "err.403": "无权执行此操作：{detail}",
+  "err.404": "未找到：{detail}",
+  "err.notAllowed": "案件当前状态为“{status}”，不能{action}。",
+  "err.version": "案件已被他人更新（当前版本 {version}），页面已刷新，请核对后重试。",
+  "err.field": "“{field}”填写有误：{reason}",
+  "err.input": "输入有误：{detail}",
+  "err.server": "服务器出错（{status}），请稍后重试。",
+  "err.generic": "操作失败（{status}）：{detail}",
+  "err.server.detail": "服务器说明：{detail}",
+
+  "action.sign": "签收",
+  "action.assign": "指派",
+  "action.assess": "研判定级",
+  "action.mediation-sessions": "记录调解",
+  "action.resolve": "化解结案",
+  "action.terminate": "终止调解",
+  "action.referrals": "转办",
+  "action.referral-answers": "登记转办回复",
+  "action.judicial-confirmation": "申请司法确认",
+  "action.follow-ups": "回访",
+  "action.ratings": "评价",
+  "action.pause": "中止",
+  "action.resume": "恢复办理",
+  "action.extend": "延期",
+  "action.escalate": "上交",
+  "action.lower": "降低等级",
+  "action.reopen": "重新办理",
+  "action.close": "销号",
+  "action.reject": "不予受理",
+  "action.notes": "添加备注",
+};
+
+const en = {
+  "app.title": "Fengqiao · three-colour warnings",
+  "app.brand": "Fengqiao",
+  "app.subtitle": "Grassroots dispute resolution",
+  "nav.board": "Board",
+  "nav.stats": "Statistics",
+  "nav.signout": "Sign out",
+  "nav.lang": "中文",
+  "nav.skip": "Skip to content",
+
+  "signin.title": "Sign in",
+  "signin.lead": "Paste your bearer token (from fengqiao token or fengqiao serve --demo).",
+  "signin.token": "Bearer token",
+  "signin.submit": "Sign in",
+  "signin.busy": "Checking…",
+  "signin.bad": "That is not a token: a JWT has three parts separated by dots.",
+  "signin.expired": "The token has expired; get a new one.",
+  "signin.rejected": "The server refused the token (invalid or expired).",
+  "signin.note": "The token is kept only in this browser tab (sessionStorage).",
+  "signin.signedout": "You have signed out.",
+
+  "board.title": "Escalation board",
+  "board.group": "Group",
+  "board.byTier": "By tier",
+  "board.byLevel": "By level",
+  "board.total": "{n} open",
+  "board.overdue": "{n} overdue",
+  "board.empty": "None",
+  "board.allClear": "No open cases in this jurisdiction.",
+  "board.truncated": "Showing the first {n} only.",
+  "board.live.stream": "Live",
+  "board.live.polling": "Polling every second",
+  "board.live.connecting": "Connecting…",
+  "board.live.offline": "Connection lost, retrying…",
+  "board.updated": "Updated {time}",
+  "board.location": "Location",
+  "board.owner": "Owner",
+  "board.assignee": "Assignee",
+  "board.unassigned": "unassigned",
+  "board.noDeadline": "Clock stopped",
+  "board.left": "left",
+  "board.overdueBy": "Overdue",
+  "board.open": "Open",
+
+  "case.back": "← Back to the board",
+  "case.loading": "Loading the case…",
+  "case.details": "Case",
+  "case.kind": "Kind",
+  "case.category": "Category",
+  "case.channel": "Channel",
+  "case.location": "Location",
+  "case.owner": "Owner",
+  "case.assignee": "Assignee",
+  "case.people": "People involved",
+  "case.amount": "Amount involved",
+  "case.registered": "Registered",
+  "case.updated": "Last change",
+  "case.version": "Version",
+  "case.policy": "Policy",
+  "case.flags": "Flags",
+  "case.deadlines": "Deadlines",
+  "case.noDeadlines": "No clock is running.",
+  "case.parties": "Parties",
+  "case.partyName": "Name",
+  "case.partyRole": "Role",
+  "case.idNumber": "ID number",
+  "case.phone": "Phone",
+  "case.address": "Address",
+  "case.noParties": "No parties recorded.",
+  "case.masked": "Personal data is masked according to your role.",
+  "case.timeline": "Timeline",
+  "case.actions": "Actions",
+  "case.moreActions": "Other actions (usually not allowed in this status)",
+  "case.noActions": "Your role cannot act on this case; you may read it.",
+  "case.done": "Done: {action}",
+  "case.yuan": "yuan",
+  "case.people.n": "{n}",
+
+  "form.submit": "Submit",
+  "form.assignee": "Assignee (user id)",
+  "form.level": "Warning level",
+  "form.reason": "Reason",
+  "form.triggers": "Triggers (comma-separated)",
+  "form.heldAt": "Held at (Beijing time)",
+  "form.notes": "Notes",
+  "form.attendees": "Attendees (comma-separated)",
+  "form.agreement": "Agreement",
+  "form.form": "Form",
+  "form.written": "Written",
+  "form.oral": "Oral",
+  "form.amount": "Amount (yuan, optional)",
+  "form.satisfied": "Parties satisfied",
+  "form.honoured": "Agreement honoured",
+  "form.unknown": "Unknown",
+  "form.yes": "Yes",
+  "form.no": "No",
+  "form.note": "Note",
+  "form.text": "Note",
+  "form.agency": "Refer to",
+  "form.grade": "Rating",
+  "form.until": "Extend to (Beijing time)",
+  "form.deadlineKind": "Deadline",
+  "form.answer": "Answer",
+  "form.court": "Court",
+  "form.required": "Required",
+
+  "stats.title": "Statistics",
+  "stats.from": "From",
+  "stats.to": "To",
+  "stats.bucket": "Per",
+  "stats.week": "Week",
+  "stats.month": "Month",
+  "stats.apply": "Show",
+  "stats.last30": "Last 30 days",
+  "stats.last90": "Last 90 days",
+  "stats.thisYear": "This year",
+  "stats.loading": "Counting…",
+  "stats.registered": "Registered",
+  "stats.resolved": "Resolved",
+  "stats.terminated": "Terminated",
+  "stats.referred": "Referred",
+  "stats.overdueOpen": "Open and overdue",
+  "stats.medianHours": "Median time to resolve",
+  "stats.hours": "{n} h",
+  "stats.days": "{n} days",
+  "stats.satisfaction": "Satisfaction",
+  "stats.reopen": "Reopened",
+  "stats.rates": "Key rates",
+  "stats.resolutionRate": "Resolution rate",
+  "stats.localRate": "Resolved locally",
+  "stats.onTimeRate": "On time",
+  "stats.escalationRate": "Escalation rate",
+  "stats.countyShare": "County share",
+  "stats.noData": "no data",
+  "stats.series": "Registered over time, by level",
+  "stats.byCategory": "By category",
+  "stats.byChannel": "By channel",
+  "stats.byKind": "By kind",
+  "stats.others": "Others",
+  "stats.children": "Units below",
+  "stats.unit": "Unit",
+  "stats.nothing": "Nothing registered in this period.",
+  "stats.export": "Export audit trail",
+  "stats.exportCsv": "Export audit trail (CSV)",
+  "stats.exportJsonl": "JSON Lines",
+  "stats.exporting": "Exporting…",
+  "stats.exported": "Downloaded {name}",
+  "stats.drill": "Statistics of this unit",
+  "stats.up": "↑ Back to {name}",
+  "stats.hint": "Hover over a shape to see its number.",
+
+  "err.network": "The server cannot be reached. Check the connection and try again.",
+  "err.401": "Your sign-in has expired. Please sign in again.",
+  "err.403": "Not allowed: {detail}",
+  "err.404": "Not found: {detail}",
+  "err.notAllowed": "“{action}” is not allowed while the case is {status}.",
+  "err.version": "Someone else changed the case (now version {version}). The page has been refreshed; check and try again.",
+  "err.field": "“{field}”: {reason}",
+  "err.input": "Invalid input: {detail}",
+  "err.server": "The server failed ({status}). Try again later.",
+  "err.generic": "Failed ({status}): {detail}",
+  "err.server.detail": "Server says: {detail}",
+
+  "action.sign": "Sign for",
+  "action.assign": "Assign",
+  "action.assess": "Assess",
+  "action.mediation-sessions": "Record mediation",
+  "action.resolve": "Resolve",
+  "action.terminate": "Terminate mediation",
+  "action.referrals": "Refer",
+  "action.referral-answers": "Record referral answer",
+  "action.judicial-confirmation": "Request judicial confirmation",
+  "action.follow-ups": "Follow up",
+  "action.ratings": "Rate",
+  "action.pause": "Pause",
+  "action.resume": "Resume",
+  "action.extend": "Extend a deadline",
+  "action.escalate": "Escalate",
+  "action.lower": "Lower the level",
+  "action.reopen": "Reopen",
+  "action.close": "Close",
+  "action.reject": "Reject",
+  "action.notes": "Add a note",
+};
+
+// Names of the API's codes, per language.
+const names = {
+  zh: {
+    level: { red: "红色", orange: "橙色", yellow: "黄色" },
+    levelShort: { red: "红", orange: "橙", yellow: "黄" },
+    tier: { city: "市级", county: "县级", township: "乡镇级", village: "村级", grid: "网格" },
+    tierGroup: { county: "县（市、区）", township: "乡镇（街道）", village: "村（社区）" },
+    status: {
+      registered: "待签收",
+      signed: "已签收",
+      in_mediation: "调解中",
+      paused: "已中止",
+      reopened: "重新办理",
+      resolved: "已化解",
+      terminated: "调解终止",
+      referred: "已转办",
+      followed_up: "已回访",
+      closed: "已办结",
+      rejected: "不予受理",
+    },
+    kind: { dispute: "矛盾纠纷", incident: "事件隐患" },
+    channel: {
+      grid_patrol: "网格员巡查",
+      hotline: "服务热线",
+      walk_in: "群众来访",
+      police_110: "110联动",
+      court: "法院委派",
+      petition_office: "信访转交",
+      online: "网上受理",
+    },
+    due: {
+      sign: "签收",
+      resolve: "化解",
+      mediation: "调解",
+      follow_up: "回访",
+      judicial_reminder: "司法确认提醒",
+      judicial_confirmation: "司法确认",
+      status_report: "每日报告",
+    },
+    dueLabel: "{kind}期限",
+    flag: {
+      sign_overdue: "签收逾期",
+      resolve_overdue: "化解逾期",
+    },
+    partyRole: { applicant: "申请人", respondent: "被申请人", third_party: "第三人" },
+    role: {
+      reporter: "信息员",
+      mediator: "调解员",
+      supervisor: "督办人员",
+      auditor: "监督审计",
+      admin: "系统管理员",
+      system: "系统",
+    },
+    agency: { court: "法院（诉调对接）", police: "公安（公调对接）", procuratorate: "检察院（检调对接）", petition_office: "信访部门（访调对接）" },
+    grade: {
+      very_satisfied: "非常满意",
+      satisfied: "满意",
+      basically_satisfied: "基本满意",
+      dissatisfied: "不满意",
+      very_dissatisfied: "非常不满意",
+    },
+    event: {
+      Registered: "登记",
+      Assessed: "研判定级",
+      LevelRaised: "提高预警等级",
+      LevelLowered: "降低预警等级",
+      Signed: "签收",
+      Assigned: "指派",
+      Returned: "退回",
+      MediationSessionRecorded: "调解",
+      Resolved: "化解",
+      Terminated: "调解终止",
+      Referred: "转办",
+      ReferralAnswered: "转办回复",
+      JudicialConfirmationRequested: "申请司法确认",
+      JudicialConfirmationRecorded: "司法确认结果",
+      FollowUpRecorded: "回访",
+      Rated: "评价",
+      Paused: "中止",
+      Resumed: "恢复办理",
+      DeadlineExtended: "延期",
+      Escalated: "上交",
+      Reopened: "重新办理",
+      Closed: "销号",
+      Rejected: "不予受理",
+      NoteAdded: "备注",
+      AttachmentAdded: "附件",
+      ClockFired: "时限到期",
+      AccessRecorded: "查阅记录",
+    },
+    field: {
+      assignee: "承办人",
+      level: "预警等级",
+      reason: "理由",
+      triggers: "触发情形",
+      held_at: "调解时间",
+      notes: "调解情况",
+      attendees: "参加人员",
+      agreement: "协议内容",
+      form: "协议形式",
+      amount: "金额",
+      satisfied: "是否满意",
+      agreement_honoured: "协议是否履行",
+      note: "回访记录",
+      text: "备注内容",
+      agency: "转办单位",
+      grade: "评价",
+      until: "延长至",
+      kind: "时限",
+      answer: "回复内容",
+      court: "受理法院",
+      body: "请求内容",
+      "If-Match": "版本",
+      "Idempotency-Key": "请求标识",
+    },
+  },
+  en: {
+    level: { red: "Red", orange: "Orange", yellow: "Yellow" },
+    levelShort: { red: "Red", orange: "Orange", yellow: "Yellow" },
+    tier: { city: "City", county: "County", township: "Township", village: "Village", grid: "Grid" },
+    tierGroup: { county: "County", township: "Township", village: "Village" },
+    status: {
+      registered: "Registered",
+      signed: "Signed for",
+      in_mediation: "In mediation",
+      paused: "Paused",
+      reopened: "Reopened",
+      resolved: "Resolved",
+      terminated: "Terminated",
+      referred: "Referred",
+      followed_up: "Followed up",
+      closed: "Closed",
+      rejected: "Rejected",
+    },
+    kind: { dispute: "Dispute", incident: "Incident" },
+    channel: {
+      grid_patrol: "Grid patrol",
+      hotline: "Hotline",
+      walk_in: "Walk-in",
+      police_110: "Police 110",
+      court: "Court referral",
+      petition_office: "Petition office",
+      online: "Online",
+    },
+    due: {
+      sign: "Sign",
+      resolve: "Resolve",
+      mediation: "Mediation",
+      follow_up: "Follow-up",
+      judicial_reminder: "Judicial reminder",
+      judicial_confirmation: "Judicial confirmation",
+      status_report: "Status report",
+    },
+    dueLabel: "{kind} by",
+    flag: { sign_overdue: "Sign overdue", resolve_overdue: "Resolve overdue" },
+    partyRole: { applicant: "Applicant", respondent: "Respondent", third_party: "Third party" },
+    role: {
+      reporter: "Reporter",
+      mediator: "Mediator",
+      supervisor: "Supervisor",
+      auditor: "Auditor",
+      admin: "Administrator",
+      system: "System",
+    },
+    agency: { court: "Court", police: "Police", procuratorate: "Procuratorate", petition_office: "Petition office" },
+    grade: {
+      very_satisfied: "Very satisfied",
+      satisfied: "Satisfied",
+      basically_satisfied: "Basically satisfied",
+      dissatisfied: "Dissatisfied",
+      very_dissatisfied: "Very dissatisfied",
+    },
+    event: {},
+    field: {},
+  },
+};
+
+// Server details in English that have a Chinese reading.
+const details = [
+  [/already signed for/, "案件已签收"],
+  [/(\S+) must sign for it first/, "须先由 $1 签收"],
+  [/record a mediation session first/, "请先记录调解"],
+  [/resume it first/, "请先恢复办理"],
+  [/lowering a level needs a supervisor: use lower/, "降低等级须经督办人员批准"],
+  [/the referral has not been answered yet/, "转办单位尚未回复"],
+  [/Expected `str` of length >= 1/, "不能为空"],
+  [/is required/, "必填"],
+  [/must not contain NUL characters/, "含有不允许的字符"],
+];
+
+const dictionaries = { zh, en };
+
+export function lang() {
+  const stored = localStorage.getItem(LANG_KEY);
+  return stored === "en" ? "en" : "zh";
+}
+
+export function setLang(value) {
+  localStorage.setItem(LANG_KEY, value === "en" ? "en" : "zh");
+  document.documentElement.lang = value === "en" ? "en" : "zh-CN";
+}
+
+export function t(key, vars = {}) {
+  const text = dictionaries[lang()][key] ?? zh[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+}
+
+// name("status", "signed") → 已签收; unknown codes are shown as they are.
+export function name(group, code) {
+  if (code === null || code === undefined) return "";
+  const table = names[lang()][group] || {};
+  return table[code] ?? names.zh[group]?.[code] ?? (lang() === "en" ? String(code).replaceAll("_", " ") : String(code));
+}
+
+export function dueLabel(kind) {
+  return names[lang()].dueLabel.replace("{kind}", name("due", kind));
+}
+
+// A server detail in the reader's language, where we know it.
+export function translateDetail(text) {
+  if (!text || lang() === "en") return text || "";
+  for (const [pattern, replacement] of details) {
+    if (pattern.test(text)) return text.replace(pattern, replacement);
+  }
+  return text;
+}
+
+const ZONE = "Asia/Shanghai";
+
+export function formatTime(iso, withSeconds = false) {
+  if (!iso) return "";
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return String(iso);
+  const options = {
+    timeZone: ZONE,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  };
+  if (withSeconds) options.second = "2-digit";
+  return new Intl.DateTimeFormat(lang() === "en" ? "en-CA" : "zh-CN", options).format(when);
+}
+
+export function formatClock(date) {
+  return new Intl.DateTimeFormat(lang() === "en" ? "en-GB" : "zh-CN", {
+    timeZone: ZONE,
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  }).format(date);
+}
+
+// 1 day 02:03:04, as a countdown reads.
+export function formatSpan(seconds) {
+  const total = Math.max(0, Math.floor(Math.abs(seconds)));
+  const days = Math.floor(total / 86400);
+  const rest = total % 86400;
+  const hh = String(Math.floor(rest / 3600)).padStart(2, "0");
+  const mm = String(Math.floor((rest % 3600) / 60)).padStart(2, "0");
+  const ss = String(rest % 60).padStart(2, "0");
+  const clock = `${hh}:${mm}:${ss}`;
+  if (!days) return clock;
+  return lang() === "en" ? `${days}d ${clock}` : `${days}天 ${clock}`;
+}
+
+export function formatPercent(value) {
+  if (value === null || value === undefined) return "—";
+  return `${(value * 100).toFixed(1).replace(/\.0$/, "")}%`;
+}
+
+export function formatNumber(value) {
+  if (value === null || value === undefined) return "—";
+  return new Intl.NumberFormat(lang() === "en" ? "en" : "zh-CN").format(value);
+}
+
+// Today's date in Shanghai as YYYY-MM-DD, shifted by ``days``.
+export function shanghaiDate(days = 0, from = new Date()) {
+  const shifted = new Date(from.getTime() + days * 86400000);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: ZONE, year: "numeric", month: "2-digit", day: "2-digit" }).format(shifted);
+}
+
+// Now in Shanghai as the value of an <input type="datetime-local">.
+export function shanghaiLocalInput(from = new Date()) {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone: ZONE,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(from);
+  const get = (type) => parts.find((p) => p.type === type).value;
+  return `${get("year")}-${get("month")}-${get("day")}T${get("hour")}:${get("minute")}`;
+}
+
+// The <input type="datetime-local"> value, read as Beijing time, as ISO 8601 with its offset.
+export function localInputToIso(value) {
+  if (!value) return "";
+  const withSeconds = value.length === 16 ? `${value}:00` : value;
+  return `${withSeconds}+08:00`;
+}
+
+// Escape text for innerHTML.
+export function esc(value) {
+  return String(value ?? "")
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
+}

@@ -1,0 +1,204 @@
+"""Real headless Chromium for the dashboard tests, and a real ``fengqiao serve`` for it to load.
+
+Chromium is Debian's (``apt-get install chromium chromium-driver``), driven by Playwright for
+Python through its ``executable_path``: nothing is downloaded (never ``playwright install``).
+Where Chromium or Playwright is missing the browser tests skip with the reason, except in CI
+(``CI`` or ``FENGQIAO_REQUIRE_BROWSER`` set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import httpx
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
+REPO = Path(__file__).resolve().parent.parent
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+CHROMIUM_CANDIDATES = (
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/lib/chromium/chromium",
+)
+LAUNCH_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT = 90.0  # seconds for the demo load and the server to come up
+STOP_TIMEOUT = 15.0
+
+
+def browser_required() -> bool:
+    return bool(os.environ.get("CI") or os.environ.get("FENGQIAO_REQUIRE_BROWSER"))
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip locally; fail where a browser is required."""
+    if browser_required():
+        pytest.fail(f"browser tests are required here (CI / FENGQIAO_REQUIRE_BROWSER): {reason}")
+    pytest.skip(reason)
+
+
+def chromium_path() -> str | None:
+    """``FENGQIAO_CHROMIUM``, else the system's Chromium."""
+    configured = os.environ.get("FENGQIAO_CHROMIUM")
+    if configured:
+        return configured if Path(configured).exists() else None
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def launch(playwright: Playwright) -> Browser:
+    executable = chromium_path()
+    if executable is None:
+        unavailable(
+            "Chromium is not installed (apt-get install -y chromium chromium-driver), "
+            "or FENGQIAO_CHROMIUM names no file"
+        )
+    try:
+        return playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+    except Exception as error:  # an unusable binary: say why
+        unavailable(f"Chromium at {executable} did not start: {error}")
+
+
+@contextlib.contextmanager
+def playwright_session() -> Iterator[Playwright]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright for Python is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def fengqiao() -> list[str]:
+    """The installed ``fengqiao`` script beside this interpreter, else the module."""
+    script = Path(sys.executable).with_name("fengqiao")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("fengqiao")
+    return [found] if found else [sys.executable, "-m", "api.cli"]
+
+
+def environment(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
+    env["FENGQIAO_DATA_DIR"] = str(data_dir)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    log: Path
+    url: str
+    data_dir: Path
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@contextlib.contextmanager
+def serve(workdir: Path, demo_cases: int = 60) -> Iterator[Served]:
+    """``fengqiao serve --demo`` on a free loopback port, stopped (SIGTERM, then kill) after."""
+    port = free_port()
+    log = workdir / "serve.log"
+    data_dir = workdir / "data"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                *fengqiao(),
+                "serve",
+                "--demo",
+                "--demo-cases",
+                str(demo_cases),
+                "--port",
+                str(port),
+            ],
+            env=environment(data_dir),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    served = Served(process, log, f"http://127.0.0.1:{port}", data_dir)
+    try:
+        wait_until_healthy(served)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(STOP_TIMEOUT)
+
+
+def wait_until_healthy(served: Served) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if served.process.poll() is not None:
+            pytest.fail(f"serve exited with {served.process.returncode}:\n{served.output()}")
+        try:
+            if httpx.get(f"{served.url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"serve was not healthy within {START_TIMEOUT} s:\n{served.output()}")
+
+
+def mint(data_dir: Path, role: str, unit: str) -> str:
+    """A bearer token from ``fengqiao token`` (same data directory, so the same secret)."""
+    done = subprocess.run(
+        [*fengqiao(), "token", "--role", role, "--unit", unit],
+        env=environment(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def verify_export(data_dir: Path, path: Path) -> subprocess.CompletedProcess[str]:
+    """``fengqiao verify FILE`` on a downloaded audit export."""
+    return subprocess.run(
+        [*fengqiao(), "verify", str(path)],
+        env=environment(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
