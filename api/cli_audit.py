@@ -40,13 +40,14 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     from api.routes.reads import parse_bound
     from api.views import build_views
     from domain.actors import Actor, Role
+    from domain.errors import InvalidInputError
     from projections.audit_export import ExportFilter, export_log
     from projections.audit_trail import ChainWriter
 
     try:
         start = parse_bound(args.start, "from", datetime.min.replace(tzinfo=UTC), end=False)
         end = parse_bound(args.end, "to", datetime.max.replace(tzinfo=UTC), end=True)
-    except ValueError as error:
+    except InvalidInputError as error:  # parse_bound's refusal (not a ValueError)
         print(f"fengqiao: {error}", file=sys.stderr)
         return 2
     scope = ExportFilter(
@@ -56,10 +57,15 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     views = build_views(settings, app)
     console = Console(stderr=True)
     try:
-        views.catch_up()
+        if args.unit is not None and args.unit not in app.units():
+            # a mistyped code would otherwise give an empty file that verifies
+            print(f"fengqiao: --unit: no unit has code {args.unit!r}", file=sys.stderr)
+            return 2
         actor = Actor(args.user, Role.ADMIN, args.unit or "")
-        app.record_access(actor, "export", args.case, scope.describe(), args.reason)
-        head = app.recorder.max_notification_id() or 0
+        # the file is the log up to and including this export's own record, and the views
+        # that scope it must have seen every case registered before it
+        head = app.record_access(actor, "export", args.case, scope.describe(), args.reason) or 0
+        views.catch_up()
         with (
             args.out.open("w", encoding="utf-8", newline="") as out,
             Progress(console=console) as bar,
@@ -68,7 +74,13 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
             writer = ChainWriter(out, args.format)
             started = datetime.now(UTC)
             count = export_log(
-                app, views.cases, app.units(), writer, scope, lambda n: bar.advance(task, n)
+                app,
+                views.cases,
+                app.units(),
+                writer,
+                scope,
+                lambda n: bar.advance(task, n),
+                until=head,
             )
             writer.finish(
                 {
@@ -87,7 +99,11 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
     from projections.audit_trail import verify
 
-    verdict = verify(args.file)
+    try:
+        verdict = verify(args.file)
+    except OSError as error:  # missing, unreadable, a directory: not a verdict on a file
+        print(f"fengqiao: cannot read {args.file}: {error.strerror or error}", file=sys.stderr)
+        return 2
     print(verdict.message)
     return 0 if verdict.ok else 1
 

@@ -74,9 +74,10 @@ def export_log(
     writer: ChainWriter,
     scope: ExportFilter,
     progress: Callable[[int], None] | None = None,
+    until: int | None = None,
 ) -> int:
-    """Writes every event in scope; returns how many."""
-    for read in export_batches(app, cases, units, writer, scope):
+    """Writes every event in scope up to log position ``until``; returns how many."""
+    for read in export_batches(app, cases, units, writer, scope, until):
         if progress is not None:
             progress(read)
     return writer.count
@@ -88,13 +89,19 @@ def export_batches(
     units: Jurisdiction,
     writer: ChainWriter,
     scope: ExportFilter,
+    until: int | None = None,
 ) -> Iterator[int]:
     """Writes the events in scope batch by batch, yielding after each batch how many log
-    positions it read, so a caller can stream what was written so far."""
+    positions it read, so a caller can stream what was written so far.
+
+    The export is the log up to position ``until`` (default: the log's head as it starts),
+    which the cases view must have reached: a case registered later is not in the view's
+    scope, so its events would otherwise be left out of a file that claims to be complete."""
+    last = (app.recorder.max_notification_id() or 0) if until is None else until
     in_scope = case_units(cases, scope.unit, scope.case_id)
     start = 1
-    while True:
-        batch = app.recorder.select_notifications(start=start, limit=BATCH)
+    while start <= last:
+        batch = app.recorder.select_notifications(start=start, limit=BATCH, stop=last)
         if not batch:
             return
         for notification in batch:

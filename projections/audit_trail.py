@@ -93,90 +93,167 @@ class Verdict:
     message: str
 
 
+@dataclass(frozen=True)
+class _Row:
+    """One line of a file as the check sees it."""
+
+    number: int  # the line number in the file
+    body: str  # the canonical form it states (the line without its hash)
+    stated: str | None  # the hash it states, None when it states none
+    complete: bool  # False for a last line cut short (no line end)
+    label: str | None = None  # what the line is, when it is not a record or the manifest
+
+
+class _Lines:
+    """A file's lines, remembering whether the last one read ended with a line end."""
+
+    def __init__(self, file: TextIO) -> None:
+        self.file = file
+        self.complete = True
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.file)
+        self.complete = line.endswith("\n")
+        return line
+
+
 def verify(path: Path) -> Verdict:
-    """Checks a JSON Lines or CSV audit file; names the first record that is not intact."""
-    try:
-        with path.open(encoding="utf-8", newline="") as file:
-            first = file.readline()
-            file.seek(0)
-            rows = _csv_records(file) if first.startswith("seq,") else _jsonl_records(file)
-            return _check(rows)
-    except UnicodeDecodeError:
-        return Verdict(False, 0, "the file is not UTF-8 text: it was altered")
+    """Checks a JSON Lines or CSV audit file; names the first record that is not intact.
+
+    Bytes that are not UTF-8 are kept as they are (surrogate escapes), so such a line is
+    checked, and named, like any other changed line: its hash cannot match."""
+    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as file:
+        first = file.readline()
+        file.seek(0)
+        lines = _Lines(file)
+        if first.startswith("seq,"):
+            return _check(_csv_records(lines))
+        return _check(_jsonl_records(lines))
 
 
-def _jsonl_records(lines: Iterable[str]) -> Iterator[tuple[int, str, str | None]]:
-    """(line number, canonical form, stated hash) per line."""
+def _jsonl_records(lines: _Lines) -> Iterator[_Row]:
     for number, line in enumerate(lines, start=1):
-        text = line.rstrip("\n")
+        text = line.removesuffix("\n")
         match = _HASH_TAIL.search(text)
         if match is None:
-            yield number, text, None
+            yield _Row(number, text, None, lines.complete)
         else:
-            yield number, text[: match.start()] + "}", match.group(1)
+            yield _Row(number, text[: match.start()] + "}", match.group(1), lines.complete)
 
 
-def _csv_records(file: TextIO) -> Iterator[tuple[int, str, str | None]]:
-    reader = csv.reader(file)
-    next(reader, None)
-    for number, row in enumerate(reader, start=2):
-        if row and row[0] == "manifest" and len(row) == 3:
-            yield number, row[1], row[2]
+def _csv_records(lines: _Lines) -> Iterator[_Row]:
+    reader = csv.reader(lines)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:  # e.g. a quoted field the file ends inside
+            yield _Row(reader.line_num, "", None, lines.complete)
+            return
+        number = reader.line_num
+        if number == 1:
+            if row != [*FIELDS, "hash"]:
+                yield _Row(number, ",".join(row), None, lines.complete, "the header")
+        elif row and row[0] == "manifest" and len(row) == 3:
+            yield _Row(number, row[1], row[2], lines.complete)
         elif len(row) == len(FIELDS) + 1:
-            yield number, _csv_canonical(row[:-1]), row[-1]
+            yield _Row(number, _csv_canonical(row[:-1]), row[-1], lines.complete)
         else:
-            yield number, ",".join(row), None
+            yield _Row(number, ",".join(row), None, lines.complete)
 
 
 def _csv_canonical(values: list[str]) -> str:
+    """A row's canonical form, rebuilt from its columns: numbers as numbers, the payload as
+    the JSON text it is (so a payload re-spaced or re-escaped no longer matches its hash, and
+    a number written another way, such as ``07``, stays text and does not either)."""
     record: dict[str, Any] = {}
+    payload = ""
     for name, value in zip(FIELDS, values, strict=True):
         if name in _INT_FIELDS:
-            record[name] = int(value) if value.lstrip("-").isdigit() else value
+            record[name] = _exact_int(value)
         elif name == "payload":
-            try:
-                record[name] = json.loads(value)
-            except ValueError:
-                record[name] = value
+            payload = value
         else:
             record[name] = value
-    return canonical(record)
+    prev = canonical({"prev": record.pop("prev")})
+    return f'{canonical(record)[:-1]},"payload":{payload},{prev[1:]}'
 
 
-def _check(rows: Iterable[tuple[int, str, str | None]]) -> Verdict:
-    prev, count = GENESIS, 0
+def _exact_int(value: str) -> int | str:
+    try:
+        number = int(value)
+    except ValueError:
+        return value
+    return number if str(number) == value else value
+
+
+def _digest(text: str) -> str | None:
+    """The SHA-256 of the bytes the text was read from (None when it cannot be one)."""
+    try:
+        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    except UnicodeEncodeError:
+        return None
+
+
+def _check(rows: Iterable[_Row]) -> Verdict:
+    prev, count, last_line = GENESIS, 0, 0
     verdict: Verdict | None = None
-    for number, body, stated in rows:
+    for row in rows:
         if verdict is not None:
-            return Verdict(False, count, f"line {number}: data after the manifest")
-        problem = _record_problem(number, body, stated, prev, count)
+            return Verdict(False, count, f"line {row.number}: data after the manifest")
+        last_line = row.number
+        problem = _record_problem(row, prev, count)
         if problem is not None:
             return Verdict(False, count, problem)
-        record = json.loads(body)
-        if "manifest" in record:
-            verdict = _check_manifest(record["manifest"], count, prev, f"line {number}")
+        if _is_manifest(row.body):
+            record = json.loads(row.body)
+            verdict = _check_manifest(record["manifest"], count, prev, f"line {row.number}")
             if not verdict.ok:
                 return verdict
             continue
-        prev, count = str(stated), count + 1
-    return verdict or Verdict(
-        False, count, f"the file was truncated after record {count}: no manifest"
-    )
+        prev, count = str(row.stated), count + 1
+    if verdict is not None:
+        return verdict
+    where = f"after line {last_line} (record {count})" if last_line else "before any record"
+    return Verdict(False, count, f"the file ends {where} with no manifest: it was truncated")
 
 
-def _record_problem(
-    number: int, body: str, stated: str | None, prev: str, count: int
-) -> str | None:
-    """Why line ``number`` breaks the chain, or None when it is intact and in its place."""
-    where = f"line {number}"
-    if stated is None or sha256(body) != stated:
-        return f"{where} (record {count + 1}) was changed: its hash does not match"
+def _record_problem(row: _Row, prev: str, count: int) -> str | None:
+    """Why a line breaks the chain, or None when it is intact and in its place."""
+    where = f"line {row.number}"
+    is_manifest = _is_manifest(row.body)
+    what = row.label or ("the manifest" if is_manifest else f"record {count + 1}")
+    if row.stated is None or _digest(row.body) != row.stated:
+        if not row.complete:
+            return f"{where} ({what}) is cut short: the file was truncated"
+        return f"{where} ({what}) was changed" + ("" if row.label else _NO_MATCH)
     try:
-        record = json.loads(body)
+        record = json.loads(row.body)
     except ValueError:
-        return f"{where} is not valid JSON"
+        record = None
+    if not isinstance(record, dict):
+        return f"{where} ({what}) is not a JSON record"
+    if is_manifest:
+        if record.get("prev") == prev:
+            return None
+        return (
+            f"{where} (the manifest) does not follow record {count}: "
+            "a record before it was removed or replaced"
+        )
+    return _place_problem(where, record, prev, count)
+
+
+_NO_MATCH = ": its hash does not match"
+
+
+def _place_problem(where: str, record: dict[str, Any], prev: str, count: int) -> str | None:
+    """Why an intact record is out of place: not the next in sequence, or not chained."""
     seq = record.get("seq")
-    if "manifest" not in record and seq != count + 1:
+    if seq != count + 1 or isinstance(seq, bool):
         if isinstance(seq, int) and seq <= count:
             return f"{where} holds record {seq} again: a record was inserted or reordered"
         return f"{where} holds record {seq} where record {count + 1} belongs: removed or reordered"
@@ -185,7 +262,21 @@ def _record_problem(
     return None
 
 
-def _check_manifest(manifest: dict[str, Any], count: int, prev: str, where: str) -> Verdict:
-    if manifest.get("count") != count or manifest.get("final_hash") != prev:
-        return Verdict(False, count, f"{where}: the manifest does not match the records before it")
+def _is_manifest(body: str) -> bool:
+    return body.startswith('{"manifest":')
+
+
+def _check_manifest(manifest: Any, count: int, prev: str, where: str) -> Verdict:
+    if not isinstance(manifest, dict):
+        return Verdict(False, count, f"{where}: the manifest is not a manifest")
+    if manifest.get("count") != count:
+        return Verdict(
+            False,
+            count,
+            f"{where}: the manifest counts {manifest.get('count')} records, the file holds {count}",
+        )
+    if manifest.get("final_hash") != prev:
+        return Verdict(
+            False, count, f"{where}: the manifest's final hash is not record {count}'s hash"
+        )
     return Verdict(True, count, f"verified {count} records")

@@ -10,8 +10,10 @@ from uuid import UUID
 
 import anyio.to_thread
 from litestar import Request, get
+from litestar.exceptions import HTTPException
 from litestar.params import Parameter
 from litestar.response import Stream
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from api.errors import ForbiddenError
 from api.permissions import require_read, require_unit
@@ -24,6 +26,7 @@ from projections.audit_trail import ChainWriter
 
 Req = Request[Any, Any, Any]
 EXPORTERS = frozenset({Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN})
+VIEWS_TIMEOUT = 30.0  # seconds an export waits for the views to reach its own record
 MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 
@@ -32,12 +35,17 @@ def _require_exporter(actor: Actor) -> None:
         raise ForbiddenError(f"a {actor.role} may not export the audit trail")
 
 
-def _stream(runtime: Runtime, actor: Actor, scope: ExportFilter, form: str) -> Iterator[str]:
+def _stream(
+    runtime: Runtime, actor: Actor, scope: ExportFilter, form: str, until: int
+) -> Iterator[str]:
     """The file, chunk by chunk: memory stays flat however many events it holds."""
     buffer = io.StringIO()
     writer = ChainWriter(buffer, form)
     started = datetime.now(UTC)
-    for _ in export_batches(runtime.app, runtime.views.cases, runtime.app.units(), writer, scope):
+    batches = export_batches(
+        runtime.app, runtime.views.cases, runtime.app.units(), writer, scope, until
+    )
+    for _ in batches:
         chunk = buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -54,10 +62,17 @@ def _stream(runtime: Runtime, actor: Actor, scope: ExportFilter, form: str) -> I
 
 
 def _response(runtime: Runtime, actor: Actor, scope: ExportFilter, form: str, name: str) -> Stream:
-    runtime.app.record_access(actor, "export", scope.case_id, scope.describe())
-    runtime.saw(runtime.app.recorder.max_notification_id())  # the export includes itself
+    # The file is the log up to this export's own record; the cases view that scopes it
+    # must have reached it, or cases registered just before would be silently left out.
+    position = runtime.app.record_access(actor, "export", scope.case_id, scope.describe()) or 0
+    runtime.views.poke()
+    if not runtime.views.wait(position, VIEWS_TIMEOUT):
+        raise HTTPException(
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            detail="the read models are behind the log: retry the export shortly",
+        )
     return Stream(
-        _stream(runtime, actor, scope, form),
+        _stream(runtime, actor, scope, form, position),
         media_type=MEDIA[form],
         headers={"content-disposition": f'attachment; filename="{name}.{form}"'},
     )
