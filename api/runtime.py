@@ -17,7 +17,7 @@ from api.views import build_views, split_schema
 from domain.application import FengqiaoApplication
 from projections.db import PostgresViews, SqliteViews
 from projections.viewset import ViewSet
-from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock
+from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock, lock_key
 from scheduler.service import SweepService
 from scheduler.sweep import Sweeper
 
@@ -67,7 +67,8 @@ def build_sweeps(
     """The scheduler: one sweeper per database (an advisory lock on PostgreSQL)."""
     lock: SweepLock = ProcessLock()
     if settings.database_url is not None:
-        lock = AdvisoryLock(split_schema(settings.database_url)[0])
+        conninfo, schema = split_schema(settings.database_url)
+        lock = AdvisoryLock(conninfo, lock_key(schema))
 
     def refresh() -> None:
         views.runners["deadlines"].wait(app.recorder.max_notification_id() or 0, 1.0)

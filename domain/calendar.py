@@ -26,6 +26,9 @@ class WorkingCalendar:
     def __init__(self, local_holidays: Iterable[date] = ()) -> None:
         self.local_holidays = frozenset(local_holidays)
         self.fallback_years: set[int] = set()
+        # Answers by day: chinese-calendar scans its whole table on every question (~20 µs),
+        # which made the calendar a third of a sweep's time in a burst of escalations.
+        self._working: dict[date, bool] = {}
 
     @property
     def name(self) -> str:
@@ -35,6 +38,12 @@ class WorkingCalendar:
         return "cn-statutory"
 
     def is_working_day(self, day: date) -> bool:
+        working = self._working.get(day)
+        if working is None:
+            working = self._working[day] = self._is_working_day(day)
+        return working
+
+    def _is_working_day(self, day: date) -> bool:
         if day in self.local_holidays:
             return False
         try:

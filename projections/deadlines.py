@@ -26,6 +26,7 @@ class PendingDeadline:
     policy_version: str
 
 
+_IN_CHUNK = 500  # case ids per IN (...) list
 _FLAGGED_KIND = {"SignOverdueFlagged": "sign", "ResolveOverdueFlagged": "resolve"}
 
 
@@ -67,28 +68,69 @@ class DeadlinesView(View):
         )
 
     def _replace(self, cursor: Cursor, latest: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """Replaces each case's rows with its latest set of clocks. A clock flagged earlier
+        and carried over unchanged (same kind, same due time) stays flagged: otherwise any
+        later change to the case (a status report firing, an extension) would offer it to
+        every sweep again, and enough such rows would crowd newly due clocks out of a
+        sweep's batch."""
         if not latest:
             return
         table = self.t("deadlines")
+        flagged = self._flagged(cursor, list(latest))
         cursor.executemany(f"DELETE FROM {table} WHERE case_id = ?", [(k,) for k in latest])
+        rows = []
+        for case_id, deadlines in latest.items():
+            for kind, d in deadlines.items():
+                due_us = to_us(d["due_at"])
+                rows.append(
+                    (case_id, kind, due_us, to_us(d["started_at"]), d["rule"], d["calendar"],
+                     d["mode"], d["policy_version"], int((case_id, kind, due_us) in flagged))
+                )  # fmt: skip
         cursor.executemany(
             f"INSERT INTO {table} (case_id, kind, due_us, started_us, rule, calendar, mode, "
-            "policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (case_id, kind, to_us(d["due_at"]), to_us(d["started_at"]), d["rule"],
-                 d["calendar"], d["mode"], d["policy_version"])
-                for case_id, deadlines in latest.items()
-                for kind, d in deadlines.items()
-            ],
-        )  # fmt: skip
+            "policy_version, fired) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def _flagged(self, cursor: Cursor, case_ids: list[str]) -> set[tuple[str, str, int]]:
+        """The flagged clocks of these cases, as (case, kind, due time)."""
+        flagged: set[tuple[str, str, int]] = set()
+        for start in range(0, len(case_ids), _IN_CHUNK):
+            chunk = case_ids[start : start + _IN_CHUNK]
+            cursor.execute(
+                f"SELECT case_id, kind, due_us FROM {self.t('deadlines')} "
+                f"WHERE fired = 1 AND case_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            flagged.update((r[0], r[1], int(r[2])) for r in cursor.fetchall())
+        return flagged
 
     # --- queries ------------------------------------------------------------------------
 
-    def list_due(self, now: datetime, limit: int = 1000) -> list[PendingDeadline]:
-        """Clocks due at or before ``now``, oldest first."""
-        return self._select(
-            "WHERE due_us <= ? AND fired = 0 ORDER BY due_us LIMIT ?", (to_us(now), limit)
-        )
+    def list_due(
+        self, now: datetime, limit: int = 1000, after: PendingDeadline | None = None
+    ) -> list[PendingDeadline]:
+        """Clocks due at or before ``now`` and not yet flagged, oldest first; ``after`` (the
+        last of a previous page) pages on from there."""
+        params: tuple[Any, ...] = (to_us(now),)
+        where = "WHERE due_us <= ? AND fired = 0"
+        if after is not None:
+            where += (
+                " AND (due_us > ? OR (due_us = ? AND (case_id > ? OR (case_id = ? AND kind > ?))))"
+            )
+            due_us, case_id = to_us(after.due_at), str(after.case_id)
+            params += (due_us, due_us, case_id, case_id, after.kind)
+        return self._select(f"{where} ORDER BY due_us, case_id, kind LIMIT ?", (*params, limit))
+
+    def next_due(self, after: datetime) -> datetime | None:
+        """When the earliest clock not yet flagged falls due after ``after`` (None: none)."""
+        with self.db.transaction(write=False) as cursor:
+            cursor.execute(
+                f"SELECT MIN(due_us) FROM {self.t('deadlines')} WHERE due_us > ? AND fired = 0",
+                (to_us(after),),
+            )
+            row = cursor.fetchone()
+        return None if row is None or row[0] is None else from_us(row[0])
 
     def list_for_case(self, case_id: UUID) -> list[PendingDeadline]:
         return self._select("WHERE case_id = ? ORDER BY due_us", (str(case_id),))

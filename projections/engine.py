@@ -129,8 +129,11 @@ class ViewRunner:
         except TrackingConflictError:
             self._position = None
             raise
-        except BaseException:
+        except Exception as error:
             self._position = None  # re-read: nothing of this batch was committed
+            if self.read_position() > start:
+                # Another runner applied these events first; its rows clashed with ours.
+                raise TrackingConflictError(f"{self.name} moved past {start} elsewhere") from error
             raise
         self._advanced(last, batch)
         return len(batch)

@@ -8,6 +8,7 @@ there is one process, so the lock is trivially held.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Protocol
 
@@ -15,6 +16,14 @@ import psycopg
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x6667_7169_616F  # "fgqiao": one number for every fengqiao scheduler of a database
+
+
+def lock_key(schema: str) -> int:
+    """A key of one deployment's own, for deployments that share a database in separate
+    schemas (each with its own event store): with the one ``LOCK_KEY`` the scheduler of one
+    would keep every other's from sweeping. Positive and below 2**62."""
+    digest = hashlib.blake2b(f"fengqiao-scheduler:{schema}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 2
 
 
 class SweepLock(Protocol):

@@ -3,14 +3,20 @@
 Deadlines live in the event log and the deadlines view, never only in the scheduler's memory:
 after a restart the first sweep acts on everything that fell due while the service was down,
 once (the case refuses a clock it has already acted on).
+
+Besides its interval, the timer wakes when the next known deadline falls due, if that comes
+first: a clock is acted on when it falls due rather than up to an interval later.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from scheduler.lock import SweepLock
@@ -63,12 +69,31 @@ class SweepService:
         """Expected refusals are handled per case inside the sweep; anything else stops the
         timer loudly rather than sweeping on in a broken state (``/ready`` reports it)."""
         try:
-            self.run_once()
+            report = self.run_once()
         except Exception as error:
             self.failure = error
             log.critical("deadline sweeps stopped: %r", error, exc_info=True)
             if self._scheduler is not None:
                 self._scheduler.remove_job("sweep")
+            return
+        if report is not None:
+            try:
+                self._wake_for_next_deadline(report.now)
+            except Exception as error:  # only the wake-up is lost: the interval goes on
+                log.warning("deadline sweeps: next deadline not read: %r", error)
+
+    def _wake_for_next_deadline(self, swept_at: datetime) -> None:
+        """Moves the next sweep forward to the next deadline after this sweep's time, when
+        that comes before the next tick (the interval goes on from there)."""
+        scheduler = self._scheduler
+        next_due = self.sweeper.deadlines.next_due(swept_at)
+        if scheduler is None or next_due is None:
+            return
+        wait = max(0.0, (next_due - self.sweeper.clock()).total_seconds())
+        if wait >= self.interval:
+            return
+        with suppress(JobLookupError, SchedulerNotRunningError):  # stopping
+            scheduler.modify_job("sweep", next_run_time=_now() + timedelta(seconds=wait))
 
     def stop(self) -> None:
         if self._scheduler is not None:

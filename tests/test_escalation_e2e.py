@@ -1,0 +1,278 @@
+"""Escalation by deadline, end to end: ``fengqiao serve`` in a subprocess, over real HTTP.
+
+The server runs the API, the views and the deadline sweeps in one process, on a policy file
+whose clocks are seconds long and a one-second sweep interval. A yellow case registered at a
+village climbs to the township (orange) and then the county (red) on its own. In the second
+test the server is killed (SIGKILL) right after the registration and started again once the
+village's deadlines have passed: the escalations still happen, each exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+COUNTY = "511123"
+TOWNSHIP = "511123001"
+VILLAGE = "511123001001"
+SIGN_SECONDS = 2
+RESOLVE_SECONDS = 3
+POLICY = "\n".join(
+    f'[clocks.{level}.{tier}]\nsign = "{SIGN_SECONDS}s"\nresolve = "{RESOLVE_SECONDS}s"\n'
+    for level, tier in (("yellow", "village"), ("orange", "township"), ("red", "county"))
+)
+COMMAND_TIMEOUT = 60.0
+START_TIMEOUT = 60.0
+# A deadline plus one sweep interval, with room for a loaded machine.
+STEP_TIMEOUT = RESOLVE_SECONDS + 1 + 10.0
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def fengqiao() -> list[str]:
+    """The installed ``fengqiao`` script beside this interpreter, else the module."""
+    script = Path(sys.executable).with_name("fengqiao")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("fengqiao")
+    return [found] if found else [sys.executable, "-m", "api.cli"]
+
+
+class Deployment:
+    """One data directory, its policy file and the commands run against it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        policy = root / "policy.toml"
+        policy.write_text(f'version = "e2e-seconds-1"\n\n{POLICY}', encoding="utf-8")
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
+        self.env.update(
+            FENGQIAO_DATA_DIR=str(root / "data"),
+            FENGQIAO_POLICY=str(policy),
+            FENGQIAO_SWEEP_SECONDS="1",
+            PYTHONUNBUFFERED="1",
+        )
+        self.serves = 0
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            [*fengqiao(), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+        assert done.returncode == 0, f"fengqiao {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def token(self, role: str, unit: str) -> str:
+        return self.run("token", "--role", role, "--unit", unit).strip()
+
+    @contextmanager
+    def serve(self) -> Iterator[Server]:
+        """``fengqiao serve`` until the block ends; killed (never left running) either way."""
+        self.serves += 1
+        port = free_port()
+        log = self.root / f"serve-{self.serves}.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [*fengqiao(), "serve", "--port", str(port)],
+                env=self.env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        server = Server(process, log, f"http://127.0.0.1:{port}")
+        try:
+            server.wait_until_healthy()
+            yield server
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(COMMAND_TIMEOUT)
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen[bytes], log: Path, url: str) -> None:
+        self.process = process
+        self.log = log
+        self.url = url
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"serve exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        pytest.fail(f"serve was not healthy within {START_TIMEOUT} s:\n{self.output()}")
+
+    def client(self, token: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=f"{self.url}/api/v1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(COMMAND_TIMEOUT)
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Deployment:
+    deployment = Deployment(tmp_path)
+    deployment.run("demo", "--cases", "0")  # the jurisdiction tree, the policy adopted
+    return deployment
+
+
+def register(server: Server, token: str) -> str:
+    body = {
+        "kind": "dispute",
+        "unit": VILLAGE,
+        "category": "邻里纠纷",
+        "summary": "两户因排水沟堵塞发生争执，无人处理",
+        "channel": "grid_patrol",
+        "level": "yellow",
+    }
+    with server.client(token) as http:
+        created = http.post("/cases", json=body, headers={"Idempotency-Key": "e2e-register"})
+    assert created.status_code == 201, created.text
+    case = created.json()
+    assert (case["owner"], case["level"], case["tier"]) == (VILLAGE, "yellow", "village")
+    return str(case["id"])
+
+
+def poll(server: Server, read: Callable[[], Any], until: Callable[[Any], bool], what: str) -> Any:
+    deadline = time.monotonic() + STEP_TIMEOUT
+    seen = None
+    while time.monotonic() < deadline:
+        seen = read()
+        if until(seen):
+            return seen
+        time.sleep(0.2)
+    pytest.fail(f"{what}: not within {STEP_TIMEOUT} s; last seen {seen}\n{server.output()}")
+
+
+def owned_by(unit: str, level: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda case: (case["owner"], case["level"]) == (unit, level)
+
+
+def check_climb(
+    server: Server, supervisor: str, case_id: str, until_flagged: bool
+) -> list[dict[str, Any]]:
+    """Waits for the township, then the county (and its flag); returns the case's history."""
+    with server.client(supervisor) as http:
+
+        def read() -> dict[str, Any]:
+            answer = http.get(f"/cases/{case_id}")
+            assert answer.status_code == 200, answer.text
+            return dict(answer.json())
+
+        def queue(unit: str) -> list[str]:
+            answer = http.get(f"/queues/{unit}")
+            assert answer.status_code == 200, answer.text
+            return [item["id"] for item in answer.json()["items"] if item["owner"] == unit]
+
+        township = poll(server, read, owned_by(TOWNSHIP, "orange"), "escalated to the township")
+        assert township["tier"] == "township"
+        poll(server, lambda: queue(TOWNSHIP), lambda ids: case_id in ids, "the township's queue")
+
+        county = poll(server, read, owned_by(COUNTY, "red"), "escalated to the county")
+        assert county["tier"] == "county"
+        assert "resolve_overdue" not in county["flags"]
+        poll(server, lambda: queue(COUNTY), lambda ids: case_id in ids, "the county's queue")
+        assert case_id not in queue(TOWNSHIP)
+
+        if until_flagged:
+            # The county is the top: the missed resolve deadline is flagged, not escalated.
+            flagged = poll(
+                server, read, lambda c: "resolve_overdue" in c["flags"], "flagged at the county"
+            )
+            assert (flagged["owner"], flagged["level"]) == (COUNTY, "red")
+
+        def history() -> list[dict[str, Any]]:
+            answer = http.get(f"/cases/{case_id}/history")
+            assert answer.status_code == 200, answer.text
+            return list(answer.json())
+
+        awaited = "ResolveOverdueFlagged" if until_flagged else "Escalated"
+        count = 1 if until_flagged else 2
+        return list(
+            poll(
+                server,
+                history,
+                lambda h: [e["event_type"] for e in h].count(awaited) >= count,
+                "the history",
+            )
+        )
+
+
+def check_history(history: list[dict[str, Any]], flagged: bool) -> None:
+    escalations = [e for e in history if e["event_type"] == "Escalated"]
+    assert len(escalations) == 2, history
+    assert "escalated (overdue)" in escalations[0]["text"]
+    assert f"from {VILLAGE} (village, yellow)" in escalations[0]["text"]
+    assert f"to {TOWNSHIP} (township, orange)" in escalations[0]["text"]
+    assert f"from {TOWNSHIP} (township, orange)" in escalations[1]["text"]
+    assert f"to {COUNTY} (county, red)" in escalations[1]["text"]
+    assert [e["event_type"] for e in history].count("ResolveOverdueFlagged") == int(flagged)
+    assert all((e["actor"], e["role"]) == ("fengqiao-scheduler", "system") for e in escalations)
+
+
+def test_a_case_left_alone_climbs_to_the_county_over_http(deployment: Deployment) -> None:
+    reporter = deployment.token("reporter", VILLAGE)
+    supervisor = deployment.token("supervisor", COUNTY)
+    with deployment.serve() as server:
+        case_id = register(server, reporter)
+        history = check_climb(server, supervisor, case_id, until_flagged=False)
+        output = server.output()
+    check_history(history, flagged=False)
+    assert "Traceback" not in output, output
+
+
+def test_escalations_survive_a_killed_server_each_happening_once(
+    deployment: Deployment,
+) -> None:
+    reporter = deployment.token("reporter", VILLAGE)
+    supervisor = deployment.token("supervisor", COUNTY)
+    with deployment.serve() as server:
+        case_id = register(server, reporter)
+        server.kill()  # before any deadline: nothing is kept in the scheduler's memory
+    time.sleep(RESOLVE_SECONDS + 1)  # the village's deadlines pass while nothing runs
+    with deployment.serve() as server:
+        history = check_climb(server, supervisor, case_id, until_flagged=True)
+        output = server.output()
+    check_history(history, flagged=True)
+    assert [e["event_type"] for e in history][:3] == [
+        "Registered",
+        "SignOverdueFlagged",
+        "Escalated",
+    ]
+    assert "Traceback" not in output, output
