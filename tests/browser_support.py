@@ -12,9 +12,7 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +21,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 import httpx
 import pytest
+
+from tests.server_support import environment, fengqiao, free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
@@ -94,29 +94,6 @@ def playwright_session() -> Iterator[Playwright]:
 
 
 # --- the server ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def fengqiao() -> list[str]:
-    """The installed ``fengqiao`` script beside this interpreter, else the module."""
-    script = Path(sys.executable).with_name("fengqiao")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("fengqiao")
-    return [found] if found else [sys.executable, "-m", "api.cli"]
-
-
-def environment(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
-    env["FENGQIAO_DATA_DIR"] = str(data_dir)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 @dataclass

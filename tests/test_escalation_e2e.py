@@ -10,11 +10,8 @@ village's deadlines have passed: the escalations still happen, each exactly once
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.server_support import fengqiao, free_port
 
 COUNTY = "511123"
 TOWNSHIP = "511123001"
@@ -39,22 +38,6 @@ START_TIMEOUT = 60.0
 STEP_TIMEOUT = RESOLVE_SECONDS + 1 + 10.0
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def fengqiao() -> list[str]:
-    """The installed ``fengqiao`` script beside this interpreter, else the module."""
-    script = Path(sys.executable).with_name("fengqiao")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("fengqiao")
-    return [found] if found else [sys.executable, "-m", "api.cli"]
 
 
 class Deployment:

@@ -8,12 +8,8 @@ Every wait is bounded.
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,33 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.server_support import environment, fengqiao, free_port
+
 COUNTY = "511123"
 VILLAGE = "511123001001"
 START_TIMEOUT = 90.0  # seconds for the demo load and the server to come up
 STOP_TIMEOUT = 20.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def fengqiao() -> list[str]:
-    """The installed ``fengqiao`` script beside this interpreter, else the module."""
-    script = Path(sys.executable).with_name("fengqiao")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("fengqiao")
-    return [found] if found else [sys.executable, "-m", "api.cli"]
-
-
-def environment(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
-    env["FENGQIAO_DATA_DIR"] = str(data_dir)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 class Served:
