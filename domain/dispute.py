@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import cast
 
 from domain.actors import Actor
-from domain.case import Case, _stored
+from domain.case import Case
+from domain.case_base import CaseFoundation, _stored
 from domain.clocks import Deadline, DeadlineKind
 from domain.errors import CommandNotAllowedError
 from domain.policy import Clocks
@@ -32,7 +33,7 @@ class Dispute(Case):
     class JudicialConfirmationRequested(Case.ClocksChanged):
         court: str
 
-        def apply(self, aggregate: Case) -> None:
+        def apply(self, aggregate: CaseFoundation) -> None:
             super().apply(aggregate)
             cast("Dispute", aggregate).judicial_requested = True
 

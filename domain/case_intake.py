@@ -1,0 +1,208 @@
+"""A case's intake and housekeeping: rejection, notes, attachments, signing for it,
+assignment, pausing, deadline extensions, and the clocks the scheduler reports on."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.actors import Actor
+from domain.case_base import CaseFoundation, _stored
+from domain.clocks import DeadlineKind
+from domain.errors import CommandNotAllowedError, InvalidInputError
+from domain.policy import Clocks
+from domain.status import (
+    OPEN,
+    Status,
+)
+
+
+class CaseIntake(CaseFoundation):
+    """Intake, signing and the clocks that only need recording."""
+
+    # --- registration, intake, notes ----------------------------------------------------
+
+    class Rejected(CaseFoundation.ClocksChanged):
+        reason: str
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            super().apply(aggregate)
+            aggregate.status = Status.REJECTED
+
+    def reject(self, actor: Actor, at: datetime, reason: str) -> None:
+        """不予受理: ends a case at intake, before anyone signed for it."""
+        self._require("reject", frozenset({Status.REGISTERED}))
+        self._emit(self.Rejected, actor, at, reason=self._text("reason", reason), deadlines={})
+
+    class NoteAdded(CaseFoundation.Event):
+        text: str
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            pass
+
+    def add_note(self, actor: Actor, at: datetime, text: str) -> None:
+        """Notes can be added in any status, closed cases included."""
+        self._emit(self.NoteAdded, actor, at, text=self._text("text", text))
+
+    class AttachmentAdded(CaseFoundation.Event):
+        name: str
+        media_type: str
+        size: int
+        sha256: str
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            pass
+
+    def add_attachment(
+        self, actor: Actor, at: datetime, name: str, media_type: str, size: int, sha256: str
+    ) -> None:
+        """Records an attachment's identity; the bytes live in a document store."""
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise InvalidInputError("sha256", "must be 64 lower-case hex digits")
+        if size < 0:
+            raise InvalidInputError("size", "must not be negative")
+        self._emit(
+            self.AttachmentAdded,
+            actor,
+            at,
+            name=self._text("name", name, 255),
+            media_type=self._text("media_type", media_type, 255),
+            size=size,
+            sha256=sha256,
+        )
+
+    # --- signing and assignment ---------------------------------------------------------
+
+    class Signed(CaseFoundation.ClocksChanged):
+        owner: str
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            super().apply(aggregate)
+            aggregate.awaiting_signature = False
+            aggregate.flags.discard("sign_overdue")
+            if aggregate.status is Status.REGISTERED:
+                aggregate.status = Status.SIGNED
+
+    def sign(self, actor: Actor, at: datetime) -> None:
+        """签收: the owning unit takes the case; only the sign-for clock stops."""
+        self._require("sign", OPEN - {Status.PAUSED})
+        if not self.awaiting_signature:
+            raise CommandNotAllowedError("sign", self.status.value, "already signed for")
+        remaining = self._without(DeadlineKind.SIGN)
+        self._emit(self.Signed, actor, at, owner=self.owner, deadlines=_stored(remaining))
+
+    class Assigned(CaseFoundation.Event):
+        assignee: str
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            aggregate.assignee = self.assignee
+
+    def assign(self, actor: Actor, at: datetime, assignee: str) -> None:
+        self._require("assign", OPEN)
+        self._emit(self.Assigned, actor, at, assignee=self._text("assignee", assignee, 128))
+
+    # --- pausing and deadlines ----------------------------------------------------------
+
+    class Paused(CaseFoundation.ClocksChanged):
+        reason: str
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            aggregate.paused_deadlines = dict(aggregate.deadlines)
+            super().apply(aggregate)
+            aggregate.paused_from = aggregate.status
+            aggregate.paused_at = self.timestamp
+            aggregate.status = Status.PAUSED
+
+    def pause(self, actor: Actor, at: datetime, reason: str) -> None:
+        """中止 (appraisal, hearing, waiting for a party): every clock stops."""
+        self._require("pause", OPEN - {Status.PAUSED})
+        self._emit(self.Paused, actor, at, reason=self._text("reason", reason), deadlines={})
+
+    class Resumed(CaseFoundation.ClocksChanged):
+        def apply(self, aggregate: CaseFoundation) -> None:
+            super().apply(aggregate)
+            aggregate.status = aggregate.paused_from or Status.SIGNED
+            aggregate.paused_from = None
+            aggregate.paused_at = None
+            aggregate.paused_deadlines = {}
+
+    def resume(self, actor: Actor, at: datetime) -> None:
+        """Restarts the clocks, each moved later by the time the case was paused."""
+        self._require("resume", frozenset({Status.PAUSED}))
+        paused_for = max(at - (self.paused_at or at), timedelta(0))
+        shifted = {k: d.shifted(paused_for) for k, d in self.paused_deadlines.items()}
+        self._emit(self.Resumed, actor, at, deadlines=_stored(shifted))
+
+    class DeadlineExtended(CaseFoundation.ClocksChanged):
+        kind: str
+        until: datetime
+        reason: str
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            super().apply(aggregate)
+            # A new deadline: missing it is a new breach, flagged (or acted on) once again.
+            aggregate.flags.discard(f"{self.kind}_overdue")
+
+    def extend_deadline(
+        self, actor: Actor, at: datetime, until: datetime, reason: str, kind: str = "resolve"
+    ) -> None:
+        """A supervisor gives more time on one pending clock (resolve by default)."""
+        self._require_approval("extend a deadline", actor)
+        self._require("extend", OPEN - {Status.PAUSED})
+        current = self.deadlines.get(kind)
+        if current is None:
+            raise CommandNotAllowedError("extend", self.status.value, f"no pending {kind} clock")
+        if until <= current.due_at:
+            raise InvalidInputError("until", f"must be later than the current {current.due_at}")
+        extended = {**self.deadlines, kind: current.extended(until)}
+        self._emit(
+            self.DeadlineExtended,
+            actor,
+            at,
+            kind=kind,
+            until=until,
+            reason=self._text("reason", reason),
+            deadlines=_stored(extended),
+        )
+
+    # --- missed deadlines (sent by the scheduler) -----------------------------------------
+
+    class SignOverdueFlagged(CaseFoundation.Event):
+        due_at: datetime
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            aggregate.flags.add("sign_overdue")
+
+    def flag_sign_overdue(self, actor: Actor, at: datetime, due_at: datetime) -> bool:
+        """Flags a missed sign-for deadline for the owner's supervisors, once per deadline.
+
+        Returns False (and records nothing) when the deadline is no longer the case's own."""
+        sign = self.pending(DeadlineKind.SIGN)
+        if sign is None or sign.due_at != due_at or at < due_at or "sign_overdue" in self.flags:
+            return False
+        self._emit(self.SignOverdueFlagged, actor, at, due_at=due_at)
+        return True
+
+    class ClockFired(CaseFoundation.ClocksChanged):
+        """A clock other than sign-for or resolve came due: recorded for supervisors, and the
+        clock is done (a red case's daily status report starts its next day)."""
+
+        kind: str
+        due_at: datetime
+
+    def act_on_clock(
+        self, actor: Actor, at: datetime, clocks: Clocks, kind: DeadlineKind, due_at: datetime
+    ) -> bool:
+        """Records that a follow-up, mediation, judicial-confirmation or status-report clock
+        came due. Acts only on the case's current clock of that kind, once."""
+        pending = self.pending(kind)
+        if kind in (DeadlineKind.SIGN, DeadlineKind.RESOLVE):
+            raise InvalidInputError("kind", "sign-for and resolve clocks have their own rules")
+        if pending is None or pending.due_at != due_at or at < due_at:
+            return False
+        remaining = self._without(kind)
+        if kind is DeadlineKind.STATUS_REPORT and self.status in OPEN - {Status.PAUSED}:
+            remaining[kind.value] = clocks.start(kind, self.level, self.tier, due_at)
+        self._emit(
+            self.ClockFired, actor, at, kind=kind.value, due_at=due_at, deadlines=_stored(remaining)
+        )
+        return True

@@ -1,0 +1,315 @@
+"""Warning levels and ownership: assessment, raising and lowering a level, escalation by
+hand, across areas and on a missed resolve deadline, and returning a case to its sender."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.actors import Actor
+from domain.case_base import CaseFoundation, _stored
+from domain.case_intake import CaseIntake
+from domain.clocks import DeadlineKind
+from domain.errors import CommandNotAllowedError, InvalidInputError
+from domain.jurisdiction import Jurisdiction, Unit
+from domain.levels import Level, Tier
+from domain.policy import Breach, Clocks
+from domain.status import (
+    OPEN,
+    EscalationCause,
+    Status,
+)
+
+
+class CaseOwnership(CaseIntake):
+    """Who owns a case, and how a missed deadline or a higher level moves it up."""
+
+    # --- level and ownership ------------------------------------------------------------
+
+    def _owning_unit(self, units: Jurisdiction, level: Level, floor: Tier | None) -> Unit:
+        """Where a case of ``level`` belongs: its level's tier above its location, or higher."""
+        tier = level.owner_tier
+        if floor is not None and floor.height > tier.height:
+            tier = floor
+        return units.at_tier(self.unit, tier)
+
+    def _level_change_allowed(self, command: str) -> None:
+        self._require(
+            command,
+            OPEN - {Status.PAUSED},
+            "resume it first" if self.status is Status.PAUSED else "",
+        )
+
+    class Assessed(CaseFoundation.Event):
+        level: str
+        triggers: list[str]
+        reason: str
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            aggregate.level = Level(self.level)
+            aggregate.triggers = list(self.triggers)
+
+    def assess(
+        self,
+        actor: Actor,
+        at: datetime,
+        units: Jurisdiction,
+        clocks: Clocks,
+        level: Level,
+        triggers: list[str],
+        reason: str,
+    ) -> None:
+        """研判: records the level and its triggers; a higher level moves the case up at once."""
+        self._level_change_allowed("assess")
+        if level < self.level:
+            raise CommandNotAllowedError(
+                "assess", self.status.value, "lowering a level needs a supervisor: use lower"
+            )
+        cleaned = [self._text("triggers", t, 200) for t in triggers]
+        self._emit(
+            self.Assessed,
+            actor,
+            at,
+            level=level.value,
+            triggers=cleaned,
+            reason=self._text("reason", reason),
+        )
+        self._move_up_for_level(actor, at, units, clocks, reason)
+
+    class LevelRaised(CaseFoundation.Event):
+        level: str
+        reason: str
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            aggregate.level = Level(self.level)
+
+    def raise_level(
+        self,
+        actor: Actor,
+        at: datetime,
+        units: Jurisdiction,
+        clocks: Clocks,
+        level: Level,
+        reason: str,
+    ) -> None:
+        """Raises the warning level; the case moves up to the new level's tier at once."""
+        self._level_change_allowed("raise the level of")
+        if level <= self.level:
+            raise InvalidInputError("level", f"must be above the current level {self.level}")
+        self._emit(
+            self.LevelRaised, actor, at, level=level.value, reason=self._text("reason", reason)
+        )
+        self._move_up_for_level(actor, at, units, clocks, reason)
+
+    def _move_up_for_level(
+        self, actor: Actor, at: datetime, units: Jurisdiction, clocks: Clocks, reason: str
+    ) -> None:
+        target = self._owning_unit(units, self.level, self.tier)
+        if target.code != self.owner:
+            self._move(actor, at, clocks, target, EscalationCause.LEVEL_RAISED, reason, self.level)
+
+    class LevelLowered(CaseFoundation.ClocksChanged):
+        level: str
+        reason: str
+        owner: str
+        tier: str
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            super().apply(aggregate)
+            aggregate.level = Level(self.level)
+            if self.owner != aggregate.owner:
+                aggregate.previous_owner = aggregate.owner
+                aggregate.owner = self.owner
+                aggregate.tier = Tier(self.tier)
+                aggregate.last_move = None  # a move by the rules: 退回 does not undo it
+                aggregate.awaiting_signature = True
+                # New owner, new clocks: the old owner's breaches are not the new one's.
+                aggregate.flags.difference_update({"sign_overdue", "resolve_overdue"})
+
+    def lower_level(
+        self,
+        actor: Actor,
+        at: datetime,
+        units: Jurisdiction,
+        clocks: Clocks,
+        level: Level,
+        reason: str,
+    ) -> None:
+        """降级 with a supervisor's approval; the case may move down, never below where an
+        overdue escalation put it."""
+        self._require_approval("lowering a level", actor)
+        self._level_change_allowed("lower")
+        if level >= self.level:
+            raise InvalidInputError("level", f"must be below the current level {self.level}")
+        target = self._owning_unit(units, level, self.overdue_floor)
+        deadlines = self.deadlines
+        if target.code != self.owner:
+            deadlines = self._arrival_clocks(clocks, level, target.tier, at)
+        self._emit(
+            self.LevelLowered,
+            actor,
+            at,
+            level=level.value,
+            reason=self._text("reason", reason),
+            owner=target.code,
+            tier=target.tier.value,
+            deadlines=_stored(deadlines),
+        )
+
+    class Escalated(CaseFoundation.ClocksChanged):
+        cause: str
+        reason: str
+        from_unit: str
+        from_tier: str
+        to_unit: str
+        to_tier: str
+        from_level: str
+        to_level: str
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            super().apply(aggregate)
+            aggregate.previous_owner = self.from_unit
+            aggregate.owner = self.to_unit
+            aggregate.tier = Tier(self.to_tier)
+            aggregate.level = Level(self.to_level)
+            aggregate.last_move = self.cause
+            aggregate.awaiting_signature = True
+            aggregate.flags.difference_update({"sign_overdue", "resolve_overdue"})
+            if self.cause == EscalationCause.OVERDUE:
+                aggregate.overdue_floor = Tier(self.to_tier)
+
+    def _move(
+        self,
+        actor: Actor,
+        at: datetime,
+        clocks: Clocks,
+        target: Unit,
+        cause: EscalationCause,
+        reason: str,
+        level: Level,
+    ) -> None:
+        self._emit(
+            self.Escalated,
+            actor,
+            at,
+            cause=cause.value,
+            reason=reason,
+            from_unit=self.owner,
+            from_tier=self.tier.value,
+            to_unit=target.code,
+            to_tier=target.tier.value,
+            from_level=self.level.value,
+            to_level=level.value,
+            deadlines=_stored(self._arrival_clocks(clocks, level, target.tier, at)),
+        )
+
+    def escalate(
+        self,
+        actor: Actor,
+        at: datetime,
+        units: Jurisdiction,
+        clocks: Clocks,
+        reason: str,
+        other_unit: str | None = None,
+    ) -> None:
+        """A supervisor hands the case up one tier; with ``other_unit`` (a dispute that spans
+        two areas) it goes to the lowest unit over both."""
+        self._require_approval("escalating by hand", actor)
+        self._require("escalate", OPEN - {Status.PAUSED})
+        reason = self._text("reason", reason)
+        cause = EscalationCause.MANUAL if other_unit is None else EscalationCause.CROSS_AREA
+        if other_unit is None:
+            target = units.tier_above(self.owner)
+        else:
+            common = units.common_ancestor(self.owner, other_unit)
+            target = None if common.tier is Tier.CITY else common
+        if target is None or target.code == self.owner:
+            raise CommandNotAllowedError(
+                "escalate",
+                self.status.value,
+                f"{self.owner} is the top tier for cases (矛盾不上交)",
+            )
+        self._move(actor, at, clocks, target, cause, reason, self.level)
+
+    class Returned(CaseFoundation.ClocksChanged):
+        from_unit: str
+        to_unit: str
+        to_tier: str
+        reason: str
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            super().apply(aggregate)
+            aggregate.owner = self.to_unit
+            aggregate.tier = Tier(self.to_tier)
+            aggregate.previous_owner = None
+            aggregate.last_move = None
+            aggregate.awaiting_signature = True
+
+    def return_case(
+        self, actor: Actor, at: datetime, clocks: Clocks, units: Jurisdiction, reason: str
+    ) -> None:
+        """退回: a unit handed a case by hand that is not its own sends it back to the sender,
+        before signing and within the sign-for window. Moves made by the rules (overdue,
+        a raised level) cannot be returned."""
+        self._require("return", OPEN - {Status.PAUSED})
+        sign = self.pending(DeadlineKind.SIGN)
+        if not self.awaiting_signature or sign is None or at >= sign.due_at:
+            raise CommandNotAllowedError(
+                "return", self.status.value, "only before signing, within the sign-for window"
+            )
+        movable = (EscalationCause.MANUAL.value, EscalationCause.CROSS_AREA.value)
+        if self.previous_owner is None or self.last_move not in movable:
+            raise CommandNotAllowedError(
+                "return", self.status.value, "it was not handed over by hand"
+            )
+        sender = units.get(self.previous_owner)
+        if sender.tier.height < self.level.owner_tier.height:
+            raise CommandNotAllowedError(
+                "return",
+                self.status.value,
+                f"a {self.level} case cannot go below {self.level.owner_tier}",
+            )
+        self._emit(
+            self.Returned,
+            actor,
+            at,
+            from_unit=self.owner,
+            to_unit=sender.code,
+            to_tier=sender.tier.value,
+            reason=self._text("reason", reason),
+            deadlines=_stored(self._arrival_clocks(clocks, self.level, sender.tier, at)),
+        )
+
+    class ResolveOverdueFlagged(CaseFoundation.Event):
+        due_at: datetime
+
+        def apply(self, aggregate: CaseFoundation) -> None:
+            aggregate.flags.add("resolve_overdue")
+
+    def act_on_resolve_overdue(
+        self, actor: Actor, at: datetime, units: Jurisdiction, clocks: Clocks, due_at: datetime
+    ) -> bool:
+        """A missed resolve deadline escalates one tier with the level raised to that tier's;
+        at the top (county) it is flagged overdue instead. Acts only on the case's current
+        deadline, so a repeated or concurrent sweep never acts twice."""
+        resolve = self.pending(DeadlineKind.RESOLVE)
+        if resolve is None or resolve.due_at != due_at or at < due_at:
+            return False
+        if "resolve_overdue" in self.flags or self.status not in OPEN - {Status.PAUSED}:
+            return False
+        target = units.tier_above(self.owner)
+        breach = clocks.policy.rule_for(self.level, self.tier).on_breach
+        if target is None or breach is Breach.FLAG:
+            self._emit(self.ResolveOverdueFlagged, actor, at, due_at=due_at)
+            return True
+        native = target.tier.native_level or self.level
+        level = native if native > self.level else self.level
+        self._move(
+            actor,
+            at,
+            clocks,
+            target,
+            EscalationCause.OVERDUE,
+            f"resolve deadline {due_at.isoformat()} missed",
+            level,
+        )
+        return True
