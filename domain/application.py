@@ -1,19 +1,17 @@
-"""The fengqiao application: one method per command, each load → decide → save.
+"""The fengqiao application: cases, the jurisdiction, the policy book, the operating mode and
+the record of access, in one event store.
 
-Every method takes the acting user and, optionally, the time it happened (``at``; default the
-injected clock) and the version the caller last saw (``expected_version``). A concurrent
-write is retried as a whole command; a stale expected version is refused with the current one.
+The case commands are in ``case_commands.py`` and the scheduler's in ``deadline_commands.py``;
+here is what they stand on: loading, deciding and saving a case (``_act``), retried as a whole
+on a concurrent write, with a stale expected version refused with the current one.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -24,24 +22,22 @@ from domain.access import AccessRecord
 from domain.actors import Actor
 from domain.calendar import WorkingCalendar
 from domain.case import Case, Registration
-from domain.clocks import DeadlineKind
+from domain.case_commands import CaseCommands, Recorded
+from domain.deadline_commands import DeadlineCommands
 from domain.dispute import Dispute
 from domain.errors import (
     CaseNotFoundError,
-    CommandNotAllowedError,
-    DomainError,
     InvalidInputError,
     PolicyError,
     VersionConflictError,
 )
 from domain.incident import Incident
 from domain.jurisdiction import JURISDICTION_ID, Jurisdiction, Unit
-from domain.levels import Level
 from domain.operations import OPERATIONS_ID, Operations
+from domain.outcome_commands import OutcomeCommands
 from domain.policy import Clocks, Mode, Policy
 from domain.policy_book import POLICY_BOOK_ID, PolicyBook
 from domain.policy_document import policy_to_document
-from domain.status import Agency, AgreementForm, Grade
 
 CASE_KINDS: Mapping[str, type[Case]] = {"dispute": Dispute, "incident": Incident}
 COMMAND_ATTEMPTS = 10
@@ -49,17 +45,6 @@ LOAD_THREADS = 4  # concurrent case reads in a batch of due clocks
 BACKOFF_SECONDS = 0.002  # first retry waits up to this; doubles each attempt (with jitter)
 
 C = TypeVar("C", bound=Case)
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """A command's result: the case as it now stands, the log position of its last event
-    (``None`` when the command recorded nothing, for read-your-writes waits) and the names of
-    the events it recorded."""
-
-    case: Case
-    position: int | None
-    events: tuple[str, ...] = ()
 
 
 def _utc_now() -> datetime:
@@ -72,7 +57,7 @@ def _back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
 
 
-class FengqiaoApplication(Application[UUID]):
+class FengqiaoApplication(CaseCommands, OutcomeCommands, DeadlineCommands, Application[UUID]):
     """Cases, the jurisdiction tree and the policy book in one event store."""
 
     name = "fengqiao"
@@ -283,471 +268,5 @@ class FengqiaoApplication(Application[UUID]):
     def _now(self, at: datetime | None) -> datetime:
         return at or self.clock()
 
-    def assess(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        level: Level,
-        triggers: list[str],
-        reason: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id,
-            expected_version,
-            lambda c: c.assess(
-                actor, now, self.units(), self.clocks_for(c), level, triggers, reason
-            ),
-        )
 
-    def raise_level(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        level: Level,
-        reason: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id,
-            expected_version,
-            lambda c: c.raise_level(actor, now, self.units(), self.clocks_for(c), level, reason),
-        )
-
-    def lower_level(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        level: Level,
-        reason: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id,
-            expected_version,
-            lambda c: c.lower_level(actor, now, self.units(), self.clocks_for(c), level, reason),
-        )
-
-    def sign(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(case_id, expected_version, lambda c: c.sign(actor, now))
-
-    def assign(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        assignee: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(case_id, expected_version, lambda c: c.assign(actor, now, assignee))
-
-    def return_case(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        reason: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id,
-            expected_version,
-            lambda c: c.return_case(actor, now, self.clocks_for(c), self.units(), reason),
-        )
-
-    def escalate(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        reason: str,
-        other_unit: str | None = None,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        units = self._units_knowing(other_unit) if other_unit else self.units()
-        return self._act(
-            case_id,
-            expected_version,
-            lambda c: c.escalate(actor, now, units, self.clocks_for(c), reason, other_unit),
-        )
-
-    def record_mediation(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        held_at: datetime,
-        notes: str,
-        attendees: list[str],
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id,
-            expected_version,
-            lambda c: c.record_mediation(actor, now, self.clocks_for(c), held_at, notes, attendees),
-        )
-
-    def resolve(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        agreement: str,
-        form: AgreementForm,
-        amount: Decimal | None = None,
-        performance_due: str | None = None,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id,
-            expected_version,
-            lambda c: c.resolve(
-                actor, now, self.clocks_for(c), agreement, form, amount, performance_due
-            ),
-        )
-
-    def terminate(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        reason: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id, expected_version, lambda c: c.terminate(actor, now, self.clocks_for(c), reason)
-        )
-
-    def refer(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        agency: Agency,
-        reason: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(case_id, expected_version, lambda c: c.refer(actor, now, agency, reason))
-
-    def answer_referral(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        answer: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id,
-            expected_version,
-            lambda c: c.answer_referral(actor, now, self.clocks_for(c), answer),
-        )
-
-    def request_judicial_confirmation(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        court: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id,
-            expected_version,
-            lambda c: _dispute(
-                c, "request judicial confirmation for"
-            ).request_judicial_confirmation(actor, now, court),
-        )
-
-    def record_judicial_confirmation(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        confirmed: bool,
-        note: str = "",
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id,
-            expected_version,
-            lambda c: _dispute(c, "record judicial confirmation for").record_judicial_confirmation(
-                actor, now, confirmed, note
-            ),
-        )
-
-    def record_follow_up(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        satisfied: bool,
-        agreement_honoured: bool | None = None,
-        note: str = "",
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id,
-            expected_version,
-            lambda c: c.record_follow_up(actor, now, satisfied, agreement_honoured, note),
-        )
-
-    def rate(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        grade: Grade,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id, expected_version, lambda c: c.rate(actor, now, self.clocks_for(c), grade)
-        )
-
-    def pause(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        reason: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(case_id, expected_version, lambda c: c.pause(actor, now, reason))
-
-    def resume(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(case_id, expected_version, lambda c: c.resume(actor, now))
-
-    def extend_deadline(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        until: datetime,
-        reason: str,
-        kind: str = "resolve",
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id, expected_version, lambda c: c.extend_deadline(actor, now, until, reason, kind)
-        )
-
-    def reopen(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        reason: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id, expected_version, lambda c: c.reopen(actor, now, self.clocks_for(c), reason)
-        )
-
-    def close_case(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        """办结/销号 (not ``close``: the library's ``Application.close`` releases the store)."""
-        now = self._now(at)
-        return self._act(case_id, expected_version, lambda c: c.close_case(actor, now))
-
-    def reject(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        reason: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(case_id, expected_version, lambda c: c.reject(actor, now, reason))
-
-    def add_note(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        text: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(case_id, expected_version, lambda c: c.add_note(actor, now, text))
-
-    def add_attachment(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        name: str,
-        media_type: str,
-        size: int,
-        sha256: str,
-        at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id,
-            expected_version,
-            lambda c: c.add_attachment(actor, now, name, media_type, size, sha256),
-        )
-
-    def flag_sign_overdue(
-        self, case_id: UUID, actor: Actor, due_at: datetime, at: datetime | None = None
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(case_id, None, lambda c: c.flag_sign_overdue(actor, now, due_at))
-
-    def act_on_deadline(
-        self,
-        case_id: UUID,
-        actor: Actor,
-        kind: DeadlineKind,
-        due_at: datetime,
-        at: datetime | None = None,
-    ) -> Recorded:
-        """The scheduler's one command: a clock of ``kind`` due at ``due_at`` has passed."""
-        now = self._now(at)
-        return self._act(case_id, None, lambda c: _act_on(self, c, actor, now, kind, due_at))
-
-    def act_on_deadlines(
-        self,
-        actor: Actor,
-        due: Sequence[tuple[UUID, DeadlineKind, datetime]],
-        at: datetime | None = None,
-    ) -> list[Recorded | DomainError]:
-        """``act_on_deadline`` for many clocks at once, saved in one transaction: the
-        scheduler's sweep, where one transaction (and one read of the operating mode) per
-        clock made a burst of a thousand due clocks take seconds.
-
-        Returns, per clock in order, what was recorded or why the case refused. Several clocks
-        of one case are decided in order on the same case. If another writer changed one of the
-        cases meanwhile, nothing of the batch is saved and each clock is acted on alone (with
-        the usual retries), so the outcome is as if each had been sent on its own."""
-        now = self._now(at)
-        mode = self.current_mode()
-        cases = self._load_cases(list(dict.fromkeys(case_id for case_id, _, _ in due)))
-        decided: list[tuple[Case, tuple[str, ...]] | DomainError] = []
-        for case_id, kind, due_at in due:
-            case = cases[case_id]
-            if isinstance(case, DomainError):
-                decided.append(case)
-                continue
-            try:
-                before = len(case.pending_events)
-                _act_on(self, case, actor, now, kind, due_at, mode)
-            except DomainError as error:  # refused before recording anything
-                decided.append(error)
-                continue
-            names = tuple(type(e).__name__ for e in case.pending_events[before:])
-            decided.append((case, names))
-        changed = [c for c in cases.values() if isinstance(c, Case) and c.pending_events]
-        try:
-            recordings = self.save(*changed) if changed else []
-        except IntegrityError:
-            return [self._act_on_alone(actor, now, *item) for item in due]
-        positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
-        return [
-            outcome
-            if isinstance(outcome, DomainError)
-            else Recorded(outcome[0], positions[outcome[0].id] if outcome[1] else None, outcome[1])
-            for outcome in decided
-        ]
-
-    def _load_cases(self, case_ids: list[UUID]) -> dict[UUID, Case | DomainError]:
-        """Reads cases a few at a time: on PostgreSQL a read is mostly waiting on the server,
-        and a burst of due clocks is a thousand reads."""
-
-        def load(case_id: UUID) -> Case | DomainError:
-            try:
-                return self.get_case(case_id)
-            except DomainError as error:
-                return error
-
-        if len(case_ids) <= 1:
-            return {case_id: load(case_id) for case_id in case_ids}
-        with ThreadPoolExecutor(min(LOAD_THREADS, len(case_ids))) as pool:
-            return dict(zip(case_ids, pool.map(load, case_ids), strict=True))
-
-    def _act_on_alone(
-        self, actor: Actor, at: datetime, case_id: UUID, kind: DeadlineKind, due_at: datetime
-    ) -> Recorded | DomainError:
-        try:
-            return self.act_on_deadline(case_id, actor, kind, due_at, at=at)
-        except DomainError as error:
-            return error
-
-    def act_on_resolve_overdue(
-        self, case_id: UUID, actor: Actor, due_at: datetime, at: datetime | None = None
-    ) -> Recorded:
-        now = self._now(at)
-        return self._act(
-            case_id,
-            None,
-            lambda c: c.act_on_resolve_overdue(
-                actor, now, self.units(), self.clocks_for(c), due_at
-            ),
-        )
-
-
-def _dispute(case: Case, command: str) -> Dispute:
-    if not isinstance(case, Dispute):
-        raise CommandNotAllowedError(
-            command, case.status.value, "only disputes have agreements a court can confirm"
-        )
-    return case
-
-
-def _act_on(
-    app: FengqiaoApplication,
-    case: Case,
-    actor: Actor,
-    at: datetime,
-    kind: DeadlineKind,
-    due_at: datetime,
-    mode: Mode | None = None,
-) -> bool:
-    """What a due clock of each kind does; the case decides whether it still applies."""
-    if kind is DeadlineKind.SIGN:
-        return case.flag_sign_overdue(actor, at, due_at)
-    clocks = app.clocks_for(case, mode)
-    if kind is DeadlineKind.RESOLVE:
-        return case.act_on_resolve_overdue(actor, at, app.units(), clocks, due_at)
-    return case.act_on_clock(actor, at, clocks, kind, due_at)
+__all__ = ["CASE_KINDS", "FengqiaoApplication", "Recorded"]
