@@ -7,13 +7,10 @@ import signal
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
-from datetime import time as clock_time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from api.settings import Settings
-
-SHANGHAI_NAME = "Asia/Shanghai"
 
 
 def add_commands(commands: Any) -> None:
@@ -147,21 +144,19 @@ def _projections(args: argparse.Namespace, settings: Settings) -> int:
 def _period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
     """Whole days in Shanghai: [first day 00:00, day after the last 00:00). Default: the last
     30 days up to today."""
-    from zoneinfo import ZoneInfo
+    from domain.calendar import SHANGHAI, start_of_day
 
-    zone = ZoneInfo(SHANGHAI_NAME)
-    today = datetime.now(zone).date()
-    last = end or today
+    last = end or datetime.now(SHANGHAI).date()
     first = start or last - timedelta(days=29)
-    begin = datetime.combine(first, clock_time(0), tzinfo=zone)
-    finish = datetime.combine(last + timedelta(days=1), clock_time(0), tzinfo=zone)
-    return begin.astimezone(UTC), finish.astimezone(UTC)
+    return start_of_day(first).astimezone(UTC), start_of_day(last + timedelta(days=1)).astimezone(
+        UTC
+    )
 
 
 def _local(moment: datetime) -> str:
-    from zoneinfo import ZoneInfo
+    from domain.calendar import SHANGHAI
 
-    return moment.astimezone(ZoneInfo(SHANGHAI_NAME)).strftime("%m-%d %H:%M")
+    return moment.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
 
 
 def _duration(seconds: int) -> str:

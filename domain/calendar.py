@@ -71,7 +71,7 @@ class WorkingCalendar:
         counted = 0
         for _ in range(_MAX_DAYS_SCANNED):
             if counted == days:
-                return _start_of(day + timedelta(days=1))
+                return start_of_day(day + timedelta(days=1))
             day += timedelta(days=1)
             if self.is_working_day(day):
                 counted += 1
@@ -83,7 +83,7 @@ class WorkingCalendar:
         remaining = duration
         for _ in range(_MAX_DAYS_SCANNED):
             local_day = cursor.astimezone(SHANGHAI).date()
-            next_midnight = _start_of(local_day + timedelta(days=1))
+            next_midnight = start_of_day(local_day + timedelta(days=1))
             if self.is_working_day(local_day):
                 available = next_midnight - cursor
                 if remaining <= available:
@@ -93,6 +93,6 @@ class WorkingCalendar:
         raise ValueError(f"no {duration} of working time within ten years of {start}")
 
 
-def _start_of(day: date) -> datetime:
+def start_of_day(day: date) -> datetime:
     """Midnight at the start of ``day`` in Shanghai."""
     return datetime.combine(day, time(0), tzinfo=SHANGHAI)

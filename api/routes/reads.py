@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -17,7 +17,7 @@ from api.presenters import queue_item_out, unit_out
 from api.runtime import Runtime
 from api.schemas import MAX_OFFSET, QueueOut, UnitOut
 from domain.actors import Actor
-from domain.calendar import SHANGHAI
+from domain.calendar import start_of_day
 from domain.errors import InvalidInputError
 from projections.queue import get_queue
 from projections.stats_queries import get_children, get_series, get_statistics
@@ -61,7 +61,7 @@ def parse_bound(text: str | None, field: str, default: datetime, end: bool) -> d
     try:
         if len(text) == 10:
             day = date.fromisoformat(text) + (timedelta(days=1) if end else timedelta(0))
-            return datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(UTC)
+            return start_of_day(day).astimezone(UTC)
         moment = datetime.fromisoformat(text)
         if moment.tzinfo is None:
             raise InvalidInputError(
