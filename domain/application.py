@@ -44,7 +44,7 @@ COMMAND_ATTEMPTS = 10
 LOAD_THREADS = 4  # concurrent case reads in a batch of due clocks
 BACKOFF_SECONDS = 0.002  # first retry waits up to this; doubles each attempt (with jitter)
 
-C = TypeVar("C", bound=Case)
+T = TypeVar("T")
 
 
 def _utc_now() -> datetime:
@@ -99,19 +99,16 @@ class FengqiaoApplication(CaseCommands, OutcomeCommands, DeadlineCommands, Appli
 
     def add_units(self, actor: Actor, units: list[Unit], at: datetime | None = None) -> int:
         """Adds the units not yet in the tree (so loading sample data twice is harmless)."""
-        for _ in range(COMMAND_ATTEMPTS):
+
+        def once() -> int:
             tree = self.units(refresh=True)
-            added = 0
-            for unit in units:
-                if unit.code not in tree:
-                    tree.add_unit(unit, actor.user, at or self.clock())
-                    added += 1
-            try:
-                self.save(tree)
-            except IntegrityError:
-                continue
-            return added
-        raise VersionConflictError(self.units(refresh=True).version)
+            missing = [unit for unit in units if unit.code not in tree]
+            for unit in missing:
+                tree.add_unit(unit, actor.user, at or self.clock())
+            self.save(tree)
+            return len(missing)
+
+        return self._retrying(once, lambda: self.units(refresh=True).version)
 
     # --- policy -------------------------------------------------------------------------
 
@@ -126,15 +123,13 @@ class FengqiaoApplication(CaseCommands, OutcomeCommands, DeadlineCommands, Appli
                 "version",
                 f"{policy.version!r} is in use with other rules: give changed rules a new version",
             )
-        for _ in range(COMMAND_ATTEMPTS):
+
+        def once() -> None:
             book = self._policy_book()
-            if not book.adopt(policy, actor.user, at or self.clock()):
-                break
-            try:
+            if book.adopt(policy, actor.user, at or self.clock()):
                 self.save(book)
-                break
-            except IntegrityError:
-                continue
+
+        self._retrying(once, lambda: self._policy_book().version)
         self.policy = policy
         self._policies[policy.version] = policy
 
@@ -178,15 +173,14 @@ class FengqiaoApplication(CaseCommands, OutcomeCommands, DeadlineCommands, Appli
         self, actor: Actor, mode: Mode, reason: str, at: datetime | None = None
     ) -> Mode:
         """Switches the operating mode (an audited event); clocks started after it use it."""
-        for attempt in range(COMMAND_ATTEMPTS):
+
+        def once() -> Mode:
             operations = self._operations()
             operations.switch(mode, reason, actor.user, actor.role.value, at or self.clock())
-            try:
-                self.save(operations)
-                return mode
-            except IntegrityError:
-                _back_off(attempt)
-        raise VersionConflictError(self._operations().version)
+            self.save(operations)
+            return mode
+
+        return self._retrying(once, lambda: self._operations().version)
 
     # --- access to the record -------------------------------------------------------
 
@@ -254,16 +248,26 @@ class FengqiaoApplication(CaseCommands, OutcomeCommands, DeadlineCommands, Appli
         decide: Callable[[Case], Any],
     ) -> Recorded:
         """Load, check the expected version, decide, save; retry the whole on a conflict."""
-        for attempt in range(COMMAND_ATTEMPTS):
+
+        def once() -> Recorded:
             case = self.get_case(case_id)
             if expected_version is not None and case.version != expected_version:
                 raise VersionConflictError(case.version, expected_version)
             decide(case)
+            return self._save(case)
+
+        return self._retrying(once, lambda: self.get_case(case_id).version)
+
+    @staticmethod
+    def _retrying(once: Callable[[], T], current_version: Callable[[], int]) -> T:
+        """Runs ``once`` (load → decide → save) again from the start when another writer
+        saved first; when they keep winning, a conflict carrying the current version."""
+        for attempt in range(COMMAND_ATTEMPTS):
             try:
-                return self._save(case)
+                return once()
             except IntegrityError:
                 _back_off(attempt)
-        raise VersionConflictError(self.get_case(case_id).version)
+        raise VersionConflictError(current_version())
 
     def _now(self, at: datetime | None) -> datetime:
         return at or self.clock()
