@@ -13,15 +13,14 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-import httpx
 import pytest
 
+from tests import server_support
 from tests.server_support import environment, fengqiao, free_port
 
 if TYPE_CHECKING:
@@ -97,14 +96,8 @@ def playwright_session() -> Iterator[Playwright]:
 
 
 @dataclass
-class Served:
-    process: subprocess.Popen[bytes]
-    log: Path
-    url: str
+class Served(server_support.Served):
     data_dir: Path
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
 
 
 @contextlib.contextmanager
@@ -130,7 +123,7 @@ def serve(workdir: Path, demo_cases: int = 60) -> Iterator[Served]:
         )
     served = Served(process, log, f"http://127.0.0.1:{port}", data_dir)
     try:
-        wait_until_healthy(served)
+        served.wait_until_healthy(START_TIMEOUT)
         yield served
     finally:
         if process.poll() is None:
@@ -140,20 +133,6 @@ def serve(workdir: Path, demo_cases: int = 60) -> Iterator[Served]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(STOP_TIMEOUT)
-
-
-def wait_until_healthy(served: Served) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if served.process.poll() is not None:
-            pytest.fail(f"serve exited with {served.process.returncode}:\n{served.output()}")
-        try:
-            if httpx.get(f"{served.url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"serve was not healthy within {START_TIMEOUT} s:\n{served.output()}")
 
 
 def mint(data_dir: Path, role: str, unit: str) -> str:

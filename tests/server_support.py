@@ -6,8 +6,14 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
+import pytest
 
 
 def free_port() -> int:
@@ -31,3 +37,29 @@ def environment(data_dir: Path) -> dict[str, str]:
     env["FENGQIAO_DATA_DIR"] = str(data_dir)
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+@dataclass
+class Served:
+    """A running ``fengqiao serve`` subprocess, its log and its base URL."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    url: str
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_until_healthy(self, timeout: float) -> None:
+        """Until ``/health`` answers; fails with the server's output if it dies or is slow."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"serve exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        pytest.fail(f"serve was not healthy within {timeout} s:\n{self.output()}")

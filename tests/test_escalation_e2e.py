@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server_support import fengqiao, free_port
+from tests.server_support import Served, fengqiao, free_port
 
 COUNTY = "511123"
 TOWNSHIP = "511123001"
@@ -86,7 +86,7 @@ class Deployment:
             )
         server = Server(process, log, f"http://127.0.0.1:{port}")
         try:
-            server.wait_until_healthy()
+            server.wait_until_healthy(START_TIMEOUT)
             yield server
         finally:
             if process.poll() is None:
@@ -94,28 +94,7 @@ class Deployment:
             process.wait(COMMAND_TIMEOUT)
 
 
-class Server:
-    def __init__(self, process: subprocess.Popen[bytes], log: Path, url: str) -> None:
-        self.process = process
-        self.log = log
-        self.url = url
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"serve exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"serve was not healthy within {START_TIMEOUT} s:\n{self.output()}")
-
+class Server(Served):
     def client(self, token: str) -> httpx.Client:
         return httpx.Client(
             base_url=f"{self.url}/api/v1",

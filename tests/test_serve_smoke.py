@@ -10,29 +10,18 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.server_support import environment, fengqiao, free_port
+from tests.server_support import Served, environment, fengqiao, free_port
 
 COUNTY = "511123"
 VILLAGE = "511123001001"
 START_TIMEOUT = 90.0  # seconds for the demo load and the server to come up
 STOP_TIMEOUT = 20.0
-
-
-class Served:
-    def __init__(self, process: subprocess.Popen[bytes], log: Path, port: int) -> None:
-        self.process = process
-        self.log = log
-        self.url = f"http://127.0.0.1:{port}"
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
 
 
 @pytest.fixture
@@ -46,28 +35,14 @@ def served(tmp_path: Path) -> Iterator[Served]:
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    server = Served(process, log, port)
+    server = Served(process, log, f"http://127.0.0.1:{port}")
     try:
-        wait_until_healthy(server)
+        server.wait_until_healthy(START_TIMEOUT)
         yield server
     finally:
         if process.poll() is None:
             process.kill()
             process.wait(STOP_TIMEOUT)
-
-
-def wait_until_healthy(server: Served) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"serve exited with {server.process.returncode}:\n{server.output()}")
-        try:
-            if httpx.get(f"{server.url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"serve was not healthy within {START_TIMEOUT} s:\n{server.output()}")
 
 
 def mint(data_dir: Path) -> str:
