@@ -20,10 +20,8 @@ from api.permissions import require_command
 from api.presenters import case_out
 from api.runtime import Runtime
 from domain.actors import Actor
-from domain.application import Recorded
 from domain.case import Case
-
-Decide = Callable[[Actor, int | None], Recorded]
+from domain.case.commands import CaseCommand
 
 
 def expected_version(request: Request[Any, Any, Any]) -> int | None:
@@ -100,14 +98,14 @@ async def run(
 
 
 def case_command(
-    runtime: Runtime, case_id: UUID, command: str, decide: Decide
+    runtime: Runtime, case_id: UUID, command: CaseCommand
 ) -> Callable[[Actor, int | None], Stored]:
     """The work of a command on an existing case: check who may, decide, wait for the views."""
 
     def work(actor: Actor, version: int | None) -> Stored:
         case = runtime.app.get_case(case_id)
-        require_command(actor, runtime.app.units(), case, command)
-        recorded = decide(actor, version)
+        require_command(actor, runtime.app.units(), case, type(command))
+        recorded = runtime.app.execute(case_id, command, actor, expected_version=version)
         runtime.saw(recorded.position)
         return answer(runtime, recorded.case)
 

@@ -9,12 +9,10 @@ looks at the case as the last command left it, so it only asks what the status a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
 from decimal import Decimal
 from random import Random
-from typing import Any
 from uuid import UUID
 
 from api.demo_data import (
@@ -33,11 +31,35 @@ from api.demo_data import (
     reporter,
 )
 from domain.actors import SYSTEM, Actor, Role
-from domain.application import FengqiaoApplication, Recorded
+from domain.application import FengqiaoApplication
 from domain.case import Case
+from domain.case.commands import (
+    ActOnDeadline,
+    AddNote,
+    AnswerReferral,
+    AssessCase,
+    AssignCase,
+    CaseCommand,
+    CloseCase,
+    ExtendDeadline,
+    PauseCase,
+    RaiseLevel,
+    RateCase,
+    RecordFollowUp,
+    RecordJudicialConfirmation,
+    RecordMediationSession,
+    ReferCase,
+    RejectCase,
+    RequestJudicialConfirmation,
+    ResolveCase,
+    ResumeCase,
+    SignCase,
+    TerminateCase,
+)
+from domain.clocks import DeadlineKind
 from domain.jurisdiction import Unit
 from domain.levels import Level, Tier
-from domain.status import OPEN, Agency, AgreementForm, Outcome, Status
+from domain.status import OPEN, Agency, AgreementForm, Flag, Outcome, Status
 
 MINUTE = timedelta(minutes=1)
 RECENT = timedelta(days=7)  # open cases arrived lately: older ones would have been worked
@@ -84,7 +106,7 @@ class CaseStory:
         self._register()
         if self.fate == "rejected":
             reason = self.rng.choice(REJECT_REASONS)
-            self._do(self._before(self._due("sign")), self.app.reject, self._med(), reason)
+            self._do(self._before(self._due("sign")), self._med(), RejectCase(reason))
             return
         if self.rng.random() < 0.3:
             self._assess()
@@ -99,7 +121,7 @@ class CaseStory:
         rng = self.rng
         if rng.random() < 0.8:
             assignee = f"{self._med().user}-{rng.randint(1, 3)}"
-            self._do(self._later(0.1, 2), self.app.assign, self._med(), assignee)
+            self._do(self._later(0.1, 2), self._med(), AssignCase(assignee))
         self._session()
         if rng.random() < 0.06:
             self._pause_and_resume()
@@ -112,19 +134,19 @@ class CaseStory:
         for _ in range(rng.randint(0, 2)):
             self._session()
         if rng.random() < 0.15:
-            self._do(self._later(0.5, 4), self.app.add_note, self._med(), "已电话告知调解进展")
+            self._do(self._later(0.5, 4), self._med(), AddNote("已电话告知调解进展"))
 
     def _conclude(self) -> None:
         when = self._before(self._due("resolve"), 0.2, 0.9)
         if self.fate == "resolved":
             self._resolve(when)
         elif self.fate == "terminated":
-            self._do(when, self.app.terminate, self._med(), TERMINATION)
+            self._do(when, self._med(), TerminateCase(TERMINATION))
         else:
             agency = REFERRALS.get(self._case.category, Agency.COURT)
-            self._do(when, self.app.refer, self._med(), agency, "超出人民调解范围，转办对接")
+            self._do(when, self._med(), ReferCase(agency, "超出人民调解范围，转办对接"))
             answer = f"{agency.value}：已受理并依法处理"
-            self._do(self._later(72, 480), self.app.answer_referral, self._med(), answer)
+            self._do(self._later(72, 480), self._med(), AnswerReferral(answer))
 
     def _aftercare(self) -> None:
         if self.rng.random() < 0.08:
@@ -132,7 +154,7 @@ class CaseStory:
         self._follow_up()
         if self.rng.random() < 0.75:
             grade = pick(self.rng, GRADES)
-            self._do(self._later(0.5, 48), self.app.rate, HOTLINE, grade)
+            self._do(self._later(0.5, 48), HOTLINE, RateCase(grade))
             if self._case.status is Status.REOPENED:  # 差评 退回再办, on the rework clock
                 self._session()
                 self._resolve(self._before(self._due("resolve")))
@@ -141,7 +163,7 @@ class CaseStory:
         if window is not None and window > self.at and self.rng.random() < 0.25:
             self._judicial_confirmation(window)
         if self._case.status is Status.FOLLOWED_UP and self.rng.random() < 0.8:
-            self._do(self._later(2, 72), self.app.close_case, self._med())
+            self._do(self._later(2, 72), self._med(), CloseCase())
 
     def _sweep(self) -> None:
         """What the scheduler would have done by ``now``: flag a missed sign-for deadline and
@@ -150,15 +172,15 @@ class CaseStory:
             case = self.case
             if case is None or case.status not in OPEN - {Status.PAUSED}:
                 return
-            due: list[tuple[datetime, Callable[..., Recorded]]] = []
-            if "sign_overdue" not in case.flags and (sign := self._due("sign")) is not None:
-                due.append((sign, self.app.flag_sign_overdue))
-            if "resolve_overdue" not in case.flags and (resolve := self._due("resolve")):
-                due.append((resolve, self.app.act_on_resolve_overdue))
+            due: list[tuple[datetime, DeadlineKind]] = []
+            if Flag.SIGN_OVERDUE not in case.flags and (sign := self._due("sign")) is not None:
+                due.append((sign, DeadlineKind.SIGN))
+            if Flag.RESOLVE_OVERDUE not in case.flags and (resolve := self._due("resolve")):
+                due.append((resolve, DeadlineKind.RESOLVE))
             if not due:
                 return
-            moment, command = min(due, key=lambda item: item[0])
-            self._do(moment + self._sweep_delay(), command, SYSTEM, moment)
+            moment, kind = min(due)
+            self._do(moment + self._sweep_delay(), SYSTEM, ActOnDeadline(kind, moment))
 
     # --- steps --------------------------------------------------------------------------
 
@@ -176,7 +198,7 @@ class CaseStory:
             level = NEXT_LEVEL[level]
         triggers = self.rng.sample(TRIGGERS[level], k=2)
         when = self._before(self._due("sign"), 0.05, 0.3)
-        self._do(when, self.app.assess, self._med(), level, triggers, "依据预警指标研判")
+        self._do(when, self._med(), AssessCase(level, triggers, "依据预警指标研判"))
 
     def _sign(self) -> None:
         """签收, mostly within the window; a few late, after the scheduler flagged them."""
@@ -184,24 +206,24 @@ class CaseStory:
         if due is None:
             return
         if self.rng.random() < 0.06:
-            self._do(due + self._sweep_delay(), self.app.flag_sign_overdue, SYSTEM, due)
+            self._do(due + self._sweep_delay(), SYSTEM, ActOnDeadline(DeadlineKind.SIGN, due))
             when = self._later(0.5, 12)
         else:
             when = self._before(due, 0.05, 0.9)
-        self._do(when, self.app.sign, self._med())
+        self._do(when, self._med(), SignCase())
 
     def _session(self) -> None:
         when = self._step(self._before(self._due("resolve"), 0.1, 0.4))
         held = max(self.at, when - timedelta(hours=self.rng.uniform(0.5, 3)))
         notes = f"第{self._case.sessions + 1}次调解：听取双方意见，释法明理"
-        self._do(when, self.app.record_mediation, self._med(), held, notes, ATTENDEES)
+        self._do(when, self._med(), RecordMediationSession(held, notes, ATTENDEES))
 
     def _pause_and_resume(self) -> None:
         """中止 while waiting on an appraisal or a party; resuming moves the clocks later."""
         reason = self.rng.choice(PAUSE_REASONS)
         when = self._before(self._due("resolve"), 0.1, 0.4)
-        self._do(when, self.app.pause, self._sup(), reason)
-        self._do(self._later(48, 288), self.app.resume, self._sup())
+        self._do(when, self._sup(), PauseCase(reason))
+        self._do(self._later(48, 288), self._sup(), ResumeCase())
 
     def _raise_level(self) -> None:
         """The dispute flares up: the case moves to the new level's tier at once and is
@@ -209,24 +231,24 @@ class CaseStory:
         level = NEXT_LEVEL.get(self._case.level)
         if level is not None:
             when = self._before(self._due("resolve"), 0.05, 0.3)
-            self._do(when, self.app.raise_level, self._med(), level, "矛盾激化，提升预警等级")
+            self._do(when, self._med(), RaiseLevel(level, "矛盾激化，提升预警等级"))
             self._sign()
 
     def _judicial_confirmation(self, window: datetime) -> None:
         """司法确认, asked within the 30-day window of a written agreement."""
         court = self.app.units().at_tier(self.village.code, Tier.COUNTY).name + "人民法院"
         when = self._before(window, 0.05, 0.5)
-        self._do(when, self.app.request_judicial_confirmation, self._med(), court)
+        self._do(when, self._med(), RequestJudicialConfirmation(court))
         confirmed = self.rng.random() < 0.92
-        record = self.app.record_judicial_confirmation
-        self._do(self._later(120, 480), record, self._med(), confirmed)
+        ruling = RecordJudicialConfirmation(confirmed)
+        self._do(self._later(120, 480), self._med(), ruling)
 
     def _extend(self) -> None:
         due = self._due("resolve")
         if due is not None and due > self.at:
             until = due + timedelta(days=self.rng.randint(2, 5))
             when = self._before(due, 0.3, 0.8)
-            self._do(when, self.app.extend_deadline, self._sup(), until, "案情复杂，批准延期")
+            self._do(when, self._sup(), ExtendDeadline(until, "案情复杂，批准延期"))
 
     def _miss_resolve_deadline(self) -> None:
         """Left unresolved past the deadline: the village hands it to the township, the
@@ -234,7 +256,7 @@ class CaseStory:
         due = self._due("resolve")
         if due is None or "resolve_overdue" in self._case.flags:
             return
-        self._do(due + self._sweep_delay(), self.app.act_on_resolve_overdue, SYSTEM, due)
+        self._do(due + self._sweep_delay(), SYSTEM, ActOnDeadline(DeadlineKind.RESOLVE, due))
         if self._case.awaiting_signature:
             self._sign()
             self._session()
@@ -248,13 +270,13 @@ class CaseStory:
             amount = (case.amount_involved * share).quantize(Decimal("0.01"))
             performance_due = (when + timedelta(days=30)).date().isoformat()
         text = agreement(self.rng, self.kind)
-        self._do(when, self.app.resolve, self._med(), text, form, amount, performance_due)
+        self._do(when, self._med(), ResolveCase(text, form, amount, performance_due))
 
     def _follow_up(self) -> None:
         satisfied = self.rng.random() < 0.9
         honoured = self.rng.random() < 0.92 if self._case.outcome is Outcome.RESOLVED else None
         when = self._before(self._due("follow_up"), 0.2, 0.95)
-        self._do(when, self.app.record_follow_up, self._med(), satisfied, honoured, "电话回访")
+        self._do(when, self._med(), RecordFollowUp(satisfied, honoured, "电话回访"))
 
     # --- time and people ----------------------------------------------------------------
 
@@ -265,10 +287,10 @@ class CaseStory:
             raise _Stop
         return when
 
-    def _do(self, when: datetime, command: Callable[..., Recorded], *args: Any) -> None:
+    def _do(self, when: datetime, actor: Actor, command: CaseCommand) -> None:
         when = self._step(when)
-        self.command = command.__name__
-        self.case = command(self.id, *args, at=when).case
+        self.command = type(command).__name__
+        self.case = self.app.execute(self.id, command, actor, at=when).case
         self.at = when
 
     def _before(self, due: datetime | None, low: float = 0.1, high: float = 0.9) -> datetime:

@@ -1,45 +1,54 @@
-"""Who may do what, where: roles (DESIGN §1) and the caller's jurisdiction subtree."""
+"""Who may do what, where: each command's roles, and the caller's jurisdiction subtree."""
 
 from __future__ import annotations
 
 from api.errors import ForbiddenError
 from domain.actors import Actor, Role
 from domain.case import Case
+from domain.case import commands as c
+from domain.case.commands import CaseCommand
 from domain.errors import UnknownUnitError
 from domain.jurisdiction import Jurisdiction
 
+_REPORTERS = frozenset({Role.REPORTER, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
 _WORKERS = frozenset({Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
 _APPROVERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
-# command → roles that may send it
-COMMAND_ROLES: dict[str, frozenset[Role]] = {
-    "register": frozenset({Role.REPORTER, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN}),
-    "assess": _WORKERS,
-    "sign": _WORKERS,
-    "assign": _APPROVERS,
-    "mediation-sessions": _WORKERS,
-    "resolve": _WORKERS,
-    "terminate": _WORKERS,
-    "referrals": _WORKERS,
-    "referral-answers": _WORKERS,
-    "judicial-confirmation": _WORKERS,
-    "follow-ups": _WORKERS,
-    "ratings": frozenset({Role.REPORTER, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN}),
-    "pause": _APPROVERS,
-    "resume": _WORKERS,
-    "extend": _APPROVERS,
-    "escalate": _APPROVERS,
-    "lower": _APPROVERS,
-    "reopen": _APPROVERS,
-    "close": _WORKERS,
-    "reject": _WORKERS,
-    "notes": frozenset({Role.REPORTER, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN}),
+# who may register a case in their subtree
+REGISTER_ROLES = _REPORTERS
+# command → roles that may send it (over HTTP; the scheduler acts as the system)
+COMMAND_ROLES: dict[type[CaseCommand], frozenset[Role]] = {
+    c.AssessCase: _WORKERS,
+    c.RaiseLevel: _WORKERS,
+    c.LowerLevel: _APPROVERS,
+    c.SignCase: _WORKERS,
+    c.AssignCase: _APPROVERS,
+    c.ReturnCase: _WORKERS,
+    c.EscalateCase: _APPROVERS,
+    c.PauseCase: _APPROVERS,
+    c.ResumeCase: _WORKERS,
+    c.ExtendDeadline: _APPROVERS,
+    c.RejectCase: _WORKERS,
+    c.AddNote: _REPORTERS,
+    c.AddAttachment: _REPORTERS,
+    c.RecordMediationSession: _WORKERS,
+    c.ResolveCase: _WORKERS,
+    c.TerminateCase: _WORKERS,
+    c.ReferCase: _WORKERS,
+    c.AnswerReferral: _WORKERS,
+    c.RequestJudicialConfirmation: _WORKERS,
+    c.RecordJudicialConfirmation: _WORKERS,
+    c.RecordFollowUp: _WORKERS,
+    c.RateCase: _REPORTERS,
+    c.ReopenCase: _APPROVERS,
+    c.CloseCase: _WORKERS,
+    c.ActOnDeadline: frozenset({Role.SYSTEM}),
 }
 
 
-def require_role(actor: Actor, command: str) -> None:
-    if actor.role not in COMMAND_ROLES[command]:
-        raise ForbiddenError(f"a {actor.role} may not {command}")
+def require_role(actor: Actor, allowed: frozenset[Role], action: str) -> None:
+    if actor.role not in allowed:
+        raise ForbiddenError(f"a {actor.role} may not {action}")
 
 
 def require_unit(actor: Actor, units: Jurisdiction, code: str) -> None:
@@ -62,9 +71,11 @@ def require_read(actor: Actor, units: Jurisdiction, case: Case) -> None:
         raise ForbiddenError(f"case {case.id} is outside {actor.unit}'s jurisdiction")
 
 
-def require_command(actor: Actor, units: Jurisdiction, case: Case, command: str) -> None:
+def require_command(
+    actor: Actor, units: Jurisdiction, case: Case, command: type[CaseCommand]
+) -> None:
     """Commands act on cases the caller's subtree owns."""
-    require_role(actor, command)
+    require_role(actor, COMMAND_ROLES[command], command.words)
     require_read(actor, units, case)
     if not units.is_within(case.owner, actor.unit):
         raise ForbiddenError(f"case {case.id} is owned by {case.owner}, outside {actor.unit}")

@@ -8,20 +8,20 @@ from typing import Any
 from api.schemas import CaseOut, DeadlineOut, HistoryEntryOut, PartyOut, QueueItemOut, UnitOut
 from domain.case import Case
 from domain.jurisdiction import Jurisdiction, Unit
-from domain.parties import masked
+from domain.parties import Party, masked
 from projections.history import HistoryEntry
 from projections.queue import QueueItem
 
 
-def party_out(party: dict[str, Any], unmasked: bool = False) -> PartyOut:
+def party_out(party: Party, unmasked: bool = False) -> PartyOut:
     """A party as answered: ID number, phone and address masked unless ``unmasked``."""
     shown = party if unmasked else masked(party)
     return PartyOut(
-        name=shown["name"],
-        role=shown["role"],
-        id_number=shown.get("id_number"),
-        phone=shown.get("phone"),
-        address=shown.get("address"),
+        name=shown.name,
+        role=shown.role.value,
+        id_number=shown.id_number,
+        phone=shown.phone,
+        address=shown.address,
     )
 
 

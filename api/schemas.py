@@ -1,15 +1,17 @@
 """What crosses the HTTP boundary: msgspec Structs, unknown fields rejected.
 
-Names and fields are a contract outside clients are written against (issue 4). New fields get
-defaults; a field's type never changes.
+Names and fields are a contract outside clients are written against. New fields get defaults;
+a field's type never changes. A command's payload has its domain command's name and fields.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
+
+from domain.case import commands as cmd
 
 Kind = Literal["dispute", "incident"]
 LevelName = Literal["red", "orange", "yellow"]
@@ -55,88 +57,137 @@ class RegisterCase(Command):
     occurred_at: AwareDatetime | None = None
 
 
-class AssessCase(Command):
+class CasePayload(Command):
+    """A command on one case, as it crosses the wire: fields of the domain command of the same
+    name (``command``), with the limits a client can read in the OpenAPI document."""
+
+    command: ClassVar[type[cmd.CaseCommand]]
+
+    def to_command(self) -> cmd.CaseCommand:
+        """The domain command: fields converted by name (strings to enums and Decimals)."""
+        return msgspec.convert(msgspec.structs.asdict(self), self.command)
+
+
+class AssessCase(CasePayload):
+    command = cmd.AssessCase
     level: LevelName
     reason: Text
     triggers: list[ShortText] = []
 
 
-class SignCase(Command):
-    pass
+class SignCase(CasePayload):
+    command = cmd.SignCase
 
 
-class AssignCase(Command):
+class AssignCase(CasePayload):
+    command = cmd.AssignCase
     assignee: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_NUL)]
 
 
-class RecordMediationSession(Command):
+class RecordMediationSession(CasePayload):
+    command = cmd.RecordMediationSession
     held_at: AwareDatetime
     notes: Text
     attendees: list[ShortText] = []
 
 
-class ResolveCase(Command):
+class ResolveCase(CasePayload):
+    command = cmd.ResolveCase
     agreement: Annotated[str, msgspec.Meta(min_length=1, max_length=20000, pattern=NO_NUL)]
     form: Literal["written", "oral"]
     amount: Amount | None = None
     performance_due: Annotated[str, msgspec.Meta(pattern=NO_NUL)] | None = None
 
 
-class ReasonOnly(Command):
+class TerminateCase(CasePayload):
+    command = cmd.TerminateCase
     reason: Text
 
 
-class ReferCase(Command):
+class ReferCase(CasePayload):
+    command = cmd.ReferCase
     agency: Literal["court", "police", "procuratorate", "petition_office"]
     reason: Text
 
 
-class AnswerReferral(Command):
+class AnswerReferral(CasePayload):
+    command = cmd.AnswerReferral
     answer: Text
 
 
-class JudicialConfirmation(Command):
+class JudicialConfirmation(CasePayload):
     """Request (``court``) or, with ``confirmed``, record the court's ruling."""
 
+    command = cmd.RequestJudicialConfirmation
     court: ShortText | None = None
     confirmed: bool | None = None
     note: FreeText = ""
 
+    def to_command(self) -> cmd.CaseCommand:
+        if self.confirmed is not None:
+            return cmd.RecordJudicialConfirmation(self.confirmed, self.note)
+        return cmd.RequestJudicialConfirmation(self.court or "人民法院")
 
-class RecordFollowUp(Command):
+
+class RecordFollowUp(CasePayload):
+    command = cmd.RecordFollowUp
     satisfied: bool
     agreement_honoured: bool | None = None
     note: FreeText = ""
 
 
-class RateCase(Command):
+class RateCase(CasePayload):
+    command = cmd.RateCase
     grade: Literal[
         "very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"
     ]
 
 
-class ResumeCase(Command):
-    pass
+class PauseCase(CasePayload):
+    command = cmd.PauseCase
+    reason: Text
 
 
-class ExtendDeadline(Command):
+class ResumeCase(CasePayload):
+    command = cmd.ResumeCase
+
+
+class ExtendDeadline(CasePayload):
+    command = cmd.ExtendDeadline
     until: AwareDatetime
     reason: Text
     kind: Literal["sign", "resolve"] = "resolve"
 
 
-class EscalateCase(Command):
+class EscalateCase(CasePayload):
+    command = cmd.EscalateCase
     reason: Text
     other_unit: ShortText | None = None
 
 
-class LowerLevel(Command):
+class LowerLevel(CasePayload):
+    command = cmd.LowerLevel
     level: LevelName
     reason: Text
 
 
-class CloseCase(Command):
-    pass
+class ReopenCase(CasePayload):
+    command = cmd.ReopenCase
+    reason: Text
+
+
+class CloseCase(CasePayload):
+    command = cmd.CloseCase
+
+
+class RejectCase(CasePayload):
+    command = cmd.RejectCase
+    reason: Text
+
+
+class AddNote(CasePayload):
+    command = cmd.AddNote
+    text: Text
 
 
 class SwitchMode(Command):
@@ -146,10 +197,6 @@ class SwitchMode(Command):
 
 class ModeOut(msgspec.Struct, kw_only=True):
     mode: str
-
-
-class AddNote(Command):
-    text: Text
 
 
 # --- answers ------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ from benchmarks.views import PG_URL, UNITS, copy_log, percentiles
 from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
 from domain.case import Registration
+from domain.case.commands import AddNote, SignCase
 from domain.samples import sample_units
 from domain.status import Channel
 
@@ -203,11 +204,11 @@ def run_direct(settings: Settings, seconds: float) -> Run:
             case = app.register(REPORTER, "dispute", registration(n)).case.id
             run.latencies.append(_ms(t))
             t = time.perf_counter()
-            app.sign(case, MEDIATOR)
+            app.execute(case, SignCase(), MEDIATOR)
             run.latencies.append(_ms(t))
             for note in ("电话联系双方", "约定周五上门调解"):
                 t = time.perf_counter()
-                app.add_note(case, MEDIATOR, note)
+                app.execute(case, AddNote(note), MEDIATOR)
                 run.latencies.append(_ms(t))
         run.seconds = time.perf_counter() - started
     finally:

@@ -1,32 +1,34 @@
 """The fengqiao application: cases, the jurisdiction, the policy book, the operating mode and
 the record of access, in one event store.
 
-The case commands are in ``case_commands.py`` and the scheduler's in ``deadline_commands.py``;
-here is what they stand on: loading, deciding and saving a case (``_act``), retried as a whole
-on a concurrent write, with a stale expected version refused with the current one.
+Every command on an existing case goes through ``execute``: load the case, check the version the
+caller saw, let the command decide, save; retried as a whole when another writer saved first.
+The named methods are the work that is not "load one case and call one method": registering,
+units, policy, mode, access records and the scheduler's batch of due clocks.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.access import AccessRecord
 from domain.actors import Actor
 from domain.calendar import WorkingCalendar
 from domain.case import Case, Registration
-from domain.case_commands import CaseCommands, Recorded
-from domain.deadline_commands import DeadlineCommands
+from domain.case.commands import CaseCommand, Context
+from domain.deadline_batch import Due, act_on_deadlines
 from domain.dispute import Dispute
 from domain.errors import (
     CaseNotFoundError,
+    DomainError,
     InvalidInputError,
     PolicyError,
     VersionConflictError,
@@ -34,14 +36,14 @@ from domain.errors import (
 from domain.incident import Incident
 from domain.jurisdiction import JURISDICTION_ID, Jurisdiction, Unit
 from domain.operations import OPERATIONS_ID, Operations
-from domain.outcome_commands import OutcomeCommands
 from domain.policy import Clocks, Mode, Policy
 from domain.policy_book import POLICY_BOOK_ID, PolicyBook
 from domain.policy_document import policy_to_document
+from domain.recorded import Recorded
+from domain.transcodings import register_value_objects
 
 CASE_KINDS: Mapping[str, type[Case]] = {"dispute": Dispute, "incident": Incident}
 COMMAND_ATTEMPTS = 10
-LOAD_THREADS = 4  # concurrent case reads in a batch of due clocks
 BACKOFF_SECONDS = 0.002  # first retry waits up to this; doubles each attempt (with jitter)
 
 T = TypeVar("T")
@@ -57,7 +59,7 @@ def _back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
 
 
-class FengqiaoApplication(CaseCommands, OutcomeCommands, DeadlineCommands, Application[UUID]):
+class FengqiaoApplication(Application[UUID]):
     """Cases, the jurisdiction tree and the policy book in one event store."""
 
     name = "fengqiao"
@@ -75,6 +77,10 @@ class FengqiaoApplication(CaseCommands, OutcomeCommands, DeadlineCommands, Appli
         self._policies: dict[str, Policy] = {self.policy.version: self.policy}
         self._calendars: dict[str, WorkingCalendar] = {}
         self._units: Jurisdiction | None = None
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_value_objects(transcoder)
 
     # --- jurisdiction -------------------------------------------------------------------
 
@@ -151,10 +157,13 @@ class FengqiaoApplication(CaseCommands, OutcomeCommands, DeadlineCommands, Appli
     def clocks_for(self, case: Case, mode: Mode | None = None) -> Clocks:
         """The case's policy on its calendar, in ``mode`` (default: the current mode)."""
         policy = self.policy_for(case.policy_version)
+        return Clocks(policy, self._calendar(policy), mode or self.current_mode())
+
+    def _calendar(self, policy: Policy) -> WorkingCalendar:
         calendar = self._calendars.get(policy.version)
         if calendar is None:
             calendar = self._calendars[policy.version] = WorkingCalendar(policy.holidays)
-        return Clocks(policy, calendar, mode or self.current_mode())
+        return calendar
 
     # --- operating mode ----------------------------------------------------------------
 
@@ -227,10 +236,7 @@ class FengqiaoApplication(CaseCommands, OutcomeCommands, DeadlineCommands, Appli
         if case_class is None:
             raise InvalidInputError("kind", f"must be one of {', '.join(CASE_KINDS)}")
         units = self._units_knowing(details.unit)
-        calendar = self._calendars.setdefault(
-            self.policy.version, WorkingCalendar(self.policy.holidays)
-        )
-        clocks = Clocks(self.policy, calendar, self.current_mode())
+        clocks = Clocks(self.policy, self._calendar(self.policy), self.current_mode())
         now = at or self.clock()
         case = case_class.register(case_id or uuid4(), actor, now, units, clocks, details)
         return self._save(case)
@@ -241,22 +247,37 @@ class FengqiaoApplication(CaseCommands, OutcomeCommands, DeadlineCommands, Appli
         position = recordings[-1].notification.id if recordings else None
         return Recorded(case, position, events)
 
-    def _act(
+    def execute(
         self,
         case_id: UUID,
-        expected_version: int | None,
-        decide: Callable[[Case], Any],
+        command: CaseCommand,
+        actor: Actor,
+        at: datetime | None = None,
+        expected_version: int | None = None,
     ) -> Recorded:
-        """Load, check the expected version, decide, save; retry the whole on a conflict."""
+        """Load, check the expected version, let ``command`` decide, save; retry the whole
+        when another writer saved first."""
+        now = at or self.clock()
 
         def once() -> Recorded:
             case = self.get_case(case_id)
             if expected_version is not None and case.version != expected_version:
                 raise VersionConflictError(case.version, expected_version)
-            decide(case)
+            command.run(case, self.context(case, actor, now))
             return self._save(case)
 
         return self._retrying(once, lambda: self.get_case(case_id).version)
+
+    def act_on_deadlines(
+        self, actor: Actor, due: Sequence[Due], at: datetime | None = None
+    ) -> list[Recorded | DomainError]:
+        """The scheduler's sweep: ``ActOnDeadline`` for many clocks, saved in one transaction
+        (see ``domain.deadline_batch``)."""
+        return act_on_deadlines(self, actor, due, at or self.clock())
+
+    def context(self, case: Case, actor: Actor, at: datetime, mode: Mode | None = None) -> Context:
+        """What a command on ``case`` may consult, read only if it asks."""
+        return Context(actor, at, self._units_knowing, lambda: self.clocks_for(case, mode))
 
     @staticmethod
     def _retrying(once: Callable[[], T], current_version: Callable[[], int]) -> T:
@@ -268,9 +289,6 @@ class FengqiaoApplication(CaseCommands, OutcomeCommands, DeadlineCommands, Appli
             except IntegrityError:
                 _back_off(attempt)
         raise VersionConflictError(current_version())
-
-    def _now(self, at: datetime | None) -> datetime:
-        return at or self.clock()
 
 
 __all__ = ["CASE_KINDS", "FengqiaoApplication", "Recorded"]

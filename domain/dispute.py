@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import cast
 
 from domain.actors import Actor
-from domain.case import Case
-from domain.case_base import CaseFoundation, _stored
-from domain.clocks import Deadline, DeadlineKind
-from domain.errors import CommandNotAllowedError
+from domain.case import Case, Deadlines
+from domain.case import commands as c
+from domain.case._state import CaseState, text
+from domain.clocks import DeadlineKind
 from domain.policy import Clocks
 from domain.status import AgreementForm, Status
 
@@ -21,10 +21,11 @@ class Dispute(Case):
     """A dispute between parties, worked towards an agreement (调解协议)."""
 
     KIND = "dispute"
+    # 司法确认 state, a dispute's own; class-level defaults until its events set them.
+    judicial_requested = False
+    judicial_confirmed = cast("bool | None", None)
 
-    def _agreement_clocks(
-        self, clocks: Clocks, form: AgreementForm, at: datetime
-    ) -> dict[str, Deadline]:
+    def _agreement_clocks(self, clocks: Clocks, form: AgreementForm, at: datetime) -> Deadlines:
         """A written agreement opens the 30-day window for 司法确认, with a reminder on day 20."""
         if form is not AgreementForm.WRITTEN:
             return {}
@@ -33,31 +34,25 @@ class Dispute(Case):
     class JudicialConfirmationRequested(Case.ClocksChanged):
         court: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             cast("Dispute", aggregate).judicial_requested = True
 
     def request_judicial_confirmation(self, actor: Actor, at: datetime, court: str) -> None:
         """Parties ask a court to confirm a written agreement, within 30 days of it."""
-        self._require("request judicial confirmation for", _AGREED)
+        command = c.RequestJudicialConfirmation
+        self._require(command, _AGREED)
         window = self.pending(DeadlineKind.JUDICIAL_CONFIRMATION)
         if self.judicial_requested:
-            raise CommandNotAllowedError(
-                "request judicial confirmation for", self.status.value, "already requested"
-            )
+            self._refuse(command, "already requested")
         if window is None or at > window.due_at:
-            raise CommandNotAllowedError(
-                "request judicial confirmation for",
-                self.status.value,
-                "only within 30 days of a written agreement",
-            )
-        remaining = self._without(*_JUDICIAL)
+            self._refuse(command, "only within 30 days of a written agreement")
         self._emit(
             self.JudicialConfirmationRequested,
             actor,
             at,
-            court=self._text("court", court, 200),
-            deadlines=_stored(remaining),
+            court=text("court", court, 200),
+            deadlines=self._without(*_JUDICIAL),
         )
 
     class JudicialConfirmationRecorded(Case.Event):
@@ -72,10 +67,8 @@ class Dispute(Case):
     ) -> None:
         """The court's ruling: confirmed (enforceable) or not."""
         if not self.judicial_requested or self.judicial_confirmed is not None:
-            raise CommandNotAllowedError(
-                "record judicial confirmation for",
-                self.status.value,
-                "no pending request for judicial confirmation",
+            self._refuse(
+                c.RecordJudicialConfirmation, "no pending request for judicial confirmation"
             )
         self._emit(
             self.JudicialConfirmationRecorded, actor, at, confirmed=confirmed, note=note.strip()

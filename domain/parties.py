@@ -6,7 +6,7 @@ Validated here; encrypted at rest by the event store's cipher; masked in answers
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from domain.errors import InvalidInputError
@@ -41,7 +41,7 @@ class Party:
         )
 
 
-def validated(parties: list[Party]) -> list[dict[str, Any]]:
+def validated(parties: list[Party]) -> tuple[Party, ...]:
     """The parties as stored, after checking each field; names the first bad one."""
     if len(parties) > MAX_PARTIES:
         raise InvalidInputError("parties", f"at most {MAX_PARTIES} parties")
@@ -63,8 +63,8 @@ def validated(parties: list[Party]) -> list[dict[str, Any]]:
             party.phone,
             party.address.strip() if party.address else None,
         )
-        stored.append(cleaned.to_dict())
-    return stored
+        stored.append(cleaned)
+    return tuple(stored)
 
 
 def mask_digits(value: str | None) -> str | None:
@@ -83,11 +83,11 @@ def mask_address(value: str | None) -> str | None:
     return value[: min(len(value) // 2, 12)] + "***"
 
 
-def masked(party: dict[str, Any]) -> dict[str, Any]:
+def masked(party: Party) -> Party:
     """A stored party as shown to anyone not entitled to (or not asking for) the plain data."""
-    return {
-        **party,
-        "id_number": mask_digits(party.get("id_number")),
-        "phone": mask_digits(party.get("phone")),
-        "address": mask_address(party.get("address")),
-    }
+    return replace(
+        party,
+        id_number=mask_digits(party.id_number),
+        phone=mask_digits(party.phone),
+        address=mask_address(party.address),
+    )

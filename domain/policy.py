@@ -17,7 +17,7 @@ from domain.levels import Level, Tier
 
 
 class Mode(StrEnum):
-    """Operating modes (seed item 51: 常规模式、假日模式、应急处置)."""
+    """Operating modes (常规模式、假日模式、应急处置), switched by an audited event."""
 
     NORMAL = "normal"
     HOLIDAY = "holiday"  # non-urgent clocks count working days only; red keeps calendar time
@@ -119,6 +119,14 @@ class Clocks:
             mode=self.mode.value,
             policy_version=self.policy.version,
         )
+
+    def on_arrival(self, level: Level, tier: Tier, at: datetime) -> dict[str, Deadline]:
+        """The clocks that start when a case arrives at a tier (registration, escalation, a
+        return): sign-for and resolve, and a red case's daily status report."""
+        kinds = [DeadlineKind.SIGN, DeadlineKind.RESOLVE]
+        if level is Level.RED:
+            kinds.append(DeadlineKind.STATUS_REPORT)
+        return {kind.value: self.start(kind, level, tier, at) for kind in kinds}
 
     def rework(self, level: Level, tier: Tier, at: datetime) -> Deadline:
         """The resolve clock of a case sent back for rework (差评 退回再办)."""

@@ -23,6 +23,8 @@ class Status(StrEnum):
 OPEN = frozenset(
     {Status.REGISTERED, Status.SIGNED, Status.IN_MEDIATION, Status.PAUSED, Status.REOPENED}
 )
+# Open and not paused: its clocks run, its level and owner can change.
+RUNNING = OPEN - {Status.PAUSED}
 # Work that can be done once the owner has signed.
 WORKING = frozenset({Status.SIGNED, Status.IN_MEDIATION, Status.REOPENED})
 # An outcome is recorded; follow-up and rating come next.
@@ -87,3 +89,20 @@ class EscalationCause(StrEnum):
     LEVEL_RAISED = "level_raised"
     MANUAL = "manual"
     CROSS_AREA = "cross_area"
+
+
+class Flag(StrEnum):
+    """What a case is flagged with for its supervisors until the breach is answered."""
+
+    SIGN_OVERDUE = "sign_overdue"  # the sign-for deadline passed unsigned
+    RESOLVE_OVERDUE = "resolve_overdue"  # the resolve deadline passed at the top tier
+
+    @classmethod
+    def overdue(cls, clock: str) -> Flag | None:
+        """The flag a missed clock of this kind raises, if any."""
+        return {"sign": cls.SIGN_OVERDUE, "resolve": cls.RESOLVE_OVERDUE}.get(clock)
+
+
+class ReopenCause(StrEnum):
+    MANUAL = "manual"  # a supervisor sent it back to work
+    RATING = "rating"  # a bad rating in the window: 差评 退回再办

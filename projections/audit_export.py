@@ -8,7 +8,7 @@ switches, policy adoptions, jurisdiction changes) go into every export without a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -155,7 +155,10 @@ def record_of(position: int, event: Any, unit: str) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-ready: times as ISO text, amounts as strings, enums as their values."""
+    """JSON-ready: times as ISO text, amounts as strings, enums as their values, value
+    objects (deadlines, parties) as the mappings they are stored as."""
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in sorted(value.items())}
     if isinstance(value, list | tuple):

@@ -17,6 +17,19 @@ import pytest
 
 from domain.application import FengqiaoApplication
 from domain.case import Case, Registration
+from domain.case.commands import (
+    AnswerReferral,
+    CloseCase,
+    PauseCase,
+    RecordFollowUp,
+    RecordMediationSession,
+    ReferCase,
+    RejectCase,
+    ReopenCase,
+    ResolveCase,
+    SignCase,
+    TerminateCase,
+)
 from domain.levels import Level
 from domain.parties import Party
 from domain.status import Agency, AgreementForm, Channel, PartyRole
@@ -52,7 +65,7 @@ Step = Callable[[FengqiaoApplication, UUID], object]
 
 
 def _sign(app: FengqiaoApplication, case_id: UUID) -> object:
-    return app.sign(case_id, MEDIATOR)
+    return app.execute(case_id, SignCase(), MEDIATOR)
 
 
 def _mediate(app: FengqiaoApplication, case_id: UUID) -> object:
@@ -64,11 +77,11 @@ def _resolve(app: FengqiaoApplication, case_id: UUID) -> object:
 
 
 def _follow_up(app: FengqiaoApplication, case_id: UUID) -> object:
-    return app.record_follow_up(case_id, MEDIATOR, satisfied=True, agreement_honoured=True)
+    return app.execute(case_id, RecordFollowUp(satisfied=True, agreement_honoured=True), MEDIATOR)
 
 
 def _refer(app: FengqiaoApplication, case_id: UUID) -> object:
-    return app.refer(case_id, MEDIATOR, Agency.COURT, "涉及土地确权，转诉调对接")
+    return app.execute(case_id, ReferCase(Agency.COURT, "涉及土地确权，转诉调对接"), MEDIATOR)
 
 
 _RESOLVED: list[Step] = [_sign, _mediate, _resolve]
@@ -76,20 +89,27 @@ _RESOLVED: list[Step] = [_sign, _mediate, _resolve]
 # How to reach each status; "answered" is a referred case whose referral was answered.
 ROUTES: dict[str, list[Step]] = {
     "registered": [],
-    "rejected": [lambda app, c: app.reject(c, MEDIATOR, "不属于人民调解受理范围")],
+    "rejected": [lambda app, c: app.execute(c, RejectCase("不属于人民调解受理范围"), MEDIATOR)],
     "signed": [_sign],
-    "paused": [_sign, lambda app, c: app.pause(c, MEDIATOR, "等待伤情鉴定")],
+    "paused": [_sign, lambda app, c: app.execute(c, PauseCase("等待伤情鉴定"), MEDIATOR)],
     "referred": [_sign, _refer],
-    "answered": [_sign, _refer, lambda app, c: app.answer_referral(c, MEDIATOR, "法院已立案")],
+    "answered": [
+        _sign,
+        _refer,
+        lambda app, c: app.execute(c, AnswerReferral("法院已立案"), MEDIATOR),
+    ],
     "terminated": [
         _sign,
-        lambda app, c: app.terminate(c, MEDIATOR, "一方拒绝调解，已告知诉讼途径"),
+        lambda app, c: app.execute(c, TerminateCase("一方拒绝调解，已告知诉讼途径"), MEDIATOR),
     ],
     "in_mediation": [_sign, _mediate],
     "resolved": _RESOLVED,
-    "reopened": [*_RESOLVED, lambda app, c: app.reopen(c, SUPERVISOR, "协议履行出现反复")],
+    "reopened": [
+        *_RESOLVED,
+        lambda app, c: app.execute(c, ReopenCase("协议履行出现反复"), SUPERVISOR),
+    ],
     "followed_up": [*_RESOLVED, _follow_up],
-    "closed": [*_RESOLVED, _follow_up, lambda app, c: app.close_case(c, MEDIATOR)],
+    "closed": [*_RESOLVED, _follow_up, lambda app, c: app.execute(c, CloseCase(), MEDIATOR)],
 }
 REACHABLE = tuple(ROUTES)
 
@@ -104,8 +124,11 @@ def drive(app: FengqiaoApplication, status: str, kind: str = "dispute", **overri
 
 def mediate(app: FengqiaoApplication, case_id: UUID, at: datetime | None = None) -> Case:
     when = at or app.clock()
-    return app.record_mediation(
-        case_id, MEDIATOR, when, "双方到场，陈述意见", ["张三", "李四"], at=when
+    return app.execute(
+        case_id,
+        RecordMediationSession(when, "双方到场，陈述意见", ["张三", "李四"]),
+        MEDIATOR,
+        at=when,
     ).case
 
 
@@ -115,7 +138,9 @@ def resolve(
     form: AgreementForm = AgreementForm.WRITTEN,
     at: datetime | None = None,
 ) -> Case:
-    return app.resolve(case_id, MEDIATOR, "李四疏通排水沟并赔偿500元", form, at=at).case
+    return app.execute(
+        case_id, ResolveCase("李四疏通排水沟并赔偿500元", form), MEDIATOR, at=at
+    ).case
 
 
 def event_names(app: FengqiaoApplication, case_id: UUID) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 
 from domain.application import FengqiaoApplication
 from domain.calendar import SHANGHAI, WorkingCalendar
+from domain.case.commands import ExtendDeadline, PauseCase, ResumeCase
 from domain.clocks import Basis, DeadlineKind, Duration
 from domain.errors import PolicyError
 from domain.levels import Level, Tier
@@ -260,10 +261,10 @@ def test_pausing_and_resuming_moves_every_deadline_by_the_paused_time(
     before = {kind: d.due_at for kind, d in case.deadlines.items()}
     assert before
     clock.advance(hours=5)
-    app.pause(case.id, MEDIATOR, "等待司法鉴定")
+    app.execute(case.id, PauseCase("等待司法鉴定"), MEDIATOR)
     paused_for = timedelta(days=2, hours=3, minutes=30)
     clock.advance(days=2, hours=3, minutes=30)
-    app.resume(case.id, MEDIATOR)
+    app.execute(case.id, ResumeCase(), MEDIATOR)
     case = app.get_case(case.id)
     after = {kind: d.due_at for kind, d in case.deadlines.items()}
     assert after == {kind: due + paused_for for kind, due in before.items()}
@@ -273,9 +274,9 @@ def test_two_pauses_add_up(app: FengqiaoApplication, clock: Clock) -> None:
     case = drive(app, "signed", level=Level.RED)
     before = {kind: d.due_at for kind, d in case.deadlines.items()}
     for hours in (3, 7):
-        app.pause(case.id, MEDIATOR, "等待当事人到场")
+        app.execute(case.id, PauseCase("等待当事人到场"), MEDIATOR)
         clock.advance(hours=hours)
-        app.resume(case.id, MEDIATOR)
+        app.execute(case.id, ResumeCase(), MEDIATOR)
         clock.advance(hours=1)
     after = {kind: d.due_at for kind, d in app.get_case(case.id).deadlines.items()}
     assert after == {kind: due + timedelta(hours=10) for kind, due in before.items()}
@@ -290,7 +291,7 @@ def test_extending_moves_the_resolve_deadline_only(app: FengqiaoApplication) -> 
     assert resolve is not None
     assert mediation is not None
     until = resolve.due_at + timedelta(days=4)
-    app.extend_deadline(case.id, SUPERVISOR, until, "需等待村民代表大会")
+    app.execute(case.id, ExtendDeadline(until, "需等待村民代表大会"), SUPERVISOR)
     case = app.get_case(case.id)
     extended = case.pending(DeadlineKind.RESOLVE)
     assert extended is not None

@@ -14,6 +14,16 @@ import pytest
 from domain.actors import SYSTEM
 from domain.application import FengqiaoApplication
 from domain.case import Case
+from domain.case.commands import (
+    ActOnDeadline,
+    AssessCase,
+    EscalateCase,
+    ExtendDeadline,
+    LowerLevel,
+    RaiseLevel,
+    ReturnCase,
+    SignCase,
+)
 from domain.clocks import DeadlineKind
 from domain.errors import CommandNotAllowedError
 from domain.levels import Level, Tier
@@ -54,7 +64,7 @@ def miss_resolve(app: FengqiaoApplication, clock: Clock, case_id: object) -> Cas
     """The scheduler's sweep at the moment the case's resolve deadline passes."""
     case = app.get_case(case_id)  # type: ignore[arg-type]
     clock.now = resolve_due(case)
-    return app.act_on_resolve_overdue(case.id, SYSTEM, clock.now).case
+    return app.execute(case.id, ActOnDeadline(DeadlineKind.RESOLVE, clock.now), SYSTEM).case
 
 
 def assert_owner_never_below_level(case: Case) -> None:
@@ -109,7 +119,9 @@ def test_assessing_a_dispute_in_shixi_as_orange_moves_it_to_luocheng_at_once(
     """Assessing a dispute in 石溪村 as orange moves it to 罗城镇 at once (cause level_raised)."""
     case = drive(app, "signed")
     assessed_at = clock.advance(hours=3)
-    app.assess(case.id, MEDIATOR, Level.ORANGE, ["10-29人", "村调解失败"], "涉及十二户")
+    app.execute(
+        case.id, AssessCase(Level.ORANGE, ["10-29人", "村调解失败"], "涉及十二户"), MEDIATOR
+    )
     case = app.get_case(case.id)
     assert (case.owner, case.tier, case.level) == (TOWNSHIP, Tier.TOWNSHIP, Level.ORANGE)
     assert case.status is Status.SIGNED  # the status is kept, the new owner must sign
@@ -131,7 +143,7 @@ def test_raising_a_yellow_case_to_red_moves_it_straight_to_the_county(
     app: FengqiaoApplication,
 ) -> None:
     case = drive(app, "in_mediation")
-    app.raise_level(case.id, MEDIATOR, Level.RED, "扬言持刀报复")
+    app.execute(case.id, RaiseLevel(Level.RED, "扬言持刀报复"), MEDIATOR)
     case = app.get_case(case.id)
     assert (case.owner, case.tier, case.level) == (COUNTY, Tier.COUNTY, Level.RED)
     assert event_names(app, case.id)[-2:] == ["LevelRaised", "Escalated"]
@@ -144,7 +156,7 @@ def test_raising_an_orange_case_at_the_township_to_red_moves_it_to_the_county(
     app: FengqiaoApplication,
 ) -> None:
     case = drive(app, "signed", level=Level.ORANGE)
-    app.raise_level(case.id, TOWNSHIP_MEDIATOR, Level.RED, "第三次出警")
+    app.execute(case.id, RaiseLevel(Level.RED, "第三次出警"), TOWNSHIP_MEDIATOR)
     case = app.get_case(case.id)
     assert (case.owner, case.level) == (COUNTY, Level.RED)
     moved = last_event(app, case.id)
@@ -155,11 +167,11 @@ def test_raising_the_level_of_a_case_already_high_enough_does_not_move_it(
     app: FengqiaoApplication,
 ) -> None:
     case = drive(app, "signed")
-    app.escalate(case.id, SUPERVISOR, "跨镇用水纠纷", other_unit=OTHER_TOWNSHIP)
-    app.sign(case.id, MEDIATOR)
+    app.execute(case.id, EscalateCase("跨镇用水纠纷", other_unit=OTHER_TOWNSHIP), SUPERVISOR)
+    app.execute(case.id, SignCase(), MEDIATOR)
     before = app.get_case(case.id)
     assert (before.owner, before.level) == (COUNTY, Level.YELLOW)
-    app.raise_level(case.id, MEDIATOR, Level.ORANGE, "人数增加")
+    app.execute(case.id, RaiseLevel(Level.ORANGE, "人数增加"), MEDIATOR)
     case = app.get_case(case.id)
     assert (case.owner, case.level) == (COUNTY, Level.ORANGE)
     assert event_names(app, case.id)[-1] == "LevelRaised"
@@ -175,7 +187,7 @@ def test_a_supervisor_lowering_a_red_case_to_yellow_moves_it_down_to_the_village
 ) -> None:
     case = drive(app, "signed", level=Level.RED)
     lowered_at = clock.advance(hours=5)
-    app.lower_level(case.id, SUPERVISOR, Level.YELLOW, "经核实未发生肢体冲突，仅两户")
+    app.execute(case.id, LowerLevel(Level.YELLOW, "经核实未发生肢体冲突，仅两户"), SUPERVISOR)
     case = app.get_case(case.id)
     assert (case.owner, case.tier, case.level) == (VILLAGE, Tier.VILLAGE, Level.YELLOW)
     assert case.awaiting_signature
@@ -190,7 +202,7 @@ def test_lowering_a_red_case_to_orange_moves_it_to_the_township(
     app: FengqiaoApplication,
 ) -> None:
     case = drive(app, "registered", level=Level.RED)
-    app.lower_level(case.id, SUPERVISOR, Level.ORANGE, "人数不足三十")
+    app.execute(case.id, LowerLevel(Level.ORANGE, "人数不足三十"), SUPERVISOR)
     case = app.get_case(case.id)
     assert (case.owner, case.level) == (TOWNSHIP, Level.ORANGE)
     assert_owner_never_below_level(case)
@@ -203,7 +215,7 @@ def test_lowering_never_moves_a_case_below_where_an_overdue_escalation_put_it(
     case = miss_resolve(app, clock, case.id)
     assert (case.owner, case.level) == (TOWNSHIP, Level.ORANGE)
     deadlines = case.deadlines
-    app.lower_level(case.id, SUPERVISOR, Level.YELLOW, "矛盾已缓和")
+    app.execute(case.id, LowerLevel(Level.YELLOW, "矛盾已缓和"), SUPERVISOR)
     case = app.get_case(case.id)
     assert (case.owner, case.tier, case.level) == (TOWNSHIP, Tier.TOWNSHIP, Level.YELLOW)
     assert case.deadlines == deadlines  # staying put keeps the clocks
@@ -215,18 +227,18 @@ def test_a_case_escalated_to_the_county_for_lateness_stays_there_when_lowered(
 ) -> None:
     case = drive(app, "signed")
     miss_resolve(app, clock, case.id)
-    app.sign(case.id, TOWNSHIP_MEDIATOR)
+    app.execute(case.id, SignCase(), TOWNSHIP_MEDIATOR)
     case = miss_resolve(app, clock, case.id)
     assert (case.owner, case.level) == (COUNTY, Level.RED)
-    app.lower_level(case.id, SUPERVISOR, Level.YELLOW, "已稳控")
+    app.execute(case.id, LowerLevel(Level.YELLOW, "已稳控"), SUPERVISOR)
     case = app.get_case(case.id)
     assert (case.owner, case.level) == (COUNTY, Level.YELLOW)
 
 
 def test_a_case_raised_by_hand_may_be_lowered_back_down(app: FengqiaoApplication) -> None:
     case = drive(app, "signed")
-    app.raise_level(case.id, MEDIATOR, Level.ORANGE, "人数增加")
-    app.lower_level(case.id, SUPERVISOR, Level.YELLOW, "核实后仅三户")
+    app.execute(case.id, RaiseLevel(Level.ORANGE, "人数增加"), MEDIATOR)
+    app.execute(case.id, LowerLevel(Level.YELLOW, "核实后仅三户"), SUPERVISOR)
     case = app.get_case(case.id)
     assert (case.owner, case.level) == (VILLAGE, Level.YELLOW)
 
@@ -235,14 +247,14 @@ def test_a_case_lowered_down_to_the_village_cannot_be_returned_back_up(
     app: FengqiaoApplication,
 ) -> None:
     case = drive(app, "signed", level=Level.ORANGE)
-    app.escalate(case.id, SUPERVISOR, "镇里无法调处")
-    app.lower_level(case.id, SUPERVISOR, Level.YELLOW, "仅两户，回村调解")
+    app.execute(case.id, EscalateCase("镇里无法调处"), SUPERVISOR)
+    app.execute(case.id, LowerLevel(Level.YELLOW, "仅两户，回村调解"), SUPERVISOR)
     assert app.get_case(case.id).owner == VILLAGE
     refused(
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.return_case(case.id, MEDIATOR, "退回县里"),
+        lambda: app.execute(case.id, ReturnCase("退回县里"), MEDIATOR),
     )
 
 
@@ -257,7 +269,7 @@ def test_a_yellow_dispute_in_shixi_left_unresolved_for_three_working_days_moves_
     case = drive(app, "in_mediation")
     assert resolve_due(case) == VILLAGE_DUE
     clock.now = VILLAGE_DUE
-    recorded = app.act_on_resolve_overdue(case.id, SYSTEM, VILLAGE_DUE)
+    recorded = app.execute(case.id, ActOnDeadline(DeadlineKind.RESOLVE, VILLAGE_DUE), SYSTEM)
     assert recorded.position is not None
     case = app.get_case(case.id)
     assert (case.owner, case.tier, case.level) == (TOWNSHIP, Tier.TOWNSHIP, Level.ORANGE)
@@ -275,7 +287,7 @@ def test_a_yellow_dispute_in_shixi_left_unresolved_for_three_working_days_moves_
     assert resolve_due(case) == TOWNSHIP_DUE
     error = refused(app, case.id, CommandNotAllowedError, lambda: mediate(app, case.id))
     assert TOWNSHIP in error.detail
-    app.sign(case.id, TOWNSHIP_MEDIATOR)
+    app.execute(case.id, SignCase(), TOWNSHIP_MEDIATOR)
     mediate(app, case.id)
 
 
@@ -285,7 +297,7 @@ def test_an_orange_dispute_at_luocheng_left_unresolved_for_five_working_days_mov
     """An orange dispute at 罗城镇 left unresolved for five working days moves to 犍为县 as red."""
     case = drive(app, "signed")
     miss_resolve(app, clock, case.id)
-    app.sign(case.id, TOWNSHIP_MEDIATOR)
+    app.execute(case.id, SignCase(), TOWNSHIP_MEDIATOR)
     assert clock.now == VILLAGE_DUE
     case = miss_resolve(app, clock, case.id)
     assert clock.now == TOWNSHIP_DUE
@@ -309,7 +321,7 @@ def test_a_red_dispute_at_the_county_that_misses_its_deadline_is_flagged_not_esc
     assert type(event).__name__ == "ResolveOverdueFlagged"
     assert event.due_at == T0 + timedelta(days=3)
     # The next sweep finds it flagged already and records nothing.
-    again = app.act_on_resolve_overdue(case.id, SYSTEM, event.due_at)
+    again = app.execute(case.id, ActOnDeadline(DeadlineKind.RESOLVE, event.due_at), SYSTEM)
     assert again.position is None
     assert app.get_case(case.id).version == version + 1
 
@@ -319,9 +331,9 @@ def test_a_repeated_sweep_with_the_same_deadline_acts_once(
 ) -> None:
     case = drive(app, "signed")
     clock.now = VILLAGE_DUE
-    first = app.act_on_resolve_overdue(case.id, SYSTEM, VILLAGE_DUE)
+    first = app.execute(case.id, ActOnDeadline(DeadlineKind.RESOLVE, VILLAGE_DUE), SYSTEM)
     clock.advance(minutes=1)
-    second = app.act_on_resolve_overdue(case.id, SYSTEM, VILLAGE_DUE)
+    second = app.execute(case.id, ActOnDeadline(DeadlineKind.RESOLVE, VILLAGE_DUE), SYSTEM)
     assert first.position is not None
     assert second.position is None
     case = app.get_case(case.id)
@@ -335,9 +347,9 @@ def test_a_sweep_for_a_deadline_the_case_no_longer_has_does_nothing(
 ) -> None:
     case = drive(app, "signed")
     until = VILLAGE_DUE + timedelta(days=2)
-    app.extend_deadline(case.id, SUPERVISOR, until, "等待村民代表会议")
+    app.execute(case.id, ExtendDeadline(until, "等待村民代表会议"), SUPERVISOR)
     clock.now = VILLAGE_DUE + timedelta(hours=1)
-    recorded = app.act_on_resolve_overdue(case.id, SYSTEM, VILLAGE_DUE)
+    recorded = app.execute(case.id, ActOnDeadline(DeadlineKind.RESOLVE, VILLAGE_DUE), SYSTEM)
     assert recorded.position is None
     assert app.get_case(case.id).owner == VILLAGE
 
@@ -348,7 +360,7 @@ def test_a_paused_or_concluded_case_is_not_moved_for_lateness(
 ) -> None:
     case = drive(app, status)
     clock.now = VILLAGE_DUE + timedelta(days=1)
-    recorded = app.act_on_resolve_overdue(case.id, SYSTEM, VILLAGE_DUE)
+    recorded = app.execute(case.id, ActOnDeadline(DeadlineKind.RESOLVE, VILLAGE_DUE), SYSTEM)
     assert recorded.position is None
     assert app.get_case(case.id).owner == VILLAGE
 
@@ -359,8 +371,8 @@ def test_a_flagged_red_case_lowered_to_the_township_moves_up_again_when_late(
     case = drive(app, "signed", level=Level.RED)
     case = miss_resolve(app, clock, case.id)
     assert "resolve_overdue" in case.flags
-    app.lower_level(case.id, SUPERVISOR, Level.ORANGE, "事态平息")
-    app.sign(case.id, TOWNSHIP_MEDIATOR)
+    app.execute(case.id, LowerLevel(Level.ORANGE, "事态平息"), SUPERVISOR)
+    app.execute(case.id, SignCase(), TOWNSHIP_MEDIATOR)
     case = app.get_case(case.id)
     assert case.owner == TOWNSHIP
     assert "resolve_overdue" not in case.flags
@@ -375,7 +387,7 @@ def test_a_flagged_red_case_given_more_time_is_flagged_again_when_that_passes(
     case = drive(app, "signed", level=Level.RED)
     case = miss_resolve(app, clock, case.id)
     until = clock.now + timedelta(days=2)
-    app.extend_deadline(case.id, SUPERVISOR, until, "等待公安调查结论")
+    app.execute(case.id, ExtendDeadline(until, "等待公安调查结论"), SUPERVISOR)
     assert "resolve_overdue" not in app.get_case(case.id).flags
     case = miss_resolve(app, clock, case.id)
     assert "resolve_overdue" in case.flags
@@ -389,12 +401,14 @@ def test_a_missed_sign_deadline_given_more_time_is_flagged_again_when_that_passe
     case = drive(app, "registered")
     first_due = sign_due(case)
     clock.now = first_due
-    app.flag_sign_overdue(case.id, SYSTEM, first_due)
+    app.execute(case.id, ActOnDeadline(DeadlineKind.SIGN, first_due), SYSTEM)
     until = first_due + timedelta(hours=12)
-    app.extend_deadline(case.id, SUPERVISOR, until, "村调委会主任外出", kind="sign")
+    app.execute(case.id, ExtendDeadline(until, "村调委会主任外出", kind="sign"), SUPERVISOR)
     assert "sign_overdue" not in app.get_case(case.id).flags
     clock.now = until
-    assert app.flag_sign_overdue(case.id, SYSTEM, until).position is not None
+    assert (
+        app.execute(case.id, ActOnDeadline(DeadlineKind.SIGN, until), SYSTEM).position is not None
+    )
     assert event_names(app, case.id).count("SignOverdueFlagged") == 2
 
 
@@ -407,16 +421,22 @@ def test_an_escalated_case_runs_a_new_sign_clock_and_only_that_one_is_flagged(
     case = drive(app, "registered")
     old_sign_due = sign_due(case)
     clock.advance(hours=2)
-    app.escalate(case.id, SUPERVISOR, "村调委会无人值守")
+    app.execute(case.id, EscalateCase("村调委会无人值守"), SUPERVISOR)
     case = app.get_case(case.id)
     new_sign_due = sign_due(case)
     assert new_sign_due == clock.now + timedelta(hours=4)
     assert new_sign_due != old_sign_due
     clock.now = old_sign_due
-    assert app.flag_sign_overdue(case.id, SYSTEM, old_sign_due).position is None
-    assert app.flag_sign_overdue(case.id, SYSTEM, new_sign_due).position is not None
+    assert (
+        app.execute(case.id, ActOnDeadline(DeadlineKind.SIGN, old_sign_due), SYSTEM).position
+        is None
+    )
+    assert (
+        app.execute(case.id, ActOnDeadline(DeadlineKind.SIGN, new_sign_due), SYSTEM).position
+        is not None
+    )
     assert "sign_overdue" in app.get_case(case.id).flags
-    app.sign(case.id, TOWNSHIP_MEDIATOR)
+    app.execute(case.id, SignCase(), TOWNSHIP_MEDIATOR)
     case = app.get_case(case.id)
     assert case.status is Status.SIGNED
     assert "sign_overdue" not in case.flags
@@ -428,13 +448,13 @@ def test_the_owning_tier_is_never_below_the_levels_tier_through_a_case_history(
 ) -> None:
     case = drive(app, "signed")
     steps = [
-        lambda: app.assess(case.id, MEDIATOR, Level.ORANGE, ["10人"], "研判"),
-        lambda: app.sign(case.id, TOWNSHIP_MEDIATOR),
-        lambda: app.lower_level(case.id, SUPERVISOR, Level.YELLOW, "缓和"),
-        lambda: app.sign(case.id, MEDIATOR),
+        lambda: app.execute(case.id, AssessCase(Level.ORANGE, ["10人"], "研判"), MEDIATOR),
+        lambda: app.execute(case.id, SignCase(), TOWNSHIP_MEDIATOR),
+        lambda: app.execute(case.id, LowerLevel(Level.YELLOW, "缓和"), SUPERVISOR),
+        lambda: app.execute(case.id, SignCase(), MEDIATOR),
         lambda: miss_resolve(app, clock, case.id),
-        lambda: app.raise_level(case.id, MEDIATOR, Level.RED, "聚集"),
-        lambda: app.lower_level(case.id, SUPERVISOR, Level.YELLOW, "平息"),
+        lambda: app.execute(case.id, RaiseLevel(Level.RED, "聚集"), MEDIATOR),
+        lambda: app.execute(case.id, LowerLevel(Level.YELLOW, "平息"), SUPERVISOR),
     ]
     owners = []
     for step in steps:

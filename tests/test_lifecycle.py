@@ -17,6 +17,33 @@ import pytest
 from domain.actors import SYSTEM
 from domain.application import FengqiaoApplication
 from domain.case import Case
+from domain.case.commands import (
+    ActOnDeadline,
+    AddAttachment,
+    AddNote,
+    AnswerReferral,
+    AssessCase,
+    AssignCase,
+    CloseCase,
+    EscalateCase,
+    ExtendDeadline,
+    LowerLevel,
+    PauseCase,
+    RaiseLevel,
+    RateCase,
+    RecordFollowUp,
+    RecordJudicialConfirmation,
+    RecordMediationSession,
+    ReferCase,
+    RejectCase,
+    ReopenCase,
+    RequestJudicialConfirmation,
+    ResolveCase,
+    ResumeCase,
+    ReturnCase,
+    SignCase,
+    TerminateCase,
+)
 from domain.clocks import DeadlineKind
 from domain.dispute import Dispute
 from domain.errors import (
@@ -92,7 +119,7 @@ def test_a_grid_worker_registers_a_yellow_dispute_owned_by_the_village(
     assert case.amount_involved == Decimal("500.00")
     assert case.awaiting_signature
     assert case.registered_at == T0
-    assert [p["name"] for p in case.parties] == ["张三", "李四"]
+    assert [p.name for p in case.parties] == ["张三", "李四"]
     assert kinds(case) == {"sign", "resolve"}
     assert due(case, DeadlineKind.SIGN) == T0 + timedelta(hours=24)
     assert due(case, DeadlineKind.RESOLVE) == YELLOW_RESOLVE_DUE
@@ -122,7 +149,7 @@ def test_a_hotline_operator_records_a_case_for_the_caller(app: FengqiaoApplicati
 def test_an_id_number_is_stored_in_upper_case(app: FengqiaoApplication) -> None:
     parties = (Party("王五", PartyRole.APPLICANT, id_number="51112319800101123x"),)
     case = app.get_case(register(app, parties=parties).id)
-    assert case.parties[0]["id_number"] == "51112319800101123X"
+    assert case.parties[0].id_number == "51112319800101123X"
 
 
 @pytest.mark.parametrize(
@@ -186,7 +213,7 @@ def test_a_registered_case_outside_mediation_is_rejected_and_its_clocks_stop(
     app: FengqiaoApplication,
 ) -> None:
     case = drive(app, "registered")
-    app.reject(case.id, MEDIATOR, "属于行政复议范围，不予受理")
+    app.execute(case.id, RejectCase("属于行政复议范围，不予受理"), MEDIATOR)
     case = app.get_case(case.id)
     assert case.status is Status.REJECTED
     assert case.deadlines == {}
@@ -195,14 +222,16 @@ def test_a_registered_case_outside_mediation_is_rejected_and_its_clocks_stop(
 
 def test_a_rejection_needs_a_reason(app: FengqiaoApplication) -> None:
     case = drive(app, "registered")
-    error = refused(app, case.id, InvalidInputError, lambda: app.reject(case.id, MEDIATOR, "  "))
+    error = refused(
+        app, case.id, InvalidInputError, lambda: app.execute(case.id, RejectCase("  "), MEDIATOR)
+    )
     assert error.field == "reason"
 
 
 @pytest.mark.parametrize("status", ["registered", "paused", "closed", "rejected"])
 def test_a_note_can_be_added_in_any_status(app: FengqiaoApplication, status: str) -> None:
     case = drive(app, status)
-    recorded = app.add_note(case.id, MEDIATOR, "已电话联系申请人")
+    recorded = app.execute(case.id, AddNote("已电话联系申请人"), MEDIATOR)
     assert recorded.case.version == case.version + 1
     assert recorded.case.status is case.status
     assert event_names(app, case.id)[-1] == "NoteAdded"
@@ -211,13 +240,15 @@ def test_a_note_can_be_added_in_any_status(app: FengqiaoApplication, status: str
 
 def test_an_empty_note_is_refused(app: FengqiaoApplication) -> None:
     case = drive(app, "signed")
-    error = refused(app, case.id, InvalidInputError, lambda: app.add_note(case.id, MEDIATOR, ""))
+    error = refused(
+        app, case.id, InvalidInputError, lambda: app.execute(case.id, AddNote(""), MEDIATOR)
+    )
     assert error.field == "text"
 
 
 def test_an_attachment_is_recorded_by_its_identity(app: FengqiaoApplication) -> None:
     case = drive(app, "signed")
-    app.add_attachment(case.id, MEDIATOR, "调解协议书.pdf", "application/pdf", 20480, SHA)
+    app.execute(case.id, AddAttachment("调解协议书.pdf", "application/pdf", 20480, SHA), MEDIATOR)
     event = last_event(app, case.id)
     assert type(event).__name__ == "AttachmentAdded"
     assert (event.name, event.media_type, event.size, event.sha256) == (
@@ -245,7 +276,9 @@ def test_an_attachment_with_bad_metadata_is_refused(
         app,
         case.id,
         InvalidInputError,
-        lambda: app.add_attachment(case.id, MEDIATOR, name, "application/pdf", size, sha256),
+        lambda: app.execute(
+            case.id, AddAttachment(name, "application/pdf", size, sha256), MEDIATOR
+        ),
     )
     assert error.field == field
 
@@ -257,7 +290,7 @@ def test_an_assessment_records_level_and_triggers_without_changing_the_status(
     app: FengqiaoApplication,
 ) -> None:
     case = drive(app, "registered")
-    app.assess(case.id, MEDIATOR, Level.YELLOW, ["3-9人", "有摩擦"], "普通邻里纠纷")
+    app.execute(case.id, AssessCase(Level.YELLOW, ["3-9人", "有摩擦"], "普通邻里纠纷"), MEDIATOR)
     case = app.get_case(case.id)
     assert case.status is Status.REGISTERED
     assert case.level is Level.YELLOW
@@ -272,14 +305,14 @@ def test_an_assessment_cannot_lower_the_level(app: FengqiaoApplication) -> None:
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.assess(case.id, MEDIATOR, Level.YELLOW, [], "情绪缓和"),
+        lambda: app.execute(case.id, AssessCase(Level.YELLOW, [], "情绪缓和"), MEDIATOR),
     )
     assert error.command == "assess"
 
 
 def test_raising_the_level_records_it_and_keeps_the_status(app: FengqiaoApplication) -> None:
     case = drive(app, "in_mediation")
-    app.raise_level(case.id, MEDIATOR, Level.ORANGE, "双方亲属聚集")
+    app.execute(case.id, RaiseLevel(Level.ORANGE, "双方亲属聚集"), MEDIATOR)
     case = app.get_case(case.id)
     assert case.level is Level.ORANGE
     assert case.status is Status.IN_MEDIATION
@@ -295,14 +328,14 @@ def test_raising_to_the_same_or_a_lower_level_is_refused_naming_the_level(
             app,
             case.id,
             InvalidInputError,
-            lambda level=level: app.raise_level(case.id, MEDIATOR, level, "x"),
+            lambda level=level: app.execute(case.id, RaiseLevel(level, "x"), MEDIATOR),
         )
         assert error.field == "level"
 
 
 def test_a_supervisor_lowers_a_level_with_a_reason(app: FengqiaoApplication) -> None:
     case = drive(app, "signed", level=Level.ORANGE)
-    app.lower_level(case.id, SUPERVISOR, Level.YELLOW, "经核实仅两户涉及")
+    app.execute(case.id, LowerLevel(Level.YELLOW, "经核实仅两户涉及"), SUPERVISOR)
     case = app.get_case(case.id)
     assert case.level is Level.YELLOW
     assert last_event(app, case.id).reason == "经核实仅两户涉及"
@@ -314,21 +347,21 @@ def test_lowering_a_level_needs_a_supervisor_and_a_reason(app: FengqiaoApplicati
         app,
         case.id,
         NotPermittedError,
-        lambda: app.lower_level(case.id, MEDIATOR, Level.YELLOW, "双方已冷静"),
+        lambda: app.execute(case.id, LowerLevel(Level.YELLOW, "双方已冷静"), MEDIATOR),
     )
     assert error.needs == "a supervisor"
     error = refused(
         app,
         case.id,
         InvalidInputError,
-        lambda: app.lower_level(case.id, SUPERVISOR, Level.YELLOW, ""),
+        lambda: app.execute(case.id, LowerLevel(Level.YELLOW, ""), SUPERVISOR),
     )
     assert error.field == "reason"
     error = refused(
         app,
         case.id,
         InvalidInputError,
-        lambda: app.lower_level(case.id, SUPERVISOR, Level.RED, "x"),
+        lambda: app.execute(case.id, LowerLevel(Level.RED, "x"), SUPERVISOR),
     )
     assert error.field == "level"
 
@@ -339,7 +372,7 @@ def test_lowering_a_level_needs_a_supervisor_and_a_reason(app: FengqiaoApplicati
 def test_signing_stops_only_the_sign_for_clock(app: FengqiaoApplication, clock: Clock) -> None:
     case = drive(app, "registered")
     clock.advance(hours=2)
-    app.sign(case.id, MEDIATOR)
+    app.execute(case.id, SignCase(), MEDIATOR)
     case = app.get_case(case.id)
     assert case.status is Status.SIGNED
     assert not case.awaiting_signature
@@ -349,15 +382,17 @@ def test_signing_stops_only_the_sign_for_clock(app: FengqiaoApplication, clock: 
 
 def test_a_case_is_assigned_to_a_mediator(app: FengqiaoApplication) -> None:
     case = drive(app, "signed")
-    app.assign(case.id, MEDIATOR, "mediator-7")
+    app.execute(case.id, AssignCase("mediator-7"), MEDIATOR)
     assert app.get_case(case.id).assignee == "mediator-7"
-    error = refused(app, case.id, InvalidInputError, lambda: app.assign(case.id, MEDIATOR, ""))
+    error = refused(
+        app, case.id, InvalidInputError, lambda: app.execute(case.id, AssignCase(""), MEDIATOR)
+    )
     assert error.field == "assignee"
 
 
 def _escalated_by_hand(app: FengqiaoApplication) -> Case:
     case = drive(app, "signed")
-    return app.escalate(case.id, SUPERVISOR, "村级无法调处，请镇里协调").case
+    return app.execute(case.id, EscalateCase("村级无法调处，请镇里协调"), SUPERVISOR).case
 
 
 def test_a_township_handed_a_case_by_hand_returns_it_to_the_village_within_the_sign_window(
@@ -366,7 +401,7 @@ def test_a_township_handed_a_case_by_hand_returns_it_to_the_village_within_the_s
     case = _escalated_by_hand(app)
     assert case.owner == TOWNSHIP
     clock.advance(hours=1)
-    app.return_case(case.id, TOWNSHIP_MEDIATOR, "属村内邻里纠纷，退回村调委会")
+    app.execute(case.id, ReturnCase("属村内邻里纠纷，退回村调委会"), TOWNSHIP_MEDIATOR)
     case = app.get_case(case.id)
     assert (case.owner, case.tier) == (VILLAGE, Tier.VILLAGE)
     assert case.awaiting_signature
@@ -380,7 +415,7 @@ def test_a_township_handed_a_case_by_hand_returns_it_to_the_village_within_the_s
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.return_case(case.id, MEDIATOR, "退回镇里"),
+        lambda: app.execute(case.id, ReturnCase("退回镇里"), MEDIATOR),
     )
 
 
@@ -393,34 +428,34 @@ def test_a_case_cannot_be_returned_after_signing_or_after_the_sign_window(
         app,
         late.id,
         CommandNotAllowedError,
-        lambda: app.return_case(late.id, TOWNSHIP_MEDIATOR, "不属本镇"),
+        lambda: app.execute(late.id, ReturnCase("不属本镇"), TOWNSHIP_MEDIATOR),
     )
     assert error.command == "return"
     signed = _escalated_by_hand(app)
-    app.sign(signed.id, TOWNSHIP_MEDIATOR)
+    app.execute(signed.id, SignCase(), TOWNSHIP_MEDIATOR)
     refused(
         app,
         signed.id,
         CommandNotAllowedError,
-        lambda: app.return_case(signed.id, TOWNSHIP_MEDIATOR, "不属本镇"),
+        lambda: app.execute(signed.id, ReturnCase("不属本镇"), TOWNSHIP_MEDIATOR),
     )
 
 
 def test_a_case_moved_by_the_rules_cannot_be_returned(app: FengqiaoApplication) -> None:
     raised = drive(app, "signed")
-    app.raise_level(raised.id, MEDIATOR, Level.ORANGE, "涉及十余户")
+    app.execute(raised.id, RaiseLevel(Level.ORANGE, "涉及十余户"), MEDIATOR)
     refused(
         app,
         raised.id,
         CommandNotAllowedError,
-        lambda: app.return_case(raised.id, TOWNSHIP_MEDIATOR, "退回"),
+        lambda: app.execute(raised.id, ReturnCase("退回"), TOWNSHIP_MEDIATOR),
     )
     registered_here = drive(app, "registered")
     refused(
         app,
         registered_here.id,
         CommandNotAllowedError,
-        lambda: app.return_case(registered_here.id, MEDIATOR, "不是我村的"),
+        lambda: app.execute(registered_here.id, ReturnCase("不是我村的"), MEDIATOR),
     )
 
 
@@ -432,7 +467,7 @@ def test_a_supervisor_escalates_a_case_one_tier_up_and_the_township_must_sign_ag
 ) -> None:
     case = drive(app, "in_mediation")
     clock.advance(hours=3)
-    app.escalate(case.id, SUPERVISOR, "村级无法调处")
+    app.execute(case.id, EscalateCase("村级无法调处"), SUPERVISOR)
     case = app.get_case(case.id)
     assert (case.owner, case.tier) == (TOWNSHIP, Tier.TOWNSHIP)
     assert case.level is Level.YELLOW  # a manual move keeps the level
@@ -448,7 +483,7 @@ def test_a_supervisor_escalates_a_case_one_tier_up_and_the_township_must_sign_ag
         lambda: mediate(app, case.id),
     )
     assert "sign" in error.detail
-    app.sign(case.id, TOWNSHIP_MEDIATOR)
+    app.execute(case.id, SignCase(), TOWNSHIP_MEDIATOR)
     assert not app.get_case(case.id).awaiting_signature
 
 
@@ -456,7 +491,7 @@ def test_a_dispute_spanning_two_villages_goes_to_their_common_township(
     app: FengqiaoApplication,
 ) -> None:
     case = drive(app, "signed")
-    app.escalate(case.id, SUPERVISOR, "涉及邻村土地边界", other_unit=NEIGHBOUR_VILLAGE)
+    app.execute(case.id, EscalateCase("涉及邻村土地边界", other_unit=NEIGHBOUR_VILLAGE), SUPERVISOR)
     case = app.get_case(case.id)
     assert case.owner == TOWNSHIP
     assert last_event(app, case.id).cause == "cross_area"
@@ -464,7 +499,7 @@ def test_a_dispute_spanning_two_villages_goes_to_their_common_township(
 
 def test_a_dispute_spanning_two_townships_goes_to_their_county(app: FengqiaoApplication) -> None:
     case = drive(app, "signed")
-    app.escalate(case.id, SUPERVISOR, "跨镇用水纠纷", other_unit=OTHER_TOWNSHIP)
+    app.execute(case.id, EscalateCase("跨镇用水纠纷", other_unit=OTHER_TOWNSHIP), SUPERVISOR)
     case = app.get_case(case.id)
     assert (case.owner, case.tier) == (COUNTY, Tier.COUNTY)
     assert last_event(app, case.id).cause == "cross_area"
@@ -478,27 +513,29 @@ def test_escalation_is_refused_above_the_county_and_by_a_mediator(
         app,
         across_counties.id,
         CommandNotAllowedError,
-        lambda: app.escalate(across_counties.id, SUPERVISOR, "跨县", other_unit=OTHER_COUNTY),
+        lambda: app.execute(
+            across_counties.id, EscalateCase("跨县", other_unit=OTHER_COUNTY), SUPERVISOR
+        ),
     )
     at_county = drive(app, "signed", level=Level.RED)
     error = refused(
         app,
         at_county.id,
         CommandNotAllowedError,
-        lambda: app.escalate(at_county.id, SUPERVISOR, "上交市里"),
+        lambda: app.execute(at_county.id, EscalateCase("上交市里"), SUPERVISOR),
     )
     assert error.command == "escalate"
     refused(
         app,
         across_counties.id,
         NotPermittedError,
-        lambda: app.escalate(across_counties.id, MEDIATOR, "请镇里处理"),
+        lambda: app.execute(across_counties.id, EscalateCase("请镇里处理"), MEDIATOR),
     )
     refused(
         app,
         across_counties.id,
         InvalidInputError,
-        lambda: app.escalate(across_counties.id, SUPERVISOR, " "),
+        lambda: app.execute(across_counties.id, EscalateCase(" "), SUPERVISOR),
     )
 
 
@@ -511,13 +548,13 @@ def test_the_first_mediation_session_starts_the_thirty_day_mediation_clock(
     case = drive(app, "signed")
     held = clock.advance(hours=20)
     clock.advance(hours=2)
-    app.record_mediation(case.id, MEDIATOR, held, "首次调解", ["张三", "李四"])
+    app.execute(case.id, RecordMediationSession(held, "首次调解", ["张三", "李四"]), MEDIATOR)
     case = app.get_case(case.id)
     assert case.status is Status.IN_MEDIATION
     assert case.sessions == 1
     assert due(case, DeadlineKind.MEDIATION) == held + timedelta(days=30)
     clock.advance(days=1)
-    app.record_mediation(case.id, MEDIATOR, clock.now, "第二次调解", ["张三"])
+    app.execute(case.id, RecordMediationSession(clock.now, "第二次调解", ["张三"]), MEDIATOR)
     case = app.get_case(case.id)
     assert case.sessions == 2
     assert due(case, DeadlineKind.MEDIATION) == held + timedelta(days=30)
@@ -531,8 +568,10 @@ def test_a_session_cannot_be_recorded_before_it_is_held(
         app,
         case.id,
         InvalidInputError,
-        lambda: app.record_mediation(
-            case.id, MEDIATOR, clock.now + timedelta(hours=1), "明日调解", []
+        lambda: app.execute(
+            case.id,
+            RecordMediationSession(clock.now + timedelta(hours=1), "明日调解", []),
+            MEDIATOR,
         ),
     )
     assert error.field == "held_at"
@@ -543,13 +582,15 @@ def test_a_written_agreement_resolves_a_dispute_and_starts_follow_up_and_judicia
 ) -> None:
     case = drive(app, "in_mediation")
     resolved_at = clock.advance(hours=6)
-    app.resolve(
+    app.execute(
         case.id,
+        ResolveCase(
+            "李四赔偿张三500元",
+            AgreementForm.WRITTEN,
+            amount=Decimal(500),
+            performance_due="2026-10-15",
+        ),
         MEDIATOR,
-        "李四赔偿张三500元",
-        AgreementForm.WRITTEN,
-        amount=Decimal(500),
-        performance_due="2026-10-15",
     )
     case = app.get_case(case.id)
     assert case.status is Status.RESOLVED
@@ -594,8 +635,8 @@ def test_resolving_needs_a_session_and_refuses_a_negative_or_non_finite_amount(
             app,
             case.id,
             InvalidInputError,
-            lambda amount=amount: app.resolve(
-                case.id, MEDIATOR, "协议", AgreementForm.ORAL, amount=amount
+            lambda amount=amount: app.execute(
+                case.id, ResolveCase("协议", AgreementForm.ORAL, amount=amount), MEDIATOR
             ),
         )
         assert error.field == "amount"
@@ -605,7 +646,7 @@ def test_a_failed_mediation_is_terminated_and_the_follow_up_clock_starts(
     app: FengqiaoApplication, clock: Clock
 ) -> None:
     case = drive(app, "in_mediation")
-    app.terminate(case.id, MEDIATOR, "一方拒绝继续调解，已告知诉讼途径")
+    app.execute(case.id, TerminateCase("一方拒绝继续调解，已告知诉讼途径"), MEDIATOR)
     case = app.get_case(case.id)
     assert case.status is Status.TERMINATED
     assert case.outcome is Outcome.TERMINATED
@@ -617,7 +658,7 @@ def test_a_referral_waits_for_the_agency_before_the_follow_up(
     app: FengqiaoApplication, clock: Clock
 ) -> None:
     case = drive(app, "signed")
-    app.refer(case.id, MEDIATOR, Agency.POLICE, "涉嫌故意伤害，移交派出所")
+    app.execute(case.id, ReferCase(Agency.POLICE, "涉嫌故意伤害，移交派出所"), MEDIATOR)
     case = app.get_case(case.id)
     assert case.status is Status.REFERRED
     assert case.outcome is Outcome.REFERRED
@@ -627,11 +668,11 @@ def test_a_referral_waits_for_the_agency_before_the_follow_up(
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.record_follow_up(case.id, MEDIATOR, satisfied=True),
+        lambda: app.execute(case.id, RecordFollowUp(satisfied=True), MEDIATOR),
     )
     assert "answered" in error.detail
     answered_at = clock.advance(days=3)
-    app.answer_referral(case.id, MEDIATOR, "派出所已受理并调解")
+    app.execute(case.id, AnswerReferral("派出所已受理并调解"), MEDIATOR)
     case = app.get_case(case.id)
     assert case.referral_answered
     assert due(case, DeadlineKind.FOLLOW_UP) == answered_at + timedelta(days=7)
@@ -639,10 +680,10 @@ def test_a_referral_waits_for_the_agency_before_the_follow_up(
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.answer_referral(case.id, MEDIATOR, "再次答复"),
+        lambda: app.execute(case.id, AnswerReferral("再次答复"), MEDIATOR),
     )
-    app.record_follow_up(case.id, MEDIATOR, satisfied=True)
-    app.close_case(case.id, MEDIATOR)
+    app.execute(case.id, RecordFollowUp(satisfied=True), MEDIATOR)
+    app.execute(case.id, CloseCase(), MEDIATOR)
     assert app.get_case(case.id).status is Status.CLOSED
 
 
@@ -654,7 +695,7 @@ def test_parties_ask_a_court_to_confirm_a_written_agreement_within_thirty_days(
 ) -> None:
     case = drive(app, "resolved")
     clock.advance(days=29)
-    app.request_judicial_confirmation(case.id, MEDIATOR, "犍为县人民法院")
+    app.execute(case.id, RequestJudicialConfirmation("犍为县人民法院"), MEDIATOR)
     case = app.get_case(case.id)
     assert isinstance(case, Dispute)
     assert case.judicial_requested
@@ -664,9 +705,9 @@ def test_parties_ask_a_court_to_confirm_a_written_agreement_within_thirty_days(
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.request_judicial_confirmation(case.id, MEDIATOR, "犍为县人民法院"),
+        lambda: app.execute(case.id, RequestJudicialConfirmation("犍为县人民法院"), MEDIATOR),
     )
-    app.record_judicial_confirmation(case.id, MEDIATOR, confirmed=True, note="裁定有效")
+    app.execute(case.id, RecordJudicialConfirmation(confirmed=True, note="裁定有效"), MEDIATOR)
     case = app.get_case(case.id)
     assert isinstance(case, Dispute)
     assert case.judicial_confirmed is True
@@ -674,7 +715,7 @@ def test_parties_ask_a_court_to_confirm_a_written_agreement_within_thirty_days(
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.record_judicial_confirmation(case.id, MEDIATOR, confirmed=False),
+        lambda: app.execute(case.id, RecordJudicialConfirmation(confirmed=False), MEDIATOR),
     )
 
 
@@ -690,7 +731,9 @@ def test_judicial_confirmation_is_refused_after_thirty_days_and_for_oral_agreeme
             app,
             case_id,
             CommandNotAllowedError,
-            lambda case_id=case_id: app.request_judicial_confirmation(case_id, MEDIATOR, "法院"),
+            lambda case_id=case_id: app.execute(
+                case_id, RequestJudicialConfirmation("法院"), MEDIATOR
+            ),
         )
         assert error.command == "request judicial confirmation for"
 
@@ -701,7 +744,7 @@ def test_a_ruling_cannot_be_recorded_without_a_request(app: FengqiaoApplication)
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.record_judicial_confirmation(case.id, MEDIATOR, confirmed=True),
+        lambda: app.execute(case.id, RecordJudicialConfirmation(confirmed=True), MEDIATOR),
     )
 
 
@@ -709,15 +752,15 @@ def test_a_terminated_dispute_has_no_agreement_to_confirm_even_after_rework(
     app: FengqiaoApplication,
 ) -> None:
     case = drive(app, "resolved")
-    app.reopen(case.id, SUPERVISOR, "协议未履行")
+    app.execute(case.id, ReopenCase("协议未履行"), SUPERVISOR)
     assert kinds(app.get_case(case.id)) == {"resolve"}
-    app.terminate(case.id, MEDIATOR, "一方反悔，调解终止")
-    app.record_follow_up(case.id, MEDIATOR, satisfied=False)
+    app.execute(case.id, TerminateCase("一方反悔，调解终止"), MEDIATOR)
+    app.execute(case.id, RecordFollowUp(satisfied=False), MEDIATOR)
     refused(
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.request_judicial_confirmation(case.id, MEDIATOR, "法院"),
+        lambda: app.execute(case.id, RequestJudicialConfirmation("法院"), MEDIATOR),
     )
 
 
@@ -730,14 +773,14 @@ def test_an_incident_has_nothing_for_a_court_to_confirm(
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.request_judicial_confirmation(case.id, MEDIATOR, "法院"),
+        lambda: app.execute(case.id, RequestJudicialConfirmation("法院"), MEDIATOR),
     )
     assert error.status == status
     refused(
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.record_judicial_confirmation(case.id, MEDIATOR, confirmed=True),
+        lambda: app.execute(case.id, RecordJudicialConfirmation(confirmed=True), MEDIATOR),
     )
 
 
@@ -748,14 +791,16 @@ def test_a_follow_up_visit_is_recorded_and_stops_the_follow_up_clock(
     app: FengqiaoApplication,
 ) -> None:
     case = drive(app, "resolved")
-    app.record_follow_up(case.id, MEDIATOR, satisfied=True, agreement_honoured=True, note="已履行")
+    app.execute(
+        case.id, RecordFollowUp(satisfied=True, agreement_honoured=True, note="已履行"), MEDIATOR
+    )
     case = app.get_case(case.id)
     assert case.status is Status.FOLLOWED_UP
     assert case.follow_ups == 1
     assert DeadlineKind.FOLLOW_UP.value not in case.deadlines
     event = last_event(app, case.id)
     assert (event.satisfied, event.agreement_honoured, event.note) == (True, True, "已履行")
-    app.record_follow_up(case.id, MEDIATOR, satisfied=True)
+    app.execute(case.id, RecordFollowUp(satisfied=True), MEDIATOR)
     assert app.get_case(case.id).follow_ups == 2
 
 
@@ -766,18 +811,18 @@ def test_closing_needs_an_outcome_and_a_follow_up_visit(app: FengqiaoApplication
             app,
             case.id,
             CommandNotAllowedError,
-            lambda case=case: app.close_case(case.id, MEDIATOR),
+            lambda case=case: app.execute(case.id, CloseCase(), MEDIATOR),
         )
         assert error.command == "close"
-        app.record_follow_up(case.id, MEDIATOR, satisfied=True)
-        app.close_case(case.id, MEDIATOR)
+        app.execute(case.id, RecordFollowUp(satisfied=True), MEDIATOR)
+        app.execute(case.id, CloseCase(), MEDIATOR)
         assert app.get_case(case.id).status is Status.CLOSED
 
 
 def test_closing_keeps_only_the_judicial_clocks(app: FengqiaoApplication) -> None:
     case = drive(app, "closed")
     assert kinds(app.get_case(case.id)) == {"judicial_reminder", "judicial_confirmation"}
-    app.request_judicial_confirmation(case.id, MEDIATOR, "犍为县人民法院")
+    app.execute(case.id, RequestJudicialConfirmation("犍为县人民法院"), MEDIATOR)
     assert kinds(app.get_case(case.id)) == set()
 
 
@@ -788,7 +833,7 @@ def test_a_good_rating_is_recorded_and_changes_nothing_else(
     app: FengqiaoApplication, grade: Grade
 ) -> None:
     case = drive(app, "followed_up")
-    app.rate(case.id, REPORTER, grade)
+    app.execute(case.id, RateCase(grade), REPORTER)
     case = app.get_case(case.id)
     assert case.status is Status.FOLLOWED_UP
     assert event_names(app, case.id)[-1] == "Rated"
@@ -801,7 +846,7 @@ def test_a_bad_rating_within_the_window_reopens_the_case_for_rework_once(
 ) -> None:
     case = drive(app, "followed_up")
     clock.advance(days=10)
-    app.rate(case.id, REPORTER, grade)
+    app.execute(case.id, RateCase(grade), REPORTER)
     case = app.get_case(case.id)
     assert case.status is Status.REOPENED
     assert case.outcome is None
@@ -817,13 +862,13 @@ def test_a_bad_rating_within_the_window_reopens_the_case_for_rework_once(
     # Rework, and the second bad rating is recorded but does not reopen again.
     mediate(app, case.id)
     resolve(app, case.id)
-    app.record_follow_up(case.id, MEDIATOR, satisfied=False)
-    app.rate(case.id, REPORTER, grade)
+    app.execute(case.id, RecordFollowUp(satisfied=False), MEDIATOR)
+    app.execute(case.id, RateCase(grade), REPORTER)
     case = app.get_case(case.id)
     assert case.status is Status.FOLLOWED_UP
     assert event_names(app, case.id)[-1] == "Rated"
     assert event_names(app, case.id).count("Reopened") == 1
-    app.close_case(case.id, MEDIATOR)
+    app.execute(case.id, CloseCase(), MEDIATOR)
 
 
 def test_a_bad_rating_after_the_window_is_recorded_only(
@@ -831,7 +876,7 @@ def test_a_bad_rating_after_the_window_is_recorded_only(
 ) -> None:
     case = drive(app, "closed")
     clock.advance(days=31)
-    app.rate(case.id, REPORTER, Grade.VERY_DISSATISFIED)
+    app.execute(case.id, RateCase(Grade.VERY_DISSATISFIED), REPORTER)
     case = app.get_case(case.id)
     assert case.status is Status.CLOSED
     assert event_names(app, case.id)[-1] == "Rated"
@@ -842,7 +887,7 @@ def test_a_bad_rating_of_a_closed_case_within_the_window_reopens_it(
 ) -> None:
     case = drive(app, "closed")
     clock.advance(days=2)
-    app.rate(case.id, REPORTER, Grade.DISSATISFIED)
+    app.execute(case.id, RateCase(Grade.DISSATISFIED), REPORTER)
     assert app.get_case(case.id).status is Status.REOPENED
 
 
@@ -850,7 +895,7 @@ def test_a_supervisor_reopens_a_closed_case_on_the_rework_clock(
     app: FengqiaoApplication,
 ) -> None:
     case = drive(app, "closed")
-    app.reopen(case.id, SUPERVISOR, "当事人再次反映协议未履行")
+    app.execute(case.id, ReopenCase("当事人再次反映协议未履行"), SUPERVISOR)
     case = app.get_case(case.id)
     assert case.status is Status.REOPENED
     assert case.outcome is None
@@ -866,8 +911,15 @@ def test_a_supervisor_reopens_a_closed_case_on_the_rework_clock(
 
 def test_reopening_needs_a_supervisor_and_a_reason(app: FengqiaoApplication) -> None:
     case = drive(app, "resolved")
-    refused(app, case.id, NotPermittedError, lambda: app.reopen(case.id, MEDIATOR, "协议未履行"))
-    error = refused(app, case.id, InvalidInputError, lambda: app.reopen(case.id, SUPERVISOR, ""))
+    refused(
+        app,
+        case.id,
+        NotPermittedError,
+        lambda: app.execute(case.id, ReopenCase("协议未履行"), MEDIATOR),
+    )
+    error = refused(
+        app, case.id, InvalidInputError, lambda: app.execute(case.id, ReopenCase(""), SUPERVISOR)
+    )
     assert error.field == "reason"
 
 
@@ -879,13 +931,13 @@ def test_a_paused_case_resumes_in_the_status_it_was_paused_in(
     app: FengqiaoApplication, clock: Clock, status: str
 ) -> None:
     case = drive(app, status)
-    app.pause(case.id, MEDIATOR, "等待伤情鉴定结果")
+    app.execute(case.id, PauseCase("等待伤情鉴定结果"), MEDIATOR)
     paused = app.get_case(case.id)
     assert paused.status is Status.PAUSED
     assert paused.deadlines == {}
     assert last_event(app, case.id).reason == "等待伤情鉴定结果"
     clock.advance(days=2)
-    app.resume(case.id, MEDIATOR)
+    app.execute(case.id, ResumeCase(), MEDIATOR)
     resumed = app.get_case(case.id)
     assert resumed.status.value == status
     assert set(resumed.deadlines) == set(case.deadlines)
@@ -893,14 +945,16 @@ def test_a_paused_case_resumes_in_the_status_it_was_paused_in(
 
 def test_a_pause_needs_a_reason(app: FengqiaoApplication) -> None:
     case = drive(app, "signed")
-    error = refused(app, case.id, InvalidInputError, lambda: app.pause(case.id, MEDIATOR, ""))
+    error = refused(
+        app, case.id, InvalidInputError, lambda: app.execute(case.id, PauseCase(""), MEDIATOR)
+    )
     assert error.field == "reason"
 
 
 def test_a_supervisor_extends_the_resolve_deadline(app: FengqiaoApplication) -> None:
     case = drive(app, "in_mediation")
     until = YELLOW_RESOLVE_DUE + timedelta(days=5)
-    app.extend_deadline(case.id, SUPERVISOR, until, "需现场勘验")
+    app.execute(case.id, ExtendDeadline(until, "需现场勘验"), SUPERVISOR)
     case = app.get_case(case.id)
     assert due(case, DeadlineKind.RESOLVE) == until
     event = last_event(app, case.id)
@@ -916,20 +970,20 @@ def test_extending_a_deadline_needs_a_supervisor_a_later_time_and_a_pending_cloc
         app,
         case.id,
         NotPermittedError,
-        lambda: app.extend_deadline(case.id, MEDIATOR, later, "需现场勘验"),
+        lambda: app.execute(case.id, ExtendDeadline(later, "需现场勘验"), MEDIATOR),
     )
     error = refused(
         app,
         case.id,
         InvalidInputError,
-        lambda: app.extend_deadline(case.id, SUPERVISOR, YELLOW_RESOLVE_DUE, "需现场勘验"),
+        lambda: app.execute(case.id, ExtendDeadline(YELLOW_RESOLVE_DUE, "需现场勘验"), SUPERVISOR),
     )
     assert error.field == "until"
     error = refused(
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.extend_deadline(case.id, SUPERVISOR, later, "需现场勘验", kind="sign"),
+        lambda: app.execute(case.id, ExtendDeadline(later, "需现场勘验", kind="sign"), SUPERVISOR),
     )
     assert "sign" in error.detail
 
@@ -940,19 +994,26 @@ def test_extending_a_deadline_needs_a_supervisor_a_later_time_and_a_pending_cloc
 def test_a_missed_sign_deadline_is_flagged_once(app: FengqiaoApplication, clock: Clock) -> None:
     case = drive(app, "registered")
     sign_due = due(case, DeadlineKind.SIGN)
-    early = app.flag_sign_overdue(case.id, SYSTEM, sign_due, at=sign_due - timedelta(seconds=1))
+    early = app.execute(
+        case.id,
+        ActOnDeadline(DeadlineKind.SIGN, sign_due),
+        SYSTEM,
+        at=sign_due - timedelta(seconds=1),
+    )
     assert early.position is None
     clock.now = sign_due
-    flagged = app.flag_sign_overdue(case.id, SYSTEM, sign_due)
+    flagged = app.execute(case.id, ActOnDeadline(DeadlineKind.SIGN, sign_due), SYSTEM)
     assert flagged.position is not None
     assert "sign_overdue" in app.get_case(case.id).flags
     assert event_names(app, case.id)[-1] == "SignOverdueFlagged"
-    again = app.flag_sign_overdue(case.id, SYSTEM, sign_due)
+    again = app.execute(case.id, ActOnDeadline(DeadlineKind.SIGN, sign_due), SYSTEM)
     assert again.position is None
     assert app.get_case(case.id).version == flagged.case.version
-    stale = app.flag_sign_overdue(case.id, SYSTEM, sign_due - timedelta(hours=1))
+    stale = app.execute(
+        case.id, ActOnDeadline(DeadlineKind.SIGN, sign_due - timedelta(hours=1)), SYSTEM
+    )
     assert stale.position is None
-    app.sign(case.id, MEDIATOR)
+    app.execute(case.id, SignCase(), MEDIATOR)
     assert "sign_overdue" not in app.get_case(case.id).flags
 
 
@@ -961,7 +1022,7 @@ def test_a_missed_resolve_deadline_moves_the_case_up(
 ) -> None:
     case = drive(app, "in_mediation")
     clock.now = YELLOW_RESOLVE_DUE
-    recorded = app.act_on_resolve_overdue(case.id, SYSTEM, YELLOW_RESOLVE_DUE)
+    recorded = app.execute(case.id, ActOnDeadline(DeadlineKind.RESOLVE, YELLOW_RESOLVE_DUE), SYSTEM)
     assert recorded.position is not None
     case = app.get_case(case.id)
     assert (case.owner, case.level) == (TOWNSHIP, Level.ORANGE)
@@ -970,8 +1031,11 @@ def test_a_missed_resolve_deadline_moves_the_case_up(
 
 def test_resolve_overdue_before_the_deadline_does_nothing(app: FengqiaoApplication) -> None:
     case = drive(app, "signed")
-    recorded = app.act_on_resolve_overdue(
-        case.id, SYSTEM, YELLOW_RESOLVE_DUE, at=YELLOW_RESOLVE_DUE - timedelta(seconds=1)
+    recorded = app.execute(
+        case.id,
+        ActOnDeadline(DeadlineKind.RESOLVE, YELLOW_RESOLVE_DUE),
+        SYSTEM,
+        at=YELLOW_RESOLVE_DUE - timedelta(seconds=1),
     )
     assert recorded.position is None
     assert app.get_case(case.id).version == case.version
@@ -983,49 +1047,58 @@ Command = Callable[[FengqiaoApplication, UUID], object]
 LATER = datetime(2027, 1, 1, tzinfo=UTC)
 
 COMMANDS: dict[str, tuple[str, Command]] = {
-    "reject": ("reject", lambda a, c: a.reject(c, MEDIATOR, "不予受理")),
-    "sign": ("sign", lambda a, c: a.sign(c, MEDIATOR)),
-    "assign": ("assign", lambda a, c: a.assign(c, MEDIATOR, "mediator-9")),
-    "assess": ("assess", lambda a, c: a.assess(c, MEDIATOR, Level.ORANGE, ["10人"], "研判")),
+    "reject": ("reject", lambda a, c: a.execute(c, RejectCase("不予受理"), MEDIATOR)),
+    "sign": ("sign", lambda a, c: a.execute(c, SignCase(), MEDIATOR)),
+    "assign": ("assign", lambda a, c: a.execute(c, AssignCase("mediator-9"), MEDIATOR)),
+    "assess": (
+        "assess",
+        lambda a, c: a.execute(c, AssessCase(Level.ORANGE, ["10人"], "研判"), MEDIATOR),
+    ),
     "raise_level": (
         "raise the level of",
-        lambda a, c: a.raise_level(c, MEDIATOR, Level.RED, "聚集"),
+        lambda a, c: a.execute(c, RaiseLevel(Level.RED, "聚集"), MEDIATOR),
     ),
-    "lower_level": ("lower", lambda a, c: a.lower_level(c, SUPERVISOR, Level.YELLOW, "缓和")),
-    "escalate": ("escalate", lambda a, c: a.escalate(c, SUPERVISOR, "请镇里协调")),
+    "lower_level": (
+        "lower",
+        lambda a, c: a.execute(c, LowerLevel(Level.YELLOW, "缓和"), SUPERVISOR),
+    ),
+    "escalate": ("escalate", lambda a, c: a.execute(c, EscalateCase("请镇里协调"), SUPERVISOR)),
     "record_mediation": (
         "record a mediation session for",
-        lambda a, c: a.record_mediation(c, MEDIATOR, a.clock(), "调解", ["张三"]),
+        lambda a, c: a.execute(c, RecordMediationSession(a.clock(), "调解", ["张三"]), MEDIATOR),
     ),
-    "resolve": ("resolve", lambda a, c: a.resolve(c, MEDIATOR, "协议", AgreementForm.WRITTEN)),
-    "terminate": ("terminate", lambda a, c: a.terminate(c, MEDIATOR, "调解终止")),
-    "refer": ("refer", lambda a, c: a.refer(c, MEDIATOR, Agency.COURT, "诉调对接")),
+    "resolve": (
+        "resolve",
+        lambda a, c: a.execute(c, ResolveCase("协议", AgreementForm.WRITTEN), MEDIATOR),
+    ),
+    "terminate": ("terminate", lambda a, c: a.execute(c, TerminateCase("调解终止"), MEDIATOR)),
+    "refer": ("refer", lambda a, c: a.execute(c, ReferCase(Agency.COURT, "诉调对接"), MEDIATOR)),
     "answer_referral": (
         "record a referral answer for",
-        lambda a, c: a.answer_referral(c, MEDIATOR, "已立案"),
+        lambda a, c: a.execute(c, AnswerReferral("已立案"), MEDIATOR),
     ),
     "request_judicial_confirmation": (
         "request judicial confirmation for",
-        lambda a, c: a.request_judicial_confirmation(c, MEDIATOR, "犍为县人民法院"),
+        lambda a, c: a.execute(c, RequestJudicialConfirmation("犍为县人民法院"), MEDIATOR),
     ),
     "record_judicial_confirmation": (
         "record judicial confirmation for",
-        lambda a, c: a.record_judicial_confirmation(c, MEDIATOR, confirmed=True),
+        lambda a, c: a.execute(c, RecordJudicialConfirmation(confirmed=True), MEDIATOR),
     ),
     "record_follow_up": (
         "record a follow-up for",
-        lambda a, c: a.record_follow_up(c, MEDIATOR, satisfied=True),
+        lambda a, c: a.execute(c, RecordFollowUp(satisfied=True), MEDIATOR),
     ),
-    "rate": ("rate", lambda a, c: a.rate(c, REPORTER, Grade.DISSATISFIED)),
-    "pause": ("pause", lambda a, c: a.pause(c, MEDIATOR, "等待鉴定")),
-    "resume": ("resume", lambda a, c: a.resume(c, MEDIATOR)),
+    "rate": ("rate", lambda a, c: a.execute(c, RateCase(Grade.DISSATISFIED), REPORTER)),
+    "pause": ("pause", lambda a, c: a.execute(c, PauseCase("等待鉴定"), MEDIATOR)),
+    "resume": ("resume", lambda a, c: a.execute(c, ResumeCase(), MEDIATOR)),
     "extend_deadline": (
         "extend",
-        lambda a, c: a.extend_deadline(c, SUPERVISOR, LATER, "需勘验"),
+        lambda a, c: a.execute(c, ExtendDeadline(LATER, "需勘验"), SUPERVISOR),
     ),
-    "reopen": ("reopen", lambda a, c: a.reopen(c, SUPERVISOR, "未履行")),
-    "close_case": ("close", lambda a, c: a.close_case(c, MEDIATOR)),
-    "return_case": ("return", lambda a, c: a.return_case(c, TOWNSHIP_MEDIATOR, "不属本镇")),
+    "reopen": ("reopen", lambda a, c: a.execute(c, ReopenCase("未履行"), SUPERVISOR)),
+    "close_case": ("close", lambda a, c: a.execute(c, CloseCase(), MEDIATOR)),
+    "return_case": ("return", lambda a, c: a.execute(c, ReturnCase("不属本镇"), TOWNSHIP_MEDIATOR)),
 }
 
 CONCLUDED_OR_ENDED = [
@@ -1117,7 +1190,10 @@ def test_a_command_dated_before_the_cases_last_change_is_refused_and_stores_noth
     earlier = case.modified_on - timedelta(minutes=1)
 
     error = refused(
-        app, case.id, InvalidInputError, lambda: app.add_note(case.id, MEDIATOR, "late", at=earlier)
+        app,
+        case.id,
+        InvalidInputError,
+        lambda: app.execute(case.id, AddNote("late"), MEDIATOR, at=earlier),
     )
 
     assert error.field == "at"
@@ -1126,7 +1202,7 @@ def test_a_command_dated_before_the_cases_last_change_is_refused_and_stores_noth
 def test_a_rejected_case_has_no_pending_clocks(app: FengqiaoApplication) -> None:
     case = drive(app, "registered")
 
-    rejected = app.reject(case.id, MEDIATOR, "不属于受理范围").case
+    rejected = app.execute(case.id, RejectCase("不属于受理范围"), MEDIATOR).case
 
     assert rejected.deadlines == {}
     assert last_event(app, case.id).deadlines == {}

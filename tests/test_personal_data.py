@@ -70,7 +70,7 @@ def _personal_values(app: FengqiaoApplication, case_ids: Iterable[Any]) -> set[s
     values: set[str] = set()
     for case_id in case_ids:
         for person in app.get_case(case_id).parties:
-            values.update(str(person[f]) for f in PARTY_FIELDS if person.get(f))
+            values.update(str(getattr(person, f)) for f in PARTY_FIELDS if getattr(person, f))
     return values
 
 

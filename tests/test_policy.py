@@ -13,6 +13,7 @@ import pytest
 
 from domain.actors import SYSTEM
 from domain.application import FengqiaoApplication
+from domain.case.commands import ActOnDeadline, RaiseLevel
 from domain.clocks import DeadlineKind, Duration
 from domain.errors import PolicyError
 from domain.levels import Level, Tier
@@ -153,7 +154,7 @@ def test_a_case_keeps_the_policy_version_it_was_registered_under(
     for case in (old, new):
         resolve = case.pending(DeadlineKind.RESOLVE)
         assert resolve is not None
-        app.act_on_resolve_overdue(case.id, SYSTEM, resolve.due_at)
+        app.execute(case.id, ActOnDeadline(DeadlineKind.RESOLVE, resolve.due_at), SYSTEM)
     old_sign = app.get_case(old.id).pending(DeadlineKind.SIGN)
     new_sign = app.get_case(new.id).pending(DeadlineKind.SIGN)
     assert old_sign is not None
@@ -184,7 +185,7 @@ def test_a_case_keeps_its_rules_in_a_process_started_with_another_policy(
         clock.advance(hours=1)
         # The second process raises the level: the case moves to the township, and the new
         # clocks it starts come from v1, read from the policy book, not from v9.
-        later.raise_level(case.id, MEDIATOR, Level.ORANGE, "人数增加")
+        later.execute(case.id, RaiseLevel(Level.ORANGE, "人数增加"), MEDIATOR)
         sign = later.get_case(case.id).pending(DeadlineKind.SIGN)
         assert sign is not None
         assert (sign.due_at, sign.rule, sign.policy_version) == (

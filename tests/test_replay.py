@@ -17,6 +17,25 @@ from domain.actors import SYSTEM
 from domain.application import FengqiaoApplication
 from domain.calendar import SHANGHAI
 from domain.case import Case
+from domain.case.commands import (
+    ActOnDeadline,
+    AddAttachment,
+    AddNote,
+    AssessCase,
+    AssignCase,
+    ExtendDeadline,
+    PauseCase,
+    RaiseLevel,
+    RateCase,
+    RecordFollowUp,
+    RecordJudicialConfirmation,
+    ReferCase,
+    RejectCase,
+    RequestJudicialConfirmation,
+    ResumeCase,
+    SignCase,
+)
+from domain.clocks import DeadlineKind
 from domain.errors import VersionConflictError
 from domain.levels import Level
 from domain.policy import Mode, Policy
@@ -50,28 +69,28 @@ def rich_history(app: FengqiaoApplication, clock: Clock) -> Case:
         people_involved=5,
     )
     cid = case.id
-    app.assess(cid, MEDIATOR, Level.YELLOW, ["3-9人"], "邻里纠纷")
+    app.execute(cid, AssessCase(Level.YELLOW, ["3-9人"], "邻里纠纷"), MEDIATOR)
     clock.advance(hours=2)
-    app.assign(cid, MEDIATOR, "mediator-3")
-    app.sign(cid, MEDIATOR)
+    app.execute(cid, AssignCase("mediator-3"), MEDIATOR)
+    app.execute(cid, SignCase(), MEDIATOR)
     mediate(app, cid)
     clock.advance(hours=1)
-    app.pause(cid, MEDIATOR, "等待伤情鉴定")
+    app.execute(cid, PauseCase("等待伤情鉴定"), MEDIATOR)
     clock.advance(days=1, hours=4)
-    app.resume(cid, MEDIATOR)
-    app.raise_level(cid, MEDIATOR, Level.ORANGE, "双方亲属聚集")
-    app.sign(cid, TOWNSHIP_MEDIATOR)
-    app.extend_deadline(cid, SUPERVISOR, T0 + timedelta(days=30), "需现场勘验")
-    app.add_attachment(cid, MEDIATOR, "现场照片.jpg", "image/jpeg", 123456, SHA)
+    app.execute(cid, ResumeCase(), MEDIATOR)
+    app.execute(cid, RaiseLevel(Level.ORANGE, "双方亲属聚集"), MEDIATOR)
+    app.execute(cid, SignCase(), TOWNSHIP_MEDIATOR)
+    app.execute(cid, ExtendDeadline(T0 + timedelta(days=30), "需现场勘验"), SUPERVISOR)
+    app.execute(cid, AddAttachment("现场照片.jpg", "image/jpeg", 123456, SHA), MEDIATOR)
     clock.advance(days=2)
     mediate(app, cid)
     resolve(app, cid)
-    app.request_judicial_confirmation(cid, MEDIATOR, "犍为县人民法院")
-    app.record_judicial_confirmation(cid, MEDIATOR, confirmed=True, note="裁定有效")
+    app.execute(cid, RequestJudicialConfirmation("犍为县人民法院"), MEDIATOR)
+    app.execute(cid, RecordJudicialConfirmation(confirmed=True, note="裁定有效"), MEDIATOR)
     clock.advance(days=5)
-    app.record_follow_up(cid, MEDIATOR, satisfied=False, agreement_honoured=False)
-    app.rate(cid, REPORTER, Grade.VERY_DISSATISFIED)
-    return app.add_note(cid, MEDIATOR, "已重新组织调解").case
+    app.execute(cid, RecordFollowUp(satisfied=False, agreement_honoured=False), MEDIATOR)
+    app.execute(cid, RateCase(Grade.VERY_DISSATISFIED), REPORTER)
+    return app.execute(cid, AddNote("已重新组织调解"), MEDIATOR).case
 
 
 def test_a_case_rebuilt_from_its_events_equals_the_live_one(
@@ -114,10 +133,10 @@ def test_every_application_on_a_store_sees_the_others_commands(
     try:
         case = register(app)
         assert other.get_case(case.id).version == case.version
-        signed = other.sign(case.id, MEDIATOR).case
+        signed = other.execute(case.id, SignCase(), MEDIATOR).case
         seen = app.get_case(case.id)
         assert (seen.version, seen.status) == (signed.version, Status.SIGNED)
-        app.refer(case.id, MEDIATOR, Agency.PETITION_OFFICE, "转信访部门")
+        app.execute(case.id, ReferCase(Agency.PETITION_OFFICE, "转信访部门"), MEDIATOR)
         assert other.get_case(case.id).status is Status.REFERRED
         assert state(other.get_case(case.id)) == state(app.get_case(case.id))
     finally:
@@ -132,26 +151,32 @@ def test_a_stale_expected_version_is_refused_with_the_current_version(
 ) -> None:
     case = register(app)
     seen = case.version
-    app.add_note(case.id, MEDIATOR, "另一位调解员先记录了")
+    app.execute(case.id, AddNote("另一位调解员先记录了"), MEDIATOR)
     current = app.get_case(case.id).version
     with pytest.raises(VersionConflictError) as caught:
-        app.sign(case.id, MEDIATOR, expected_version=seen)
+        app.execute(case.id, SignCase(), MEDIATOR, expected_version=seen)
     assert caught.value.current_version == current
     assert caught.value.expected_version == seen
     reloaded = app.get_case(case.id)
     assert reloaded.version == current
     assert reloaded.status is Status.REGISTERED
-    assert app.sign(case.id, MEDIATOR, expected_version=current).case.version == current + 1
+    assert (
+        app.execute(case.id, SignCase(), MEDIATOR, expected_version=current).case.version
+        == current + 1
+    )
 
 
 def test_the_scheduler_acts_whatever_version_the_case_is_at(
     app: FengqiaoApplication, clock: Clock
 ) -> None:
     case = register(app)
-    app.add_note(case.id, MEDIATOR, "x")
+    app.execute(case.id, AddNote("x"), MEDIATOR)
     sign = case.deadlines["sign"]
     clock.now = sign.due_at
-    assert app.flag_sign_overdue(case.id, SYSTEM, sign.due_at).position is not None
+    assert (
+        app.execute(case.id, ActOnDeadline(DeadlineKind.SIGN, sign.due_at), SYSTEM).position
+        is not None
+    )
 
 
 @pytest.fixture
@@ -176,7 +201,7 @@ def test_two_writers_on_one_case_lose_no_update(postgres_env: dict[str, str]) ->
             start.wait()
             for n in range(notes_each):
                 try:
-                    app.add_note(case_id, MEDIATOR, f"{name}-{n}")
+                    app.execute(case_id, AddNote(f"{name}-{n}"), MEDIATOR)
                 except BaseException as error:
                     failures.append(error)
 
@@ -216,9 +241,9 @@ def test_a_writer_holding_a_stale_version_is_refused_and_stores_nothing(
         first.add_units(ADMIN, sample_units(), at=T0)
         case = register(first)
         seen_by_first = first.get_case(case.id).version
-        second.sign(case.id, MEDIATOR, expected_version=seen_by_first)
+        second.execute(case.id, SignCase(), MEDIATOR, expected_version=seen_by_first)
         with pytest.raises(VersionConflictError) as caught:
-            first.reject(case.id, MEDIATOR, "不予受理", expected_version=seen_by_first)
+            first.execute(case.id, RejectCase("不予受理"), MEDIATOR, expected_version=seen_by_first)
         assert caught.value.current_version == seen_by_first + 1
         assert first.get_case(case.id).status is Status.SIGNED
         assert event_names(first, case.id) == ["Registered", "Signed"]

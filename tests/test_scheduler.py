@@ -20,6 +20,13 @@ from api.settings import Settings, SettingsError
 from domain.application import FengqiaoApplication
 from domain.calendar import SHANGHAI
 from domain.case import Registration
+from domain.case.commands import (
+    AddNote,
+    ExtendDeadline,
+    RecordMediationSession,
+    ResolveCase,
+    SignCase,
+)
 from domain.levels import Level
 from domain.policy import Mode
 from domain.status import AgreementForm, Channel
@@ -184,13 +191,10 @@ def test_a_case_resolved_in_time_never_escalates_and_its_later_clocks_fire(
 ) -> None:
     case_id = register(app)
     resolve = due(app, case_id, "resolve")
-    app.sign(case_id, MEDIATOR, at=T0 + timedelta(hours=1))
-    app.record_mediation(
-        case_id, MEDIATOR, T0 + timedelta(hours=2), "调解", ["张三", "李四"],
-        at=T0 + timedelta(hours=2),
-    )  # fmt: skip
+    app.execute(case_id, SignCase(), MEDIATOR, at=T0 + timedelta(hours=1))
+    app.execute(case_id, RecordMediationSession(T0 + timedelta(hours=2), "调解", ["张三", "李四"]), MEDIATOR, at=T0 + timedelta(hours=2))  # fmt: skip
     resolved_at = T0 + timedelta(hours=3)
-    app.resolve(case_id, MEDIATOR, "协议", AgreementForm.WRITTEN, at=resolved_at)
+    app.execute(case_id, ResolveCase("协议", AgreementForm.WRITTEN), MEDIATOR, at=resolved_at)
 
     follow_up = due(app, case_id, "follow_up")
     reminder = due(app, case_id, "judicial_reminder")
@@ -233,8 +237,11 @@ def test_a_missed_sign_for_deadline_is_flagged_once(
     assert harness.acted_at(sign) == set()
     assert harness.acted_at(sign + timedelta(hours=5)) == set()
     # A later change to the case's clocks does not make the flagged clock due again.
-    app.extend_deadline(
-        case_id, SUPERVISOR, shanghai(2026, 10, 20), "汛期", at=sign + timedelta(hours=6)
+    app.execute(
+        case_id,
+        ExtendDeadline(shanghai(2026, 10, 20), "汛期"),
+        SUPERVISOR,
+        at=sign + timedelta(hours=6),
     )
     report = harness.sweep_at(sign + timedelta(hours=7))
     assert (report.due, report.acted) == (0, [])
@@ -292,7 +299,7 @@ def test_a_case_refusing_its_clock_leaves_the_others_of_its_batch_acted_on(
     resolve = due(app, quiet, "resolve")
     harness.sweep_at(T0 + timedelta(days=1))  # the sign-for flags
     # A note recorded with a time after the sweep's: the busy case cannot go back in time.
-    app.add_note(busy, MEDIATOR, "走访", at=resolve + timedelta(minutes=5))
+    app.execute(busy, AddNote("走访"), MEDIATOR, at=resolve + timedelta(minutes=5))
 
     harness.clock.now = resolve
     harness.views.catch_up()

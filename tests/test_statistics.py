@@ -43,6 +43,17 @@ import pytest
 from domain.actors import SYSTEM
 from domain.application import FengqiaoApplication
 from domain.calendar import SHANGHAI
+from domain.case.commands import (
+    ActOnDeadline,
+    EscalateCase,
+    RaiseLevel,
+    RateCase,
+    ReferCase,
+    RejectCase,
+    SignCase,
+    TerminateCase,
+)
+from domain.clocks import DeadlineKind
 from domain.levels import Level
 from domain.status import Agency, Channel, Grade
 from projections.db import Cursor
@@ -107,15 +118,15 @@ def build_scenario(app: FengqiaoApplication) -> dict[str, UUID]:
     ids: dict[str, UUID] = {}
 
     h = ids["H"] = register(app, at=at(-7)).id
-    app.sign(h, MEDIATOR, at=at(-7, 1))
+    app.execute(h, SignCase(), MEDIATOR, at=at(-7, 1))
     mediate(app, h, at=at(0, 5))
     resolve(app, h, at=at(0, 6))
 
     a = ids["A"] = register(app, at=at()).id
-    app.sign(a, MEDIATOR, at=at(0, 1))
+    app.execute(a, SignCase(), MEDIATOR, at=at(0, 1))
     mediate(app, a, at=at(0, 2))
     resolve(app, a, at=at(1))
-    app.rate(a, MEDIATOR, Grade.SATISFIED, at=at(2))
+    app.execute(a, RateCase(Grade.SATISFIED), MEDIATOR, at=at(2))
 
     b = ids["B"] = register(
         app,
@@ -126,31 +137,31 @@ def build_scenario(app: FengqiaoApplication) -> dict[str, UUID]:
         channel=Channel.HOTLINE,
         parties=(),
     ).id
-    app.sign(b, MEDIATOR, at=at(0, 2))
+    app.execute(b, SignCase(), MEDIATOR, at=at(0, 2))
     mediate(app, b, at=at(0, 3))
     resolve(app, b, at=at(3))
-    app.rate(b, MEDIATOR, Grade.DISSATISFIED, at=at(4))  # 退回再办
+    app.execute(b, RateCase(Grade.DISSATISFIED), MEDIATOR, at=at(4))  # 退回再办
     assert app.get_case(b).status == "reopened"
     resolve(app, b, at=at(10))
-    app.rate(b, MEDIATOR, Grade.BASICALLY_SATISFIED, at=at(11))
+    app.execute(b, RateCase(Grade.BASICALLY_SATISFIED), MEDIATOR, at=at(11))
 
     c = ids["C"] = register(app, at=at(0, 2), category="土地承包", channel=Channel.WALK_IN).id
-    app.sign(c, MEDIATOR, at=at(0, 3))
+    app.execute(c, SignCase(), MEDIATOR, at=at(0, 3))
     due = app.get_case(c).deadlines["resolve"].due_at
     assert due == cst(10, 9)
-    app.act_on_resolve_overdue(c, SYSTEM, due, at=due + timedelta(hours=1))
+    app.execute(c, ActOnDeadline(DeadlineKind.RESOLVE, due), SYSTEM, at=due + timedelta(hours=1))
     assert app.get_case(c).owner == TOWNSHIP
     assert app.get_case(c).deadlines["sign"].due_at == cst(10, 9, 5)
-    app.sign(c, TOWNSHIP_MEDIATOR, at=cst(10, 9, 7))
+    app.execute(c, SignCase(), TOWNSHIP_MEDIATOR, at=cst(10, 9, 7))
     mediate(app, c, at=cst(10, 10, 10))
-    app.terminate(c, TOWNSHIP_MEDIATOR, "一方拒绝调解", at=cst(10, 12, 10))
+    app.execute(c, TerminateCase("一方拒绝调解"), TOWNSHIP_MEDIATOR, at=cst(10, 12, 10))
 
     d = ids["D"] = register(
         app, at=at(1), level=Level.RED, category="征地拆迁", channel=Channel.POLICE_110
     ).id
     assert app.get_case(d).owner == COUNTY
-    app.sign(d, MEDIATOR, at=at(1, 0.5))
-    app.refer(d, MEDIATOR, Agency.COURT, "诉调对接", at=at(2))
+    app.execute(d, SignCase(), MEDIATOR, at=at(1, 0.5))
+    app.execute(d, ReferCase(Agency.COURT, "诉调对接"), MEDIATOR, at=at(2))
 
     e = ids["E"] = register(
         app, at=at(1), level=Level.ORANGE, category="劳资纠纷", channel=Channel.ONLINE
@@ -158,18 +169,18 @@ def build_scenario(app: FengqiaoApplication) -> dict[str, UUID]:
     assert app.get_case(e).deadlines["sign"].due_at == cst(9, 29, 14)
 
     f = ids["F"] = register(app, at=at(2)).id
-    app.raise_level(f, SUPERVISOR, Level.ORANGE, "矛盾激化", at=at(2, 1))
+    app.execute(f, RaiseLevel(Level.ORANGE, "矛盾激化"), SUPERVISOR, at=at(2, 1))
     assert app.get_case(f).owner == TOWNSHIP
-    app.sign(f, TOWNSHIP_MEDIATOR, at=at(2, 2))
+    app.execute(f, SignCase(), TOWNSHIP_MEDIATOR, at=at(2, 2))
     mediate(app, f, at=at(3))
     resolve(app, f, at=at(5))
-    app.rate(f, MEDIATOR, Grade.VERY_DISSATISFIED, at=at(6))  # 退回再办
-    app.escalate(f, SUPERVISOR, "久拖未决，提级办理", at=at(7))
+    app.execute(f, RateCase(Grade.VERY_DISSATISFIED), MEDIATOR, at=at(6))  # 退回再办
+    app.execute(f, EscalateCase("久拖未决，提级办理"), SUPERVISOR, at=at(7))
     assert app.get_case(f).owner == COUNTY
     assert app.get_case(f).deadlines["sign"].due_at == cst(10, 5, 11)
 
     g = ids["G"] = register(app, at=at(3), channel=Channel.PETITION_OFFICE).id
-    app.reject(g, MEDIATOR, "不属于受理范围", at=at(3, 1))
+    app.execute(g, RejectCase("不属于受理范围"), MEDIATOR, at=at(3, 1))
 
     j = ids["J"] = register(
         app,
@@ -179,10 +190,10 @@ def build_scenario(app: FengqiaoApplication) -> dict[str, UUID]:
         category="消防隐患",
         parties=(),
     ).id
-    app.sign(j, MEDIATOR, at=at(4, 1))
+    app.execute(j, SignCase(), MEDIATOR, at=at(4, 1))
     mediate(app, j, at=at(4, 2))
     resolve(app, j, at=at(5))
-    app.rate(j, MEDIATOR, Grade.VERY_SATISFIED, at=at(6))
+    app.execute(j, RateCase(Grade.VERY_SATISFIED), MEDIATOR, at=at(6))
 
     ids["I"] = register(app, at=at(), unit=OTHER_COUNTY_VILLAGE).id
     return ids

@@ -13,6 +13,8 @@ import pytest
 from domain.actors import SYSTEM
 from domain.application import FengqiaoApplication
 from domain.case import Registration
+from domain.case.commands import ActOnDeadline, AddNote, RejectCase, SignCase
+from domain.clocks import DeadlineKind
 from domain.levels import Level
 from domain.status import Channel
 from projections.history import HistoryView
@@ -88,7 +90,9 @@ def test_a_case_escalated_from_village_leaves_its_queue_and_joins_the_townships(
     assert [i.id for i in get_queue(views.cases, VILLAGE, now=T0)] == [case_id]
 
     due = app.get_case(case_id).deadlines["resolve"].due_at
-    app.act_on_resolve_overdue(case_id, SYSTEM, due, at=due + timedelta(seconds=1))
+    app.execute(
+        case_id, ActOnDeadline(DeadlineKind.RESOLVE, due), SYSTEM, at=due + timedelta(seconds=1)
+    )
     views.catch_up()
 
     assert get_queue(views.cases, VILLAGE, now=due) == []
@@ -106,7 +110,7 @@ def test_closed_and_rejected_cases_leave_the_queue_but_stay_in_the_list(
 ) -> None:
     kept = register(app, "kept")
     rejected = register(app, "rejected", minutes=1)
-    app.reject(rejected, MEDIATOR, "不属于受理范围", at=T0 + timedelta(minutes=5))
+    app.execute(rejected, RejectCase("不属于受理范围"), MEDIATOR, at=T0 + timedelta(minutes=5))
     views.catch_up()
 
     assert [i.id for i in get_queue(views.cases, VILLAGE, now=T0)] == [kept]
@@ -126,7 +130,7 @@ def test_the_deadlines_view_holds_every_pending_clock_and_drops_stopped_ones(
     views.catch_up()
     assert {d.kind for d in views.deadlines.list_for_case(case_id)} == {"sign", "resolve"}
 
-    app.sign(case_id, MEDIATOR, at=T0 + timedelta(hours=1))
+    app.execute(case_id, SignCase(), MEDIATOR, at=T0 + timedelta(hours=1))
     views.catch_up()
     pending = views.deadlines.list_for_case(case_id)
     assert [d.kind for d in pending] == ["resolve"]
@@ -141,10 +145,10 @@ def drive_some_cases(app: FengqiaoApplication) -> list[UUID]:
     ]
     for n, case_id in enumerate(ids[:6]):
         at = T0 + timedelta(hours=1, minutes=n)
-        app.sign(case_id, MEDIATOR, at=at)
-        app.add_note(case_id, MEDIATOR, f"note {n}", at=at)
+        app.execute(case_id, SignCase(), MEDIATOR, at=at)
+        app.execute(case_id, AddNote(f"note {n}"), MEDIATOR, at=at)
     due = app.get_case(ids[6]).deadlines["resolve"].due_at
-    app.act_on_resolve_overdue(ids[6], SYSTEM, due, at=due)
+    app.execute(ids[6], ActOnDeadline(DeadlineKind.RESOLVE, due), SYSTEM, at=due)
     return ids
 
 

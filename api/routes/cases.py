@@ -12,7 +12,13 @@ from litestar.params import Parameter
 
 from api.commands import answer, respond, run
 from api.idempotency import Stored
-from api.permissions import require_read, require_role, require_unit, require_unmask
+from api.permissions import (
+    REGISTER_ROLES,
+    require_read,
+    require_role,
+    require_unit,
+    require_unmask,
+)
 from api.presenters import history_out, queue_item_out
 from api.runtime import Runtime
 from api.schemas import (
@@ -58,7 +64,7 @@ def _registration(data: RegisterCase) -> Registration:
 @post("/cases", status_code=201)
 async def register_case(data: RegisterCase, request: Req, runtime: Runtime) -> Response[bytes]:
     def work(actor: Actor, _version: int | None) -> Stored:
-        require_role(actor, "register")
+        require_role(actor, REGISTER_ROLES, "register a case")
         require_unit(actor, runtime.app.units(), data.unit)
         recorded = runtime.app.register(actor, data.kind, _registration(data))
         runtime.saw(recorded.position)

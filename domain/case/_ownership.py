@@ -6,21 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.actors import Actor
-from domain.case_base import CaseFoundation, _stored
-from domain.case_intake import CaseIntake
+from domain.case import commands as c
+from domain.case._state import CaseState, text
 from domain.clocks import DeadlineKind
-from domain.errors import CommandNotAllowedError, InvalidInputError
+from domain.errors import InvalidInputError
 from domain.jurisdiction import Jurisdiction, Unit
 from domain.levels import Level, Tier
 from domain.policy import Breach, Clocks
-from domain.status import (
-    OPEN,
-    EscalationCause,
-    Status,
-)
+from domain.status import RUNNING, EscalationCause, Flag, Status
+
+_BREACHES = frozenset({Flag.SIGN_OVERDUE, Flag.RESOLVE_OVERDUE})
+_MOVED_BY_HAND = (EscalationCause.MANUAL.value, EscalationCause.CROSS_AREA.value)
 
 
-class CaseOwnership(CaseIntake):
+class Ownership(CaseState):
     """Who owns a case, and how a missed deadline or a higher level moves it up."""
 
     # --- level and ownership ------------------------------------------------------------
@@ -32,19 +31,15 @@ class CaseOwnership(CaseIntake):
             tier = floor
         return units.at_tier(self.unit, tier)
 
-    def _level_change_allowed(self, command: str) -> None:
-        self._require(
-            command,
-            OPEN - {Status.PAUSED},
-            "resume it first" if self.status is Status.PAUSED else "",
-        )
+    def _level_change_allowed(self, command: type[c.CaseCommand]) -> None:
+        self._require(command, RUNNING, "resume it first" if self.status is Status.PAUSED else "")
 
-    class Assessed(CaseFoundation.Event):
+    class Assessed(CaseState.Event):
         level: str
         triggers: list[str]
         reason: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             aggregate.level = Level(self.level)
             aggregate.triggers = list(self.triggers)
 
@@ -59,27 +54,25 @@ class CaseOwnership(CaseIntake):
         reason: str,
     ) -> None:
         """研判: records the level and its triggers; a higher level moves the case up at once."""
-        self._level_change_allowed("assess")
+        self._level_change_allowed(c.AssessCase)
         if level < self.level:
-            raise CommandNotAllowedError(
-                "assess", self.status.value, "lowering a level needs a supervisor: use lower"
-            )
-        cleaned = [self._text("triggers", t, 200) for t in triggers]
+            self._refuse(c.AssessCase, "lowering a level needs a supervisor: use lower")
+        cleaned = [text("triggers", t, 200) for t in triggers]
         self._emit(
             self.Assessed,
             actor,
             at,
             level=level.value,
             triggers=cleaned,
-            reason=self._text("reason", reason),
+            reason=text("reason", reason),
         )
         self._move_up_for_level(actor, at, units, clocks, reason)
 
-    class LevelRaised(CaseFoundation.Event):
+    class LevelRaised(CaseState.Event):
         level: str
         reason: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             aggregate.level = Level(self.level)
 
     def raise_level(
@@ -92,12 +85,10 @@ class CaseOwnership(CaseIntake):
         reason: str,
     ) -> None:
         """Raises the warning level; the case moves up to the new level's tier at once."""
-        self._level_change_allowed("raise the level of")
+        self._level_change_allowed(c.RaiseLevel)
         if level <= self.level:
             raise InvalidInputError("level", f"must be above the current level {self.level}")
-        self._emit(
-            self.LevelRaised, actor, at, level=level.value, reason=self._text("reason", reason)
-        )
+        self._emit(self.LevelRaised, actor, at, level=level.value, reason=text("reason", reason))
         self._move_up_for_level(actor, at, units, clocks, reason)
 
     def _move_up_for_level(
@@ -107,13 +98,13 @@ class CaseOwnership(CaseIntake):
         if target.code != self.owner:
             self._move(actor, at, clocks, target, EscalationCause.LEVEL_RAISED, reason, self.level)
 
-    class LevelLowered(CaseFoundation.ClocksChanged):
+    class LevelLowered(CaseState.ClocksChanged):
         level: str
         reason: str
         owner: str
         tier: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate.level = Level(self.level)
             if self.owner != aggregate.owner:
@@ -123,7 +114,7 @@ class CaseOwnership(CaseIntake):
                 aggregate.last_move = None  # a move by the rules: 退回 does not undo it
                 aggregate.awaiting_signature = True
                 # New owner, new clocks: the old owner's breaches are not the new one's.
-                aggregate.flags.difference_update({"sign_overdue", "resolve_overdue"})
+                aggregate.flags.difference_update(_BREACHES)
 
     def lower_level(
         self,
@@ -136,8 +127,8 @@ class CaseOwnership(CaseIntake):
     ) -> None:
         """降级 with a supervisor's approval; the case may move down, never below where an
         overdue escalation put it."""
-        self._require_approval("lowering a level", actor)
-        self._level_change_allowed("lower")
+        self._require_approval(c.LowerLevel, actor)
+        self._level_change_allowed(c.LowerLevel)
         if level >= self.level:
             raise InvalidInputError("level", f"must be below the current level {self.level}")
         target = self._owning_unit(units, level, self.overdue_floor)
@@ -149,13 +140,13 @@ class CaseOwnership(CaseIntake):
             actor,
             at,
             level=level.value,
-            reason=self._text("reason", reason),
+            reason=text("reason", reason),
             owner=target.code,
             tier=target.tier.value,
-            deadlines=_stored(deadlines),
+            deadlines=deadlines,
         )
 
-    class Escalated(CaseFoundation.ClocksChanged):
+    class Escalated(CaseState.ClocksChanged):
         cause: str
         reason: str
         from_unit: str
@@ -165,7 +156,7 @@ class CaseOwnership(CaseIntake):
         from_level: str
         to_level: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate.previous_owner = self.from_unit
             aggregate.owner = self.to_unit
@@ -173,7 +164,7 @@ class CaseOwnership(CaseIntake):
             aggregate.level = Level(self.to_level)
             aggregate.last_move = self.cause
             aggregate.awaiting_signature = True
-            aggregate.flags.difference_update({"sign_overdue", "resolve_overdue"})
+            aggregate.flags.difference_update(_BREACHES)
             if self.cause == EscalationCause.OVERDUE:
                 aggregate.overdue_floor = Tier(self.to_tier)
 
@@ -199,7 +190,7 @@ class CaseOwnership(CaseIntake):
             to_tier=target.tier.value,
             from_level=self.level.value,
             to_level=level.value,
-            deadlines=_stored(self._arrival_clocks(clocks, level, target.tier, at)),
+            deadlines=self._arrival_clocks(clocks, level, target.tier, at),
         )
 
     def escalate(
@@ -213,9 +204,9 @@ class CaseOwnership(CaseIntake):
     ) -> None:
         """A supervisor hands the case up one tier; with ``other_unit`` (a dispute that spans
         two areas) it goes to the lowest unit over both."""
-        self._require_approval("escalating by hand", actor)
-        self._require("escalate", OPEN - {Status.PAUSED})
-        reason = self._text("reason", reason)
+        self._require_approval(c.EscalateCase, actor)
+        self._require(c.EscalateCase, RUNNING)
+        reason = text("reason", reason)
         cause = EscalationCause.MANUAL if other_unit is None else EscalationCause.CROSS_AREA
         if other_unit is None:
             target = units.tier_above(self.owner)
@@ -223,20 +214,16 @@ class CaseOwnership(CaseIntake):
             common = units.common_ancestor(self.owner, other_unit)
             target = None if common.tier is Tier.CITY else common
         if target is None or target.code == self.owner:
-            raise CommandNotAllowedError(
-                "escalate",
-                self.status.value,
-                f"{self.owner} is the top tier for cases (矛盾不上交)",
-            )
+            self._refuse(c.EscalateCase, f"{self.owner} is the top tier for cases (矛盾不上交)")
         self._move(actor, at, clocks, target, cause, reason, self.level)
 
-    class Returned(CaseFoundation.ClocksChanged):
+    class Returned(CaseState.ClocksChanged):
         from_unit: str
         to_unit: str
         to_tier: str
         reason: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate.owner = self.to_unit
             aggregate.tier = Tier(self.to_tier)
@@ -250,23 +237,16 @@ class CaseOwnership(CaseIntake):
         """退回: a unit handed a case by hand that is not its own sends it back to the sender,
         before signing and within the sign-for window. Moves made by the rules (overdue,
         a raised level) cannot be returned."""
-        self._require("return", OPEN - {Status.PAUSED})
+        self._require(c.ReturnCase, RUNNING)
         sign = self.pending(DeadlineKind.SIGN)
         if not self.awaiting_signature or sign is None or at >= sign.due_at:
-            raise CommandNotAllowedError(
-                "return", self.status.value, "only before signing, within the sign-for window"
-            )
-        movable = (EscalationCause.MANUAL.value, EscalationCause.CROSS_AREA.value)
-        if self.previous_owner is None or self.last_move not in movable:
-            raise CommandNotAllowedError(
-                "return", self.status.value, "it was not handed over by hand"
-            )
+            self._refuse(c.ReturnCase, "only before signing, within the sign-for window")
+        if self.previous_owner is None or self.last_move not in _MOVED_BY_HAND:
+            self._refuse(c.ReturnCase, "it was not handed over by hand")
         sender = units.get(self.previous_owner)
         if sender.tier.height < self.level.owner_tier.height:
-            raise CommandNotAllowedError(
-                "return",
-                self.status.value,
-                f"a {self.level} case cannot go below {self.level.owner_tier}",
+            self._refuse(
+                c.ReturnCase, f"a {self.level} case cannot go below {self.level.owner_tier}"
             )
         self._emit(
             self.Returned,
@@ -275,15 +255,15 @@ class CaseOwnership(CaseIntake):
             from_unit=self.owner,
             to_unit=sender.code,
             to_tier=sender.tier.value,
-            reason=self._text("reason", reason),
-            deadlines=_stored(self._arrival_clocks(clocks, self.level, sender.tier, at)),
+            reason=text("reason", reason),
+            deadlines=self._arrival_clocks(clocks, self.level, sender.tier, at),
         )
 
-    class ResolveOverdueFlagged(CaseFoundation.Event):
+    class ResolveOverdueFlagged(CaseState.Event):
         due_at: datetime
 
-        def apply(self, aggregate: CaseFoundation) -> None:
-            aggregate.flags.add("resolve_overdue")
+        def apply(self, aggregate: CaseState) -> None:
+            aggregate.flags.add(Flag.RESOLVE_OVERDUE)
 
     def act_on_resolve_overdue(
         self, actor: Actor, at: datetime, units: Jurisdiction, clocks: Clocks, due_at: datetime
@@ -294,7 +274,7 @@ class CaseOwnership(CaseIntake):
         resolve = self.pending(DeadlineKind.RESOLVE)
         if resolve is None or resolve.due_at != due_at or at < due_at:
             return False
-        if "resolve_overdue" in self.flags or self.status not in OPEN - {Status.PAUSED}:
+        if Flag.RESOLVE_OVERDUE in self.flags or self.status not in RUNNING:
             return False
         target = units.tier_above(self.owner)
         breach = clocks.policy.rule_for(self.level, self.tier).on_breach

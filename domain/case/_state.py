@@ -1,25 +1,18 @@
-"""The case aggregate's foundation: its events' base classes, registration, state, guards and
-clock helpers.
-
-The lifecycle is split by stage into a chain of classes, each in its own module:
-``CaseFoundation`` (this module) → ``CaseIntake`` (case_intake.py: intake, signing, notes,
-pausing, deadlines and the scheduler's clocks) → ``CaseOwnership`` (case_ownership.py: levels,
-escalation, returns) → ``Case`` (case.py: mediation, outcomes, follow-up, rating, closure).
-``domain.dispute.Dispute`` and ``domain.incident.Incident`` subclass ``Case``; the library gives
-each of them its own copy of every event class, so stored topics name the kind
-(``domain.dispute:Dispute.Signed``) whichever module an event is written in.
+"""What every part of the case aggregate stands on: the events' base classes, registration,
+the state a case keeps, and the guards its commands share.
 
 Command methods decide: they check the status, compute deadlines from the injected ``at`` and
-the case's policy, and trigger events. Event ``apply`` methods only assign fields.
+the case's policy, and trigger events. Event ``apply`` methods only assign fields; the status a
+case has after an event comes from one table (``domain.case.STATUS_AFTER``), read here by
+``Event.mutate`` and by the cases view alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -31,14 +24,16 @@ from domain.jurisdiction import Jurisdiction
 from domain.levels import Level, Tier
 from domain.parties import Party, validated
 from domain.policy import Clocks
-from domain.status import (
-    WORKING,
-    Channel,
-    Outcome,
-    Status,
-)
+from domain.status import WORKING, Channel, Flag, Outcome, Status
 
-DeadlineMap = dict[str, dict[str, Any]]
+if TYPE_CHECKING:
+    from domain.case.commands import CaseCommand
+
+Deadlines = dict[str, Deadline]
+# The clocks an arrival at a tier replaces; every other pending clock travels with the case.
+ARRIVAL_CLOCKS = (DeadlineKind.SIGN, DeadlineKind.RESOLVE, DeadlineKind.STATUS_REPORT)
+# The clocks an outcome (resolved, terminated, referred) stops.
+WORK_CLOCKS = (*ARRIVAL_CLOCKS, DeadlineKind.MEDIATION)
 
 
 @dataclass(frozen=True)
@@ -57,24 +52,16 @@ class Registration:
     reporter: str | None = None
 
 
-def _non_negative(field: str, value: int) -> int:
-    if value < 0:
-        raise InvalidInputError(field, "must not be negative")
-    return value
+def deadlines_from_v1(stored: dict[str, Any]) -> Deadlines:
+    """Events stored before version 2 kept each deadline as a plain dict."""
+    return {
+        kind: value if isinstance(value, Deadline) else Deadline.from_dict(value)
+        for kind, value in stored.items()
+    }
 
 
-def _non_negative_amount(value: Decimal | None) -> Decimal | None:
-    if value is not None and (not value.is_finite() or value < 0):
-        raise InvalidInputError("amount_involved", "must be a non-negative amount")
-    return value
-
-
-def _stored(deadlines: Mapping[str, Deadline]) -> DeadlineMap:
-    return {kind: deadline.to_dict() for kind, deadline in deadlines.items()}
-
-
-class CaseFoundation(Aggregate):
-    """What every stage of a case builds on."""
+class CaseState(Aggregate):
+    """The state of a case and the guards every command uses."""
 
     KIND = "case"
 
@@ -82,24 +69,38 @@ class CaseFoundation(Aggregate):
         actor: str
         role: str
 
+        def mutate(self, aggregate: Any) -> Any:
+            """Applies the event, then moves the status by the lifecycle table."""
+            if aggregate is None:  # the created event: its __init__ sets the first status
+                return super().mutate(aggregate)
+            case = cast("CaseState", aggregate)
+            before, paused_from = case.status, case.paused_from
+            result = super().mutate(aggregate)
+            case.status = case.status_after(self, before, paused_from)
+            return result
+
     class ClocksChanged(Event):
-        """Base of events that replace the set of pending clocks."""
+        """Base of events that replace the set of pending clocks (typed since version 2)."""
 
-        deadlines: DeadlineMap
+        class_version = 2
+        deadlines: Deadlines
 
-        def apply(self, aggregate: CaseFoundation) -> None:
-            aggregate.deadlines = {
-                kind: Deadline.from_dict(data) for kind, data in self.deadlines.items()
-            }
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["deadlines"] = deadlines_from_v1(state["deadlines"])
+
+        def apply(self, aggregate: CaseState) -> None:
+            aggregate.deadlines = dict(self.deadlines)
 
     class Registered(Event, Aggregate.Created):
+        class_version = 2
         category: str
         summary: str
         unit: str
         channel: str
         reporter: str
         recorded_by: str
-        parties: list[dict[str, Any]]
+        parties: list[Party]
         people_involved: int
         amount_involved: Decimal | None
         occurred_at: datetime | None
@@ -107,7 +108,15 @@ class CaseFoundation(Aggregate):
         owner: str
         tier: str
         policy_version: str
-        deadlines: DeadlineMap
+        deadlines: Deadlines
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 stored parties and deadlines as plain dicts."""
+            state["deadlines"] = deadlines_from_v1(state["deadlines"])
+            state["parties"] = [
+                p if isinstance(p, Party) else Party.from_dict(p) for p in state["parties"]
+            ]
 
     def __init__(
         self,
@@ -117,7 +126,7 @@ class CaseFoundation(Aggregate):
         channel: str,
         reporter: str,
         recorded_by: str,
-        parties: list[dict[str, Any]],
+        parties: list[Party],
         people_involved: int,
         amount_involved: Decimal | None,
         occurred_at: datetime | None,
@@ -125,7 +134,7 @@ class CaseFoundation(Aggregate):
         owner: str,
         tier: str,
         policy_version: str,
-        deadlines: DeadlineMap,
+        deadlines: Deadlines,
     ) -> None:
         self.category = category
         self.summary = summary
@@ -133,7 +142,7 @@ class CaseFoundation(Aggregate):
         self.channel = channel
         self.reporter = reporter
         self.recorded_by = recorded_by
-        self.parties = parties
+        self.parties = tuple(parties)
         self.people_involved = people_involved
         self.amount_involved = amount_involved
         self.occurred_at = occurred_at
@@ -142,7 +151,7 @@ class CaseFoundation(Aggregate):
         self.owner = owner
         self.tier = Tier(tier)
         self.policy_version = policy_version
-        self.deadlines = {k: Deadline.from_dict(v) for k, v in deadlines.items()}
+        self.deadlines = dict(deadlines)
         self.status = Status.REGISTERED
         self.awaiting_signature = True
         self.assignee: str | None = None
@@ -157,11 +166,8 @@ class CaseFoundation(Aggregate):
         self.reworked_for_rating = False
         self.paused_from: Status | None = None
         self.paused_at: datetime | None = None
-        self.paused_deadlines: dict[str, Deadline] = {}
-        self.flags: set[str] = set()
-        # Only disputes' agreements go to court (司法确认); incidents keep these unset.
-        self.judicial_requested = False
-        self.judicial_confirmed: bool | None = None
+        self.paused_deadlines: Deadlines = {}
+        self.flags: set[Flag] = set()
 
     @classmethod
     def register(
@@ -177,29 +183,28 @@ class CaseFoundation(Aggregate):
         location = units.get(details.unit)
         if location.tier is Tier.CITY:
             raise InvalidInputError("unit", "a case is located in a county or below (矛盾不上交)")
-        level = details.level
-        owner = units.at_tier(location.code, level.owner_tier)
+        owner = units.at_tier(location.code, details.level.owner_tier)
         return cls._create(
             cls.Registered,
             id=case_id,
             timestamp=at,
             actor=actor.user,
             role=actor.role.value,
-            category=CaseFoundation._text("category", details.category, 50),
-            summary=CaseFoundation._text("summary", details.summary, 2000),
+            category=text("category", details.category, 50),
+            summary=text("summary", details.summary, 2000),
             unit=location.code,
             channel=details.channel.value,
             reporter=details.reporter or actor.user,
             recorded_by=actor.user,
-            parties=validated(list(details.parties)),
+            parties=list(validated(list(details.parties))),
             people_involved=_non_negative("people_involved", details.people_involved),
-            amount_involved=_non_negative_amount(details.amount_involved),
+            amount_involved=non_negative_amount("amount_involved", details.amount_involved),
             occurred_at=details.occurred_at,
-            level=level.value,
+            level=details.level.value,
             owner=owner.code,
             tier=owner.tier.value,
             policy_version=clocks.policy.version,
-            deadlines=_stored(arrival_clocks(clocks, level, owner.tier, at)),
+            deadlines=clocks.on_arrival(details.level, owner.tier, at),
         )
 
     # --- reading ------------------------------------------------------------------------
@@ -219,34 +224,30 @@ class CaseFoundation(Aggregate):
     def pending(self, kind: DeadlineKind) -> Deadline | None:
         return self.deadlines.get(kind.value)
 
+    def status_after(self, event: Event, status: Status, paused_from: Status | None) -> Status:
+        """The lifecycle table's answer; ``domain.case.Case`` provides it."""
+        raise NotImplementedError
+
     # --- guards -------------------------------------------------------------------------
 
-    def _require(self, command: str, allowed: frozenset[Status], detail: str = "") -> None:
+    def _require(
+        self, command: type[CaseCommand], allowed: frozenset[Status], detail: str = ""
+    ) -> None:
         if self.status not in allowed:
-            raise CommandNotAllowedError(command, self.status.value, detail)
+            self._refuse(command, detail)
 
-    def _require_signed(self, command: str) -> None:
+    def _refuse(self, command: type[CaseCommand], detail: str = "") -> NoReturn:
+        raise CommandNotAllowedError(command.words, self.status.value, detail)
+
+    def _require_signed(self, command: type[CaseCommand]) -> None:
         self._require(command, WORKING)
         if self.awaiting_signature:
-            raise CommandNotAllowedError(
-                command, self.status.value, f"{self.owner} must sign for it first"
-            )
+            self._refuse(command, f"{self.owner} must sign for it first")
 
     @staticmethod
-    def _require_approval(command: str, actor: Actor) -> None:
+    def _require_approval(command: type[CaseCommand], actor: Actor) -> None:
         if not actor.approves:
-            raise NotPermittedError(command, "a supervisor")
-
-    @staticmethod
-    def _text(field: str, value: str, limit: int = 4000) -> str:
-        text = value.strip() if isinstance(value, str) else ""
-        if not text:
-            raise InvalidInputError(field, "must not be empty")
-        if "\x00" in text:
-            raise InvalidInputError(field, "must not contain NUL characters")
-        if len(text) > limit:
-            raise InvalidInputError(field, f"must be at most {limit} characters")
-        return text
+            raise NotPermittedError(command.words, "a supervisor")
 
     def _emit(self, event_class: type[Any], actor: Actor, at: datetime, **fields: Any) -> None:
         """Records an event at ``at``, which may not be earlier than the case's last change:
@@ -260,36 +261,39 @@ class CaseFoundation(Aggregate):
 
     # --- clocks -------------------------------------------------------------------------
 
-    def _arrival_clocks(
-        self, clocks: Clocks, level: Level, tier: Tier, at: datetime
-    ) -> dict[str, Deadline]:
+    def _without(self, *kinds: DeadlineKind) -> Deadlines:
+        return {k: d for k, d in self.deadlines.items() if k not in kinds}
+
+    def _arrival_clocks(self, clocks: Clocks, level: Level, tier: Tier, at: datetime) -> Deadlines:
         """A case arriving at a tier starts its sign-for and resolve clocks there anew."""
-        kept = {
-            k: d
-            for k, d in self.deadlines.items()
-            if k not in (DeadlineKind.SIGN, DeadlineKind.RESOLVE, DeadlineKind.STATUS_REPORT)
-        }
-        return {**kept, **arrival_clocks(clocks, level, tier, at)}
+        return {**self._without(*ARRIVAL_CLOCKS), **clocks.on_arrival(level, tier, at)}
 
     def _conclude(self, outcome: Outcome, at: datetime) -> None:
         self.outcome = outcome
         self.outcome_at = at
         self.follow_ups = 0
-        self.flags.difference_update({"sign_overdue", "resolve_overdue"})
-
-    def _without(self, *kinds: DeadlineKind) -> dict[str, Deadline]:
-        return {k: d for k, d in self.deadlines.items() if k not in kinds}
+        self.flags.difference_update({Flag.SIGN_OVERDUE, Flag.RESOLVE_OVERDUE})
 
 
-def arrival_clocks(clocks: Clocks, level: Level, tier: Tier, at: datetime) -> dict[str, Deadline]:
-    """The clocks that start when a case arrives at a tier: sign-for and resolve, and a red
-    case's daily status report."""
-    started = {
-        DeadlineKind.SIGN.value: clocks.start(DeadlineKind.SIGN, level, tier, at),
-        DeadlineKind.RESOLVE.value: clocks.start(DeadlineKind.RESOLVE, level, tier, at),
-    }
-    if level is Level.RED:
-        started[DeadlineKind.STATUS_REPORT.value] = clocks.start(
-            DeadlineKind.STATUS_REPORT, level, tier, at
-        )
-    return started
+def text(field: str, value: str, limit: int = 4000) -> str:
+    """A required free text, trimmed: refused when empty, too long or holding NUL."""
+    cleaned = value.strip() if isinstance(value, str) else ""
+    if not cleaned:
+        raise InvalidInputError(field, "must not be empty")
+    if "\x00" in cleaned:
+        raise InvalidInputError(field, "must not contain NUL characters")
+    if len(cleaned) > limit:
+        raise InvalidInputError(field, f"must be at most {limit} characters")
+    return cleaned
+
+
+def non_negative_amount(field: str, value: Decimal | None) -> Decimal | None:
+    if value is not None and (not value.is_finite() or value < 0):
+        raise InvalidInputError(field, "must be a non-negative amount")
+    return value
+
+
+def _non_negative(field: str, value: int) -> int:
+    if value < 0:
+        raise InvalidInputError(field, "must not be negative")
+    return value

@@ -1,6 +1,5 @@
-"""The case lifecycle shared by disputes and incidents, complete: mediation, outcomes
-(resolved, terminated, referred), follow-up, rating, reopening and closure, on top of
-intake (case_intake.py) and ownership (case_ownership.py)."""
+"""Working a case to its end: mediation, outcomes (resolved, terminated, referred),
+follow-up, rating, reopening and closure."""
 
 from __future__ import annotations
 
@@ -8,42 +7,31 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.actors import Actor
-from domain.case_base import (
-    CaseFoundation,
-    Registration,
-    _stored,
-    arrival_clocks,
-)
-from domain.case_ownership import CaseOwnership
-from domain.clocks import Deadline, DeadlineKind
+from domain.case import commands as c
+from domain.case._state import WORK_CLOCKS, CaseState, Deadlines, non_negative_amount, text
+from domain.clocks import DeadlineKind
 from domain.errors import CommandNotAllowedError, InvalidInputError
 from domain.policy import Clocks
-from domain.status import (
-    CONCLUDED,
-    Agency,
-    AgreementForm,
-    Grade,
-    Outcome,
-    Status,
+from domain.status import CONCLUDED, Agency, AgreementForm, Grade, Outcome, ReopenCause, Status
+
+_AGREEMENT_CLOCKS = (
+    DeadlineKind.FOLLOW_UP,
+    DeadlineKind.JUDICIAL_REMINDER,
+    DeadlineKind.JUDICIAL_CONFIRMATION,
 )
 
-__all__ = ["Case", "Registration", "arrival_clocks"]
 
+class Outcomes(CaseState):
+    """Mediation, the three outcomes and what follows them."""
 
-class Case(CaseOwnership):
-    """A dispute or incident, from registration to closure."""
-
-    # --- working the case ---------------------------------------------------------------
-
-    class MediationSessionRecorded(CaseFoundation.ClocksChanged):
+    class MediationSessionRecorded(CaseState.ClocksChanged):
         held_at: datetime
         notes: str
         attendees: list[str]
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate.sessions += 1
-            aggregate.status = Status.IN_MEDIATION
 
     def record_mediation(
         self,
@@ -54,7 +42,7 @@ class Case(CaseOwnership):
         notes: str,
         attendees: list[str],
     ) -> None:
-        self._require_signed("record a mediation session for")
+        self._require_signed(c.RecordMediationSession)
         if held_at > at:
             raise InvalidInputError("held_at", "a session cannot be recorded before it is held")
         deadlines = dict(self.deadlines)
@@ -67,32 +55,26 @@ class Case(CaseOwnership):
             actor,
             at,
             held_at=held_at,
-            notes=self._text("notes", notes),
-            attendees=[self._text("attendees", a, 128) for a in attendees],
-            deadlines=_stored(deadlines),
+            notes=text("notes", notes),
+            attendees=[text("attendees", a, 128) for a in attendees],
+            deadlines=deadlines,
         )
 
-    def _concluded_clocks(self, clocks: Clocks, at: datetime) -> dict[str, Deadline]:
+    def _concluded_clocks(self, clocks: Clocks, at: datetime) -> Deadlines:
         """An outcome stops the work clocks and starts the follow-up clock."""
-        kept = self._without(
-            DeadlineKind.SIGN,
-            DeadlineKind.RESOLVE,
-            DeadlineKind.MEDIATION,
-            DeadlineKind.STATUS_REPORT,
-        )
+        kept = self._without(*WORK_CLOCKS)
         follow_up = clocks.start(DeadlineKind.FOLLOW_UP, self.level, self.tier, at)
         return {**kept, DeadlineKind.FOLLOW_UP.value: follow_up}
 
-    class Resolved(CaseFoundation.ClocksChanged):
+    class Resolved(CaseState.ClocksChanged):
         agreement: str
         form: str
         amount: Decimal | None
         performance_due: str | None
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate._conclude(Outcome.RESOLVED, self.timestamp)
-            aggregate.status = Status.RESOLVED
 
     def resolve(
         self,
@@ -106,91 +88,80 @@ class Case(CaseOwnership):
     ) -> None:
         """化解: an agreement (for an incident: the hazard made safe and verified)."""
         self._require(
-            "resolve",
+            c.ResolveCase,
             frozenset({Status.IN_MEDIATION, Status.REOPENED}),
             "record a mediation session first" if self.status is Status.SIGNED else "",
         )
-        self._require_signed("resolve")
-        if amount is not None and (not amount.is_finite() or amount < 0):
-            raise InvalidInputError("amount", "must be a non-negative amount")
+        self._require_signed(c.ResolveCase)
+        non_negative_amount("amount", amount)
         deadlines = self._concluded_clocks(clocks, at) | self._agreement_clocks(clocks, form, at)
         self._emit(
             self.Resolved,
             actor,
             at,
-            agreement=self._text("agreement", agreement, 20000),
+            agreement=text("agreement", agreement, 20000),
             form=form.value,
             amount=amount,
             performance_due=performance_due,
-            deadlines=_stored(deadlines),
+            deadlines=deadlines,
         )
 
-    def _agreement_clocks(
-        self, clocks: Clocks, form: AgreementForm, at: datetime
-    ) -> dict[str, Deadline]:
+    def _agreement_clocks(self, clocks: Clocks, form: AgreementForm, at: datetime) -> Deadlines:
         """Clocks an agreement starts besides the follow-up; disputes add 司法确认."""
         return {}
 
-    class Terminated(CaseFoundation.ClocksChanged):
+    class Terminated(CaseState.ClocksChanged):
         reason: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate._conclude(Outcome.TERMINATED, self.timestamp)
-            aggregate.status = Status.TERMINATED
 
     def terminate(self, actor: Actor, at: datetime, clocks: Clocks, reason: str) -> None:
         """调解终止: mediation failed; the parties are told their routes."""
-        self._require_signed("terminate")
+        self._require_signed(c.TerminateCase)
         self._emit(
             self.Terminated,
             actor,
             at,
-            reason=self._text("reason", reason),
-            deadlines=_stored(self._concluded_clocks(clocks, at)),
+            reason=text("reason", reason),
+            deadlines=self._concluded_clocks(clocks, at),
         )
 
-    class Referred(CaseFoundation.ClocksChanged):
+    class Referred(CaseState.ClocksChanged):
         agency: str
         reason: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate._conclude(Outcome.REFERRED, self.timestamp)
             aggregate.referral_answered = False
-            aggregate.status = Status.REFERRED
 
     def refer(self, actor: Actor, at: datetime, agency: Agency, reason: str) -> None:
         """转办 to the court, police, procuratorate or petition office (诉调/公调/检调/访调对接)."""
-        self._require_signed("refer")
-        kept = self._without(
-            DeadlineKind.SIGN,
-            DeadlineKind.RESOLVE,
-            DeadlineKind.MEDIATION,
-            DeadlineKind.STATUS_REPORT,
-        )
+        self._require_signed(c.ReferCase)
         self._emit(
             self.Referred,
             actor,
             at,
             agency=agency.value,
-            reason=self._text("reason", reason),
-            deadlines=_stored(kept),
+            reason=text("reason", reason),
+            deadlines=self._without(*WORK_CLOCKS),
         )
 
-    class ReferralAnswered(CaseFoundation.ClocksChanged):
+    class ReferralAnswered(CaseState.ClocksChanged):
         answer: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate.referral_answered = True
 
     def answer_referral(self, actor: Actor, at: datetime, clocks: Clocks, answer: str) -> None:
         """The agency's answer; the follow-up clock starts."""
-        self._require("record a referral answer for", frozenset({Status.REFERRED}))
+        self._require(c.AnswerReferral, frozenset({Status.REFERRED}))
         if self.referral_answered:
             raise CommandNotAllowedError(
-                "answer the referral of", self.status.value, "already answered"
+                c.AnswerReferral.again, self.status.value, "already answered"
             )
         follow_up = clocks.start(DeadlineKind.FOLLOW_UP, self.level, self.tier, at)
         deadlines = {**self.deadlines, DeadlineKind.FOLLOW_UP.value: follow_up}
@@ -198,21 +169,20 @@ class Case(CaseOwnership):
             self.ReferralAnswered,
             actor,
             at,
-            answer=self._text("answer", answer),
-            deadlines=_stored(deadlines),
+            answer=text("answer", answer),
+            deadlines=deadlines,
         )
 
     # --- after the outcome --------------------------------------------------------------
 
-    class FollowUpRecorded(CaseFoundation.ClocksChanged):
+    class FollowUpRecorded(CaseState.ClocksChanged):
         satisfied: bool
         agreement_honoured: bool | None
         note: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate.follow_ups += 1
-            aggregate.status = Status.FOLLOWED_UP
 
     def record_follow_up(
         self,
@@ -223,13 +193,9 @@ class Case(CaseOwnership):
         note: str,
     ) -> None:
         """回访: asks the parties whether they are satisfied and the agreement is honoured."""
-        self._require("record a follow-up for", CONCLUDED)
+        self._require(c.RecordFollowUp, CONCLUDED)
         if self.status is Status.REFERRED and not self.referral_answered:
-            raise CommandNotAllowedError(
-                "record a follow-up for",
-                self.status.value,
-                "the referral has not been answered yet",
-            )
+            self._refuse(c.RecordFollowUp, "the referral has not been answered yet")
         remaining = self._without(DeadlineKind.FOLLOW_UP)
         self._emit(
             self.FollowUpRecorded,
@@ -238,71 +204,77 @@ class Case(CaseOwnership):
             satisfied=satisfied,
             agreement_honoured=agreement_honoured,
             note=note.strip(),
-            deadlines=_stored(remaining),
+            deadlines=remaining,
         )
 
-    class Rated(CaseFoundation.Event):
+    class Rated(CaseState.Event):
         grade: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             pass
 
-    class Reopened(CaseFoundation.ClocksChanged):
-        cause: str  # "manual" or "rating"
+    class Reopened(CaseState.ClocksChanged):
+        cause: str  # a ReopenCause
         reason: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
-            aggregate.status = Status.REOPENED
             aggregate.outcome = None
             aggregate.outcome_at = None
             aggregate.follow_ups = 0
-            if self.cause == "rating":
+            if self.cause == ReopenCause.RATING:
                 aggregate.reworked_for_rating = True
 
     def rate(self, actor: Actor, at: datetime, clocks: Clocks, grade: Grade) -> None:
         """好差评. A 不满意/非常不满意 rating within the rating window sends the case back for
         rework (退回再办) once; later bad ratings are recorded for the statistics only."""
-        self._require("rate", CONCLUDED | {Status.CLOSED})
+        self._require(c.RateCase, CONCLUDED | {Status.CLOSED})
         self._emit(self.Rated, actor, at, grade=grade.value)
         window_open = self.outcome_at is not None and clocks.rating_window_open(self.outcome_at, at)
         if grade.is_bad and window_open and not self.reworked_for_rating:
-            self._reopen(actor, at, clocks, "rating", f"差评 退回再办: {grade.value}")
+            self._reopen(actor, at, clocks, ReopenCause.RATING, f"差评 退回再办: {grade.value}")
 
     def reopen(self, actor: Actor, at: datetime, clocks: Clocks, reason: str) -> None:
         """A supervisor returns a concluded or closed case to work, on the rework clock."""
-        self._require_approval("reopening", actor)
-        self._require("reopen", CONCLUDED | {Status.CLOSED})
-        self._reopen(actor, at, clocks, "manual", self._text("reason", reason))
+        self._require_approval(c.ReopenCase, actor)
+        self._require(c.ReopenCase, CONCLUDED | {Status.CLOSED})
+        self._reopen(actor, at, clocks, ReopenCause.MANUAL, text("reason", reason))
 
-    def _reopen(self, actor: Actor, at: datetime, clocks: Clocks, cause: str, reason: str) -> None:
+    def _reopen(
+        self, actor: Actor, at: datetime, clocks: Clocks, cause: ReopenCause, reason: str
+    ) -> None:
         rework = clocks.rework(self.level, self.tier, at)
         # The agreement is no longer the outcome: its 司法确认 clocks go with it (a new written
         # agreement after the rework starts them again).
-        kept = self._without(
-            DeadlineKind.FOLLOW_UP,
-            DeadlineKind.JUDICIAL_REMINDER,
-            DeadlineKind.JUDICIAL_CONFIRMATION,
-        )
+        kept = self._without(*_AGREEMENT_CLOCKS)
         self._emit(
             self.Reopened,
             actor,
             at,
-            cause=cause,
+            cause=cause.value,
             reason=reason,
-            deadlines=_stored({**kept, DeadlineKind.RESOLVE.value: rework}),
+            deadlines={**kept, DeadlineKind.RESOLVE.value: rework},
         )
 
-    class Closed(CaseFoundation.ClocksChanged):
-        def apply(self, aggregate: CaseFoundation) -> None:
-            super().apply(aggregate)
-            aggregate.status = Status.CLOSED
+    class Closed(CaseState.ClocksChanged):
+        pass
 
     def close_case(self, actor: Actor, at: datetime) -> None:
         """办结/销号: needs an outcome and at least one follow-up visit since it."""
         if self.status is not Status.FOLLOWED_UP or self.outcome is None or self.follow_ups == 0:
-            raise CommandNotAllowedError(
-                "close", self.status.value, "销号 needs an outcome and at least one follow-up visit"
-            )
+            self._refuse(c.CloseCase, "销号 needs an outcome and at least one follow-up visit")
         kept = {k: d for k, d in self.deadlines.items() if k.startswith("judicial")}
-        self._emit(self.Closed, actor, at, deadlines=_stored(kept))
+        self._emit(self.Closed, actor, at, deadlines=kept)
+
+    # --- 司法确认: only disputes have agreements a court can confirm (``Dispute``) -----------
+
+    def request_judicial_confirmation(self, actor: Actor, at: datetime, court: str) -> None:
+        self._refuse(c.RequestJudicialConfirmation, _NO_AGREEMENT)
+
+    def record_judicial_confirmation(
+        self, actor: Actor, at: datetime, confirmed: bool, note: str
+    ) -> None:
+        self._refuse(c.RecordJudicialConfirmation, _NO_AGREEMENT)
+
+
+_NO_AGREEMENT = "only disputes have agreements a court can confirm"

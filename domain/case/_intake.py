@@ -6,57 +6,49 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain.actors import Actor
-from domain.case_base import CaseFoundation, _stored
+from domain.case import commands as c
+from domain.case._state import CaseState, text
 from domain.clocks import DeadlineKind
-from domain.errors import CommandNotAllowedError, InvalidInputError
+from domain.errors import InvalidInputError
 from domain.policy import Clocks
-from domain.status import (
-    OPEN,
-    Status,
-)
+from domain.status import OPEN, RUNNING, Flag, Status
 
 
-class CaseIntake(CaseFoundation):
+class Intake(CaseState):
     """Intake, signing and the clocks that only need recording."""
 
-    # --- registration, intake, notes ----------------------------------------------------
-
-    class Rejected(CaseFoundation.ClocksChanged):
+    class Rejected(CaseState.ClocksChanged):
         reason: str
-
-        def apply(self, aggregate: CaseFoundation) -> None:
-            super().apply(aggregate)
-            aggregate.status = Status.REJECTED
 
     def reject(self, actor: Actor, at: datetime, reason: str) -> None:
         """不予受理: ends a case at intake, before anyone signed for it."""
-        self._require("reject", frozenset({Status.REGISTERED}))
-        self._emit(self.Rejected, actor, at, reason=self._text("reason", reason), deadlines={})
+        self._require(c.RejectCase, frozenset({Status.REGISTERED}))
+        self._emit(self.Rejected, actor, at, reason=text("reason", reason), deadlines={})
 
-    class NoteAdded(CaseFoundation.Event):
+    class NoteAdded(CaseState.Event):
         text: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             pass
 
-    def add_note(self, actor: Actor, at: datetime, text: str) -> None:
+    def add_note(self, actor: Actor, at: datetime, note: str) -> None:
         """Notes can be added in any status, closed cases included."""
-        self._emit(self.NoteAdded, actor, at, text=self._text("text", text))
+        self._emit(self.NoteAdded, actor, at, text=text("text", note))
 
-    class AttachmentAdded(CaseFoundation.Event):
+    class AttachmentAdded(CaseState.Event):
         name: str
         media_type: str
         size: int
         sha256: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             pass
 
     def add_attachment(
         self, actor: Actor, at: datetime, name: str, media_type: str, size: int, sha256: str
     ) -> None:
         """Records an attachment's identity; the bytes live in a document store."""
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
             raise InvalidInputError("sha256", "must be 64 lower-case hex digits")
         if size < 0:
             raise InvalidInputError("size", "must not be negative")
@@ -64,125 +56,124 @@ class CaseIntake(CaseFoundation):
             self.AttachmentAdded,
             actor,
             at,
-            name=self._text("name", name, 255),
-            media_type=self._text("media_type", media_type, 255),
+            name=text("name", name, 255),
+            media_type=text("media_type", media_type, 255),
             size=size,
             sha256=sha256,
         )
 
     # --- signing and assignment ---------------------------------------------------------
 
-    class Signed(CaseFoundation.ClocksChanged):
+    class Signed(CaseState.ClocksChanged):
         owner: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate.awaiting_signature = False
-            aggregate.flags.discard("sign_overdue")
-            if aggregate.status is Status.REGISTERED:
-                aggregate.status = Status.SIGNED
+            aggregate.flags.discard(Flag.SIGN_OVERDUE)
 
     def sign(self, actor: Actor, at: datetime) -> None:
         """签收: the owning unit takes the case; only the sign-for clock stops."""
-        self._require("sign", OPEN - {Status.PAUSED})
+        self._require(c.SignCase, RUNNING)
         if not self.awaiting_signature:
-            raise CommandNotAllowedError("sign", self.status.value, "already signed for")
+            self._refuse(c.SignCase, "already signed for")
         remaining = self._without(DeadlineKind.SIGN)
-        self._emit(self.Signed, actor, at, owner=self.owner, deadlines=_stored(remaining))
+        self._emit(self.Signed, actor, at, owner=self.owner, deadlines=remaining)
 
-    class Assigned(CaseFoundation.Event):
+    class Assigned(CaseState.Event):
         assignee: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             aggregate.assignee = self.assignee
 
     def assign(self, actor: Actor, at: datetime, assignee: str) -> None:
-        self._require("assign", OPEN)
-        self._emit(self.Assigned, actor, at, assignee=self._text("assignee", assignee, 128))
+        self._require(c.AssignCase, OPEN)
+        self._emit(self.Assigned, actor, at, assignee=text("assignee", assignee, 128))
 
     # --- pausing and deadlines ----------------------------------------------------------
 
-    class Paused(CaseFoundation.ClocksChanged):
+    class Paused(CaseState.ClocksChanged):
         reason: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             aggregate.paused_deadlines = dict(aggregate.deadlines)
             super().apply(aggregate)
             aggregate.paused_from = aggregate.status
             aggregate.paused_at = self.timestamp
-            aggregate.status = Status.PAUSED
 
     def pause(self, actor: Actor, at: datetime, reason: str) -> None:
         """中止 (appraisal, hearing, waiting for a party): every clock stops."""
-        self._require("pause", OPEN - {Status.PAUSED})
-        self._emit(self.Paused, actor, at, reason=self._text("reason", reason), deadlines={})
+        self._require(c.PauseCase, RUNNING)
+        self._emit(self.Paused, actor, at, reason=text("reason", reason), deadlines={})
 
-    class Resumed(CaseFoundation.ClocksChanged):
-        def apply(self, aggregate: CaseFoundation) -> None:
+    class Resumed(CaseState.ClocksChanged):
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
-            aggregate.status = aggregate.paused_from or Status.SIGNED
             aggregate.paused_from = None
             aggregate.paused_at = None
             aggregate.paused_deadlines = {}
 
     def resume(self, actor: Actor, at: datetime) -> None:
         """Restarts the clocks, each moved later by the time the case was paused."""
-        self._require("resume", frozenset({Status.PAUSED}))
+        self._require(c.ResumeCase, frozenset({Status.PAUSED}))
         paused_for = max(at - (self.paused_at or at), timedelta(0))
         shifted = {k: d.shifted(paused_for) for k, d in self.paused_deadlines.items()}
-        self._emit(self.Resumed, actor, at, deadlines=_stored(shifted))
+        self._emit(self.Resumed, actor, at, deadlines=shifted)
 
-    class DeadlineExtended(CaseFoundation.ClocksChanged):
+    class DeadlineExtended(CaseState.ClocksChanged):
         kind: str
         until: datetime
         reason: str
 
-        def apply(self, aggregate: CaseFoundation) -> None:
+        def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             # A new deadline: missing it is a new breach, flagged (or acted on) once again.
-            aggregate.flags.discard(f"{self.kind}_overdue")
+            flag = Flag.overdue(self.kind)
+            if flag is not None:
+                aggregate.flags.discard(flag)
 
     def extend_deadline(
         self, actor: Actor, at: datetime, until: datetime, reason: str, kind: str = "resolve"
     ) -> None:
         """A supervisor gives more time on one pending clock (resolve by default)."""
-        self._require_approval("extend a deadline", actor)
-        self._require("extend", OPEN - {Status.PAUSED})
+        self._require_approval(c.ExtendDeadline, actor)
+        self._require(c.ExtendDeadline, RUNNING)
         current = self.deadlines.get(kind)
         if current is None:
-            raise CommandNotAllowedError("extend", self.status.value, f"no pending {kind} clock")
+            self._refuse(c.ExtendDeadline, f"no pending {kind} clock")
         if until <= current.due_at:
             raise InvalidInputError("until", f"must be later than the current {current.due_at}")
-        extended = {**self.deadlines, kind: current.extended(until)}
         self._emit(
             self.DeadlineExtended,
             actor,
             at,
             kind=kind,
             until=until,
-            reason=self._text("reason", reason),
-            deadlines=_stored(extended),
+            reason=text("reason", reason),
+            deadlines={**self.deadlines, kind: current.extended(until)},
         )
 
     # --- missed deadlines (sent by the scheduler) -----------------------------------------
 
-    class SignOverdueFlagged(CaseFoundation.Event):
+    class SignOverdueFlagged(CaseState.Event):
         due_at: datetime
 
-        def apply(self, aggregate: CaseFoundation) -> None:
-            aggregate.flags.add("sign_overdue")
+        def apply(self, aggregate: CaseState) -> None:
+            aggregate.flags.add(Flag.SIGN_OVERDUE)
 
     def flag_sign_overdue(self, actor: Actor, at: datetime, due_at: datetime) -> bool:
         """Flags a missed sign-for deadline for the owner's supervisors, once per deadline.
 
         Returns False (and records nothing) when the deadline is no longer the case's own."""
         sign = self.pending(DeadlineKind.SIGN)
-        if sign is None or sign.due_at != due_at or at < due_at or "sign_overdue" in self.flags:
+        if sign is None or sign.due_at != due_at or at < due_at:
+            return False
+        if Flag.SIGN_OVERDUE in self.flags:
             return False
         self._emit(self.SignOverdueFlagged, actor, at, due_at=due_at)
         return True
 
-    class ClockFired(CaseFoundation.ClocksChanged):
+    class ClockFired(CaseState.ClocksChanged):
         """A clock other than sign-for or resolve came due: recorded for supervisors, and the
         clock is done (a red case's daily status report starts its next day)."""
 
@@ -200,9 +191,7 @@ class CaseIntake(CaseFoundation):
         if pending is None or pending.due_at != due_at or at < due_at:
             return False
         remaining = self._without(kind)
-        if kind is DeadlineKind.STATUS_REPORT and self.status in OPEN - {Status.PAUSED}:
+        if kind is DeadlineKind.STATUS_REPORT and self.status in RUNNING:
             remaining[kind.value] = clocks.start(kind, self.level, self.tier, due_at)
-        self._emit(
-            self.ClockFired, actor, at, kind=kind.value, due_at=due_at, deadlines=_stored(remaining)
-        )
+        self._emit(self.ClockFired, actor, at, kind=kind.value, due_at=due_at, deadlines=remaining)
         return True

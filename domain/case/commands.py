@@ -1,0 +1,391 @@
+"""The commands a case takes, as data: one frozen dataclass per command.
+
+A command's class is its one name at every layer: the HTTP payload is a Struct of the same
+name, ``path`` is its URL segment (``POST /api/v1/cases/{id}/<path>``), the class is the key of
+who may send it (``api.http.permissions.COMMAND_ROLES``), and ``words`` is how a refusal names
+it ("cannot <words> a case that is closed"). ``run`` says what the case decides; loading,
+retrying and saving is ``FengqiaoApplication.execute``.
+
+Adding a command touches three files: this one (the command), the aggregate part that records
+its event (``domain/case/_*.py``), and ``api/http/permissions.py`` (who may send it); the HTTP
+route and payload come from the table in ``api/http/routes/commands.py`` when it is exposed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+from domain.actors import Actor
+from domain.clocks import DeadlineKind
+from domain.errors import InvalidInputError
+from domain.jurisdiction import Jurisdiction
+from domain.levels import Level
+from domain.policy import Clocks
+from domain.status import Agency, AgreementForm, Grade
+
+if TYPE_CHECKING:
+    from domain.case import Case
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who acts, when, and what the decision may consult (read lazily: most commands need
+    neither the jurisdiction tree nor the case's clocks)."""
+
+    actor: Actor
+    at: datetime
+    units: Callable[..., Jurisdiction]  # given unit codes, a tree that knows them
+    clocks: Callable[[], Clocks]
+
+
+@dataclass(frozen=True)
+class CaseCommand:
+    """Base of the commands on one existing case."""
+
+    path: ClassVar[str]
+    words: ClassVar[str]
+
+    def run(self, case: Case, context: Context) -> None:
+        """Decides on ``case``: triggers its events or raises a domain error."""
+        raise NotImplementedError
+
+
+# --- intake and housekeeping ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RejectCase(CaseCommand):
+    path = "reject"
+    words = "reject"
+    reason: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.reject(context.actor, context.at, self.reason)
+
+
+@dataclass(frozen=True)
+class AddNote(CaseCommand):
+    path = "notes"
+    words = "add a note to"
+    text: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.add_note(context.actor, context.at, self.text)
+
+
+@dataclass(frozen=True)
+class AddAttachment(CaseCommand):
+    path = "attachments"
+    words = "attach a file to"
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.add_attachment(
+            context.actor, context.at, self.name, self.media_type, self.size, self.sha256
+        )
+
+
+@dataclass(frozen=True)
+class SignCase(CaseCommand):
+    path = "sign"
+    words = "sign"
+
+    def run(self, case: Case, context: Context) -> None:
+        case.sign(context.actor, context.at)
+
+
+@dataclass(frozen=True)
+class AssignCase(CaseCommand):
+    path = "assign"
+    words = "assign"
+    assignee: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.assign(context.actor, context.at, self.assignee)
+
+
+@dataclass(frozen=True)
+class PauseCase(CaseCommand):
+    path = "pause"
+    words = "pause"
+    reason: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.pause(context.actor, context.at, self.reason)
+
+
+@dataclass(frozen=True)
+class ResumeCase(CaseCommand):
+    path = "resume"
+    words = "resume"
+
+    def run(self, case: Case, context: Context) -> None:
+        case.resume(context.actor, context.at)
+
+
+@dataclass(frozen=True)
+class ExtendDeadline(CaseCommand):
+    path = "extend"
+    words = "extend"
+    until: datetime
+    reason: str
+    kind: str = "resolve"
+
+    def run(self, case: Case, context: Context) -> None:
+        case.extend_deadline(context.actor, context.at, self.until, self.reason, self.kind)
+
+
+# --- levels and ownership ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssessCase(CaseCommand):
+    path = "assess"
+    words = "assess"
+    level: Level
+    triggers: Sequence[str]
+    reason: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.assess(
+            context.actor,
+            context.at,
+            context.units(),
+            context.clocks(),
+            self.level,
+            list(self.triggers),
+            self.reason,
+        )
+
+
+@dataclass(frozen=True)
+class RaiseLevel(CaseCommand):
+    path = "raise"
+    words = "raise the level of"
+    level: Level
+    reason: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.raise_level(
+            context.actor, context.at, context.units(), context.clocks(), self.level, self.reason
+        )
+
+
+@dataclass(frozen=True)
+class LowerLevel(CaseCommand):
+    path = "lower"
+    words = "lower"
+    level: Level
+    reason: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.lower_level(
+            context.actor, context.at, context.units(), context.clocks(), self.level, self.reason
+        )
+
+
+@dataclass(frozen=True)
+class EscalateCase(CaseCommand):
+    path = "escalate"
+    words = "escalate"
+    reason: str
+    other_unit: str | None = None
+
+    def run(self, case: Case, context: Context) -> None:
+        units = context.units(*([self.other_unit] if self.other_unit else []))
+        if self.other_unit is not None and self.other_unit not in units:
+            raise InvalidInputError("other_unit", f"no unit has code {self.other_unit!r}")
+        case.escalate(
+            context.actor,
+            context.at,
+            units,
+            context.clocks(),
+            self.reason,
+            self.other_unit,
+        )
+
+
+@dataclass(frozen=True)
+class ReturnCase(CaseCommand):
+    path = "return"
+    words = "return"
+    reason: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.return_case(context.actor, context.at, context.clocks(), context.units(), self.reason)
+
+
+# --- working the case to its outcome ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordMediationSession(CaseCommand):
+    path = "mediation-sessions"
+    words = "record a mediation session for"
+    held_at: datetime
+    notes: str
+    attendees: Sequence[str] = ()
+
+    def run(self, case: Case, context: Context) -> None:
+        case.record_mediation(
+            context.actor,
+            context.at,
+            context.clocks(),
+            self.held_at,
+            self.notes,
+            list(self.attendees),
+        )
+
+
+@dataclass(frozen=True)
+class ResolveCase(CaseCommand):
+    path = "resolve"
+    words = "resolve"
+    agreement: str
+    form: AgreementForm
+    amount: Decimal | None = None
+    performance_due: str | None = None
+
+    def run(self, case: Case, context: Context) -> None:
+        case.resolve(
+            context.actor,
+            context.at,
+            context.clocks(),
+            self.agreement,
+            self.form,
+            self.amount,
+            self.performance_due,
+        )
+
+
+@dataclass(frozen=True)
+class TerminateCase(CaseCommand):
+    path = "terminate"
+    words = "terminate"
+    reason: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.terminate(context.actor, context.at, context.clocks(), self.reason)
+
+
+@dataclass(frozen=True)
+class ReferCase(CaseCommand):
+    path = "referrals"
+    words = "refer"
+    agency: Agency
+    reason: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.refer(context.actor, context.at, self.agency, self.reason)
+
+
+@dataclass(frozen=True)
+class AnswerReferral(CaseCommand):
+    path = "referral-answers"
+    words = "record a referral answer for"
+    again: ClassVar[str] = "answer the referral of"  # when it was answered already
+    answer: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.answer_referral(context.actor, context.at, context.clocks(), self.answer)
+
+
+@dataclass(frozen=True)
+class RequestJudicialConfirmation(CaseCommand):
+    path = "judicial-confirmation"
+    words = "request judicial confirmation for"
+    court: str = "人民法院"
+
+    def run(self, case: Case, context: Context) -> None:
+        case.request_judicial_confirmation(context.actor, context.at, self.court)
+
+
+@dataclass(frozen=True)
+class RecordJudicialConfirmation(CaseCommand):
+    path = "judicial-confirmation"
+    words = "record judicial confirmation for"
+    confirmed: bool
+    note: str = ""
+
+    def run(self, case: Case, context: Context) -> None:
+        case.record_judicial_confirmation(context.actor, context.at, self.confirmed, self.note)
+
+
+# --- after the outcome ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordFollowUp(CaseCommand):
+    path = "follow-ups"
+    words = "record a follow-up for"
+    satisfied: bool
+    agreement_honoured: bool | None = None
+    note: str = ""
+
+    def run(self, case: Case, context: Context) -> None:
+        case.record_follow_up(
+            context.actor, context.at, self.satisfied, self.agreement_honoured, self.note
+        )
+
+
+@dataclass(frozen=True)
+class RateCase(CaseCommand):
+    path = "ratings"
+    words = "rate"
+    grade: Grade
+
+    def run(self, case: Case, context: Context) -> None:
+        case.rate(context.actor, context.at, context.clocks(), self.grade)
+
+
+@dataclass(frozen=True)
+class ReopenCase(CaseCommand):
+    path = "reopen"
+    words = "reopen"
+    reason: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.reopen(context.actor, context.at, context.clocks(), self.reason)
+
+
+@dataclass(frozen=True)
+class CloseCase(CaseCommand):
+    path = "close"
+    words = "close"
+
+    def run(self, case: Case, context: Context) -> None:
+        case.close_case(context.actor, context.at)
+
+
+# --- the scheduler's ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActOnDeadline(CaseCommand):
+    """A clock of ``kind`` due at ``due_at`` has passed. The case decides whether it still
+    applies (the due time must still be its own), so a repeated sweep is harmless."""
+
+    path = "deadlines"
+    words = "act on a deadline of"
+    kind: DeadlineKind
+    due_at: datetime
+
+    def run(self, case: Case, context: Context) -> None:
+        if self.kind is DeadlineKind.SIGN:
+            case.flag_sign_overdue(context.actor, context.at, self.due_at)
+        elif self.kind is DeadlineKind.RESOLVE:
+            case.act_on_resolve_overdue(
+                context.actor, context.at, context.units(), context.clocks(), self.due_at
+            )
+        else:
+            case.act_on_clock(context.actor, context.at, context.clocks(), self.kind, self.due_at)
+
+
+CASE_COMMANDS: tuple[type[CaseCommand], ...] = tuple(CaseCommand.__subclasses__())
