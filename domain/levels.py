@@ -62,6 +62,3 @@ _LEVEL_RANK = {Level.YELLOW: 0, Level.ORANGE: 1, Level.RED: 2}
 _OWNER_TIER = {Level.YELLOW: Tier.VILLAGE, Level.ORANGE: Tier.TOWNSHIP, Level.RED: Tier.COUNTY}
 _NATIVE_LEVEL = {tier: level for level, tier in _OWNER_TIER.items()}
 _TIER_HEIGHT = {Tier.GRID: 0, Tier.VILLAGE: 1, Tier.TOWNSHIP: 2, Tier.COUNTY: 3, Tier.CITY: 4}
-
-# The tiers that own and work cases; the city watches but never owns (矛盾不上交).
-CASE_TIERS = (Tier.VILLAGE, Tier.TOWNSHIP, Tier.COUNTY)

@@ -160,6 +160,3 @@ class Clocks:
 
     def rating_window_open(self, outcome_at: datetime, now: datetime) -> bool:
         return now - outcome_at <= self.policy.rating_window.as_timedelta()
-
-    def judicial_window_open(self, agreed_at: datetime, now: datetime) -> bool:
-        return now - agreed_at <= self.policy.judicial_window.as_timedelta()

@@ -29,7 +29,6 @@ RUNNING = OPEN - {Status.PAUSED}
 WORKING = frozenset({Status.SIGNED, Status.IN_MEDIATION, Status.REOPENED})
 # An outcome is recorded; follow-up and rating come next.
 CONCLUDED = frozenset({Status.RESOLVED, Status.TERMINATED, Status.REFERRED, Status.FOLLOWED_UP})
-ENDED = frozenset({Status.CLOSED, Status.REJECTED})
 
 
 class Outcome(StrEnum):

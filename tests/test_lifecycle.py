@@ -1,16 +1,16 @@
-"""The case lifecycle: every command's success path, and every transition the rules refuse.
+"""The case lifecycle through the application: every command's success path and its refusals.
 
 Runs on memory, SQLite and PostgreSQL through the ``app`` fixture. A refusal must name the
-domain error, and store nothing (the case's version is unchanged when read back).
+domain error, and store nothing (the case's version is unchanged when read back). The full
+status × command refusal table runs without a store in tests/unit/test_case_refusals.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
@@ -58,7 +58,6 @@ from domain.levels import Level, Tier
 from domain.parties import Party
 from domain.status import Agency, AgreementForm, Channel, Grade, Outcome, PartyRole, Status
 from tests.builders import (
-    REACHABLE,
     SHA,
     drive,
     event_names,
@@ -1041,146 +1040,8 @@ def test_resolve_overdue_before_the_deadline_does_nothing(app: FengqiaoApplicati
     assert app.get_case(case.id).version == case.version
 
 
-# --- the refusal table --------------------------------------------------------------------
-
-Command = Callable[[FengqiaoApplication, UUID], object]
-LATER = datetime(2027, 1, 1, tzinfo=UTC)
-
-COMMANDS: dict[str, tuple[str, Command]] = {
-    "reject": ("reject", lambda a, c: a.execute(c, RejectCase("不予受理"), MEDIATOR)),
-    "sign": ("sign", lambda a, c: a.execute(c, SignCase(), MEDIATOR)),
-    "assign": ("assign", lambda a, c: a.execute(c, AssignCase("mediator-9"), MEDIATOR)),
-    "assess": (
-        "assess",
-        lambda a, c: a.execute(c, AssessCase(Level.ORANGE, ["10人"], "研判"), MEDIATOR),
-    ),
-    "raise_level": (
-        "raise the level of",
-        lambda a, c: a.execute(c, RaiseLevel(Level.RED, "聚集"), MEDIATOR),
-    ),
-    "lower_level": (
-        "lower",
-        lambda a, c: a.execute(c, LowerLevel(Level.YELLOW, "缓和"), SUPERVISOR),
-    ),
-    "escalate": ("escalate", lambda a, c: a.execute(c, EscalateCase("请镇里协调"), SUPERVISOR)),
-    "record_mediation": (
-        "record a mediation session for",
-        lambda a, c: a.execute(c, RecordMediationSession(a.clock(), "调解", ["张三"]), MEDIATOR),
-    ),
-    "resolve": (
-        "resolve",
-        lambda a, c: a.execute(c, ResolveCase("协议", AgreementForm.WRITTEN), MEDIATOR),
-    ),
-    "terminate": ("terminate", lambda a, c: a.execute(c, TerminateCase("调解终止"), MEDIATOR)),
-    "refer": ("refer", lambda a, c: a.execute(c, ReferCase(Agency.COURT, "诉调对接"), MEDIATOR)),
-    "answer_referral": (
-        "record a referral answer for",
-        lambda a, c: a.execute(c, AnswerReferral("已立案"), MEDIATOR),
-    ),
-    "request_judicial_confirmation": (
-        "request judicial confirmation for",
-        lambda a, c: a.execute(c, RequestJudicialConfirmation("犍为县人民法院"), MEDIATOR),
-    ),
-    "record_judicial_confirmation": (
-        "record judicial confirmation for",
-        lambda a, c: a.execute(c, RecordJudicialConfirmation(confirmed=True), MEDIATOR),
-    ),
-    "record_follow_up": (
-        "record a follow-up for",
-        lambda a, c: a.execute(c, RecordFollowUp(satisfied=True), MEDIATOR),
-    ),
-    "rate": ("rate", lambda a, c: a.execute(c, RateCase(Grade.DISSATISFIED), REPORTER)),
-    "pause": ("pause", lambda a, c: a.execute(c, PauseCase("等待鉴定"), MEDIATOR)),
-    "resume": ("resume", lambda a, c: a.execute(c, ResumeCase(), MEDIATOR)),
-    "extend_deadline": (
-        "extend",
-        lambda a, c: a.execute(c, ExtendDeadline(LATER, "需勘验"), SUPERVISOR),
-    ),
-    "reopen": ("reopen", lambda a, c: a.execute(c, ReopenCase("未履行"), SUPERVISOR)),
-    "close_case": ("close", lambda a, c: a.execute(c, CloseCase(), MEDIATOR)),
-    "return_case": ("return", lambda a, c: a.execute(c, ReturnCase("不属本镇"), TOWNSHIP_MEDIATOR)),
-}
-
-CONCLUDED_OR_ENDED = [
-    "resolved",
-    "terminated",
-    "referred",
-    "answered",
-    "followed_up",
-    "closed",
-    "rejected",
-]
-NOT_YET_SIGNED_OR_PAUSED = ["registered", "paused"]
-NOT_CONCLUDED = ["registered", "signed", "in_mediation", "paused", "rejected", "reopened"]
-
-REFUSED: dict[str, list[str]] = {
-    "reject": [s for s in REACHABLE if s != "registered"],
-    "sign": ["signed", "in_mediation", "paused", "reopened", *CONCLUDED_OR_ENDED],
-    "assign": CONCLUDED_OR_ENDED,
-    "assess": ["paused", *CONCLUDED_OR_ENDED],
-    "raise_level": ["paused", *CONCLUDED_OR_ENDED],
-    "lower_level": ["paused", *CONCLUDED_OR_ENDED],
-    "escalate": ["paused", *CONCLUDED_OR_ENDED],
-    "record_mediation": [*NOT_YET_SIGNED_OR_PAUSED, *CONCLUDED_OR_ENDED],
-    "resolve": ["signed", *NOT_YET_SIGNED_OR_PAUSED, *CONCLUDED_OR_ENDED],
-    "terminate": [*NOT_YET_SIGNED_OR_PAUSED, *CONCLUDED_OR_ENDED],
-    "refer": [*NOT_YET_SIGNED_OR_PAUSED, *CONCLUDED_OR_ENDED],
-    "answer_referral": [
-        *NOT_CONCLUDED,
-        "resolved",
-        "terminated",
-        "answered",
-        "followed_up",
-        "closed",
-    ],
-    "request_judicial_confirmation": [*NOT_CONCLUDED, "terminated", "referred", "answered"],
-    "record_judicial_confirmation": ["registered", "resolved", "followed_up", "closed"],
-    "record_follow_up": [*NOT_CONCLUDED, "referred", "closed"],
-    "rate": NOT_CONCLUDED,
-    "pause": ["paused", *CONCLUDED_OR_ENDED],
-    "resume": ["registered", "signed", "in_mediation", "reopened", *CONCLUDED_OR_ENDED],
-    "extend_deadline": ["paused", *CONCLUDED_OR_ENDED],
-    "reopen": NOT_CONCLUDED,
-    "close_case": [
-        "registered",
-        "signed",
-        "in_mediation",
-        "paused",
-        "resolved",
-        "terminated",
-        "referred",
-        "answered",
-        "closed",
-        "rejected",
-        "reopened",
-    ],
-    # Only a case handed over by hand, before signing: none of these was.
-    "return_case": list(REACHABLE),
-}
-# The statuses as the case reports them ("answered" is a referred case with an answer).
-STATUS_OF = {"answered": "referred"}
-# Where the refusal names a more specific command than the table's default.
-COMMAND_NAME = {("answer_referral", "answered"): "answer the referral of"}
-
-TABLE = sorted({(status, command) for command, statuses in REFUSED.items() for status in statuses})
-
-
-@pytest.mark.parametrize(("status", "command"), TABLE)
-def test_a_command_that_does_not_apply_in_a_status_is_refused_and_stores_nothing(
-    app: FengqiaoApplication, status: str, command: str
-) -> None:
-    level = Level.ORANGE if command == "lower_level" else Level.YELLOW
-    case = drive(app, status, level=level)
-    name, call = COMMANDS[command]
-    error = refused(app, case.id, CommandNotAllowedError, lambda: call(app, case.id))
-    assert error.status == STATUS_OF.get(status, status)
-    assert error.command == COMMAND_NAME.get((command, status), name)
-    assert app.get_case(case.id).status.value == error.status
-
-
-def test_the_refusal_table_covers_every_command_and_status() -> None:
-    assert set(REFUSED) == set(COMMANDS)
-    assert {status for status, _ in TABLE} == set(REACHABLE)
+# The refusal table (every command in every status it does not apply in) runs without a store
+# in tests/unit/test_case_refusals.py; here, that a refusal through the store records nothing.
 
 
 def test_a_command_dated_before_the_cases_last_change_is_refused_and_stores_nothing(

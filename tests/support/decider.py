@@ -5,7 +5,7 @@ minus loading and saving, so unit tests exercise the same decisions in milliseco
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -83,6 +83,9 @@ def names(events: Sequence[Any]) -> list[str]:
 # --- driving a case through its lifecycle, with no store -----------------------------------
 
 STEP = timedelta(minutes=1)  # how far the clock moves between two steps of ``drive``
+# A yellow case registered in the village at T0 (Mon Sep 28, 10:00 in Shanghai) has three
+# working days to be resolved; across 国庆 (Oct 1-7) that is the end of Thu Oct 8 in Shanghai.
+YELLOW_RESOLVE_DUE = datetime(2026, 10, 8, 16, 0, tzinfo=UTC)
 
 StepFn = tuple[Callable[[datetime], CaseCommand], Actor]
 
@@ -162,3 +165,9 @@ def refused(
     assert not case.pending_events, "a refused command recorded an event"
     assert case.version == version, "a refused command moved the case's version"
     return caught.value
+
+
+def mediate(case: Case, actor: Actor = MEDIATOR) -> list[Any]:
+    """A mediation session held and recorded a minute after the case's last change."""
+    at = later(case)
+    return run(case, RecordMediationSession(at, "双方到场，再次调解", ["张三", "李四"]), actor, at)

@@ -1,0 +1,193 @@
+"""Which command a case refuses in which status, with no event store.
+
+The store-free port of the refusal table at the end of ``tests/test_lifecycle.py``: for every
+(status, command) pair in ``REFUSED`` the case raises ``CommandNotAllowedError`` naming its
+status and the command's words, and records nothing (no pending event, version unchanged).
+The table covers every case command (the scheduler's ``ActOnDeadline`` aside, which never
+refuses by status) and every status ``drive`` reaches; notes and attachments are never refused.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from domain.actors import Actor
+from domain.case.commands import (
+    CASE_COMMANDS,
+    ActOnDeadline,
+    AddAttachment,
+    AddNote,
+    AnswerReferral,
+    AssessCase,
+    AssignCase,
+    CaseCommand,
+    CloseCase,
+    EscalateCase,
+    ExtendDeadline,
+    LowerLevel,
+    PauseCase,
+    RaiseLevel,
+    RateCase,
+    RecordFollowUp,
+    RecordJudicialConfirmation,
+    RecordMediationSession,
+    ReferCase,
+    RejectCase,
+    ReopenCase,
+    RequestJudicialConfirmation,
+    ResolveCase,
+    ResumeCase,
+    ReturnCase,
+    SignCase,
+    TerminateCase,
+)
+from domain.errors import CommandNotAllowedError
+from domain.levels import Level
+from domain.status import Agency, AgreementForm, Grade
+from tests import builders
+from tests.builders import SHA
+from tests.support.decider import REACHABLE, drive, later, names, refused, run
+from tests.support.world import MEDIATOR, REPORTER, SUPERVISOR, T0, TOWNSHIP_MEDIATOR
+
+pytestmark = pytest.mark.unit
+
+LATER = datetime(2027, 1, 1, tzinfo=UTC)
+
+# Each command of the table, as a given actor sends it. Mediation sessions are held at T0, so
+# "held before it is recorded" never stands in for a refusal by status.
+COMMANDS: dict[str, tuple[CaseCommand, Actor]] = {
+    "reject": (RejectCase("不予受理"), MEDIATOR),
+    "sign": (SignCase(), MEDIATOR),
+    "assign": (AssignCase("mediator-9"), MEDIATOR),
+    "assess": (AssessCase(Level.ORANGE, ["10人"], "研判"), MEDIATOR),
+    "raise_level": (RaiseLevel(Level.RED, "聚集"), MEDIATOR),
+    "lower_level": (LowerLevel(Level.YELLOW, "缓和"), SUPERVISOR),
+    "escalate": (EscalateCase("请镇里协调"), SUPERVISOR),
+    "record_mediation": (RecordMediationSession(T0, "调解", ["张三"]), MEDIATOR),
+    "resolve": (ResolveCase("协议", AgreementForm.WRITTEN), MEDIATOR),
+    "terminate": (TerminateCase("调解终止"), MEDIATOR),
+    "refer": (ReferCase(Agency.COURT, "诉调对接"), MEDIATOR),
+    "answer_referral": (AnswerReferral("已立案"), MEDIATOR),
+    "request_judicial_confirmation": (RequestJudicialConfirmation("犍为县人民法院"), MEDIATOR),
+    "record_judicial_confirmation": (RecordJudicialConfirmation(confirmed=True), MEDIATOR),
+    "record_follow_up": (RecordFollowUp(satisfied=True), MEDIATOR),
+    "rate": (RateCase(Grade.DISSATISFIED), REPORTER),
+    "pause": (PauseCase("等待鉴定"), MEDIATOR),
+    "resume": (ResumeCase(), MEDIATOR),
+    "extend_deadline": (ExtendDeadline(LATER, "需勘验"), SUPERVISOR),
+    "reopen": (ReopenCase("未履行"), SUPERVISOR),
+    "close_case": (CloseCase(), MEDIATOR),
+    "return_case": (ReturnCase("不属本镇"), TOWNSHIP_MEDIATOR),
+    "add_note": (AddNote("已电话联系申请人"), MEDIATOR),
+    "add_attachment": (AddAttachment("调解协议书.pdf", "application/pdf", 20480, SHA), MEDIATOR),
+}
+
+CONCLUDED_OR_ENDED = [
+    "resolved",
+    "terminated",
+    "referred",
+    "answered",
+    "followed_up",
+    "closed",
+    "rejected",
+]
+NOT_YET_SIGNED_OR_PAUSED = ["registered", "paused"]
+NOT_CONCLUDED = ["registered", "signed", "in_mediation", "paused", "rejected", "reopened"]
+
+REFUSED: dict[str, list[str]] = {
+    "reject": [s for s in REACHABLE if s != "registered"],
+    "sign": ["signed", "in_mediation", "paused", "reopened", *CONCLUDED_OR_ENDED],
+    "assign": CONCLUDED_OR_ENDED,
+    "assess": ["paused", *CONCLUDED_OR_ENDED],
+    "raise_level": ["paused", *CONCLUDED_OR_ENDED],
+    "lower_level": ["paused", *CONCLUDED_OR_ENDED],
+    "escalate": ["paused", *CONCLUDED_OR_ENDED],
+    "record_mediation": [*NOT_YET_SIGNED_OR_PAUSED, *CONCLUDED_OR_ENDED],
+    "resolve": ["signed", *NOT_YET_SIGNED_OR_PAUSED, *CONCLUDED_OR_ENDED],
+    "terminate": [*NOT_YET_SIGNED_OR_PAUSED, *CONCLUDED_OR_ENDED],
+    "refer": [*NOT_YET_SIGNED_OR_PAUSED, *CONCLUDED_OR_ENDED],
+    "answer_referral": [
+        *NOT_CONCLUDED,
+        "resolved",
+        "terminated",
+        "answered",
+        "followed_up",
+        "closed",
+    ],
+    "request_judicial_confirmation": [*NOT_CONCLUDED, "terminated", "referred", "answered"],
+    "record_judicial_confirmation": ["registered", "resolved", "followed_up", "closed"],
+    "record_follow_up": [*NOT_CONCLUDED, "referred", "closed"],
+    "rate": NOT_CONCLUDED,
+    "pause": ["paused", *CONCLUDED_OR_ENDED],
+    "resume": ["registered", "signed", "in_mediation", "reopened", *CONCLUDED_OR_ENDED],
+    "extend_deadline": ["paused", *CONCLUDED_OR_ENDED],
+    "reopen": NOT_CONCLUDED,
+    "close_case": [
+        "registered",
+        "signed",
+        "in_mediation",
+        "paused",
+        "resolved",
+        "terminated",
+        "referred",
+        "answered",
+        "closed",
+        "rejected",
+        "reopened",
+    ],
+    # Only a case handed over by hand, before signing: none of these was.
+    "return_case": list(REACHABLE),
+    # Notes and attachments are part of the record in every status, closed cases included.
+    "add_note": [],
+    "add_attachment": [],
+}
+# The statuses as the case reports them ("answered" is a referred case with an answer).
+STATUS_OF = {"answered": "referred"}
+# Where the refusal names a more specific command than the command's words.
+COMMAND_NAME = {("answer_referral", "answered"): "answer the referral of"}
+
+TABLE = sorted({(status, command) for command, statuses in REFUSED.items() for status in statuses})
+
+
+@pytest.mark.parametrize(("status", "command"), TABLE)
+def test_a_command_that_does_not_apply_in_a_status_is_refused_and_records_nothing(
+    status: str, command: str
+) -> None:
+    level = Level.ORANGE if command == "lower_level" else Level.YELLOW
+    case = drive(status, level=level)
+    sent, actor = COMMANDS[command]
+
+    error = refused(case, CommandNotAllowedError, sent, actor)
+
+    assert error.status == STATUS_OF.get(status, status)
+    assert error.command == COMMAND_NAME.get((command, status), type(sent).words)
+    assert case.status.value == error.status
+
+
+@pytest.mark.parametrize("status", REACHABLE)
+@pytest.mark.parametrize("command", ["add_note", "add_attachment"])
+def test_a_note_or_an_attachment_is_recorded_in_every_status_without_moving_it(
+    status: str, command: str
+) -> None:
+    case = drive(status)
+    before = case.status
+    sent, actor = COMMANDS[command]
+
+    events = run(case, sent, actor, later(case))
+
+    assert names(events) == [
+        {"add_note": "NoteAdded", "add_attachment": "AttachmentAdded"}[command]
+    ]
+    assert case.status is before
+
+
+def test_the_refusal_table_covers_every_command_and_every_reachable_status() -> None:
+    assert set(REFUSED) == set(COMMANDS)
+    assert {type(sent) for sent, _ in COMMANDS.values()} == set(CASE_COMMANDS) - {ActOnDeadline}
+    assert {status for status, _ in TABLE} == set(REACHABLE)
+
+
+def test_drive_reaches_the_same_statuses_as_the_application_builders() -> None:
+    assert REACHABLE == builders.REACHABLE
