@@ -11,6 +11,7 @@ first: a clock is acted on when it falls due rather than up to an interval later
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,10 @@ class SweepService:
         self._scheduler: BackgroundScheduler | None = None
         self.sweeps = 0
         self.failure: BaseException | None = None
+        # Held while the job removes itself or stop() begins: shutdown() keeps the job-store
+        # lock while it waits for a running job, so a job removing itself then would hang.
+        self._control = threading.Lock()
+        self._stopping = False
 
     def run_once(self) -> SweepReport | None:
         """One sweep if this instance holds the lock; None when another instance does."""
@@ -51,6 +56,7 @@ class SweepService:
         return report
 
     def start(self) -> None:
+        self._stopping = False
         scheduler = BackgroundScheduler(timezone="UTC")
         scheduler.add_job(
             self._job,
@@ -73,8 +79,9 @@ class SweepService:
         except Exception as error:
             self.failure = error
             log.critical("deadline sweeps stopped: %r", error, exc_info=True)
-            if self._scheduler is not None:
-                self._scheduler.remove_job("sweep")
+            with self._control:
+                if self._scheduler is not None and not self._stopping:
+                    self._scheduler.remove_job("sweep")
             return
         if report is not None:
             try:
@@ -96,6 +103,8 @@ class SweepService:
             scheduler.modify_job("sweep", next_run_time=_now() + timedelta(seconds=wait))
 
     def stop(self) -> None:
+        with self._control:
+            self._stopping = True
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
