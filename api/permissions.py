@@ -3,46 +3,17 @@
 from __future__ import annotations
 
 from api.errors import ForbiddenError
-from domain.actors import Actor, Role
+from domain.actors import REPORTERS, Actor, Role
 from domain.case import Case
-from domain.case import commands as c
-from domain.case.commands import CaseCommand
+from domain.case.commands import CASE_COMMANDS, CaseCommand
 from domain.errors import UnknownUnitError
 from domain.jurisdiction import Jurisdiction
 
-_REPORTERS = frozenset({Role.REPORTER, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
-_WORKERS = frozenset({Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
-_APPROVERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
-
 # who may register a case in their subtree
-REGISTER_ROLES = _REPORTERS
-# command → roles that may send it (over HTTP; the scheduler acts as the system)
+REGISTER_ROLES = REPORTERS
+# command → roles that may send it, as each command declares
 COMMAND_ROLES: dict[type[CaseCommand], frozenset[Role]] = {
-    c.AssessCase: _WORKERS,
-    c.RaiseLevel: _WORKERS,
-    c.LowerLevel: _APPROVERS,
-    c.SignCase: _WORKERS,
-    c.AssignCase: _APPROVERS,
-    c.ReturnCase: _WORKERS,
-    c.EscalateCase: _APPROVERS,
-    c.PauseCase: _APPROVERS,
-    c.ResumeCase: _WORKERS,
-    c.ExtendDeadline: _APPROVERS,
-    c.RejectCase: _WORKERS,
-    c.AddNote: _REPORTERS,
-    c.AddAttachment: _REPORTERS,
-    c.RecordMediationSession: _WORKERS,
-    c.ResolveCase: _WORKERS,
-    c.TerminateCase: _WORKERS,
-    c.ReferCase: _WORKERS,
-    c.AnswerReferral: _WORKERS,
-    c.RequestJudicialConfirmation: _WORKERS,
-    c.RecordJudicialConfirmation: _WORKERS,
-    c.RecordFollowUp: _WORKERS,
-    c.RateCase: _REPORTERS,
-    c.ReopenCase: _APPROVERS,
-    c.CloseCase: _WORKERS,
-    c.ActOnDeadline: frozenset({Role.SYSTEM}),
+    command: command.roles for command in CASE_COMMANDS
 }
 
 

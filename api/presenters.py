@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from api.schemas import CaseOut, DeadlineOut, HistoryEntryOut, PartyOut, QueueItemOut, UnitOut
 from domain.case import Case

@@ -28,3 +28,9 @@ class Actor:
 
 
 SYSTEM = Actor("fengqiao-scheduler", Role.SYSTEM, "")
+
+# Who may send which command (each command names its group): staff who record what happened,
+# staff who work cases, and those who approve what needs approval.
+REPORTERS = frozenset({Role.REPORTER, Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
+WORKERS = frozenset({Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
+APPROVERS = frozenset({Role.SUPERVISOR, Role.ADMIN})

@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import cast
 
 from domain.actors import Actor
-from domain.case import Case, Deadlines
+from domain.case import Case, CaseState, Deadlines, text
 from domain.case import commands as c
-from domain.case._state import CaseState, text
 from domain.clocks import DeadlineKind
 from domain.policy import Clocks
 from domain.status import AgreementForm, Status

@@ -1,4 +1,4 @@
-"""The operating mode (seed item 51: 常规模式、假日模式、应急处置), switched as an audited event.
+"""The operating mode (常规模式、假日模式、应急处置), switched as an audited event.
 
 One small aggregate for the whole deployment: every process reads the current mode from the
 log when it starts a clock, so a switch made through any process applies to every clock

@@ -7,9 +7,12 @@ so they are computed when asked, never stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from domain.status import OPEN, Status
+from domain.case import Case, status_after
+from domain.dispute import Dispute
+from domain.status import OPEN, Flag, Status
 from projections.closure import add_unit, closure_ddl
 from projections.db import Cursor, to_us
 from projections.engine import Batch, View
@@ -18,7 +21,7 @@ from projections.events import (
     is_unit_added,
     kind_of,
     level_rank,
-    name_of,
+    lookup,
     next_queue_due,
 )
 from projections.rows import RowBatch
@@ -31,22 +34,119 @@ COLUMNS = (
 )  # fmt: skip
 
 _OPEN = {status.value for status in OPEN}
-_STATUS_BY_EVENT = {
-    "MediationSessionRecorded": Status.IN_MEDIATION,
-    "Resolved": Status.RESOLVED,
-    "Terminated": Status.TERMINATED,
-    "Referred": Status.REFERRED,
-    "FollowUpRecorded": Status.FOLLOWED_UP,
-    "Reopened": Status.REOPENED,
-    "Closed": Status.CLOSED,
-    "Rejected": Status.REJECTED,
+
+_BREACHES = (Flag.SIGN_OVERDUE.value, Flag.RESOLVE_OVERDUE.value)
+_FLAG_BY_EVENT: Mapping[type, str] = {
+    Case.SignOverdueFlagged: Flag.SIGN_OVERDUE.value,
+    Case.ResolveOverdueFlagged: Flag.RESOLVE_OVERDUE.value,
 }
-_OUTCOMES = {"Resolved", "Terminated", "Referred"}
-_FLAG_BY_EVENT = {"SignOverdueFlagged": "sign_overdue", "ResolveOverdueFlagged": "resolve_overdue"}
+
+Row = dict[str, Any]
+
+
+def _set_flags(row: Row, add: str | None = None, remove: tuple[str, ...] = ()) -> None:
+    flags = {f for f in row["flags"].split(",") if f and f not in remove}
+    if add:
+        flags.add(add)
+    row["flags"] = ",".join(sorted(flags))
+
+
+def _move(row: Row, owner: str, tier: str) -> None:
+    row["owner"], row["tier"], row["awaiting_signature"] = owner, tier, 1
+
+
+def _set_level(row: Row, level: str) -> None:
+    row["level"], row["level_rank"] = level, level_rank(level)
+
+
+def _leveled(row: Row, event: Any) -> None:
+    _set_level(row, event.level)
+
+
+def _lowered(row: Row, event: Any) -> None:
+    _set_level(row, event.level)
+    if event.owner != row["owner"]:
+        _move(row, event.owner, event.tier)
+
+
+def _escalated(row: Row, event: Any) -> None:
+    _set_level(row, event.to_level)
+    _move(row, event.to_unit, event.to_tier)
+    row["escalations"] += 1
+    _set_flags(row, remove=_BREACHES)
+
+
+def _returned(row: Row, event: Any) -> None:
+    if event.to_unit != row["owner"]:
+        _move(row, event.to_unit, event.to_tier)
+
+
+def _signed(row: Row, event: Any) -> None:
+    row["awaiting_signature"] = 0
+    _set_flags(row, remove=(Flag.SIGN_OVERDUE.value,))
+
+
+def _assigned(row: Row, event: Any) -> None:
+    row["assignee"] = event.assignee
+
+
+def _paused(row: Row, event: Any) -> None:
+    row["paused_from"] = row["status"]
+
+
+def _resumed(row: Row, event: Any) -> None:
+    row["paused_from"] = None
+
+
+def _flag(flag: str) -> Callable[[Row, Any], None]:
+    def flagged(row: Row, event: Any) -> None:
+        _set_flags(row, add=flag)
+
+    return flagged
+
+
+def _concluded(row: Row, event: Any) -> None:
+    _set_flags(row, remove=_BREACHES)
+
+
+# What each event does to an existing case row.
+_CHANGES: Mapping[type, Callable[[Row, Any], None]] = {
+    Case.Assessed: _leveled,
+    Case.LevelRaised: _leveled,
+    Case.LevelLowered: _lowered,
+    Case.Escalated: _escalated,
+    Case.Returned: _returned,
+    Case.Signed: _signed,
+    Case.Assigned: _assigned,
+    Case.Paused: _paused,
+    Case.Resumed: _resumed,
+    **{event: _flag(flag) for event, flag in _FLAG_BY_EVENT.items()},
+    **dict.fromkeys((Case.Resolved, Case.Terminated, Case.Referred), _concluded),
+}
+# Events that change nothing but the status (domain.case.STATUS_AFTER, read in ``apply``).
+_STATUS_ONLY = (
+    Case.Rejected,
+    Case.MediationSessionRecorded,
+    Case.FollowUpRecorded,
+    Case.Reopened,
+    Case.Closed,
+)
 
 
 class CasesView(View):
     name = "cases"
+    handles = (Case.Registered, *_CHANGES, *_STATUS_ONLY)
+    # Beyond the version, time and next deadline every case event updates: nothing.
+    ignores = (
+        Case.ReferralAnswered,
+        Case.Rated,
+        Case.DeadlineExtended,
+        Case.NoteAdded,
+        Case.AttachmentAdded,
+        Case.ClockFired,
+        Dispute.JudicialConfirmationRequested,
+        Dispute.JudicialConfirmationRecorded,
+    )
 
     def create_statements(self) -> list[str]:
         cases = self.t("cases")
@@ -81,14 +181,18 @@ class CasesView(View):
         rows.flush(cursor)
 
 
-def apply(row: dict[str, Any] | None, event: Any) -> dict[str, Any]:
+def apply(row: Row | None, event: Any) -> Row:
     """The case row after ``event``."""
-    name = name_of(event)
     if row is None:
         row = _registered(event)
     else:
         row = dict(row)
-        _change(row, name, event)
+        status = Status(row["status"])
+        paused_from = Status(row["paused_from"]) if row["paused_from"] else None
+        change = lookup(_CHANGES, type(event))
+        if change is not None:
+            change(row, event)
+        row["status"] = status_after(type(event), status, paused_from).value
     if hasattr(event, "deadlines"):
         row["next_due_us"], row["next_due_kind"] = next_queue_due(event.deadlines)
     row["version"] = event.originator_version
@@ -97,7 +201,7 @@ def apply(row: dict[str, Any] | None, event: Any) -> dict[str, Any]:
     return row
 
 
-def _registered(event: Any) -> dict[str, Any]:
+def _registered(event: Any) -> Row:
     return {
         "id": str(event.originator_id),
         "kind": kind_of(event),
@@ -122,51 +226,3 @@ def _registered(event: Any) -> dict[str, Any]:
         "policy_version": event.policy_version,
         "escalations": 0,
     }
-
-
-def _set_flags(row: dict[str, Any], add: str | None = None, remove: tuple[str, ...] = ()) -> None:
-    flags = {f for f in row["flags"].split(",") if f and f not in remove}
-    if add:
-        flags.add(add)
-    row["flags"] = ",".join(sorted(flags))
-
-
-def _move(row: dict[str, Any], owner: str, tier: str) -> None:
-    row["owner"], row["tier"], row["awaiting_signature"] = owner, tier, 1
-
-
-def _change(row: dict[str, Any], name: str, event: Any) -> None:
-    if name in ("Assessed", "LevelRaised", "LevelLowered", "Escalated"):
-        level = event.to_level if name == "Escalated" else event.level
-        row["level"], row["level_rank"] = level, level_rank(level)
-    if name in ("Escalated", "LevelLowered", "Returned"):
-        _change_owner(row, name, event)
-    elif name == "Signed":
-        row["awaiting_signature"] = 0
-        _set_flags(row, remove=("sign_overdue",))
-        if row["status"] == Status.REGISTERED.value:
-            row["status"] = Status.SIGNED.value
-    elif name == "Assigned":
-        row["assignee"] = event.assignee
-    elif name == "Paused":
-        row["paused_from"], row["status"] = row["status"], Status.PAUSED.value
-    elif name == "Resumed":
-        row["status"], row["paused_from"] = row["paused_from"] or Status.SIGNED.value, None
-    elif name in _FLAG_BY_EVENT:
-        _set_flags(row, add=_FLAG_BY_EVENT[name])
-    elif name in _STATUS_BY_EVENT:
-        row["status"] = _STATUS_BY_EVENT[name].value
-        if name in _OUTCOMES:
-            _set_flags(row, remove=("sign_overdue", "resolve_overdue"))
-
-
-def _change_owner(row: dict[str, Any], name: str, event: Any) -> None:
-    if name == "Escalated":
-        _move(row, event.to_unit, event.to_tier)
-        row["escalations"] += 1
-        _set_flags(row, remove=("sign_overdue", "resolve_overdue"))
-        return
-    owner = event.owner if name == "LevelLowered" else event.to_unit
-    tier = event.tier if name == "LevelLowered" else event.to_tier
-    if owner != row["owner"]:
-        _move(row, owner, tier)

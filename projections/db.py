@@ -20,6 +20,14 @@ from psycopg_pool import ConnectionPool
 
 Row = tuple[Any, ...]
 
+# Errors that say nothing about what was being written (the database went away, was locked,
+# or rolled the transaction back to break a conflict): worth retrying as they are.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.OperationalError,
+    psycopg.OperationalError,  # also a pool timeout, a serialization failure, a shutdown
+    psycopg.InterfaceError,  # a connection found closed
+)
+
 
 def to_us(moment: datetime) -> int:
     """An aware datetime as integer microseconds since the epoch."""

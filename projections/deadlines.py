@@ -6,14 +6,22 @@ pending clocks, so the view replaces a case's rows with the last set a batch saw
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.case import Case
+from domain.clocks import Deadline
+from domain.dispute import Dispute
 from projections.db import Cursor, from_us, to_us
 from projections.engine import Batch, View
-from projections.events import is_case_event, name_of
+from projections.events import (
+    CLOCK_EVENTS,
+    is_case_event,
+    lookup,
+)
 
 
 @dataclass(frozen=True)
@@ -27,11 +35,25 @@ class PendingDeadline:
 
 
 _IN_CHUNK = 500  # case ids per IN (...) list
-_FLAGGED_KIND = {"SignOverdueFlagged": "sign", "ResolveOverdueFlagged": "resolve"}
+_FLAGGED_KIND: Mapping[type, str] = {
+    Case.SignOverdueFlagged: "sign",
+    Case.ResolveOverdueFlagged: "resolve",
+}
 
 
 class DeadlinesView(View):
     name = "deadlines"
+    # Every event that carries the case's clocks, and the two that flag one as missed.
+    handles = (*CLOCK_EVENTS, *_FLAGGED_KIND)
+    ignores = (
+        Case.Assessed,
+        Case.LevelRaised,
+        Case.Assigned,
+        Case.Rated,
+        Case.NoteAdded,
+        Case.AttachmentAdded,
+        Dispute.JudicialConfirmationRecorded,
+    )
 
     def create_statements(self) -> list[str]:
         table = self.t("deadlines")
@@ -47,7 +69,7 @@ class DeadlinesView(View):
         return ["deadlines"]
 
     def process(self, cursor: Cursor, batch: Batch) -> None:
-        latest: dict[str, dict[str, dict[str, Any]]] = {}
+        latest: dict[str, Mapping[str, Deadline]] = {}
         fired: list[tuple[str, str, int]] = []
         for _, event in batch:
             if not is_case_event(event):
@@ -55,7 +77,7 @@ class DeadlinesView(View):
             case_id = str(event.originator_id)
             if hasattr(event, "deadlines"):
                 latest[case_id] = event.deadlines
-            kind = _FLAGGED_KIND.get(name_of(event))
+            kind = lookup(_FLAGGED_KIND, type(event))
             if kind is not None:
                 fired.append((case_id, kind, to_us(event.due_at)))
         self._replace(cursor, latest)
@@ -67,7 +89,7 @@ class DeadlinesView(View):
             fired,
         )
 
-    def _replace(self, cursor: Cursor, latest: dict[str, dict[str, dict[str, Any]]]) -> None:
+    def _replace(self, cursor: Cursor, latest: dict[str, Mapping[str, Deadline]]) -> None:
         """Replaces each case's rows with its latest set of clocks. A clock flagged earlier
         and carried over unchanged (same kind, same due time) stays flagged: otherwise any
         later change to the case (a status report firing, an extension) would offer it to
@@ -81,10 +103,10 @@ class DeadlinesView(View):
         rows = []
         for case_id, deadlines in latest.items():
             for kind, d in deadlines.items():
-                due_us = to_us(d["due_at"])
+                due_us = to_us(d.due_at)
                 rows.append(
-                    (case_id, kind, due_us, to_us(d["started_at"]), d["rule"], d["calendar"],
-                     d["mode"], d["policy_version"], int((case_id, kind, due_us) in flagged))
+                    (case_id, kind, due_us, to_us(d.started_at), d.rule, d.calendar, d.mode,
+                     d.policy_version, int((case_id, kind, due_us) in flagged))
                 )  # fmt: skip
         cursor.executemany(
             f"INSERT INTO {table} (case_id, kind, due_us, started_us, rule, calendar, mode, "

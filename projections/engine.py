@@ -5,6 +5,12 @@ position is advanced with a conditional update (``WHERE position = <what we read
 runners of one view can never both apply a batch: the loser's transaction rolls back. Log
 positions can have gaps (PostgreSQL burns sequence values on failed inserts), so the runner
 never assumes ids are contiguous: it reads "everything after my position".
+
+A batch the view itself cannot apply (its ``process`` raises anything but a transient database
+error) would fail the same way on every retry, and the views would silently fall further
+behind. The runner instead stops at it: it keeps the failure (``ViewFailure``), logs it once,
+refuses further batches and releases anyone waiting on it; ``/ready`` reports it. Replaying
+after a fix (``fengqiao views rebuild``, or a restart) starts afresh.
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
-from projections.db import Cursor, ViewDatabase
+from projections.db import TRANSIENT_ERRORS, Cursor, ViewDatabase
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +37,37 @@ class TrackingConflictError(RuntimeError):
     """Another runner advanced this view first; this batch was rolled back."""
 
 
+class ViewFailedError(RuntimeError):
+    """The view failed on a batch earlier and processes nothing more (see ``ViewFailure``)."""
+
+
+@dataclass(frozen=True)
+class ViewFailure:
+    """Why a view stopped: the batch it could not apply and what its ``process`` raised."""
+
+    view: str
+    first: int  # the batch's first and last log positions
+    last: int
+    error_type: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.first == self.last:
+            return f"position {self.first}: {self.error_type}: {self.message}"
+        return f"positions {self.first}-{self.last}: {self.error_type}: {self.message}"
+
+
 class View(ABC):
-    """A read model: its tables and how a batch of events changes them."""
+    """A read model: its tables and how a batch of events changes them.
+
+    ``handles`` and ``ignores`` declare, by event class (bases cover their subclasses), which
+    case events the view acts on and which it deliberately leaves alone; the test of event
+    dispatch fails when an event class of the aggregate is in neither, so a new event cannot
+    be silently skipped by a view."""
 
     name: str = ""
+    handles: tuple[type, ...] = ()
+    ignores: tuple[type, ...] = ()
 
     def __init__(self, db: ViewDatabase) -> None:
         self.db = db
@@ -62,6 +96,7 @@ class ViewRunner:
         self.view = view
         self.batch_size = batch_size
         self._position: int | None = None
+        self.failure: ViewFailure | None = None
         self._changed = threading.Condition()
         self.listeners: list[Callable[[int, Batch], None]] = []
         # called in the batch's transaction before the view applies it (to read rows as they
@@ -109,17 +144,22 @@ class ViewRunner:
 
     def process_notifications(self, notifications: Sequence[Notification]) -> int:
         """Decodes and applies one batch in one transaction; returns how many were applied."""
+        if self.failure is not None:
+            raise ViewFailedError(f"view {self.name} failed at {self.failure}")
         start = self.position
         fresh = [n for n in notifications if n.id > start]
         if not fresh:
             return 0
         batch = [(n.id, self.app.mapper.to_domain_event(n)) for n in fresh]
         last = fresh[-1].id
+        processing = False  # whether an error came from the view's own ``process``
         try:
             with self.view.db.transaction() as cursor:
                 for prepare in self.preparers:
                     prepare(cursor, batch)
+                processing = True
                 self.view.process(cursor, batch)
+                processing = False
                 cursor.execute(
                     f"UPDATE {self._tracking()} SET position = ? WHERE view = ? AND position = ?",
                     (last, self.name, start),
@@ -134,9 +174,25 @@ class ViewRunner:
             if self.read_position() > start:
                 # Another runner applied these events first; its rows clashed with ours.
                 raise TrackingConflictError(f"{self.name} moved past {start} elsewhere") from error
+            if processing and not isinstance(error, TRANSIENT_ERRORS):
+                self._failed(
+                    ViewFailure(self.name, fresh[0].id, last, type(error).__name__, str(error))
+                )
             raise
         self._advanced(last, batch)
         return len(batch)
+
+    def _failed(self, failure: ViewFailure) -> None:
+        """Stops the view at the batch it cannot apply, says so once, and wakes its waiters."""
+        log.critical(
+            "view %s stopped at %s; it stays behind until fixed and rebuilt or restarted",
+            self.name,
+            failure,
+            exc_info=True,
+        )
+        with self._changed:
+            self.failure = failure
+            self._changed.notify_all()
 
     def _advanced(self, position: int, batch: Batch) -> None:
         with self._changed:
@@ -170,8 +226,13 @@ class ViewRunner:
             )
             cursor.execute(f"DELETE FROM {self._tracking()} WHERE view = ?", (self.name,))
         self._position = None
+        self.failure = None  # a replay from scratch starts afresh
 
     def wait(self, position: int, timeout: float) -> bool:
-        """Blocks until this runner has applied ``position`` (True) or time runs out."""
+        """Blocks until this runner has applied ``position`` (True) or time runs out; at once
+        (False, unless applied already) when the view has failed."""
         with self._changed:
-            return self._changed.wait_for(lambda: self.position >= position, timeout)
+            self._changed.wait_for(
+                lambda: self.position >= position or self.failure is not None, timeout
+            )
+            return self.position >= position

@@ -1,11 +1,18 @@
-"""What the views need to know about domain events, in one place."""
+"""What the views need to know about domain events, in one place.
+
+Views dispatch on event *types* taken from the aggregate (``Case.Signed``...), never on names.
+Stored events decode as ``Dispute.Signed`` or ``Incident.Signed``, which the library makes
+subclasses of ``Case.Signed``, so a table keyed by ``Case`` event classes is read through
+``lookup``, which walks the event type's MRO.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
-from domain.case import Case
-from domain.clocks import DeadlineKind
+from domain.case import Case, CaseState
+from domain.clocks import Deadline, DeadlineKind
 from domain.jurisdiction import Jurisdiction
 from domain.levels import Level
 from projections.db import to_us
@@ -13,10 +20,22 @@ from projections.db import to_us
 # The clocks the escalation queue orders by and flags as overdue.
 QUEUE_CLOCKS = (DeadlineKind.SIGN.value, DeadlineKind.RESOLVE.value)
 
+V = TypeVar("V")
 
-def name_of(event: Any) -> str:
-    """``Dispute.Signed`` and ``Incident.Signed`` are both "Signed"."""
-    return type(event).__name__
+# The events that carry the case's whole set of pending clocks (a ``deadlines`` field), which
+# replaces the one before: registration, and every event of the clocks-changed family.
+CLOCK_EVENTS: tuple[type, ...] = (Case.Registered, CaseState.ClocksChanged)
+
+
+def lookup(table: Mapping[type, V], event_type: type) -> V | None:
+    """The entry for ``event_type`` or its nearest base class in ``table`` (None: none).
+
+    ``Dispute.Signed`` finds ``Case.Signed``'s entry; a table may also hold a base such as
+    ``CaseState.ClocksChanged`` to cover every event carrying clocks."""
+    for cls in event_type.__mro__:
+        if cls in table:
+            return table[cls]
+    return None
 
 
 def is_case_event(event: Any) -> bool:
@@ -36,9 +55,9 @@ def level_rank(level: str) -> int:
     return Level(level).rank
 
 
-def next_queue_due(deadlines: dict[str, dict[str, Any]]) -> tuple[int | None, str | None]:
+def next_queue_due(deadlines: Mapping[str, Deadline]) -> tuple[int | None, str | None]:
     """The nearest sign-for or resolve deadline: what the queue orders by."""
-    pending = [(to_us(d["due_at"]), kind) for kind, d in deadlines.items() if kind in QUEUE_CLOCKS]
+    pending = [(to_us(d.due_at), kind) for kind, d in deadlines.items() if kind in QUEUE_CLOCKS]
     if not pending:
         return None, None
     due, kind = min(pending)

@@ -4,6 +4,9 @@ SQLite has no subscriptions in eventsourcing 9.5, so its followers poll from the
 position (and are poked by the application after each command, so in one process the lag is
 a few milliseconds). On PostgreSQL a follower uses the library's subscription (LISTEN/NOTIFY
 plus a pull), draining what has arrived into one batch per transaction.
+
+A failing batch is retried from the tracked position, unless the runner found that the view
+itself cannot apply it (``ViewRunner.failure``): then the follower stops.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class Follower(threading.Thread):
             except TrackingConflictError:
                 continue  # another runner moved this view: re-read its position and go on
             except Exception:
+                if self.runner.failure is not None:
+                    return  # the runner has logged why; retrying would fail the same way
                 log.exception(
                     "view %s failed; retrying from its tracked position", self.runner.name
                 )

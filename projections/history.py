@@ -6,14 +6,17 @@ timeline is shown to every role that may see the case and goes into audit export
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.case import Case
+from domain.dispute import Dispute
 from projections.db import Cursor, from_us, to_us
 from projections.engine import Batch, View
-from projections.events import is_case_event, kind_of, name_of
+from projections.events import is_case_event, kind_of, lookup
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class HistoryEntry:
 
 class HistoryView(View):
     name = "history"
+    handles = (Case.Event,)  # every case event is a line of its timeline
 
     def create_statements(self) -> list[str]:
         return [
@@ -43,7 +47,7 @@ class HistoryView(View):
 
     def process(self, cursor: Cursor, batch: Batch) -> None:
         rows = [
-            (str(e.originator_id), e.originator_version, position, name_of(e),
+            (str(e.originator_id), e.originator_version, position, type(e).__name__,
              to_us(e.timestamp), e.actor, e.role, describe(e))
             for position, e in batch
             if is_case_event(e)
@@ -65,44 +69,46 @@ class HistoryView(View):
         return [HistoryEntry(r[0], r[1], r[2], from_us(r[3]), r[4], r[5], r[6]) for r in rows]
 
 
-_TEXT = {
-    "Registered": "登记 {kind} ({e.category}) at {e.unit}, level {e.level}, owned by {e.owner}",
-    "Assessed": "研判 level {e.level}: {triggers}",
-    "LevelRaised": "level raised to {e.level}: {e.reason}",
-    "LevelLowered": "level lowered to {e.level}, owned by {e.owner}: {e.reason}",
-    "Signed": "签收 by {e.owner}",
-    "Assigned": "assigned to {e.assignee}",
-    "Returned": "退回 from {e.from_unit} to {e.to_unit}: {e.reason}",
-    "Escalated": "escalated ({e.cause}) from {e.from_unit} ({e.from_tier}, {e.from_level}) "
+# One readable line per event type (``event_type`` keeps the class name, the same for a
+# dispute's and an incident's event).
+TEXT: Mapping[type, str] = {
+    Case.Registered: "登记 {kind} ({e.category}) at {e.unit}, level {e.level}, owned by {e.owner}",
+    Case.Assessed: "研判 level {e.level}: {triggers}",
+    Case.LevelRaised: "level raised to {e.level}: {e.reason}",
+    Case.LevelLowered: "level lowered to {e.level}, owned by {e.owner}: {e.reason}",
+    Case.Signed: "签收 by {e.owner}",
+    Case.Assigned: "assigned to {e.assignee}",
+    Case.Returned: "退回 from {e.from_unit} to {e.to_unit}: {e.reason}",
+    Case.Escalated: "escalated ({e.cause}) from {e.from_unit} ({e.from_tier}, {e.from_level}) "
     "to {e.to_unit} ({e.to_tier}, {e.to_level})",
-    "MediationSessionRecorded": "调解 session held {e.held_at:%Y-%m-%d %H:%M} UTC",
-    "Resolved": "化解: {e.form} agreement",
-    "Terminated": "调解终止: {e.reason}",
-    "Referred": "转办 to {e.agency}: {e.reason}",
-    "ReferralAnswered": "referral answered",
-    "JudicialConfirmationRequested": "司法确认 requested at {e.court}",
-    "JudicialConfirmationRecorded": "司法确认 recorded (confirmed: {e.confirmed})",
-    "FollowUpRecorded": "回访: satisfied {e.satisfied}, agreement honoured {e.agreement_honoured}",
-    "Rated": "好差评: {e.grade}",
-    "Paused": "中止: {e.reason}",
-    "Resumed": "resumed",
-    "DeadlineExtended": "{e.kind} deadline extended to {e.until:%Y-%m-%d %H:%M} UTC: {e.reason}",
-    "Reopened": "reopened ({e.cause}): {e.reason}",
-    "Closed": "办结销号",
-    "Rejected": "不予受理: {e.reason}",
-    "NoteAdded": "note added",
-    "AttachmentAdded": "attachment {e.name} ({e.size} bytes)",
-    "ClockFired": "{e.kind} clock came due {e.due_at:%Y-%m-%d %H:%M} UTC",
-    "SignOverdueFlagged": "sign-for deadline {e.due_at:%Y-%m-%d %H:%M} UTC missed",
-    "ResolveOverdueFlagged": "resolve deadline {e.due_at:%Y-%m-%d %H:%M} UTC missed",
+    Case.MediationSessionRecorded: "调解 session held {e.held_at:%Y-%m-%d %H:%M} UTC",
+    Case.Resolved: "化解: {e.form} agreement",
+    Case.Terminated: "调解终止: {e.reason}",
+    Case.Referred: "转办 to {e.agency}: {e.reason}",
+    Case.ReferralAnswered: "referral answered",
+    Dispute.JudicialConfirmationRequested: "司法确认 requested at {e.court}",
+    Dispute.JudicialConfirmationRecorded: "司法确认 recorded (confirmed: {e.confirmed})",
+    Case.FollowUpRecorded: "回访: satisfied {e.satisfied}, "
+    "agreement honoured {e.agreement_honoured}",
+    Case.Rated: "好差评: {e.grade}",
+    Case.Paused: "中止: {e.reason}",
+    Case.Resumed: "resumed",
+    Case.DeadlineExtended: "{e.kind} deadline extended to {e.until:%Y-%m-%d %H:%M} UTC: {e.reason}",
+    Case.Reopened: "reopened ({e.cause}): {e.reason}",
+    Case.Closed: "办结销号",
+    Case.Rejected: "不予受理: {e.reason}",
+    Case.NoteAdded: "note added",
+    Case.AttachmentAdded: "attachment {e.name} ({e.size} bytes)",
+    Case.ClockFired: "{e.kind} clock came due {e.due_at:%Y-%m-%d %H:%M} UTC",
+    Case.SignOverdueFlagged: "sign-for deadline {e.due_at:%Y-%m-%d %H:%M} UTC missed",
+    Case.ResolveOverdueFlagged: "resolve deadline {e.due_at:%Y-%m-%d %H:%M} UTC missed",
 }
 
 
 def describe(event: Any) -> str:
     """One readable line; unknown (newer) event types fall back to their name."""
-    name = name_of(event)
-    template = _TEXT.get(name)
+    template = lookup(TEXT, type(event))
     if template is None:
-        return name
+        return type(event).__name__
     triggers = ", ".join(getattr(event, "triggers", [])) or "-"
     return template.format(e=event, kind=kind_of(event), triggers=triggers)

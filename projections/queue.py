@@ -65,7 +65,7 @@ def get_queue(
     with view.db.transaction(write=False) as cursor:
         cursor.execute(sql, (unit, limit, offset))
         rows = cursor.fetchall()
-    return [_item(dict(zip(COLUMNS, r, strict=True)), now) for r in rows]
+    return [queue_item(dict(zip(COLUMNS, r, strict=True)), now) for r in rows]
 
 
 def list_cases(view: CasesView, query: CaseFilter, now: datetime) -> list[QueueItem]:
@@ -89,14 +89,15 @@ def list_cases(view: CasesView, query: CaseFilter, now: datetime) -> list[QueueI
     with view.db.transaction(write=False) as cursor:
         cursor.execute(sql, (*params, query.limit, query.offset))
         rows = cursor.fetchall()
-    return [_item(dict(zip(COLUMNS, r, strict=True)), now) for r in rows]
+    return [queue_item(dict(zip(COLUMNS, r, strict=True)), now) for r in rows]
 
 
 def _escape_like(text: str) -> str:
     return text.replace("%", "").replace("_", "")
 
 
-def _item(row: dict[str, Any], now: datetime) -> QueueItem:
+def queue_item(row: dict[str, Any], now: datetime) -> QueueItem:
+    """A cases-view row (``projections.cases.COLUMNS``) as a queue item as of ``now``."""
     due = from_us(row["next_due_us"]) if row["next_due_us"] is not None else None
     return QueueItem(
         id=UUID(row["id"]),

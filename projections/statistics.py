@@ -1,4 +1,4 @@
-"""Statistics per unit subtree and period (DESIGN §5): the facts the numbers are counted from.
+"""Statistics per unit subtree and period: the facts the numbers are counted from.
 
 The view keeps three kinds of rows, each tagged with the case's location unit so a subtree is
 one join with the unit closure table:
@@ -17,15 +17,26 @@ The answers' types are here; the queries are in ``projections.stats_queries``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.case import Case
+from domain.clocks import Deadline
+from domain.dispute import Dispute
 from domain.status import Grade
 from projections.closure import add_unit, closure_ddl
 from projections.db import Cursor, to_us
 from projections.engine import Batch, View
-from projections.events import QUEUE_CLOCKS, is_case_event, is_unit_added, kind_of, name_of
+from projections.events import (
+    CLOCK_EVENTS,
+    QUEUE_CLOCKS,
+    is_case_event,
+    is_unit_added,
+    kind_of,
+    lookup,
+)
 from projections.rows import RowBatch
 
 CASE_COLUMNS = (
@@ -44,12 +55,22 @@ GOOD_GRADES = frozenset({Grade.VERY_SATISFIED, Grade.SATISFIED, Grade.BASICALLY_
 COUNTY = "county"
 VILLAGE = "village"
 
-_MARKED = {"Resolved", "Terminated", "Referred", "Rated", "Reopened", "Escalated"}
+Row = dict[str, Any]
+
+# The events a statistic counts, with the kind of mark each leaves.
+_MARKS: Mapping[type, str] = {
+    Case.Resolved: "resolved",
+    Case.Terminated: "terminated",
+    Case.Referred: "referred",
+    Case.Rated: "rated",
+    Case.Reopened: "reopened",
+    Case.Escalated: "escalated",
+}
 
 
 @dataclass(frozen=True)
 class Statistics:
-    """DESIGN §5's statistics of one subtree and period [start, end). Case counts are of
+    """The statistics of one subtree and period [start, end). Case counts are of
     distinct cases; a rate is ``None`` when its denominator is 0."""
 
     registered: int  # cases registered in the period
@@ -84,8 +105,57 @@ class SeriesPoint:
     escalated: int
 
 
+def _escalated(row: Row, event: Any, at: int) -> None:
+    _own(row, event.to_tier)
+    if row["escalated_us"] is None:
+        row["escalated_us"] = at
+    if event.cause == "overdue":
+        row["breached"] = 1
+
+
+def _lowered(row: Row, event: Any, at: int) -> None:
+    _own(row, event.tier)
+
+
+def _returned(row: Row, event: Any, at: int) -> None:
+    _own(row, event.to_tier)
+
+
+def _resolve_overdue(row: Row, event: Any, at: int) -> None:
+    row["breached"] = 1
+
+
+def _concluded(row: Row, event: Any, at: int) -> None:
+    due = row["resolve_due_us"]  # the then-pending resolve deadline
+    if due is not None and at > due:
+        row["breached"] = 1
+
+
+# What an event does to the facts accumulated on a case's row (before any mark it leaves).
+_CHANGES: Mapping[type, Callable[[Row, Any, int], None]] = {
+    Case.Escalated: _escalated,
+    Case.LevelLowered: _lowered,
+    Case.Returned: _returned,
+    Case.ResolveOverdueFlagged: _resolve_overdue,
+    Case.Resolved: _concluded,
+    Case.Terminated: _concluded,
+    Case.Referred: _concluded,
+}
+
+
 class StatisticsView(View):
     name = "statistics"
+    # Registration, what a case accumulates and counts, and every event carrying clocks.
+    handles = (*CLOCK_EVENTS, *_CHANGES, *_MARKS)
+    ignores = (
+        Case.Assessed,
+        Case.LevelRaised,
+        Case.Assigned,
+        Case.SignOverdueFlagged,
+        Case.NoteAdded,
+        Case.AttachmentAdded,
+        Dispute.JudicialConfirmationRecorded,
+    )
 
     def create_statements(self) -> list[str]:
         cases, marks, clocks = self.t("cases"), self.t("marks"), self.t("clocks")
@@ -122,7 +192,7 @@ class StatisticsView(View):
             (
                 str(e.originator_id)
                 for _, e in batch
-                if is_case_event(e) and name_of(e) != "Registered"
+                if is_case_event(e) and not isinstance(e, Case.Registered)
             ),
         )
         for _, event in batch:
@@ -157,10 +227,9 @@ class _Changes:
         )
 
     def apply(self, event: Any) -> None:
-        name = name_of(event)
         case_id = str(event.originator_id)
         at = to_us(event.timestamp)
-        if name == "Registered":
+        if isinstance(event, Case.Registered):
             row = _registered(event, case_id, at)
             self.cases.put(row)
         else:
@@ -168,46 +237,34 @@ class _Changes:
             if found is None:  # an event of a case this view never saw registered
                 return
             row = found
-            self._change(row, name, event, at)
+            self._change(row, event, at)
         deadlines = getattr(event, "deadlines", None)
-        if name == "Rejected":  # ends every clock without carrying a (now empty) set
+        if isinstance(event, Case.Rejected):  # ends every clock without carrying a (now empty) set
             deadlines = {}
         if deadlines is not None:
             self._replace_clocks(row, deadlines, event.originator_version, at)
 
-    def _change(self, row: dict[str, Any], name: str, event: Any, at: int) -> None:
-        if name == "Escalated":
-            _own(row, event.to_tier)
-            if row["escalated_us"] is None:
-                row["escalated_us"] = at
-            if event.cause == "overdue":
-                row["breached"] = 1
-        elif name == "LevelLowered":
-            _own(row, event.tier)
-        elif name == "Returned":
-            _own(row, event.to_tier)
-        elif name == "ResolveOverdueFlagged":
-            row["breached"] = 1
-        elif name in ("Resolved", "Terminated", "Referred"):
-            due = row["resolve_due_us"]  # the then-pending resolve deadline
-            if due is not None and at > due:
-                row["breached"] = 1
-        if name in _MARKED:
-            good = name == "Rated" and Grade(event.grade) in GOOD_GRADES
+    def _change(self, row: Row, event: Any, at: int) -> None:
+        change = lookup(_CHANGES, type(event))
+        if change is not None:
+            change(row, event, at)
+        mark = lookup(_MARKS, type(event))
+        if mark is not None:
+            good = isinstance(event, Case.Rated) and Grade(event.grade) in GOOD_GRADES
             self.marks.append(
-                (row["id"], event.originator_version, row["unit"], name.lower(), at,
+                (row["id"], event.originator_version, row["unit"], mark, at,
                  int(row["tier"] == VILLAGE), row["breached"], int(good), row["registered_us"])
             )  # fmt: skip
 
     def _replace_clocks(
-        self, row: dict[str, Any], deadlines: dict[str, dict[str, Any]], seq: int, at: int
+        self, row: Row, deadlines: Mapping[str, Deadline], seq: int, at: int
     ) -> None:
         """The event's set of clocks replaces the case's: a clock that changed (or went) ends
         here, a new one starts here; one carried over unchanged keeps running."""
         for kind in QUEUE_CLOCKS:
             new = deadlines.get(kind)
-            due = to_us(new["due_at"]) if new else None
-            started = to_us(new["started_at"]) if new else None
+            due = to_us(new.due_at) if new else None
+            started = to_us(new.started_at) if new else None
             current = row[f"{kind}_seq"]
             if current is not None:
                 if row[f"{kind}_due_us"] == due and row[f"{kind}_started_us"] == started:
@@ -225,14 +282,14 @@ class _Changes:
             self.clocks[(row["id"], kind, seq)] = (row["id"], kind, seq, row["unit"], due, at, None)
 
 
-def _own(row: dict[str, Any], tier: str) -> None:
+def _own(row: Row, tier: str) -> None:
     row["tier"] = tier
     if tier == COUNTY:
         row["county"] = 1
 
 
-def _registered(event: Any, case_id: str, at: int) -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(CASE_COLUMNS)
+def _registered(event: Any, case_id: str, at: int) -> Row:
+    row: Row = dict.fromkeys(CASE_COLUMNS)
     row.update(
         id=case_id,
         unit=event.unit,

@@ -88,6 +88,8 @@ class ViewSet:
         if position is None:
             return True
         runners = [self.runners[name] for name in names] if names else list(self.runners.values())
+        if any(runner.failure is not None and runner.position < position for runner in runners):
+            return False  # a failed view never gets there: waiting would only take the timeout
         deadline = time.monotonic() + timeout
         if self.followers:
             self.poke()
@@ -99,6 +101,14 @@ class ViewSet:
                 return True
             time.sleep(0.01)
         return False
+
+    def failures(self) -> dict[str, str]:
+        """The views that stopped at a batch they cannot apply, each with where and why."""
+        return {
+            name: str(runner.failure)
+            for name, runner in self.runners.items()
+            if runner.failure is not None
+        }
 
     def lag(self) -> dict[str, int]:
         """How many log positions each view is behind the head."""

@@ -1,4 +1,4 @@
-"""The audit trail (DESIGN §7, docs/audit-format.md): `fengqiao export` writes a hash-chained
+"""The audit trail (docs/design.md and docs/audit-format.md): `fengqiao export` writes a hash-chained
 file that `fengqiao verify` proves complete and unaltered, and names the first line that is not.
 
 Exports come from `fengqiao demo` stores on SQLite and PostgreSQL, through the command line as

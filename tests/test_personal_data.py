@@ -1,4 +1,4 @@
-"""Personal data (DESIGN §7): parties' names, ID numbers, phones and addresses are encrypted at
+"""Personal data (docs/design.md, Audit trail): parties' names, ID numbers, phones and addresses are encrypted at
 rest, masked in answers and exports unless the caller may see them and asks (with a reason,
 which is recorded), and never written to the logs.
 

@@ -192,7 +192,8 @@ def test_a_case_resolved_in_time_never_escalates_and_its_later_clocks_fire(
     case_id = register(app)
     resolve = due(app, case_id, "resolve")
     app.execute(case_id, SignCase(), MEDIATOR, at=T0 + timedelta(hours=1))
-    app.execute(case_id, RecordMediationSession(T0 + timedelta(hours=2), "调解", ["张三", "李四"]), MEDIATOR, at=T0 + timedelta(hours=2))  # fmt: skip
+    session = RecordMediationSession(T0 + timedelta(hours=2), "调解", ["张三", "李四"])
+    app.execute(case_id, session, MEDIATOR, at=T0 + timedelta(hours=2))
     resolved_at = T0 + timedelta(hours=3)
     app.execute(case_id, ResolveCase("协议", AgreementForm.WRITTEN), MEDIATOR, at=resolved_at)
 

@@ -1,4 +1,4 @@
-"""Statistics (DESIGN §5) on SQLite and PostgreSQL, against a scenario counted by hand.
+"""Statistics (docs/design.md, Statistics) on SQLite and PostgreSQL, against a scenario counted by hand.
 
 The scenario, times in Shanghai (T0 = Monday 2026-09-28 10:00; 国庆 holidays Oct 1-7, so a
 yellow case's three working days run out at the end of Thursday Oct 8):

@@ -1,4 +1,4 @@
-"""``POST /api/v1/cases/{id}/<path>``: one route per command, made from one table.
+"""``POST /api/v1/cases/{id}/<path>``: one route per command payload, made by one factory.
 
 Each route decodes its payload (a ``CasePayload`` Struct, named as its domain command), turns
 it into the command and sends it through ``api.commands.run`` (Idempotency-Key, If-Match,
@@ -7,6 +7,7 @@ permission, read-your-writes). The path segment is the command's own ``path``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -19,36 +20,34 @@ from api.runtime import Runtime
 
 Req = Request[Any, Any, Any]
 
-# The commands sent over HTTP, by payload; payloads with no fields take no body.
-PAYLOADS: tuple[type[schemas.CasePayload], ...] = (
-    schemas.AssessCase, schemas.SignCase, schemas.AssignCase, schemas.RecordMediationSession,
-    schemas.ResolveCase, schemas.TerminateCase, schemas.ReferCase, schemas.AnswerReferral,
-    schemas.JudicialConfirmation, schemas.RecordFollowUp, schemas.RateCase, schemas.PauseCase,
-    schemas.ResumeCase, schemas.ExtendDeadline, schemas.EscalateCase, schemas.LowerLevel,
-    schemas.ReopenCase, schemas.CloseCase, schemas.RejectCase, schemas.AddNote,
-)  # fmt: skip
+
+async def _send(
+    runtime: Runtime, request: Req, case_id: UUID, payload: schemas.CasePayload
+) -> Response[bytes]:
+    command = payload.to_command()
+    return await run(runtime, request, case_command(runtime, case_id, command))
 
 
 def command_route(payload: type[schemas.CasePayload]) -> HTTPRouteHandler:
-    """The route of one command; its name and summary are the payload's."""
-    has_body = bool(payload.__struct_fields__)
+    """The route of one command; its name and summary are the payload's. Litestar reads the
+    body's type from the handler's annotations, so they are set to the real payload class."""
+    annotations: dict[str, Any] = {"case_id": UUID, "request": Req, "runtime": Runtime}
+    handler: Callable[..., Any]
+    if payload.__struct_fields__:
 
-    async def handler(
-        case_id: UUID, request: Req, runtime: Runtime, data: Any = None
-    ) -> Response[bytes]:
-        command = (data if has_body else payload()).to_command()
-        return await run(runtime, request, case_command(runtime, case_id, command))
+        async def with_body(case_id: UUID, request: Req, runtime: Runtime, data: Any) -> Any:
+            return await _send(runtime, request, case_id, data)
+
+        handler, annotations["data"] = with_body, payload
+    else:
+
+        async def without_body(case_id: UUID, request: Req, runtime: Runtime) -> Any:
+            return await _send(runtime, request, case_id, payload())
+
+        handler = without_body
 
     handler.__name__ = handler.__qualname__ = payload.__name__
-    handler.__annotations__ = {
-        "case_id": UUID,
-        "request": Req,
-        "runtime": Runtime,
-        "return": Response[bytes],
-    }
-    if has_body:
-        handler.__annotations__["data"] = payload
-        handler.__defaults__ = None
+    handler.__annotations__ = {**annotations, "return": Response[bytes]}
     return post(
         f"/cases/{{case_id:uuid}}/{payload.command.path}",
         status_code=200,
@@ -57,4 +56,5 @@ def command_route(payload: type[schemas.CasePayload]) -> HTTPRouteHandler:
     )(handler)
 
 
-HANDLERS = [command_route(payload) for payload in PAYLOADS]
+# Every payload defined in api.http.schemas is a route.
+HANDLERS = [command_route(payload) for payload in schemas.CasePayload.__subclasses__()]

@@ -19,15 +19,22 @@ async def health() -> dict[str, str]:
 
 @get("/ready", opt={"public": True})
 async def ready(runtime: Runtime) -> Response[bytes]:
+    """503 while the process cannot serve fresh reads: the store unreachable, a view stopped
+    at a batch it cannot apply (named, with where and why), the sweeps stopped, or a view
+    too far behind."""
     try:
         lag = await anyio.to_thread.run_sync(runtime.views.lag)
     except Exception as error:  # the store is unreachable: say so, do not crash
         return problem(503, "Not ready", f"store unreachable: {type(error).__name__}")
+    failed = runtime.views.failures()
     sweeps_failed = runtime.sweeps is not None and runtime.sweeps.failure is not None
     lagging = max(lag.values(), default=0) > MAX_READY_LAG
-    status = 503 if lagging or sweeps_failed else 200
-    state = "sweeps stopped" if sweeps_failed else "lagging" if lagging else "ready"
-    body = {"status": state, "lag": lag}
+    status = 503 if failed or lagging or sweeps_failed else 200
+    if failed:
+        body: dict[str, object] = {"status": "view failed", "failed": failed, "lag": lag}
+    else:
+        state = "sweeps stopped" if sweeps_failed else "lagging" if lagging else "ready"
+        body = {"status": state, "lag": lag}
     return Response(msgspec.json.encode(body), status_code=status, media_type="application/json")
 
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from domain.case._intake import Intake
 from domain.case._outcomes import Outcomes
 from domain.case._ownership import Ownership
-from domain.case._state import CaseState, Deadlines, Registration
+from domain.case._state import CaseState, Deadlines, Registration, text
 from domain.status import Status
 
 
@@ -65,4 +65,12 @@ def status_after(
     return status
 
 
-__all__ = ["STATUS_AFTER", "Case", "Deadlines", "Registration", "status_after"]
+__all__ = [
+    "STATUS_AFTER",
+    "Case",
+    "CaseState",
+    "Deadlines",
+    "Registration",
+    "status_after",
+    "text",
+]

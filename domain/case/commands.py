@@ -1,14 +1,16 @@
 """The commands a case takes, as data: one frozen dataclass per command.
 
-A command's class is its one name at every layer: the HTTP payload is a Struct of the same
-name, ``path`` is its URL segment (``POST /api/v1/cases/{id}/<path>``), the class is the key of
-who may send it (``api.http.permissions.COMMAND_ROLES``), and ``words`` is how a refusal names
-it ("cannot <words> a case that is closed"). ``run`` says what the case decides; loading,
-retrying and saving is ``FengqiaoApplication.execute``.
+A command's class is its one name at every layer: ``roles`` says who may send it (gathered by
+``api.http.permissions.COMMAND_ROLES``, keyed by the class), the HTTP payload is a Struct of the
+same name, ``path`` is its URL segment (``POST /api/v1/cases/{id}/<path>``), and ``words`` is how
+a refusal names it ("cannot <words> a case that is closed"). ``run`` says what the case decides;
+loading, retrying and saving is ``FengqiaoApplication.execute``.
 
-Adding a command touches three files: this one (the command), the aggregate part that records
-its event (``domain/case/_*.py``), and ``api/http/permissions.py`` (who may send it); the HTTP
-route and payload come from the table in ``api/http/routes/commands.py`` when it is exposed.
+Adding a command touches three files: this one (the command and who may send it), the part of
+the aggregate that decides it and records its event (``domain/case/_*.py``), and, to send it
+over HTTP, its payload in ``api/http/schemas.py`` (the route is made from the payload). A new
+event type is also handled or ignored by each view: ``tests/unit/test_event_dispatch.py`` names
+what is missing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from domain.actors import Actor
+from domain.actors import APPROVERS, REPORTERS, WORKERS, Actor, Role
 from domain.clocks import DeadlineKind
 from domain.errors import InvalidInputError
 from domain.jurisdiction import Jurisdiction
@@ -29,6 +31,8 @@ from domain.status import Agency, AgreementForm, Grade
 
 if TYPE_CHECKING:
     from domain.case import Case
+
+SCHEDULER = frozenset({Role.SYSTEM})
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Context:
 class CaseCommand:
     """Base of the commands on one existing case."""
 
+    roles: ClassVar[frozenset[Role]]
     path: ClassVar[str]
     words: ClassVar[str]
 
@@ -59,6 +64,7 @@ class CaseCommand:
 
 @dataclass(frozen=True)
 class RejectCase(CaseCommand):
+    roles = WORKERS
     path = "reject"
     words = "reject"
     reason: str
@@ -69,6 +75,7 @@ class RejectCase(CaseCommand):
 
 @dataclass(frozen=True)
 class AddNote(CaseCommand):
+    roles = REPORTERS
     path = "notes"
     words = "add a note to"
     text: str
@@ -79,6 +86,7 @@ class AddNote(CaseCommand):
 
 @dataclass(frozen=True)
 class AddAttachment(CaseCommand):
+    roles = REPORTERS
     path = "attachments"
     words = "attach a file to"
     name: str
@@ -94,6 +102,7 @@ class AddAttachment(CaseCommand):
 
 @dataclass(frozen=True)
 class SignCase(CaseCommand):
+    roles = WORKERS
     path = "sign"
     words = "sign"
 
@@ -103,6 +112,7 @@ class SignCase(CaseCommand):
 
 @dataclass(frozen=True)
 class AssignCase(CaseCommand):
+    roles = APPROVERS
     path = "assign"
     words = "assign"
     assignee: str
@@ -113,6 +123,7 @@ class AssignCase(CaseCommand):
 
 @dataclass(frozen=True)
 class PauseCase(CaseCommand):
+    roles = APPROVERS
     path = "pause"
     words = "pause"
     reason: str
@@ -123,6 +134,7 @@ class PauseCase(CaseCommand):
 
 @dataclass(frozen=True)
 class ResumeCase(CaseCommand):
+    roles = WORKERS
     path = "resume"
     words = "resume"
 
@@ -132,6 +144,7 @@ class ResumeCase(CaseCommand):
 
 @dataclass(frozen=True)
 class ExtendDeadline(CaseCommand):
+    roles = APPROVERS
     path = "extend"
     words = "extend"
     until: datetime
@@ -147,6 +160,7 @@ class ExtendDeadline(CaseCommand):
 
 @dataclass(frozen=True)
 class AssessCase(CaseCommand):
+    roles = WORKERS
     path = "assess"
     words = "assess"
     level: Level
@@ -167,6 +181,7 @@ class AssessCase(CaseCommand):
 
 @dataclass(frozen=True)
 class RaiseLevel(CaseCommand):
+    roles = WORKERS
     path = "raise"
     words = "raise the level of"
     level: Level
@@ -180,6 +195,7 @@ class RaiseLevel(CaseCommand):
 
 @dataclass(frozen=True)
 class LowerLevel(CaseCommand):
+    roles = APPROVERS
     path = "lower"
     words = "lower"
     level: Level
@@ -193,6 +209,7 @@ class LowerLevel(CaseCommand):
 
 @dataclass(frozen=True)
 class EscalateCase(CaseCommand):
+    roles = APPROVERS
     path = "escalate"
     words = "escalate"
     reason: str
@@ -214,6 +231,7 @@ class EscalateCase(CaseCommand):
 
 @dataclass(frozen=True)
 class ReturnCase(CaseCommand):
+    roles = WORKERS
     path = "return"
     words = "return"
     reason: str
@@ -227,6 +245,7 @@ class ReturnCase(CaseCommand):
 
 @dataclass(frozen=True)
 class RecordMediationSession(CaseCommand):
+    roles = WORKERS
     path = "mediation-sessions"
     words = "record a mediation session for"
     held_at: datetime
@@ -246,6 +265,7 @@ class RecordMediationSession(CaseCommand):
 
 @dataclass(frozen=True)
 class ResolveCase(CaseCommand):
+    roles = WORKERS
     path = "resolve"
     words = "resolve"
     agreement: str
@@ -267,6 +287,7 @@ class ResolveCase(CaseCommand):
 
 @dataclass(frozen=True)
 class TerminateCase(CaseCommand):
+    roles = WORKERS
     path = "terminate"
     words = "terminate"
     reason: str
@@ -277,6 +298,7 @@ class TerminateCase(CaseCommand):
 
 @dataclass(frozen=True)
 class ReferCase(CaseCommand):
+    roles = WORKERS
     path = "referrals"
     words = "refer"
     agency: Agency
@@ -288,6 +310,7 @@ class ReferCase(CaseCommand):
 
 @dataclass(frozen=True)
 class AnswerReferral(CaseCommand):
+    roles = WORKERS
     path = "referral-answers"
     words = "record a referral answer for"
     again: ClassVar[str] = "answer the referral of"  # when it was answered already
@@ -299,6 +322,7 @@ class AnswerReferral(CaseCommand):
 
 @dataclass(frozen=True)
 class RequestJudicialConfirmation(CaseCommand):
+    roles = WORKERS
     path = "judicial-confirmation"
     words = "request judicial confirmation for"
     court: str = "人民法院"
@@ -309,6 +333,7 @@ class RequestJudicialConfirmation(CaseCommand):
 
 @dataclass(frozen=True)
 class RecordJudicialConfirmation(CaseCommand):
+    roles = WORKERS
     path = "judicial-confirmation"
     words = "record judicial confirmation for"
     confirmed: bool
@@ -323,6 +348,7 @@ class RecordJudicialConfirmation(CaseCommand):
 
 @dataclass(frozen=True)
 class RecordFollowUp(CaseCommand):
+    roles = WORKERS
     path = "follow-ups"
     words = "record a follow-up for"
     satisfied: bool
@@ -337,6 +363,7 @@ class RecordFollowUp(CaseCommand):
 
 @dataclass(frozen=True)
 class RateCase(CaseCommand):
+    roles = REPORTERS
     path = "ratings"
     words = "rate"
     grade: Grade
@@ -347,6 +374,7 @@ class RateCase(CaseCommand):
 
 @dataclass(frozen=True)
 class ReopenCase(CaseCommand):
+    roles = APPROVERS
     path = "reopen"
     words = "reopen"
     reason: str
@@ -357,6 +385,7 @@ class ReopenCase(CaseCommand):
 
 @dataclass(frozen=True)
 class CloseCase(CaseCommand):
+    roles = WORKERS
     path = "close"
     words = "close"
 
@@ -372,6 +401,7 @@ class ActOnDeadline(CaseCommand):
     """A clock of ``kind`` due at ``due_at`` has passed. The case decides whether it still
     applies (the due time must still be its own), so a repeated sweep is harmless."""
 
+    roles = SCHEDULER
     path = "deadlines"
     words = "act on a deadline of"
     kind: DeadlineKind

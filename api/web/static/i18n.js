@@ -460,6 +460,8 @@ const names = {
       NoteAdded: "备注",
       AttachmentAdded: "附件",
       ClockFired: "时限到期",
+      SignOverdueFlagged: "签收逾期",
+      ResolveOverdueFlagged: "化解逾期",
       AccessRecorded: "查阅记录",
     },
     field: {
