@@ -38,7 +38,12 @@ NOTES_PER_CASE = 7  # with the registration, 8 events a case
 SAVE_CASES = 500  # aggregates per save (one transaction)
 T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 MIB = 1024 * 1024
-EXPORT_IMPORTS = ("api.cli_audit", "api.routes.reads", "projections.audit_export", "rich.progress")
+EXPORT_IMPORTS = (
+    "api.cli.audit",
+    "api.http.routes.reads",
+    "projections.audit_export",
+    "rich.progress",
+)
 
 
 def environ(data: Path) -> dict[str, str]:
@@ -48,9 +53,9 @@ def environ(data: Path) -> dict[str, str]:
 def generate(data: Path, events: int) -> int:
     """Fills a SQLite store in ``data`` with at least ``events`` events and brings the views
     up to date; returns how many events the log holds."""
-    from api.bootstrap import OPERATOR, build_application
-    from api.settings import Settings
-    from api.views import build_views
+    from api.wiring.bootstrap import OPERATOR, build_application
+    from api.wiring.settings import Settings
+    from api.wiring.views import build_views
     from domain.actors import Actor, Role
     from domain.calendar import WorkingCalendar
     from domain.case import Registration
@@ -123,10 +128,10 @@ def _export_in_this_process(data: Path, out: Path, form: str) -> dict[str, float
     ``fengqiao export`` and note the time and the memory's high-water mark."""
     for module in EXPORT_IMPORTS:  # what an export imports, in place before the start
         importlib.import_module(module)
-    from api.bootstrap import build_application
-    from api.cli import main
-    from api.settings import Settings
-    from api.views import build_views
+    from api.cli.main import main
+    from api.wiring.bootstrap import build_application
+    from api.wiring.settings import Settings
+    from api.wiring.views import build_views
 
     settings = Settings.from_env(environ(data))
     app = build_application(settings)  # opens the store once: its modules, its cipher

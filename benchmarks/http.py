@@ -44,12 +44,12 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from api.auth import mint_token
-from api.bootstrap import OPERATOR, build_application
-from api.demo import run_demo
-from api.runtime import build_sweeps
-from api.settings import Settings, encryption_env, new_cipher_key
-from api.views import build_views
+from api.demo.load import run_demo
+from api.http.auth import mint_token
+from api.http.runtime import build_sweeps
+from api.wiring.bootstrap import OPERATOR, build_application
+from api.wiring.settings import Settings, encryption_env, new_cipher_key
+from api.wiring.views import build_views
 from benchmarks.views import PG_URL, UNITS, copy_log, percentiles
 from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
@@ -236,7 +236,7 @@ class Server:
         if profile is not None:
             profile.mkdir(parents=True, exist_ok=True)
             command += ["-m", "cProfile", "-o", str(profile / f"serve-{store.backend}.prof")]
-        command += ["-m", "api.cli", "serve", "--port", str(self.port)]
+        command += ["-m", "api.cli.main", "serve", "--port", str(self.port)]
         with self.log.open("wb") as sink:
             self.process = subprocess.Popen(
                 command, env=store.server_env, stdout=sink, stderr=subprocess.STDOUT

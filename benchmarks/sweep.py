@@ -7,7 +7,7 @@ deadlines. A policy with a one-hour resolve clock and a thirty-day sign-for cloc
 first 1,000 cases' resolve clocks fall due at the same instant D and everything else later
 (the other resolve clocks a minute apart after D, every sign-for clock a month out).
 
-The sweep service then runs as deployed (``api.runtime.build_sweeps``: views followed in the
+The sweep service then runs as deployed (``api.http.runtime.build_sweeps``: views followed in the
 background, APScheduler on a 1 s interval, the single-sweeper lock) against a clock running at
 wall-clock speed that reaches D a moment after it starts. The escalation delay is the clock
 when a case's Escalated event was stored minus D; the target is every escalation within one
@@ -36,10 +36,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from api.bootstrap import build_application
-from api.runtime import build_sweeps
-from api.settings import Settings, new_cipher_key
-from api.views import build_views, split_schema
+from api.http.runtime import build_sweeps
+from api.wiring.bootstrap import build_application
+from api.wiring.settings import Settings, new_cipher_key
+from api.wiring.views import build_views, split_schema
 from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
 from domain.case import Registration

@@ -21,8 +21,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from api.demo import run_demo
-from api.settings import postgres_env
+from api.demo.load import run_demo
+from api.wiring.settings import postgres_env
 from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
 from domain.case import Registration

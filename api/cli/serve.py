@@ -1,0 +1,150 @@
+"""``fengqiao serve`` and ``fengqiao token``: the HTTP service and its bearer tokens."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from api.wiring.settings import Settings
+
+SAMPLE_UNITS = {"county": "511123", "township": "511123001", "village": "511123001001"}
+ROLES = ("reporter", "mediator", "supervisor", "auditor", "admin")
+# On SIGTERM uvicorn waits this long for open requests before cancelling them.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
+def add_commands(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve", help="run the HTTP API (with views and, later, the scheduler)"
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="load sample data first; print tokens")
+    serve.add_argument("--demo-cases", type=int, default=2000, help="cases for --demo")
+    serve.add_argument("--workers", type=int, default=1, help="API processes (PostgreSQL only)")
+    serve.set_defaults(handler=_serve)
+    token = commands.add_parser(
+        "token", help="print a bearer token signed with the server's secret"
+    )
+    token.add_argument("--role", required=True, choices=ROLES)
+    token.add_argument("--unit", required=True)
+    token.add_argument("--user", default=None, help="user id (default: ROLE-UNIT)")
+    token.add_argument("--ttl", default="8h", help="lifetime like 30m, 8h, 7d (default 8h)")
+    token.set_defaults(handler=_token)
+
+
+def parse_ttl(text: str) -> timedelta:
+    from domain.clocks import Duration
+
+    duration = Duration.parse(text, "ttl")
+    if duration.unit == "wd":
+        raise ValueError("ttl: use calendar time (s, m, h, d)")
+    return duration.as_timedelta()
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    from api.http.auth import load_secret, mint_token
+
+    secret = load_secret(settings)
+    user = args.user or f"{args.role}-{args.unit}"
+    print(mint_token(secret, user, args.role, args.unit, parse_ttl(args.ttl)))
+    return 0
+
+
+def app_from_environment() -> Litestar:
+    """The uvicorn factory for ``--workers``: each worker builds its own runtime; the views
+    are kept by the ``fengqiao projections`` process ``serve`` started beside them."""
+    from api.http.app import create_app
+    from api.http.auth import load_secret
+    from api.http.runtime import build_runtime
+    from api.wiring.settings import Settings
+
+    settings = Settings.from_env(os.environ)
+    runtime = build_runtime(settings, load_secret(settings), scheduler=False)
+    runtime.follow = False
+    return create_app(runtime)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.http.app import create_app
+    from api.http.auth import load_secret
+    from api.http.routes.stream import close_streams
+    from api.http.runtime import build_runtime
+
+    secret = load_secret(settings)
+    if args.workers > 1:
+        if settings.database_url is None:
+            print("fengqiao: --workers needs PostgreSQL (FENGQIAO_DATABASE_URL)", file=sys.stderr)
+            return 2
+        return _serve_workers(args, settings, secret)
+    runtime = build_runtime(settings, secret)
+    if args.demo:
+        _load_demo(runtime, args.demo_cases, secret)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # uvicorn waits for open responses, and a queue stream never ends by itself
+            close_streams(runtime)
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(
+        create_app(runtime),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    server = Server(config)
+    server.run()
+    return 0 if server.started else 3  # 3: uvicorn's "could not start"
+
+
+def _serve_workers(args: argparse.Namespace, settings: Settings, secret: str) -> int:
+    import uvicorn
+
+    # One process beside the workers keeps the views and sweeps deadlines.
+    follower = subprocess.Popen([sys.executable, "-m", "api.cli.main", "scheduler"])
+    try:
+        uvicorn.run(
+            "api.cli.serve:app_from_environment",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
+    finally:
+        follower.terminate()
+        follower.wait(10)
+    return 0
+
+
+def _load_demo(runtime: Any, cases: int, secret: str) -> None:
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+
+    from api.cli.console import progress_bar
+    from api.demo.load import run_demo
+    from api.http.auth import mint_token
+
+    console = Console()
+    now = datetime.now(UTC).replace(microsecond=0)
+    with progress_bar(console, cases, "demo cases") as advance:
+        run_demo(runtime.app, cases, 2026, now, advance)
+    runtime.views.catch_up()
+    console.print("[bold]Demo tokens (valid 8 hours):[/]")
+    for tier, unit in SAMPLE_UNITS.items():
+        for role in ROLES:
+            token = mint_token(secret, f"demo-{role}-{unit}", role, unit, timedelta(hours=8))
+            console.print(f"{tier:8} {unit:12} {role:10} {token}", soft_wrap=True)

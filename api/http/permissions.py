@@ -1,0 +1,80 @@
+"""Who may do what, where: each command's roles, and the caller's jurisdiction subtree."""
+
+from __future__ import annotations
+
+from api.http.errors import ForbiddenError
+from domain.actors import REPORTERS, Actor, Role
+from domain.case import Case
+from domain.case.commands import CASE_COMMANDS, CaseCommand
+from domain.errors import UnknownUnitError
+from domain.jurisdiction import Jurisdiction
+from domain.levels import Tier
+
+# who may register a case in their subtree
+REGISTER_ROLES = REPORTERS
+# who may export the audit trail of their subtree
+EXPORTERS = frozenset({Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN})
+# a supervisor at these tiers may switch the operating mode (an admin anywhere)
+_MODE_SWITCHING_TIERS = frozenset({Tier.CITY, Tier.COUNTY})
+# command → roles that may send it, as each command declares
+COMMAND_ROLES: dict[type[CaseCommand], frozenset[Role]] = {
+    command: command.roles for command in CASE_COMMANDS
+}
+
+
+def require_role(actor: Actor, allowed: frozenset[Role], action: str) -> None:
+    if actor.role not in allowed:
+        raise ForbiddenError(f"a {actor.role} may not {action}")
+
+
+def require_unit(actor: Actor, units: Jurisdiction, code: str) -> None:
+    """The unit must be the caller's own or lie below it."""
+    if code not in units:
+        raise UnknownUnitError(code)
+    if not units.is_within(code, actor.unit):
+        raise ForbiddenError(f"unit {code} is outside {actor.unit}'s jurisdiction")
+
+
+def may_read_case(actor: Actor, units: Jurisdiction, case: Case) -> bool:
+    """A case is visible where it happened and where it is owned."""
+    return any(
+        code in units and units.is_within(code, actor.unit) for code in (case.unit, case.owner)
+    )
+
+
+def require_read(actor: Actor, units: Jurisdiction, case: Case) -> None:
+    if not may_read_case(actor, units, case):
+        raise ForbiddenError(f"case {case.id} is outside {actor.unit}'s jurisdiction")
+
+
+def require_command(
+    actor: Actor, units: Jurisdiction, case: Case, command: type[CaseCommand]
+) -> None:
+    """Commands act on cases the caller's subtree owns."""
+    require_role(actor, COMMAND_ROLES[command], command.words)
+    require_read(actor, units, case)
+    if not units.is_within(case.owner, actor.unit):
+        raise ForbiddenError(f"case {case.id} is owned by {case.owner}, outside {actor.unit}")
+
+
+def require_unmask(actor: Actor, units: Jurisdiction, case: Case) -> None:
+    """Plain personal data: the assigned mediator, or a supervisor of the owning unit."""
+    assigned = actor.role is Role.MEDIATOR and actor.user == case.assignee
+    supervising = actor.role is Role.SUPERVISOR and units.is_within(case.owner, actor.unit)
+    if not (assigned or supervising):
+        raise ForbiddenError(
+            "only the assigned mediator or a supervisor of the owning unit may unmask"
+        )
+
+
+def require_mode_switch(actor: Actor, units: Jurisdiction) -> None:
+    tier = units.get(actor.unit).tier if actor.unit in units else None
+    supervising = actor.role is Role.SUPERVISOR and tier in _MODE_SWITCHING_TIERS
+    if not (actor.role is Role.ADMIN or supervising):
+        raise ForbiddenError("only an admin or a city/county supervisor switches the mode")
+
+
+def require_known_unit(actor: Actor, units: Jurisdiction) -> None:
+    """A caller whose own unit is not in the tree sees nothing."""
+    if actor.unit not in units:
+        raise ForbiddenError(f"unit {actor.unit} is not in the jurisdiction")

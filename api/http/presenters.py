@@ -1,0 +1,100 @@
+"""Domain objects and views as the API's answer types; personal data masked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from api.http.schemas import CaseOut, DeadlineOut, HistoryEntryOut, PartyOut, QueueItemOut, UnitOut
+from domain.case import Case
+from domain.jurisdiction import Jurisdiction, Unit
+from domain.parties import Party, masked
+from projections.history import HistoryEntry
+from projections.queue import QueueItem
+
+
+def party_out(party: Party, unmasked: bool = False) -> PartyOut:
+    """A party as answered: ID number, phone and address masked unless ``unmasked``."""
+    shown = party if unmasked else masked(party)
+    return PartyOut(
+        name=shown.name,
+        role=shown.role.value,
+        id_number=shown.id_number,
+        phone=shown.phone,
+        address=shown.address,
+    )
+
+
+def case_out(case: Case, now: datetime, unmasked: bool = False) -> CaseOut:
+    return CaseOut(
+        id=str(case.id),
+        kind=case.kind,
+        category=case.category,
+        summary=case.summary,
+        status=case.status.value,
+        level=case.level.value,
+        unit=case.unit,
+        owner=case.owner,
+        tier=case.tier.value,
+        assignee=case.assignee,
+        awaiting_signature=case.awaiting_signature,
+        deadlines=[
+            # in UTC like every other time in answers, whatever offset an extension came with
+            DeadlineOut(
+                kind=d.kind.value, due_at=d.due_at.astimezone(UTC), overdue=d.is_overdue(now)
+            )
+            for d in sorted(case.deadlines.values(), key=lambda d: d.due_at)
+        ],
+        policy_version=case.policy_version,
+        version=case.version,
+        registered_at=case.registered_at,
+        updated_at=case.updated_at,
+        channel=case.channel,
+        people_involved=case.people_involved,
+        amount_involved=str(case.amount_involved) if case.amount_involved is not None else None,
+        parties=[party_out(p, unmasked) for p in case.parties],
+        flags=sorted(case.flags),
+    )
+
+
+def queue_item_out(item: QueueItem) -> QueueItemOut:
+    return QueueItemOut(
+        id=str(item.id),
+        kind=item.kind,
+        level=item.level,
+        tier=item.tier,
+        owner=item.owner,
+        unit=item.unit,
+        status=item.status,
+        summary=item.summary,
+        category=item.category,
+        assignee=item.assignee,
+        due_at=item.due_at,
+        due_kind=item.due_kind,
+        overdue=item.overdue,
+        seconds_to_breach=item.seconds_to_breach,
+        flags=list(item.flags),
+        version=item.version,
+    )
+
+
+def history_out(entry: HistoryEntry) -> HistoryEntryOut:
+    return HistoryEntryOut(
+        version=entry.version,
+        position=entry.position,
+        event_type=entry.event_type,
+        at=entry.at,
+        actor=entry.actor,
+        role=entry.role,
+        text=entry.text,
+    )
+
+
+def unit_out(unit: Unit, units: Jurisdiction) -> UnitOut:
+    return UnitOut(
+        code=unit.code,
+        name=unit.name,
+        tier=unit.tier.value,
+        parent=unit.parent,
+        sample=unit.sample,
+        children=list(units.children.get(unit.code, [])),
+    )

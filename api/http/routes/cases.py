@@ -1,0 +1,140 @@
+"""Registering, reading and listing cases, and a case's history."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+import anyio.to_thread
+from litestar import Request, Response, get, post
+from litestar.params import Parameter
+
+from api.http.commands import answer, respond, run
+from api.http.idempotency import Stored
+from api.http.permissions import (
+    REGISTER_ROLES,
+    require_read,
+    require_role,
+    require_unit,
+    require_unmask,
+)
+from api.http.presenters import history_out, queue_item_out
+from api.http.runtime import Runtime
+from api.http.schemas import (
+    MAX_OFFSET,
+    NO_NUL,
+    CaseListOut,
+    HistoryEntryOut,
+    Kind,
+    LevelName,
+    RegisterCase,
+    StatusName,
+)
+from domain.actors import Actor
+from domain.case import Registration
+from domain.errors import InvalidInputError
+from domain.levels import Level
+from domain.parties import Party
+from domain.status import Channel, PartyRole
+from projections.queue import CaseFilter, list_cases
+
+Req = Request[Any, Any, Any]
+UNMASKED = ["id_number", "phone", "address"]
+# a text filter: no NUL (PostgreSQL cannot compare text with one), at most 200 characters
+Filter = Annotated[str | None, Parameter(pattern=NO_NUL, max_length=200)]
+
+
+def _registration(data: RegisterCase) -> Registration:
+    return Registration(
+        category=data.category,
+        summary=data.summary,
+        unit=data.unit,
+        channel=Channel(data.channel),
+        level=Level(data.level),
+        parties=tuple(
+            Party(p.name, PartyRole(p.role), p.id_number, p.phone, p.address) for p in data.parties
+        ),
+        people_involved=data.people_involved,
+        amount_involved=Decimal(data.amount_involved) if data.amount_involved else None,
+        occurred_at=data.occurred_at,
+    )
+
+
+@post("/cases", status_code=201)
+async def register_case(data: RegisterCase, request: Req, runtime: Runtime) -> Response[bytes]:
+    def work(actor: Actor, _version: int | None) -> Stored:
+        require_role(actor, REGISTER_ROLES, "register a case")
+        require_unit(actor, runtime.app.units(), data.unit)
+        recorded = runtime.app.register(actor, data.kind, _registration(data))
+        runtime.saw(recorded.position)
+        location = f"/api/v1/cases/{recorded.case.id}"
+        return answer(runtime, recorded.case, status=201, location=location)
+
+    return await run(runtime, request, work)
+
+
+@get("/cases/{case_id:uuid}")
+async def get_case(
+    case_id: UUID,
+    request: Req,
+    runtime: Runtime,
+    unmask: bool = False,
+    reason: Annotated[str | None, Parameter(max_length=500)] = None,
+) -> Response[bytes]:
+    """The case; with ``unmask=true`` and a ``reason``, the assigned mediator or a supervisor
+    of the owning unit sees parties' ID numbers, phones and addresses (and that is recorded)."""
+    actor: Actor = request.user
+
+    def work() -> Stored:
+        case = runtime.app.get_case(case_id)
+        require_read(actor, runtime.app.units(), case)
+        if unmask:
+            require_unmask(actor, runtime.app.units(), case)
+            if not reason or not reason.strip() or "\x00" in reason:
+                raise InvalidInputError("reason", "unmasking personal data needs a reason")
+            runtime.app.record_access(actor, "unmask", case_id, {"fields": UNMASKED}, reason)
+        return answer(runtime, case, unmasked=unmask)
+
+    return respond(await anyio.to_thread.run_sync(work))
+
+
+@get("/cases/{case_id:uuid}/history")
+async def get_history(case_id: UUID, request: Req, runtime: Runtime) -> list[HistoryEntryOut]:
+    actor: Actor = request.user
+
+    def work() -> list[HistoryEntryOut]:
+        case = runtime.app.get_case(case_id)
+        require_read(actor, runtime.app.units(), case)
+        return [history_out(entry) for entry in runtime.views.history.get_history(case_id)]
+
+    return await anyio.to_thread.run_sync(work)
+
+
+@get("/cases")
+async def list_case_summaries(
+    request: Req,
+    runtime: Runtime,
+    unit: Filter = None,
+    status: StatusName | None = None,
+    level: LevelName | None = None,
+    kind: Kind | None = None,
+    category: Filter = None,
+    assignee: Filter = None,
+    q: Filter = None,
+    limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+    offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
+) -> CaseListOut:
+    actor: Actor = request.user
+    root = unit or actor.unit
+    require_unit(actor, runtime.app.units(), root)
+    query = CaseFilter(root, status, level, kind, category, assignee, q, limit, offset)
+
+    def work() -> CaseListOut:
+        items = list_cases(runtime.views.cases, query, runtime.clock())
+        return CaseListOut(items=[queue_item_out(i) for i in items], limit=limit, offset=offset)
+
+    return await anyio.to_thread.run_sync(work)
+
+
+HANDLERS = [register_case, get_case, get_history, list_case_summaries]

@@ -1,0 +1,60 @@
+"""``POST /api/v1/cases/{id}/<path>``: one route per command payload, made by one factory.
+
+Each route decodes its payload (a ``CasePayload`` Struct, named as its domain command), turns
+it into the command and sends it through ``api.http.commands.run`` (Idempotency-Key, If-Match,
+permission, read-your-writes). The path segment is the command's own ``path``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, post
+from litestar.handlers import HTTPRouteHandler
+
+from api.http import schemas
+from api.http.commands import case_command, run
+from api.http.runtime import Runtime
+
+Req = Request[Any, Any, Any]
+
+
+async def _send(
+    runtime: Runtime, request: Req, case_id: UUID, payload: schemas.CasePayload
+) -> Response[bytes]:
+    command = payload.to_command()
+    return await run(runtime, request, case_command(runtime, case_id, command))
+
+
+def command_route(payload: type[schemas.CasePayload]) -> HTTPRouteHandler:
+    """The route of one command; its name and summary are the payload's. Litestar reads the
+    body's type from the handler's annotations, so they are set to the real payload class."""
+    annotations: dict[str, Any] = {"case_id": UUID, "request": Req, "runtime": Runtime}
+    handler: Callable[..., Any]
+    if payload.__struct_fields__:
+
+        async def with_body(case_id: UUID, request: Req, runtime: Runtime, data: Any) -> Any:
+            return await _send(runtime, request, case_id, data)
+
+        handler, annotations["data"] = with_body, payload
+    else:
+
+        async def without_body(case_id: UUID, request: Req, runtime: Runtime) -> Any:
+            return await _send(runtime, request, case_id, payload())
+
+        handler = without_body
+
+    handler.__name__ = handler.__qualname__ = payload.__name__
+    handler.__annotations__ = {**annotations, "return": Response[bytes]}
+    return post(
+        f"/cases/{{case_id:uuid}}/{payload.command.path}",
+        status_code=200,
+        name=payload.__name__,
+        summary=payload.__name__,
+    )(handler)
+
+
+# Every payload defined in api.http.schemas is a route.
+HANDLERS = [command_route(payload) for payload in schemas.CasePayload.__subclasses__()]

@@ -1,0 +1,132 @@
+"""Queues, statistics and the jurisdiction tree, as the caller may see them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+import anyio.to_thread
+from litestar import Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+
+from api.http.permissions import require_known_unit, require_unit
+from api.http.presenters import queue_item_out, unit_out
+from api.http.runtime import Runtime
+from api.http.schemas import MAX_OFFSET, QueueOut, UnitOut
+from domain.actors import Actor
+from domain.calendar import start_of_day
+from domain.errors import InvalidInputError
+from projections.queue import get_queue
+from projections.stats_queries import get_children, get_series, get_statistics
+
+Req = Request[Any, Any, Any]
+
+
+def require_known(runtime: Runtime, code: str) -> None:
+    """A unit in the path that does not exist is a missing resource (404)."""
+    if code not in runtime.app.units() and code not in runtime.app.units(refresh=True):
+        raise NotFoundException(f"unit {code} not found")
+
+
+@get("/queues/{unit:str}")
+async def get_unit_queue(
+    unit: str,
+    request: Req,
+    runtime: Runtime,
+    limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
+) -> QueueOut:
+    actor: Actor = request.user
+    require_known(runtime, unit)
+    require_unit(actor, runtime.app.units(), unit)
+
+    def work() -> QueueOut:
+        now = runtime.clock()
+        items = get_queue(runtime.views.cases, unit, now, limit, offset)
+        return QueueOut(unit=unit, now=now, items=[queue_item_out(i) for i in items])
+
+    return await anyio.to_thread.run_sync(work)
+
+
+MAX_PERIOD = timedelta(days=366 * 20)  # longer is a mistake, or a series of thousands of weeks
+
+
+def parse_bound(text: str | None, field: str, default: datetime, end: bool) -> datetime:
+    """An ISO date (a whole day in Shanghai; ``to`` includes it) or a date-time with offset."""
+    if text is None:
+        return default
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text) + (timedelta(days=1) if end else timedelta(0))
+            return start_of_day(day).astimezone(UTC)
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            raise InvalidInputError(
+                field, "a date-time needs its offset, like 2026-11-01T00:00:00+08:00"
+            )
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date, or one at the very edge of the calendar
+        raise InvalidInputError(
+            field, f"{text!r} is not an ISO 8601 date or date-time in range"
+        ) from None
+
+
+@get("/stats/{unit:str}")
+async def get_unit_statistics(
+    unit: str,
+    request: Req,
+    runtime: Runtime,
+    start: Annotated[str | None, Parameter(query="from")] = None,
+    end: Annotated[str | None, Parameter(query="to")] = None,
+    bucket: Annotated[str, Parameter(pattern="^(week|month)$")] = "week",
+) -> dict[str, Any]:
+    actor: Actor = request.user
+    require_known(runtime, unit)
+    require_unit(actor, runtime.app.units(), unit)
+    now = runtime.clock()
+    finish = parse_bound(end, "to", now, end=True)
+    begin = parse_bound(start, "from", finish - timedelta(days=30), end=False)
+    if begin > finish:
+        raise InvalidInputError("from", "must not be later than to")
+    if finish - begin > MAX_PERIOD:
+        raise InvalidInputError("from", "a period may span at most 20 years")
+
+    def work() -> dict[str, Any]:
+        view = runtime.views.statistics
+        totals = asdict(get_statistics(view, unit, begin, finish, now))
+        children = [
+            {"unit": code, **asdict(s)} for code, s in get_children(view, unit, begin, finish, now)
+        ]
+        series = [asdict(point) for point in get_series(view, unit, begin, finish, bucket)]
+        return {
+            "unit": unit,
+            "from": begin,
+            "to": finish,
+            **totals,
+            "children": children,
+            "series": series,
+        }
+
+    return await anyio.to_thread.run_sync(work)
+
+
+@get("/units")
+async def list_units(request: Req, runtime: Runtime) -> list[UnitOut]:
+    actor: Actor = request.user
+    units = runtime.app.units()
+    require_known_unit(actor, units)
+    return [unit_out(u, units) for u in units.subtree(actor.unit)]
+
+
+@get("/units/{code:str}")
+async def get_unit(code: str, request: Req, runtime: Runtime) -> UnitOut:
+    actor: Actor = request.user
+    require_known(runtime, code)
+    units = runtime.app.units()
+    require_unit(actor, units, code)
+    return unit_out(units.get(code), units)
+
+
+HANDLERS = [get_unit_queue, get_unit_statistics, list_units, get_unit]

@@ -1,0 +1,104 @@
+"""Everything one API process holds: the application, the views, idempotency keys, a clock.
+
+Built once by ``build_runtime`` (the composition root) and handed to ``create_app``; tests build
+their own with an injected clock and store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from api.http.idempotency import IdempotencyStore
+from api.wiring.bootstrap import build_application
+from api.wiring.settings import Settings
+from api.wiring.views import build_views, split_schema
+from domain.application import FengqiaoApplication
+from projections.db import PostgresViews, SqliteViews
+from projections.viewset import ViewSet
+from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock, lock_key
+from scheduler.service import SweepService
+from scheduler.sweep import Sweeper
+
+READ_YOUR_WRITES_TIMEOUT = 2.0
+READ_AFTER_WRITE = ("cases", "history")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    app: FengqiaoApplication
+    views: ViewSet
+    idempotency: IdempotencyStore
+    secret: str
+    clock: Callable[[], datetime] = field(default=_utc_now)
+    follow: bool = True  # run the view followers in this process
+    subscribe: bool = False  # follow with PostgreSQL LISTEN/NOTIFY
+    sweeps: SweepService | None = None  # the deadline scheduler, when it runs in this process
+
+    def start(self) -> None:
+        if self.follow:
+            self.views.follow(self.subscribe)
+        if self.sweeps is not None:
+            self.sweeps.start()
+
+    def stop(self) -> None:
+        if self.sweeps is not None:
+            self.sweeps.stop()
+        self.views.close()
+        self.idempotency.db.close()
+        self.app.close()
+
+    def saw(self, position: int | None) -> None:
+        """Read your writes: wait (briefly) until the views a client reads next — queues,
+        lists, histories — have applied ``position``. Statistics and the scheduler's deadlines
+        follow within milliseconds but are not waited for."""
+        self.views.poke()
+        self.views.wait(position, READ_YOUR_WRITES_TIMEOUT, READ_AFTER_WRITE)
+
+
+def build_sweeps(
+    settings: Settings, app: FengqiaoApplication, views: ViewSet, clock: Callable[[], datetime]
+) -> SweepService:
+    """The scheduler: one sweeper per database (an advisory lock on PostgreSQL)."""
+    lock: SweepLock = ProcessLock()
+    if settings.database_url is not None:
+        conninfo, schema = split_schema(settings.database_url)
+        lock = AdvisoryLock(conninfo, lock_key(schema))
+
+    def refresh() -> None:
+        views.runners["deadlines"].wait(app.recorder.max_notification_id() or 0, 1.0)
+
+    sweeper = Sweeper(app, views.deadlines, clock)
+    return SweepService(sweeper, lock, settings.sweep_seconds, refresh)
+
+
+def build_runtime(
+    settings: Settings,
+    secret: str,
+    clock: Callable[[], datetime] | None = None,
+    scheduler: bool = True,
+) -> Runtime:
+    app = build_application(settings, clock=clock)
+    views = build_views(settings, app)
+    if settings.database_url is None:
+        keys = IdempotencyStore(
+            SqliteViews(settings.data_dir / "idempotency.sqlite3"), app.mapper.cipher
+        )
+    else:
+        conninfo, schema = split_schema(settings.database_url)
+        keys = IdempotencyStore(PostgresViews(conninfo, schema, "api"), app.mapper.cipher)
+    now = clock or _utc_now
+    return Runtime(
+        app=app,
+        views=views,
+        idempotency=keys,
+        secret=secret,
+        clock=now,
+        subscribe=settings.database_url is not None,
+        sweeps=build_sweeps(settings, app, views, now) if scheduler else None,
+    )

@@ -1,0 +1,26 @@
+"""Wires the read models to the configured store: SQLite files beside the event store, or
+tables in the same PostgreSQL database and schema."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from api.wiring.settings import Settings
+from domain.application import FengqiaoApplication
+from projections.viewset import ViewSet
+
+
+def build_views(settings: Settings, app: FengqiaoApplication) -> ViewSet:
+    if settings.database_url is None:
+        return ViewSet.sqlite(app, settings.data_dir)
+    conninfo, schema = split_schema(settings.database_url)
+    return ViewSet.postgres(app, conninfo, schema)
+
+
+def split_schema(url: str) -> tuple[str, str]:
+    """A libpq URL without its ``schema`` parameter, and that schema (default ``public``)."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    schema = query.pop("schema", ["public"])[0]
+    rest = "&".join(f"{key}={value}" for key, values in query.items() for value in values)
+    return urlunsplit(parts._replace(query=rest)), schema
