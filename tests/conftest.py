@@ -1,51 +1,33 @@
-"""Shared fixtures: a fresh store per backend, a fixed clock, sample jurisdiction, actors."""
+"""Shared fixtures: a fresh store per backend, a fixed clock and the sample jurisdiction.
+
+The world they act in (units, actors, T0) is ``tests/support/world.py``. Each test is marked by
+its layer's folder: ``pytest -m unit`` runs the store-free tests alone, in seconds.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
 from domain.samples import sample_units
-from tests.backends import BACKENDS, store_env
+from tests.support.backends import BACKENDS, store_env
+from tests.support.world import ADMIN, T0, Clock
 
 # The HTTP API suites' fixtures (``client``, ``store``).
-pytest_plugins = ["tests.api_support"]
-
-# Monday 2026-09-28 10:00 in Shanghai: the week before 国庆 (Oct 1-7, 2026).
-T0 = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)
-
-# Sample units (domain/samples.py): 犍为县 > 罗城镇（示例） > 石溪村（示例）, and neighbours.
-COUNTY = "511123"
-TOWNSHIP = "511123001"
-VILLAGE = "511123001001"
-NEIGHBOUR_VILLAGE = "511123001002"
-OTHER_TOWNSHIP = "511123002"
-OTHER_COUNTY = "511102"
-
-ADMIN = Actor("admin-1", Role.ADMIN, "511100")
-REPORTER = Actor("grid-worker-1", Role.REPORTER, VILLAGE)
-MEDIATOR = Actor("mediator-1", Role.MEDIATOR, VILLAGE)
-TOWNSHIP_MEDIATOR = Actor("mediator-2", Role.MEDIATOR, TOWNSHIP)
-SUPERVISOR = Actor("supervisor-1", Role.SUPERVISOR, COUNTY)
+pytest_plugins = ["tests.support.api"]
+LAYERS = ("unit", "integration", "e2e")
+TESTS = Path(__file__).parent
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> datetime:
-        self.now += timedelta(**kwargs)
-        return self.now
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks each test with the layer its folder names."""
+    for item in items:
+        parts = item.path.relative_to(TESTS).parts
+        if parts[0] in LAYERS:
+            item.add_marker(parts[0])
 
 
 @pytest.fixture

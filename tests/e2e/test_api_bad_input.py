@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.http.runtime import Runtime
-from tests.api_support import (
+from tests.support.api import (
     API,
     CITY,
     COUNTY,

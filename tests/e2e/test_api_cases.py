@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from api.http.runtime import Runtime
-from tests.api_support import (
+from tests.support.api import (
     ADDRESS,
     API,
     COUNTY,
@@ -28,7 +28,7 @@ from tests.api_support import (
     register,
     send,
 )
-from tests.conftest import T0, Clock
+from tests.support.world import T0, Clock
 
 SUPERVISOR = {"role": "supervisor", "unit": COUNTY}
 

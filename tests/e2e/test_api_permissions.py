@@ -16,7 +16,7 @@ from litestar.security.jwt import Token
 
 from api.http.auth import mint_token
 from api.http.runtime import Runtime
-from tests.api_support import (
+from tests.support.api import (
     API,
     CITY,
     COUNTY,

@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 from api.http.runtime import Runtime
-from tests.api_support import (
+from tests.support.api import (
     API,
     COUNTY,
     VILLAGE,
@@ -21,7 +21,7 @@ from tests.api_support import (
     send,
     serving,
 )
-from tests.conftest import Clock
+from tests.support.world import Clock
 
 
 def post_case(http: Client, key: str, body: dict[str, Any] | None = None, **who: str) -> Any:

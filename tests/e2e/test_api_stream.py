@@ -28,7 +28,7 @@ from litestar.testing import TestClient
 from api.http.app import create_app
 from api.http.routes import stream
 from api.http.runtime import Runtime
-from tests.api_support import (
+from tests.support.api import (
     COUNTY,
     OTHER_COUNTY_VILLAGE,
     OTHER_TOWNSHIP,
@@ -40,7 +40,7 @@ from tests.api_support import (
     registration,
     token,
 )
-from tests.conftest import Clock
+from tests.support.world import Clock
 
 API = "/api/v1"
 SEE_WITHIN = 2.0  # seconds: what a supervisor's board is promised

@@ -37,8 +37,8 @@ from domain.case import Case, Registration
 from domain.status import Channel
 from projections.audit_export import ExportFilter, export_log
 from projections.audit_trail import ChainWriter
-from tests import backends
-from tests.api_support import API, SECRET, auth
+from tests.support import backends
+from tests.support.api import API, SECRET, auth
 
 DEMO_CASES = 20
 DEMO_SEED = 2026  # the demo's default seed: `fengqiao demo --cases 20` as an operator runs it

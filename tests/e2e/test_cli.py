@@ -21,7 +21,7 @@ from domain.case import Case
 from domain.policy import Policy
 from domain.policy_document import policy_from_document, policy_to_document
 from domain.status import Status
-from tests import backends
+from tests.support import backends
 
 SEED = 7
 CASES = 30

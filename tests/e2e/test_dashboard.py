@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.browser_support import (
+from tests.support.browser import (
     SCREENSHOTS,
     Served,
     launch,

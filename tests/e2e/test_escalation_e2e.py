@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server_support import Served, fengqiao, free_port
+from tests.support.server import Served, fengqiao, serving
 
 COUNTY = "511123"
 TOWNSHIP = "511123001"
@@ -75,23 +75,9 @@ class Deployment:
     def serve(self) -> Iterator[Server]:
         """``fengqiao serve`` until the block ends; killed (never left running) either way."""
         self.serves += 1
-        port = free_port()
         log = self.root / f"serve-{self.serves}.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [*fengqiao(), "serve", "--port", str(port)],
-                env=self.env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-        server = Server(process, log, f"http://127.0.0.1:{port}")
-        try:
-            server.wait_until_healthy(START_TIMEOUT)
+        with serving(self.env, log, kind=Server, start_timeout=START_TIMEOUT) as server:
             yield server
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(COMMAND_TIMEOUT)
 
 
 class Server(Served):

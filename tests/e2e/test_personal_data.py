@@ -28,8 +28,8 @@ from api.http.runtime import Runtime, build_runtime
 from api.wiring.settings import Settings, new_cipher_key
 from domain.application import FengqiaoApplication
 from domain.parties import mask_address, mask_digits
-from tests import backends
-from tests.api_support import (
+from tests.support import backends
+from tests.support.api import (
     ADDRESS,
     API,
     COUNTY,

@@ -16,33 +16,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server_support import Served, environment, fengqiao, free_port
+from tests.support.server import STOP_TIMEOUT, Served, environment, fengqiao, serving
 
 COUNTY = "511123"
 VILLAGE = "511123001001"
-START_TIMEOUT = 90.0  # seconds for the demo load and the server to come up
-STOP_TIMEOUT = 20.0
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [*fengqiao(), "serve", "--demo", "--demo-cases", "30", "--port", str(port)],
-            env=environment(tmp_path / "data"),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    server = Served(process, log, f"http://127.0.0.1:{port}")
-    try:
-        server.wait_until_healthy(START_TIMEOUT)
+    env = environment(tmp_path / "data")
+    with serving(env, tmp_path / "serve.log", "--demo", "--demo-cases", "30") as server:
         yield server
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(STOP_TIMEOUT)
 
 
 def mint(data_dir: Path) -> str:

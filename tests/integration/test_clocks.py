@@ -19,8 +19,8 @@ from domain.clocks import Basis, DeadlineKind, Duration
 from domain.errors import PolicyError
 from domain.levels import Level, Tier
 from domain.policy import Breach, Clocks, Mode, Policy
-from tests.builders import drive, mediate
-from tests.conftest import MEDIATOR, SUPERVISOR, T0, Clock
+from tests.support.builders import drive, mediate
+from tests.support.world import MEDIATOR, SUPERVISOR, T0, Clock
 
 
 def shanghai(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -28,8 +28,8 @@ from domain.clocks import DeadlineKind
 from domain.errors import CommandNotAllowedError
 from domain.levels import Level, Tier
 from domain.status import Status
-from tests.builders import drive, event_names, last_event, mediate, refused
-from tests.conftest import (
+from tests.support.builders import drive, event_names, last_event, mediate, refused
+from tests.support.world import (
     COUNTY,
     MEDIATOR,
     OTHER_TOWNSHIP,

@@ -57,7 +57,7 @@ from domain.incident import Incident
 from domain.levels import Level, Tier
 from domain.parties import Party
 from domain.status import Agency, AgreementForm, Channel, Grade, Outcome, PartyRole, Status
-from tests.builders import (
+from tests.support.builders import (
     SHA,
     drive,
     event_names,
@@ -68,7 +68,7 @@ from tests.builders import (
     registration,
     resolve,
 )
-from tests.conftest import (
+from tests.support.world import (
     COUNTY,
     MEDIATOR,
     NEIGHBOUR_VILLAGE,

@@ -20,8 +20,8 @@ from domain.levels import Level, Tier
 from domain.policy import DEFAULT_CLOCKS, Breach, ClockRule, Policy
 from domain.policy_book import POLICY_BOOK_ID
 from domain.policy_document import policy_from_document, policy_to_document
-from tests.builders import drive
-from tests.conftest import ADMIN, MEDIATOR, T0, TOWNSHIP, Clock
+from tests.support.builders import drive
+from tests.support.world import ADMIN, MEDIATOR, T0, TOWNSHIP, Clock
 
 OPERATOR_TOML = """
 version = "leshan-2026.2"

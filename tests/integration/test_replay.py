@@ -41,9 +41,9 @@ from domain.levels import Level
 from domain.policy import Mode, Policy
 from domain.samples import sample_units
 from domain.status import Agency, Grade, Status
-from tests.backends import store_env
-from tests.builders import SHA, event_names, mediate, register, resolve
-from tests.conftest import (
+from tests.support.backends import store_env
+from tests.support.builders import SHA, event_names, mediate, register, resolve
+from tests.support.world import (
     ADMIN,
     MEDIATOR,
     REPORTER,

@@ -32,7 +32,8 @@ from domain.policy import Mode
 from domain.status import AgreementForm, Channel
 from projections.viewset import ViewSet
 from scheduler.sweep import Sweeper, SweepReport
-from tests.conftest import (
+from tests.support.views import build_views
+from tests.support.world import (
     ADMIN,
     COUNTY,
     MEDIATOR,
@@ -43,7 +44,6 @@ from tests.conftest import (
     VILLAGE,
     Clock,
 )
-from tests.views_support import build_views
 
 STORES = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 TICK = timedelta(microseconds=1)

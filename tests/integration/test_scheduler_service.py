@@ -35,9 +35,9 @@ from projections.viewset import ViewSet
 from scheduler.lock import AdvisoryLock, ProcessLock, lock_key
 from scheduler.service import SweepService
 from scheduler.sweep import Sweeper, SweepReport
-from tests.backends import postgres_schema
-from tests.backends import test_database_url as database_url
-from tests.conftest import ADMIN, REPORTER, T0, TOWNSHIP, VILLAGE, Clock
+from tests.support.backends import postgres_schema
+from tests.support.backends import test_database_url as database_url
+from tests.support.world import ADMIN, REPORTER, T0, TOWNSHIP, VILLAGE, Clock
 
 T = TypeVar("T")
 

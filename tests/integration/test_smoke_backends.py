@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain.application import FengqiaoApplication
 from domain.case import Registration
 from domain.status import Channel
-from tests.conftest import REPORTER, VILLAGE
+from tests.support.world import REPORTER, VILLAGE
 
 
 def test_a_registered_case_is_read_back_by_a_second_application(

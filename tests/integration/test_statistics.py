@@ -67,8 +67,9 @@ from projections.stats_queries import (
     get_statistics,
 )
 from projections.viewset import ViewSet
-from tests.builders import mediate, register, resolve
-from tests.conftest import (
+from tests.support.builders import mediate, register, resolve
+from tests.support.views import build_views
+from tests.support.world import (
     COUNTY,
     MEDIATOR,
     NEIGHBOUR_VILLAGE,
@@ -78,7 +79,6 @@ from tests.conftest import (
     TOWNSHIP,
     TOWNSHIP_MEDIATOR,
 )
-from tests.views_support import build_views
 
 # Views live in SQLite or PostgreSQL: the in-memory store has no view databases.
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)

@@ -27,9 +27,9 @@ from projections.db import Cursor
 from projections.engine import Batch, View, ViewFailedError
 from projections.queue import CaseFilter, list_cases
 from projections.viewset import ViewSet
-from tests.api_support import API, Client, auth, registration
-from tests.conftest import REPORTER, T0, VILLAGE
-from tests.views_support import build_views
+from tests.support.api import API, Client, auth, registration
+from tests.support.views import build_views
+from tests.support.world import REPORTER, T0, VILLAGE
 
 POISON = "a case the view cannot take"
 BOOM = "the view cannot take this"

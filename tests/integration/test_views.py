@@ -20,7 +20,8 @@ from domain.status import Channel
 from projections.history import HistoryView
 from projections.queue import CaseFilter, get_queue, list_cases
 from projections.viewset import ViewSet
-from tests.conftest import (
+from tests.support.views import build_views, dump
+from tests.support.world import (
     COUNTY,
     MEDIATOR,
     REPORTER,
@@ -29,7 +30,6 @@ from tests.conftest import (
     VILLAGE,
     Clock,
 )
-from tests.views_support import build_views, dump
 
 # Views live in SQLite or PostgreSQL: the in-memory store has no view databases.
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)

@@ -1,7 +1,7 @@
 """The HTTP API under test: a Runtime on SQLite or PostgreSQL, a TestClient over it, tokens.
 
 The Runtime is built the way ``api.http.runtime.build_runtime`` builds it, but from a test store
-(``tests.backends``) and with the test's clock. ``serving`` can be entered twice on the same
+(``tests.support.backends``) and with the test's clock. ``serving`` can be entered twice on the same
 store to model a restart.
 """
 
@@ -31,10 +31,10 @@ from domain.application import FengqiaoApplication
 from domain.policy import Policy
 from domain.samples import sample_units
 from projections.db import PostgresViews, SqliteViews
-from tests import backends
-from tests.backends import store_env
-from tests.conftest import Clock
-from tests.views_support import build_views
+from tests.support import backends
+from tests.support.backends import store_env
+from tests.support.views import build_views
+from tests.support.world import Clock
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request
 

@@ -11,22 +11,19 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
-from tests import server_support
-from tests.server_support import environment, fengqiao, free_port
+from tests.support.server import Served, environment, fengqiao, serving
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 CHROMIUM_CANDIDATES = (
     "/usr/bin/chromium",
@@ -43,8 +40,6 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-START_TIMEOUT = 90.0  # seconds for the demo load and the server to come up
-STOP_TIMEOUT = 15.0
 
 
 def browser_required() -> bool:
@@ -95,44 +90,13 @@ def playwright_session() -> Iterator[Playwright]:
 # --- the server ------------------------------------------------------------------------------
 
 
-@dataclass
-class Served(server_support.Served):
-    data_dir: Path
-
-
 @contextlib.contextmanager
 def serve(workdir: Path, demo_cases: int = 60) -> Iterator[Served]:
     """``fengqiao serve --demo`` on a free loopback port, stopped (SIGTERM, then kill) after."""
-    port = free_port()
-    log = workdir / "serve.log"
-    data_dir = workdir / "data"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [
-                *fengqiao(),
-                "serve",
-                "--demo",
-                "--demo-cases",
-                str(demo_cases),
-                "--port",
-                str(port),
-            ],
-            env=environment(data_dir),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    served = Served(process, log, f"http://127.0.0.1:{port}", data_dir)
-    try:
-        served.wait_until_healthy(START_TIMEOUT)
+    env = environment(workdir / "data")
+    demo = ("--demo", "--demo-cases", str(demo_cases))
+    with serving(env, workdir / "serve.log", *demo, graceful=True) as served:
         yield served
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(STOP_TIMEOUT)
 
 
 def mint(data_dir: Path, role: str, unit: str) -> str:

@@ -33,7 +33,7 @@ from domain.case.commands import (
 from domain.levels import Level
 from domain.parties import Party
 from domain.status import Agency, AgreementForm, Channel, PartyRole
-from tests.conftest import MEDIATOR, REPORTER, SUPERVISOR, VILLAGE
+from tests.support.world import MEDIATOR, REPORTER, SUPERVISOR, VILLAGE
 
 SHA = "ab" * 32
 

@@ -36,7 +36,7 @@ from domain.levels import Level
 from domain.policy import Clocks, Mode, Policy
 from domain.samples import sample_units
 from domain.status import Agency, AgreementForm
-from tests.builders import registration
+from tests.support.builders import registration
 from tests.support.world import ADMIN, MEDIATOR, REPORTER, SUPERVISOR, T0
 
 E = TypeVar("E", bound=Exception)
@@ -105,8 +105,8 @@ _FOLLOW_UP: StepFn = (
 )
 _RESOLVED = [_SIGN, _MEDIATE, _RESOLVE]
 
-# The store-free twin of ``tests.builders.ROUTES``: the commands that bring a new case to each
-# status ("answered" is a referred case whose referral was answered).
+# The store-free twin of ``tests.support.builders.ROUTES``: the commands that bring a new case to
+# each status ("answered" is a referred case whose referral was answered).
 ROUTES: dict[str, list[StepFn]] = {
     "registered": [],
     "rejected": [(lambda at: RejectCase("不属于人民调解受理范围"), MEDIATOR)],
@@ -131,7 +131,7 @@ def drive(
     status: str, kind: type[Case] = Dispute, level: Level = Level.YELLOW, **overrides: Any
 ) -> Case:
     """A new case of ``kind`` registered at T0 (the sample yellow dispute of
-    ``tests.builders.registration``, at ``level``), driven to ``status`` (one of
+    ``tests.support.builders.registration``, at ``level``), driven to ``status`` (one of
     ``REACHABLE``), one step a minute. Its events are collected: they are the past."""
     case = registered(registration(level=level, **overrides), kind)
     for make, actor in ROUTES[status]:

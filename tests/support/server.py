@@ -1,19 +1,27 @@
 """Running the real ``fengqiao`` command in tests: a free loopback port, the installed
-script, and an environment that carries none of the caller's FENGQIAO_ settings."""
+script, an environment that carries none of the caller's FENGQIAO_ settings, and one way to
+serve it (``serving``) for every test that needs a real server."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
+
+START_TIMEOUT = 90.0  # seconds for a demo load and the server to come up
+STOP_TIMEOUT = 20.0
 
 
 def free_port() -> int:
@@ -46,6 +54,7 @@ class Served:
     process: subprocess.Popen[bytes]
     log: Path
     url: str
+    data_dir: Path
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -63,3 +72,47 @@ class Served:
                 pass
             time.sleep(0.1)
         pytest.fail(f"serve was not healthy within {timeout} s:\n{self.output()}")
+
+    def stop(self, graceful: bool, timeout: float = STOP_TIMEOUT) -> None:
+        """SIGTERM and a wait (then a kill) when ``graceful``; else killed at once."""
+        if self.process.poll() is not None:
+            return
+        if graceful:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+                return
+            except subprocess.TimeoutExpired:
+                pass
+        self.process.kill()
+        self.process.wait(timeout)
+
+
+S = TypeVar("S", bound=Served)
+
+
+@contextmanager
+def serving(
+    env: dict[str, str],
+    log: Path,
+    *args: str,
+    kind: type[S] = Served,  # type: ignore[assignment]  # (a TypeVar default)
+    start_timeout: float = START_TIMEOUT,
+    graceful: bool = False,
+) -> Iterator[S]:
+    """``fengqiao serve ARGS`` on a free loopback port with ``env`` (its FENGQIAO_DATA_DIR is
+    the server's data), output to ``log``; healthy before the block, stopped after it."""
+    port = free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [*fengqiao(), "serve", *args, "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    served = kind(process, log, f"http://127.0.0.1:{port}", Path(env["FENGQIAO_DATA_DIR"]))
+    try:
+        served.wait_until_healthy(start_timeout)
+        yield served
+    finally:
+        served.stop(graceful)

@@ -10,7 +10,7 @@ import pytest
 from domain.application import FengqiaoApplication
 from projections.engine import View
 from projections.viewset import ViewSet
-from tests.backends import test_database_url
+from tests.support.backends import test_database_url
 
 
 def build_views(

@@ -31,8 +31,6 @@ from domain.status import AgreementForm, Grade, Status
 from tests.support.decider import drive, due, later, mediate, names, refused, run
 from tests.support.world import MEDIATOR, REPORTER, SUPERVISOR, T0
 
-pytestmark = pytest.mark.unit
-
 # Fifteen working days (the rework clock) from T0 (Sat Oct 10 is a 调休 working day): the end
 # of Fri Oct 23 in Shanghai.
 REWORK_DUE = datetime(2026, 10, 23, 16, 0, tzinfo=UTC)

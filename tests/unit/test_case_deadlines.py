@@ -41,8 +41,6 @@ from tests.support.world import (
     VILLAGE,
 )
 
-pytestmark = pytest.mark.unit
-
 SIGN, RESOLVE = DeadlineKind.SIGN, DeadlineKind.RESOLVE
 # Orange at the township, arriving at YELLOW_RESOLVE_DUE (00:00 Fri Oct 9 in Shanghai): five
 # working days, counting the 调休 Saturday Oct 10 → end of Thu Oct 15.

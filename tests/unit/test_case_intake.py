@@ -35,7 +35,7 @@ from domain.errors import CommandNotAllowedError, InvalidInputError, NotPermitte
 from domain.incident import Incident
 from domain.levels import Level, Tier
 from domain.status import Flag, Status
-from tests.builders import SHA, registration
+from tests.support.builders import SHA, registration
 from tests.support.decider import (
     UNITS,
     YELLOW_RESOLVE_DUE,
@@ -57,8 +57,6 @@ from tests.support.world import (
     TOWNSHIP_MEDIATOR,
     VILLAGE,
 )
-
-pytestmark = pytest.mark.unit
 
 NUL = "等待\x00鉴定"
 

@@ -34,8 +34,6 @@ from domain.status import Agency, AgreementForm, Flag, Outcome, Status
 from tests.support.decider import drive, due, later, names, refused, run
 from tests.support.world import MEDIATOR
 
-pytestmark = pytest.mark.unit
-
 AGREEMENT = "李四赔偿张三500元"
 
 

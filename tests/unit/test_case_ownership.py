@@ -50,8 +50,6 @@ from tests.support.world import (
     VILLAGE,
 )
 
-pytestmark = pytest.mark.unit
-
 # Five working days from Mon Sep 28: Sep 29, 30, Oct 8, 9 and the 调休 Saturday Oct 10.
 ORANGE_RESOLVE_DUE_FROM_T0 = datetime(2026, 10, 10, 16, 0, tzinfo=UTC)
 

@@ -1,7 +1,7 @@
 """Which command a case refuses in which status, with no event store.
 
-The store-free port of the refusal table at the end of ``tests/test_lifecycle.py``: for every
-(status, command) pair in ``REFUSED`` the case raises ``CommandNotAllowedError`` naming its
+The refusal table, run on the aggregate alone (the three-backend lifecycle suite checks that a
+refusal through the store records nothing): for every (status, command) pair in ``REFUSED`` the case raises ``CommandNotAllowedError`` naming its
 status and the command's words, and records nothing (no pending event, version unchanged).
 The table covers every case command (the scheduler's ``ActOnDeadline`` aside, which never
 refuses by status) and every status ``drive`` reaches; notes and attachments are never refused.
@@ -46,12 +46,10 @@ from domain.case.commands import (
 from domain.errors import CommandNotAllowedError
 from domain.levels import Level
 from domain.status import Agency, AgreementForm, Grade
-from tests import builders
-from tests.builders import SHA
+from tests.support import builders
+from tests.support.builders import SHA
 from tests.support.decider import REACHABLE, drive, later, names, refused, run
 from tests.support.world import MEDIATOR, REPORTER, SUPERVISOR, T0, TOWNSHIP_MEDIATOR
-
-pytestmark = pytest.mark.unit
 
 LATER = datetime(2027, 1, 1, tzinfo=UTC)
 

@@ -26,7 +26,7 @@ from projections.events import CLOCK_EVENTS, lookup
 from projections.history import TEXT, describe
 from projections.viewset import VIEW_CLASSES
 
-I18N = Path(__file__).resolve().parent.parent / "api" / "web" / "static" / "i18n.js"
+I18N = Path(__file__).resolve().parents[2] / "api" / "http" / "web" / "static" / "i18n.js"
 
 # The aggregates' base classes of events, not events a case records.
 _BASES = (Case.Event, Case.ClocksChanged, Case.Created)

@@ -16,8 +16,6 @@ from eventsourcing.utils import resolve_topic
 
 from tests.unit.event_schema import GOLDEN, current_schema
 
-pytestmark = pytest.mark.unit
-
 
 def approved() -> dict[str, Any]:
     if os.environ.get("FENGQIAO_WRITE_EVENT_SCHEMA"):
