@@ -10,7 +10,7 @@ is imported and an application has been opened (the start) and its high-water ma
 (the peak): the export streams, so the difference must stay small however big the log.
 Last, ``fengqiao verify`` is timed on the file. Prints one table.
 
-``tests/test_large_export.py`` runs the same steps at 200,000 events.
+``tests/integration/test_large_export.py`` runs the same steps at 200,000 events.
 """
 
 from __future__ import annotations

@@ -54,6 +54,14 @@ class CaseCommand:
     path: ClassVar[str]
     words: ClassVar[str]
 
+    def __init_subclass__(
+        cls, roles: frozenset[Role] = frozenset(), path: str = "", words: str = ""
+    ) -> None:
+        """Who may send it, its URL segment and its words in errors, declared on its class
+        line: ``class SignCase(CaseCommand, roles=WORKERS, path="sign", words="sign")``."""
+        super().__init_subclass__()
+        cls.roles, cls.path, cls.words = roles, path, words
+
     def run(self, case: Case, context: Context) -> None:
         """Decides on ``case``: triggers its events or raises a domain error."""
         raise NotImplementedError
@@ -63,10 +71,7 @@ class CaseCommand:
 
 
 @dataclass(frozen=True)
-class RejectCase(CaseCommand):
-    roles = WORKERS
-    path = "reject"
-    words = "reject"
+class RejectCase(CaseCommand, roles=WORKERS, path="reject", words="reject"):
     reason: str
 
     def run(self, case: Case, context: Context) -> None:
@@ -74,10 +79,7 @@ class RejectCase(CaseCommand):
 
 
 @dataclass(frozen=True)
-class AddNote(CaseCommand):
-    roles = REPORTERS
-    path = "notes"
-    words = "add a note to"
+class AddNote(CaseCommand, roles=REPORTERS, path="notes", words="add a note to"):
     text: str
 
     def run(self, case: Case, context: Context) -> None:
@@ -85,10 +87,7 @@ class AddNote(CaseCommand):
 
 
 @dataclass(frozen=True)
-class AddAttachment(CaseCommand):
-    roles = REPORTERS
-    path = "attachments"
-    words = "attach a file to"
+class AddAttachment(CaseCommand, roles=REPORTERS, path="attachments", words="attach a file to"):
     name: str
     media_type: str
     size: int
@@ -101,20 +100,13 @@ class AddAttachment(CaseCommand):
 
 
 @dataclass(frozen=True)
-class SignCase(CaseCommand):
-    roles = WORKERS
-    path = "sign"
-    words = "sign"
-
+class SignCase(CaseCommand, roles=WORKERS, path="sign", words="sign"):
     def run(self, case: Case, context: Context) -> None:
         case.sign(context.actor, context.at)
 
 
 @dataclass(frozen=True)
-class AssignCase(CaseCommand):
-    roles = APPROVERS
-    path = "assign"
-    words = "assign"
+class AssignCase(CaseCommand, roles=APPROVERS, path="assign", words="assign"):
     assignee: str
 
     def run(self, case: Case, context: Context) -> None:
@@ -122,10 +114,7 @@ class AssignCase(CaseCommand):
 
 
 @dataclass(frozen=True)
-class PauseCase(CaseCommand):
-    roles = APPROVERS
-    path = "pause"
-    words = "pause"
+class PauseCase(CaseCommand, roles=APPROVERS, path="pause", words="pause"):
     reason: str
 
     def run(self, case: Case, context: Context) -> None:
@@ -133,20 +122,13 @@ class PauseCase(CaseCommand):
 
 
 @dataclass(frozen=True)
-class ResumeCase(CaseCommand):
-    roles = WORKERS
-    path = "resume"
-    words = "resume"
-
+class ResumeCase(CaseCommand, roles=WORKERS, path="resume", words="resume"):
     def run(self, case: Case, context: Context) -> None:
         case.resume(context.actor, context.at)
 
 
 @dataclass(frozen=True)
-class ExtendDeadline(CaseCommand):
-    roles = APPROVERS
-    path = "extend"
-    words = "extend"
+class ExtendDeadline(CaseCommand, roles=APPROVERS, path="extend", words="extend"):
     until: datetime
     reason: str
     kind: str = "resolve"
@@ -159,10 +141,7 @@ class ExtendDeadline(CaseCommand):
 
 
 @dataclass(frozen=True)
-class AssessCase(CaseCommand):
-    roles = WORKERS
-    path = "assess"
-    words = "assess"
+class AssessCase(CaseCommand, roles=WORKERS, path="assess", words="assess"):
     level: Level
     triggers: Sequence[str]
     reason: str
@@ -180,10 +159,7 @@ class AssessCase(CaseCommand):
 
 
 @dataclass(frozen=True)
-class RaiseLevel(CaseCommand):
-    roles = WORKERS
-    path = "raise"
-    words = "raise the level of"
+class RaiseLevel(CaseCommand, roles=WORKERS, path="raise", words="raise the level of"):
     level: Level
     reason: str
 
@@ -194,10 +170,7 @@ class RaiseLevel(CaseCommand):
 
 
 @dataclass(frozen=True)
-class LowerLevel(CaseCommand):
-    roles = APPROVERS
-    path = "lower"
-    words = "lower"
+class LowerLevel(CaseCommand, roles=APPROVERS, path="lower", words="lower"):
     level: Level
     reason: str
 
@@ -208,10 +181,7 @@ class LowerLevel(CaseCommand):
 
 
 @dataclass(frozen=True)
-class EscalateCase(CaseCommand):
-    roles = APPROVERS
-    path = "escalate"
-    words = "escalate"
+class EscalateCase(CaseCommand, roles=APPROVERS, path="escalate", words="escalate"):
     reason: str
     other_unit: str | None = None
 
@@ -230,10 +200,7 @@ class EscalateCase(CaseCommand):
 
 
 @dataclass(frozen=True)
-class ReturnCase(CaseCommand):
-    roles = WORKERS
-    path = "return"
-    words = "return"
+class ReturnCase(CaseCommand, roles=WORKERS, path="return", words="return"):
     reason: str
 
     def run(self, case: Case, context: Context) -> None:
@@ -244,10 +211,9 @@ class ReturnCase(CaseCommand):
 
 
 @dataclass(frozen=True)
-class RecordMediationSession(CaseCommand):
-    roles = WORKERS
-    path = "mediation-sessions"
-    words = "record a mediation session for"
+class RecordMediationSession(
+    CaseCommand, roles=WORKERS, path="mediation-sessions", words="record a mediation session for"
+):
     held_at: datetime
     notes: str
     attendees: Sequence[str] = ()
@@ -264,10 +230,7 @@ class RecordMediationSession(CaseCommand):
 
 
 @dataclass(frozen=True)
-class ResolveCase(CaseCommand):
-    roles = WORKERS
-    path = "resolve"
-    words = "resolve"
+class ResolveCase(CaseCommand, roles=WORKERS, path="resolve", words="resolve"):
     agreement: str
     form: AgreementForm
     amount: Decimal | None = None
@@ -286,10 +249,7 @@ class ResolveCase(CaseCommand):
 
 
 @dataclass(frozen=True)
-class TerminateCase(CaseCommand):
-    roles = WORKERS
-    path = "terminate"
-    words = "terminate"
+class TerminateCase(CaseCommand, roles=WORKERS, path="terminate", words="terminate"):
     reason: str
 
     def run(self, case: Case, context: Context) -> None:
@@ -297,10 +257,7 @@ class TerminateCase(CaseCommand):
 
 
 @dataclass(frozen=True)
-class ReferCase(CaseCommand):
-    roles = WORKERS
-    path = "referrals"
-    words = "refer"
+class ReferCase(CaseCommand, roles=WORKERS, path="referrals", words="refer"):
     agency: Agency
     reason: str
 
@@ -309,10 +266,9 @@ class ReferCase(CaseCommand):
 
 
 @dataclass(frozen=True)
-class AnswerReferral(CaseCommand):
-    roles = WORKERS
-    path = "referral-answers"
-    words = "record a referral answer for"
+class AnswerReferral(
+    CaseCommand, roles=WORKERS, path="referral-answers", words="record a referral answer for"
+):
     again: ClassVar[str] = "answer the referral of"  # when it was answered already
     answer: str
 
@@ -321,10 +277,12 @@ class AnswerReferral(CaseCommand):
 
 
 @dataclass(frozen=True)
-class RequestJudicialConfirmation(CaseCommand):
-    roles = WORKERS
-    path = "judicial-confirmation"
-    words = "request judicial confirmation for"
+class RequestJudicialConfirmation(
+    CaseCommand,
+    roles=WORKERS,
+    path="judicial-confirmation",
+    words="request judicial confirmation for",
+):
     court: str = "人民法院"
 
     def run(self, case: Case, context: Context) -> None:
@@ -332,10 +290,12 @@ class RequestJudicialConfirmation(CaseCommand):
 
 
 @dataclass(frozen=True)
-class RecordJudicialConfirmation(CaseCommand):
-    roles = WORKERS
-    path = "judicial-confirmation"
-    words = "record judicial confirmation for"
+class RecordJudicialConfirmation(
+    CaseCommand,
+    roles=WORKERS,
+    path="judicial-confirmation",
+    words="record judicial confirmation for",
+):
     confirmed: bool
     note: str = ""
 
@@ -347,10 +307,7 @@ class RecordJudicialConfirmation(CaseCommand):
 
 
 @dataclass(frozen=True)
-class RecordFollowUp(CaseCommand):
-    roles = WORKERS
-    path = "follow-ups"
-    words = "record a follow-up for"
+class RecordFollowUp(CaseCommand, roles=WORKERS, path="follow-ups", words="record a follow-up for"):
     satisfied: bool
     agreement_honoured: bool | None = None
     note: str = ""
@@ -362,10 +319,7 @@ class RecordFollowUp(CaseCommand):
 
 
 @dataclass(frozen=True)
-class RateCase(CaseCommand):
-    roles = REPORTERS
-    path = "ratings"
-    words = "rate"
+class RateCase(CaseCommand, roles=REPORTERS, path="ratings", words="rate"):
     grade: Grade
 
     def run(self, case: Case, context: Context) -> None:
@@ -373,10 +327,7 @@ class RateCase(CaseCommand):
 
 
 @dataclass(frozen=True)
-class ReopenCase(CaseCommand):
-    roles = APPROVERS
-    path = "reopen"
-    words = "reopen"
+class ReopenCase(CaseCommand, roles=APPROVERS, path="reopen", words="reopen"):
     reason: str
 
     def run(self, case: Case, context: Context) -> None:
@@ -384,11 +335,7 @@ class ReopenCase(CaseCommand):
 
 
 @dataclass(frozen=True)
-class CloseCase(CaseCommand):
-    roles = WORKERS
-    path = "close"
-    words = "close"
-
+class CloseCase(CaseCommand, roles=WORKERS, path="close", words="close"):
     def run(self, case: Case, context: Context) -> None:
         case.close_case(context.actor, context.at)
 
@@ -397,13 +344,10 @@ class CloseCase(CaseCommand):
 
 
 @dataclass(frozen=True)
-class ActOnDeadline(CaseCommand):
+class ActOnDeadline(CaseCommand, roles=SCHEDULER, path="deadlines", words="act on a deadline of"):
     """A clock of ``kind`` due at ``due_at`` has passed. The case decides whether it still
     applies (the due time must still be its own), so a repeated sweep is harmless."""
 
-    roles = SCHEDULER
-    path = "deadlines"
-    words = "act on a deadline of"
     kind: DeadlineKind
     due_at: datetime
 
