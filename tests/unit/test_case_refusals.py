@@ -1,10 +1,11 @@
 """Which command a case refuses in which status, with no event store.
 
 The refusal table, run on the aggregate alone (the three-backend lifecycle suite checks that a
-refusal through the store records nothing): for every (status, command) pair in ``REFUSED`` the case raises ``CommandNotAllowedError`` naming its
-status and the command's words, and records nothing (no pending event, version unchanged).
-The table covers every case command (the scheduler's ``ActOnDeadline`` aside, which never
-refuses by status) and every status ``drive`` reaches; notes and attachments are never refused.
+refusal through the store records nothing): for every (status, command) pair in ``REFUSED``
+the case raises ``CommandNotAllowedError`` naming its status and the command's words, and
+records nothing (no pending event, version unchanged). The table covers every case command (the
+scheduler's ``ActOnDeadline`` aside, which never refuses by status) and every status ``drive``
+reaches; notes and attachments are never refused.
 """
 
 from __future__ import annotations

@@ -28,9 +28,35 @@ async def _send(
     return await run(runtime, request, case_command(runtime, case_id, command))
 
 
+# The handler names of the first release: the OpenAPI document's operation ids and summaries
+# are made from them, and clients generated from it call them by these names. Frozen.
+HANDLER_NAMES: dict[type[schemas.CasePayload], str] = {
+    schemas.AssessCase: "assess",
+    schemas.SignCase: "sign",
+    schemas.AssignCase: "assign",
+    schemas.RecordMediationSession: "mediation_session",
+    schemas.ResolveCase: "resolve",
+    schemas.TerminateCase: "terminate",
+    schemas.ReferCase: "refer",
+    schemas.AnswerReferral: "answer_referral",
+    schemas.JudicialConfirmation: "judicial_confirmation",
+    schemas.RecordFollowUp: "follow_up",
+    schemas.RateCase: "rate",
+    schemas.PauseCase: "pause",
+    schemas.ResumeCase: "resume",
+    schemas.ExtendDeadline: "extend",
+    schemas.EscalateCase: "escalate",
+    schemas.LowerLevel: "lower",
+    schemas.ReopenCase: "reopen",
+    schemas.CloseCase: "close_case",
+    schemas.RejectCase: "reject",
+    schemas.AddNote: "add_note",
+}
+
+
 def command_route(payload: type[schemas.CasePayload]) -> HTTPRouteHandler:
-    """The route of one command; its name and summary are the payload's. Litestar reads the
-    body's type from the handler's annotations, so they are set to the real payload class."""
+    """The route of one command. Litestar reads the body's type from the handler's
+    annotations, so they are set to the real payload class."""
     annotations: dict[str, Any] = {"case_id": UUID, "request": Req, "runtime": Runtime}
     handler: Callable[..., Any]
     if payload.__struct_fields__:
@@ -46,13 +72,11 @@ def command_route(payload: type[schemas.CasePayload]) -> HTTPRouteHandler:
 
         handler = without_body
 
-    handler.__name__ = handler.__qualname__ = payload.__name__
+    # A payload added later is named after itself.
+    handler.__name__ = handler.__qualname__ = HANDLER_NAMES.get(payload, payload.__name__)
     handler.__annotations__ = {**annotations, "return": Response[bytes]}
     return post(
-        f"/cases/{{case_id:uuid}}/{payload.command.path}",
-        status_code=200,
-        name=payload.__name__,
-        summary=payload.__name__,
+        f"/cases/{{case_id:uuid}}/{payload.command.path}", status_code=200, name=payload.__name__
     )(handler)
 
 
