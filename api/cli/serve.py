@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import subprocess
 import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -112,8 +111,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _serve_workers(args: argparse.Namespace, settings: Settings, secret: str) -> int:
     import uvicorn
 
-    # One process beside the workers keeps the views and sweeps deadlines.
-    follower = subprocess.Popen([sys.executable, "-m", "api.cli.main", "scheduler"])
+    from api.cli.supervise import Supervised
+
+    # One process beside the workers keeps the views and sweeps deadlines; kept alive.
+    follower = Supervised([sys.executable, "-m", "api.cli.main", "scheduler"])
+    follower.start()
     try:
         uvicorn.run(
             "api.cli.serve:app_from_environment",
@@ -124,8 +126,7 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, secret: str) ->
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
     finally:
-        follower.terminate()
-        follower.wait(10)
+        follower.stop()
     return 0
 
 

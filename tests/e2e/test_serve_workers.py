@@ -1,0 +1,126 @@
+"""``fengqiao serve --workers 2`` on PostgreSQL: the process that keeps the views and sweeps
+deadlines beside the API workers is restarted when it dies, and the queue catches up.
+
+Killed with SIGKILL (as an out-of-memory killer would), it comes back within seconds; a case
+registered while it was down reaches its village's queue once it is back.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.wiring.settings import new_cipher_key
+from tests.support.backends import postgres_schema
+from tests.support.backends import test_database_url as database_url
+from tests.support.server import Served, environment, fengqiao, serving
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+VILLAGE = "511123001001"
+WAIT_SECONDS = 60.0
+
+
+def wait_for(check: Callable[[], object], what: str, timeout: float = WAIT_SECONDS) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    pytest.fail(f"{what} within {timeout} s")
+
+
+def followers(parent: int) -> list[int]:
+    """The ``fengqiao scheduler`` children of ``parent`` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # gone meanwhile
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and "api.cli.main scheduler" in command:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[dict[str, str]]:
+    with postgres_schema() as schema:
+        env = environment(tmp_path / "data")
+        env.update(
+            FENGQIAO_DATABASE_URL=f"{database_url()}?schema={schema}",
+            FENGQIAO_CIPHER_KEY=new_cipher_key(),
+            FENGQIAO_SECRET="s" * 48,
+            FENGQIAO_SWEEP_SECONDS="1",
+        )
+        done = subprocess.run(
+            [*fengqiao(), "demo", "--cases", "0"],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        yield env
+
+
+def register(http: httpx.Client, summary: str) -> str:
+    answer = http.post(
+        "/cases",
+        json={"kind": "dispute", "unit": VILLAGE, "category": "邻里纠纷", "summary": summary,
+              "channel": "grid_patrol"},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+def queued(http: httpx.Client, case_id: str) -> bool:
+    items = http.get(f"/queues/{VILLAGE}").json()["items"]
+    return any(item["id"] == case_id for item in items)
+
+
+def test_a_killed_views_and_sweeps_process_comes_back_and_the_queue_catches_up(
+    deployment: dict[str, str], tmp_path: Path
+) -> None:
+    token = subprocess.run(
+        [*fengqiao(), "token", "--role", "supervisor", "--unit", "511123"],
+        env=deployment, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.strip()  # fmt: skip
+    log = tmp_path / "serve.log"
+    with (
+        serving(deployment, log, "--workers", "2", graceful=True) as served,
+        httpx.Client(
+            base_url=f"{served.url}/api/v1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ) as http,
+    ):
+        first = register(http, "排水沟堵塞")
+        wait_for(lambda: queued(http, first), "the first case in the queue")
+        [follower] = wait_for(lambda: followers(served.process.pid), "a follower")  # type: ignore[misc]
+
+        os.kill(follower, signal.SIGKILL)
+        second = register(http, "围墙挡路")
+
+        again = wait_for(
+            lambda: [pid for pid in followers(served.process.pid) if pid != follower],
+            f"a new follower (log:\n{_tail(served)})",
+        )
+        assert again
+        wait_for(lambda: queued(http, second), "the case registered while it was down")
+
+
+def _tail(served: Served) -> str:
+    return "\n".join(served.output().splitlines()[-20:])
