@@ -92,8 +92,15 @@ class PostgresViews:
     def __init__(self, conninfo: str, schema: str, prefix: str, pool_size: int = 4) -> None:
         self.schema = schema
         self.prefix = prefix
+        # Checked before use, so a restarted server costs one reconnect, not one error per
+        # pooled connection.
         self._pool = ConnectionPool(
-            conninfo, min_size=1, max_size=pool_size, open=True, kwargs={"autocommit": False}
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            open=True,
+            kwargs={"autocommit": False},
+            check=ConnectionPool.check_connection,
         )
 
     def table(self, name: str) -> str:

@@ -156,6 +156,9 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        # A pooled connection is checked before it is handed out: after a server restart the
+        # pool would otherwise give out dead connections one after another (each a 500).
+        "POSTGRES_PRE_PING": "y",
     }
     if "schema" in query:
         env["POSTGRES_SCHEMA"] = query["schema"][0]
