@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.access import AccessRecord
@@ -111,7 +112,7 @@ class FengqiaoApplication(Application[UUID]):
             missing = [unit for unit in units if unit.code not in tree]
             for unit in missing:
                 tree.add_unit(unit, actor.user, at or self.clock())
-            self.save(tree)
+            self._commit(tree)
             return len(missing)
 
         return self._retrying(once, lambda: self.units(refresh=True).version)
@@ -133,7 +134,7 @@ class FengqiaoApplication(Application[UUID]):
         def once() -> None:
             book = self._policy_book()
             if book.adopt(policy, actor.user, at or self.clock()):
-                self.save(book)
+                self._commit(book)
 
         self._retrying(once, lambda: self._policy_book().version)
         self.policy = policy
@@ -186,7 +187,7 @@ class FengqiaoApplication(Application[UUID]):
         def once() -> Mode:
             operations = self._operations()
             operations.switch(mode, reason, actor.user, actor.role.value, at or self.clock())
-            self.save(operations)
+            self._commit(operations)
             return mode
 
         return self._retrying(once, lambda: self._operations().version)
@@ -207,8 +208,7 @@ class FengqiaoApplication(Application[UUID]):
             uuid4(), at or self.clock(), kind, actor.user, actor.role.value, actor.unit,
             str(case_id) if case_id else None, filter, reason,
         )  # fmt: skip
-        recordings = self.save(record)
-        return recordings[-1].notification.id if recordings else None
+        return self._commit(record)
 
     # --- cases: reading -----------------------------------------------------------------
 
@@ -243,9 +243,47 @@ class FengqiaoApplication(Application[UUID]):
 
     def _save(self, case: Case) -> Recorded:
         events = tuple(type(event).__name__ for event in case.pending_events)
-        recordings = self.save(case)
-        position = recordings[-1].notification.id if recordings else None
-        return Recorded(case, position, events)
+        return Recorded(case, self._commit(case), events)
+
+    def _commit(self, *aggregates: Aggregate) -> int | None:
+        """Saves the aggregates' new events in one transaction; the log position of the last
+        (None when there was nothing to save).
+
+        A commit whose acknowledgement was lost (the connection dropped after COMMIT reached
+        the server) comes back as an ``IntegrityError`` when the store retries the insert: the
+        events are there already. Whether they are *ours* is read back, not guessed: a command
+        that finds its own events answers as if the first try had succeeded and is never
+        decided again; anyone else's events at those versions are a real conflict."""
+        pending = [event for aggregate in aggregates for event in aggregate.pending_events]
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            if not pending or not self._already_stored(pending):
+                raise
+            return self.recorder.max_notification_id()
+        return recordings[-1].notification.id if recordings else None
+
+    def _already_stored(self, pending: Sequence[DomainEventProtocol[UUID]]) -> bool:
+        """Whether exactly these events (same class, originator, version, time and payload)
+        are in the store."""
+        by_originator: dict[UUID, list[DomainEventProtocol[UUID]]] = {}
+        for event in pending:
+            by_originator.setdefault(event.originator_id, []).append(event)
+        for originator, events in by_originator.items():
+            stored = list(
+                self.repository.event_store.get(
+                    originator,
+                    gt=events[0].originator_version - 1,
+                    lte=events[-1].originator_version,
+                )
+            )
+            same = len(stored) == len(events) and all(
+                type(s) is type(e) and vars(s) == vars(e)
+                for s, e in zip(stored, events, strict=False)
+            )
+            if not same:
+                return False
+        return True
 
     def execute(
         self,
