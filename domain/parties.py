@@ -12,8 +12,8 @@ from typing import Any
 from domain.errors import InvalidInputError
 from domain.status import PartyRole
 
-_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
-_PHONE = re.compile(r"^\+?\d[\d-]{5,18}\d$")
+_ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
+_PHONE = re.compile(r"^\+?[0-9][0-9-]{5,18}[0-9]$")
 MAX_PARTIES = 200
 
 

@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 
 from api.http import web
 from api.http.auth import jwt_auth
+from api.http.bodies import strict_json
 from api.http.errors import EXCEPTION_HANDLERS
 from api.http.routes import audit, cases, commands, health, mode, reads, stream
 from api.http.runtime import Runtime
@@ -37,6 +38,7 @@ def create_app(runtime: Runtime) -> Litestar:
             *mode.HANDLERS,
             *audit.HANDLERS,
         ],
+        before_request=strict_json,  # every body: JSON only, no repeated keys, no coercion
     )
     return Litestar(
         route_handlers=[api, *health.HANDLERS, web.router()],

@@ -43,6 +43,17 @@ class ForbiddenError(Exception):
     """The caller's role or unit does not reach this case, unit or command."""
 
 
+class BodyRefusedError(Exception):
+    """A request body refused before it is decoded (``api.http.bodies``): not JSON (415) or a
+    key given twice (400)."""
+
+    def __init__(self, status: int, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.status = status
+        self.field = field
+        self.reason = reason
+
+
 class IdempotencyKeyReuseError(Exception):
     """An Idempotency-Key came back with a different request body."""
 
@@ -150,6 +161,11 @@ def _http(request: Request[Any, Any, Any], error: HTTPException) -> Response[byt
     return problem(error.status_code, title, detail)
 
 
+def _body(request: Request[Any, Any, Any], error: BodyRefusedError) -> Response[bytes]:
+    title = "Unsupported media type" if error.status == 415 else "Bad request"
+    return problem(error.status, title, str(error), field=error.field, reason=error.reason)
+
+
 def _unreadable(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     """What Litestar's JSON decoding lets through: bytes that are not UTF-8, or nesting deeper
     than the decoder's recursion limit. Both are malformed bodies, not server faults."""
@@ -176,6 +192,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     VersionConflictError: _domain,
     ForbiddenError: _domain,
     IdempotencyKeyReuseError: _domain,
+    BodyRefusedError: _body,
     ValidationException: _validation,
     NotAuthorizedException: _http,
     PermissionDeniedException: _http,

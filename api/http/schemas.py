@@ -11,7 +11,9 @@ from typing import Annotated, ClassVar, Literal
 
 import msgspec
 
+from domain.bounds import MAX_ATTENDEES, MAX_TRIGGERS
 from domain.case import commands as cmd
+from domain.parties import MAX_PARTIES
 
 Kind = Literal["dispute", "incident"]
 LevelName = Literal["red", "orange", "yellow"]
@@ -29,7 +31,8 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000, pattern=NO_NUL
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 FreeText = Annotated[str, msgspec.Meta(max_length=4000, pattern=NO_NUL)]  # may be empty
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]  # naive times are refused
-Amount = Annotated[str, msgspec.Meta(pattern=r"^\d{1,12}(\.\d{1,2})?$")]
+# ASCII digits only: ``\d`` also matches "５００" and "٥٠٠", which Decimal reads as 500.
+Amount = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$")]
 
 
 class Command(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -53,7 +56,7 @@ class RegisterCase(Command):
     level: LevelName = "yellow"
     people_involved: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 1
     amount_involved: Amount | None = None
-    parties: list[PartyIn] = []
+    parties: Annotated[list[PartyIn], msgspec.Meta(max_length=MAX_PARTIES)] = []
     occurred_at: AwareDatetime | None = None
 
 
@@ -72,7 +75,7 @@ class AssessCase(CasePayload):
     command = cmd.AssessCase
     level: LevelName
     reason: Text
-    triggers: list[ShortText] = []
+    triggers: Annotated[list[ShortText], msgspec.Meta(max_length=MAX_TRIGGERS)] = []
 
 
 class SignCase(CasePayload):
@@ -88,7 +91,7 @@ class RecordMediationSession(CasePayload):
     command = cmd.RecordMediationSession
     held_at: AwareDatetime
     notes: Text
-    attendees: list[ShortText] = []
+    attendees: Annotated[list[ShortText], msgspec.Meta(max_length=MAX_ATTENDEES)] = []
 
 
 class ResolveCase(CasePayload):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain.actors import Actor
+from domain.bounds import ahead, extension
 from domain.case import commands as c
 from domain.case._state import CaseState, text
 from domain.clocks import DeadlineKind
@@ -135,14 +136,15 @@ class Intake(CaseState):
     def extend_deadline(
         self, actor: Actor, at: datetime, until: datetime, reason: str, kind: str = "resolve"
     ) -> None:
-        """A supervisor gives more time on one pending clock (resolve by default)."""
+        """A supervisor gives more time on one pending clock (resolve by default): a time the
+        views can hold, at most ``MAX_EXTENSION`` past the current due time."""
+        ahead("until", until, at)  # out of bounds whatever the status
         self._require_approval(c.ExtendDeadline, actor)
         self._require(c.ExtendDeadline, RUNNING)
         current = self.deadlines.get(kind)
         if current is None:
             self._refuse(c.ExtendDeadline, f"no pending {kind} clock")
-        if until <= current.due_at:
-            raise InvalidInputError("until", f"must be later than the current {current.due_at}")
+        extension("until", until, current.due_at)
         self._emit(
             self.DeadlineExtended,
             actor,

@@ -3,14 +3,15 @@ follow-up, rating, reopening and closure."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from domain.actors import Actor
+from domain.bounds import MAX_ATTENDEES, at_most, in_the_past
 from domain.case import commands as c
 from domain.case._state import WORK_CLOCKS, CaseState, Deadlines, non_negative_amount, text
 from domain.clocks import DeadlineKind
-from domain.errors import CommandNotAllowedError, InvalidInputError
+from domain.errors import CommandNotAllowedError
 from domain.policy import Clocks
 from domain.status import CONCLUDED, Agency, AgreementForm, Grade, Outcome, ReopenCause, Status
 
@@ -42,9 +43,10 @@ class Outcomes(CaseState):
         notes: str,
         attendees: list[str],
     ) -> None:
+        # Out of bounds whatever the status; a session is recorded after it is held (no skew).
+        in_the_past("held_at", held_at, at, skew=timedelta(0))
+        at_most("attendees", attendees, MAX_ATTENDEES)
         self._require_signed(c.RecordMediationSession)
-        if held_at > at:
-            raise InvalidInputError("held_at", "a session cannot be recorded before it is held")
         deadlines = dict(self.deadlines)
         if DeadlineKind.MEDIATION.value not in deadlines and self.sessions == 0:
             deadlines[DeadlineKind.MEDIATION.value] = clocks.start(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.actors import Actor
+from domain.bounds import MAX_TRIGGERS, at_most
 from domain.case import commands as c
 from domain.case._state import CaseState, text
 from domain.clocks import DeadlineKind
@@ -54,6 +55,7 @@ class Ownership(CaseState):
         reason: str,
     ) -> None:
         """研判: records the level and its triggers; a higher level moves the case up at once."""
+        at_most("triggers", triggers, MAX_TRIGGERS)  # out of bounds whatever the status
         self._level_change_allowed(c.AssessCase)
         if level < self.level:
             self._refuse(c.AssessCase, "lowering a level needs a supervisor: use lower")

@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor
+from domain.bounds import decision_time, in_the_past
 from domain.clocks import Deadline, DeadlineKind
 from domain.errors import CommandNotAllowedError, InvalidInputError, NotPermittedError
 from domain.jurisdiction import Jurisdiction
@@ -180,6 +181,9 @@ class CaseState(Aggregate):
         details: Registration,
     ) -> Self:
         """登记: the case starts owned by its level's tier above its location."""
+        decision_time(at)
+        occurred = details.occurred_at
+        occurred_at = None if occurred is None else in_the_past("occurred_at", occurred, at)
         location = units.get(details.unit)
         if location.tier is Tier.CITY:
             raise InvalidInputError("unit", "a case is located in a county or below (矛盾不上交)")
@@ -199,7 +203,7 @@ class CaseState(Aggregate):
             parties=list(validated(list(details.parties))),
             people_involved=_non_negative("people_involved", details.people_involved),
             amount_involved=non_negative_amount("amount_involved", details.amount_involved),
-            occurred_at=details.occurred_at,
+            occurred_at=occurred_at,
             level=details.level.value,
             owner=owner.code,
             tier=owner.tier.value,
@@ -252,7 +256,8 @@ class CaseState(Aggregate):
     def _emit(self, event_class: type[Any], actor: Actor, at: datetime, **fields: Any) -> None:
         """Records an event at ``at``, which may not be earlier than the case's last change:
         a case's history only moves forward, and deadlines computed from a time in its past
-        would be wrong."""
+        would be wrong. It is a clock's reading, so one outside 2000–2100 is refused too."""
+        decision_time(at)
         if at < self.modified_on:
             raise InvalidInputError("at", f"earlier than the case's last change {self.modified_on}")
         self.trigger_event(

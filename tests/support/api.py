@@ -7,6 +7,7 @@ store to model a restart.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -250,3 +251,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "filterwarnings", "ignore::litestar.exceptions.LitestarDeprecationWarning"
     )
+
+
+def post_raw(http: Client, path: str, body: Any, role: str, unit: str) -> Any:
+    """A POST of ``body`` as JSON text (or raw bytes), whatever it holds."""
+    headers = {**auth(role, unit), "content-type": "application/json"}
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return http.post(f"{API}{path}", content=content, headers=headers)
