@@ -79,8 +79,8 @@ def list_cases(view: CasesView, query: CaseFilter, now: datetime) -> list[QueueI
             where.append(f"c.{column} = ?")
             params.append(value)
     if query.text:
-        where.append("c.summary LIKE ?")
-        params.append(f"%{_escape_like(query.text)}%")
+        where.append(f"c.summary LIKE ? ESCAPE '{LIKE_ESCAPE}'")
+        params.append(f"%{escape_like(query.text)}%")
     sql = (
         f"SELECT {names} FROM {view.t('cases')} c "
         f"JOIN {view.t('units')} u ON u.descendant = c.unit WHERE {' AND '.join(where)} "
@@ -92,8 +92,19 @@ def list_cases(view: CasesView, query: CaseFilter, now: datetime) -> list[QueueI
     return [queue_item(dict(zip(COLUMNS, r, strict=True)), now) for r in rows]
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("%", "").replace("_", "")
+# LIKE's own escape: SQLite has none unless the statement names one, and PostgreSQL's default
+# (a backslash) is only implied, so the statement names it for both.
+LIKE_ESCAPE = "\\"
+
+
+def escape_like(text: str) -> str:
+    """``text`` as a LIKE pattern matching itself: ``%`` and ``_`` are literal characters in a
+    search (``q=%`` finds a percent sign, not every case), and so is the escape character."""
+    return (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
 
 
 def queue_item(row: dict[str, Any], now: datetime) -> QueueItem:

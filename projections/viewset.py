@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +111,9 @@ class ViewSet:
         }
 
     def lag(self) -> dict[str, int]:
-        """How many log positions each view is behind the head."""
-        head = self.app.recorder.max_notification_id() or 0
-        return {name: head - runner.read_position() for name, runner in self.runners.items()}
+        """How many log positions each view is behind the head (never negative)."""
+        positions = {name: runner.read_position for name, runner in self.runners.items()}
+        return measure_lag(self.app.recorder.max_notification_id, positions)
 
     def rebuild(
         self, names: Iterable[str] | None = None, progress: Callable[[str, int], None] | None = None
@@ -135,6 +135,21 @@ class ViewSet:
         self.followers = []
         for view in self.views.values():
             view.db.close()
+
+
+def measure_lag(
+    head: Callable[[], int | None], positions: Mapping[str, Callable[[], int]]
+) -> dict[str, int]:
+    """Each view's distance behind the log head, read positions first and the head last.
+
+    Read the other way round, a follower that applies events between the two reads puts its
+    view past the head that was read, and ``/ready`` reported a negative lag. The head only
+    grows and a view only applies what is in the log, so this order cannot go negative; the
+    clamp keeps it so should a recorder's head ever be read behind its own notifications.
+    """
+    read = {name: position() for name, position in positions.items()}
+    top = head() or 0
+    return {name: max(0, top - position) for name, position in read.items()}
 
 
 def _report_as(

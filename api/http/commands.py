@@ -83,15 +83,18 @@ async def run(
         if key is None:
             return work(actor, version)
         fingerprint = runtime.idempotency.fingerprint(request.method, request.url.path, body)
-        first = runtime.idempotency.reserve(actor.user, key, fingerprint)
+        # An answer is replayed only to the caller it was given to, acting with the same role
+        # in the same unit: anyone else runs the command afresh, permission checks included.
+        caller = f"{actor.user}\x1f{actor.role.value}\x1f{actor.unit}"
+        first = runtime.idempotency.reserve(caller, key, fingerprint)
         if first is not None:
             return first
         try:
             stored = work(actor, version)
         except BaseException:
-            runtime.idempotency.release(actor.user, key)
+            runtime.idempotency.release(caller, key)
             raise
-        runtime.idempotency.complete(actor.user, key, stored)
+        runtime.idempotency.complete(caller, key, stored)
         return stored
 
     return respond(await anyio.to_thread.run_sync(guarded))

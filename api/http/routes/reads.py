@@ -16,7 +16,7 @@ from api.http.presenters import queue_item_out, unit_out
 from api.http.runtime import Runtime
 from api.http.schemas import MAX_OFFSET, QueueOut, UnitOut
 from domain.actors import Actor
-from domain.calendar import start_of_day
+from domain.calendar import SHANGHAI, start_of_day
 from domain.errors import InvalidInputError
 from projections.queue import get_queue
 from projections.stats_queries import get_children, get_series, get_statistics
@@ -51,6 +51,12 @@ async def get_unit_queue(
 
 
 MAX_PERIOD = timedelta(days=366 * 20)  # longer is a mistake, or a series of thousands of weeks
+# Statistics cover 2000-01-01 (Shanghai) to a few years past now: nothing the system holds lies
+# outside, and dates near year 1 or 9999 overflow the bucket and time arithmetic (a 500).
+FIRST_DAY = date(2000, 1, 1)
+EARLIEST = start_of_day(FIRST_DAY).astimezone(UTC)
+MAX_AHEAD = timedelta(days=366 * 5)
+DEFAULT_PERIOD = timedelta(days=30)
 
 
 def parse_bound(text: str | None, field: str, default: datetime, end: bool) -> datetime:
@@ -73,6 +79,30 @@ def parse_bound(text: str | None, field: str, default: datetime, end: bool) -> d
         ) from None
 
 
+def stats_period(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
+    """The period ``[from, to)`` of a statistics request: each bound inside ``EARLIEST`` to
+    ``now + MAX_AHEAD``, ``from`` before ``to``, at most ``MAX_PERIOD`` long."""
+    latest = now + MAX_AHEAD
+    finish = _within(parse_bound(end, "to", now, end=True), "to", latest)
+    default = max(finish - DEFAULT_PERIOD, EARLIEST)
+    begin = _within(parse_bound(start, "from", default, end=False), "from", latest)
+    if begin >= finish:  # ``to`` is a whole day: to=from is one day, to<from is nothing
+        raise InvalidInputError("from", "must be earlier than to")
+    if finish - begin > MAX_PERIOD:
+        raise InvalidInputError("from", "a period may span at most 20 years")
+    return begin, finish
+
+
+def _within(moment: datetime, field: str, latest: datetime) -> datetime:
+    if not EARLIEST <= moment <= latest:
+        raise InvalidInputError(
+            field,
+            f"must lie between {FIRST_DAY.isoformat()} and "
+            f"{latest.astimezone(SHANGHAI).date().isoformat()}",
+        )
+    return moment
+
+
 @get("/stats/{unit:str}")
 async def get_unit_statistics(
     unit: str,
@@ -86,12 +116,7 @@ async def get_unit_statistics(
     require_known(runtime, unit)
     require_unit(actor, runtime.app.units(), unit)
     now = runtime.clock()
-    finish = parse_bound(end, "to", now, end=True)
-    begin = parse_bound(start, "from", finish - timedelta(days=30), end=False)
-    if begin > finish:
-        raise InvalidInputError("from", "must not be later than to")
-    if finish - begin > MAX_PERIOD:
-        raise InvalidInputError("from", "a period may span at most 20 years")
+    begin, finish = stats_period(start, end, now)
 
     def work() -> dict[str, Any]:
         view = runtime.views.statistics
