@@ -10,7 +10,7 @@ A batch the view itself cannot apply (its ``process`` raises anything but a tran
 error) would fail the same way on every retry, and the views would silently fall further
 behind. The runner instead stops at it: it keeps the failure (``ViewFailure``), logs it once,
 refuses further batches and releases anyone waiting on it; ``/ready`` reports it. Replaying
-after a fix (``fengqiao views rebuild``, or a restart) starts afresh.
+after a fix (``fengqiao rebuild``, or a restart) starts afresh.
 """
 
 from __future__ import annotations

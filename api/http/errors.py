@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 import msgspec
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -22,6 +24,7 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 
 from domain.errors import (
@@ -33,6 +36,7 @@ from domain.errors import (
     UnknownUnitError,
     VersionConflictError,
 )
+from projections.db import TRANSIENT_ERRORS
 
 PROBLEM = "application/problem+json"
 
@@ -176,6 +180,29 @@ def _unreadable(request: Request[Any, Any, Any], error: Exception) -> Response[b
     return problem(HTTP_400_BAD_REQUEST, "Bad request", reason, field="body", reason=reason)
 
 
+# Errors that mean the store cannot be reached right now (down, restarting, out of
+# connections), whichever layer raised them: the request may be sent again shortly.
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    StoreOperationalError,
+    StoreInterfaceError,
+    *TRANSIENT_ERRORS,
+)
+RETRY_AFTER_SECONDS = 5
+
+
+def _unavailable(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    """The store is unreachable: 503 with Retry-After, never a 500. Nothing was decided that
+    the client cannot learn by sending the same request again (with its Idempotency-Key)."""
+    log.warning("%s %s: store unavailable: %r", request.method, request.url.path, error)
+    answer = problem(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "Service unavailable",
+        "the store cannot be reached; try again shortly",
+    )
+    answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return answer
+
+
 def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     """A bug: logged with its traceback; the client learns only that it failed."""
     log.error("%s %s failed", request.method, request.url.path, exc_info=error)
@@ -199,6 +226,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: _http,
     RecursionError: _unreadable,
     UnicodeDecodeError: _unreadable,
+    **dict.fromkeys(STORE_UNAVAILABLE, _unavailable),
     Exception: _unexpected,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import anyio.to_thread
 import msgspec
 from litestar import Response, get
@@ -10,6 +11,7 @@ from api.http.errors import problem
 from api.http.runtime import Runtime
 
 MAX_READY_LAG = 10_000  # log positions a view may trail before the process reports unready
+READY_WITHIN_SECONDS = 1.0  # a load balancer's probe gets an answer in this time, whatever
 
 
 @get("/health", opt={"public": True})
@@ -23,9 +25,14 @@ async def ready(runtime: Runtime) -> Response[bytes]:
     at a batch it cannot apply (named, with where and why), the sweeps stopped, or a view
     too far behind."""
     try:
-        lag = await anyio.to_thread.run_sync(runtime.views.lag)
+        lag = None
+        with anyio.move_on_after(READY_WITHIN_SECONDS):
+            # abandoned, not awaited, when the store does not answer in time
+            lag = await anyio.to_thread.run_sync(runtime.views.lag, abandon_on_cancel=True)
     except Exception as error:  # the store is unreachable: say so, do not crash
         return problem(503, "Not ready", f"store unreachable: {type(error).__name__}")
+    if lag is None:
+        return problem(503, "Not ready", f"store not answering within {READY_WITHIN_SECONDS} s")
     failed = runtime.views.failures()
     sweeps_failed = runtime.sweeps is not None and runtime.sweeps.failure is not None
     lagging = max(lag.values(), default=0) > MAX_READY_LAG

@@ -1,0 +1,83 @@
+"""When the store cannot be reached the API says so: 503 with Retry-After (never a 500) for
+commands and reads alike, and ``/ready`` answers within a second even while the store hangs.
+
+The outage is simulated where the store's errors surface (the event store's own
+``OperationalError``, psycopg's from a view's pool), on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psycopg
+import pytest
+from eventsourcing.persistence import OperationalError
+
+from api.http.routes import health, reads
+from api.http.runtime import Runtime
+from tests.support.api import API, COUNTY, VILLAGE, Client, assert_problem, auth, register, send
+
+
+def unreachable(*_: Any, **__: Any) -> Any:
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+def test_a_command_while_the_store_is_down_is_503_with_retry_after(
+    client: tuple[Client, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http, runtime = client
+    case = register(http)
+    monkeypatch.setattr(runtime.app, "get_case", unreachable)
+
+    answer = send(http, case["id"], "sign")
+
+    assert_problem(answer, 503)
+    assert answer.headers["retry-after"] == "5"
+
+
+def test_a_read_while_the_store_is_down_is_503_with_retry_after(
+    client: tuple[Client, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http, runtime = client
+    case = register(http)
+    monkeypatch.setattr(runtime.app, "get_case", unreachable)
+
+    answer = http.get(f"{API}/cases/{case['id']}", headers=auth("supervisor", COUNTY))
+
+    assert_problem(answer, 503)
+    assert answer.headers["retry-after"] == "5"
+
+
+def test_a_queue_read_while_the_views_database_is_down_is_503(
+    client: tuple[Client, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http, _ = client
+
+    def pool_gone(*_: Any, **__: Any) -> Any:
+        raise psycopg.OperationalError("couldn't get a connection after 30.00 sec")
+
+    monkeypatch.setattr(reads, "get_queue", pool_gone)
+    answer = http.get(f"{API}/queues/{VILLAGE}", headers=auth("supervisor", COUNTY))
+
+    assert_problem(answer, 503)
+    assert "retry-after" in answer.headers
+
+
+def test_ready_answers_within_a_second_while_the_store_hangs(
+    client: tuple[Client, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http, runtime = client
+
+    def hanging() -> dict[str, int]:
+        time.sleep(5)
+        return {}
+
+    monkeypatch.setattr(runtime.views, "lag", hanging)
+    started = time.monotonic()
+    answer = http.get("/ready")
+    took = time.monotonic() - started
+
+    problem = assert_problem(answer, 503)
+    assert "within" in problem["detail"]
+    assert took < health.READY_WITHIN_SECONDS + 1.0
