@@ -20,6 +20,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from scheduler.heartbeat import Heartbeat
 from scheduler.lock import SweepLock
 from scheduler.sweep import Sweeper, SweepReport
 
@@ -33,8 +34,10 @@ class SweepService:
         lock: SweepLock,
         interval: float,
         refresh: Callable[[], None] = lambda: None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.sweeper = sweeper
+        self.heartbeat = heartbeat  # every process reads when the sweeps last ran
         self.lock = lock
         self.interval = interval
         self.refresh = refresh  # bring the deadlines view up to the log's head first
@@ -53,6 +56,8 @@ class SweepService:
         self.refresh()
         report = self.sweeper.sweep()
         self.sweeps += 1
+        if self.heartbeat is not None:
+            self.heartbeat.beat()
         return report
 
     def start(self) -> None:

@@ -67,7 +67,7 @@ def app_from_environment() -> Litestar:
     from api.wiring.settings import Settings
 
     settings = Settings.from_env(os.environ)
-    runtime = build_runtime(settings, load_secret(settings), scheduler=False)
+    runtime = build_runtime(settings, load_secret(settings), scheduler=False, sweeps_elsewhere=True)
     runtime.follow = False
     return create_app(runtime)
 

@@ -17,6 +17,7 @@ from api.wiring.views import build_views, split_schema
 from domain.application import FengqiaoApplication
 from projections.db import PostgresViews, SqliteViews
 from projections.viewset import ViewSet
+from scheduler.heartbeat import Heartbeat
 from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock, lock_key
 from scheduler.service import SweepService
 from scheduler.sweep import Sweeper
@@ -39,6 +40,10 @@ class Runtime:
     follow: bool = True  # run the view followers in this process
     subscribe: bool = False  # follow with PostgreSQL LISTEN/NOTIFY
     sweeps: SweepService | None = None  # the deadline scheduler, when it runs in this process
+    # how often deadlines are swept here or by a process beside this one (None: nobody sweeps)
+    sweep_every: float | None = None
+    heartbeat: Heartbeat | None = None
+    started: datetime = field(default_factory=_utc_now)  # on the wall clock
 
     def start(self) -> None:
         if self.follow:
@@ -74,7 +79,14 @@ def build_sweeps(
         views.runners["deadlines"].wait(app.recorder.max_notification_id() or 0, 1.0)
 
     sweeper = Sweeper(app, views.deadlines, clock)
-    return SweepService(sweeper, lock, settings.sweep_seconds, refresh)
+    return SweepService(sweeper, lock, settings.sweep_seconds, refresh, heartbeat(views))
+
+
+def heartbeat(views: ViewSet) -> Heartbeat:
+    """When deadlines were last swept, beside the deadlines view."""
+    beat = Heartbeat(views.deadlines.db)
+    beat.setup()
+    return beat
 
 
 def build_runtime(
@@ -82,7 +94,10 @@ def build_runtime(
     secret: str,
     clock: Callable[[], datetime] | None = None,
     scheduler: bool = True,
+    sweeps_elsewhere: bool = False,
 ) -> Runtime:
+    """The runtime of one API process; ``scheduler`` runs the sweeps in it, and
+    ``sweeps_elsewhere`` says a process beside it does (``/ready`` watches them either way)."""
     app = build_application(settings, clock=clock)
     views = build_views(settings, app)
     if settings.database_url is None:
@@ -101,4 +116,6 @@ def build_runtime(
         clock=now,
         subscribe=settings.database_url is not None,
         sweeps=build_sweeps(settings, app, views, now) if scheduler else None,
+        sweep_every=settings.sweep_seconds if scheduler or sweeps_elsewhere else None,
+        heartbeat=heartbeat(views),
     )

@@ -8,6 +8,7 @@ The outage is simulated where the store's errors surface (the event store's own
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -81,3 +82,20 @@ def test_ready_answers_within_a_second_while_the_store_hangs(
     problem = assert_problem(answer, 503)
     assert "within" in problem["detail"]
     assert took < health.READY_WITHIN_SECONDS + 1.0
+
+
+def test_ready_says_when_deadlines_have_not_been_swept_for_two_intervals(
+    client: tuple[Client, Runtime],
+) -> None:
+    """Whichever process sweeps (this one, or the one beside the API workers), its heartbeat
+    is in the store: none for two intervals and a grace is 503, a fresh one is 200."""
+    http, runtime = client
+    assert runtime.heartbeat is not None
+    runtime.sweep_every = 1.0
+    runtime.started = datetime.now(UTC) - timedelta(minutes=5)
+
+    late = http.get("/ready")
+    assert (late.status_code, late.json()["status"]) == (503, "sweeps stopped")
+
+    runtime.heartbeat.beat()
+    assert http.get("/ready").status_code == 200

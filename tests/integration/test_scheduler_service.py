@@ -346,3 +346,22 @@ def wait_for(condition: Callable[[], bool], timeout: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout} s")
         time.sleep(0.05)
+
+
+# --- the heartbeat every process reads ----------------------------------------------------
+
+
+def test_each_completed_sweep_is_recorded_for_every_process_to_read(
+    settings: Settings, clock: Clock
+) -> None:
+    with started(settings, clock) as instance:
+        beat = instance.sweeps.heartbeat
+        assert beat is not None
+        assert beat.last() is None
+        before = datetime.now(UTC)
+
+        assert instance.run_once() is not None
+
+        last = beat.last()
+        assert last is not None
+        assert before <= last <= datetime.now(UTC)

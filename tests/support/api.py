@@ -26,7 +26,7 @@ from litestar.testing import TestClient
 from api.http.app import create_app
 from api.http.auth import mint_token
 from api.http.idempotency import IdempotencyStore
-from api.http.runtime import Runtime
+from api.http.runtime import Runtime, heartbeat
 from api.wiring.bootstrap import OPERATOR
 from domain.application import FengqiaoApplication
 from domain.policy import Policy
@@ -100,6 +100,7 @@ def build_test_runtime(store: Store, clock: Clock) -> Runtime:
         secret=SECRET,
         clock=clock,
         subscribe=store.backend == "postgres",
+        heartbeat=heartbeat(views),
     )
 
 
