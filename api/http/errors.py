@@ -162,7 +162,10 @@ def _http(request: Request[Any, Any, Any], error: HTTPException) -> Response[byt
     detail = str(error.detail)
     if error.status_code == HTTP_400_BAD_REQUEST:  # Litestar's: a body it cannot decode
         return problem(error.status_code, title, detail, field="body", reason=detail)
-    return problem(error.status_code, title, detail)
+    answer = problem(error.status_code, title, detail)
+    if error.status_code == HTTP_401_UNAUTHORIZED:  # RFC 7235 §3.1: say which scheme works
+        answer.headers["WWW-Authenticate"] = 'Bearer realm="fengqiao"'
+    return answer
 
 
 def _body(request: Request[Any, Any, Any], error: BodyRefusedError) -> Response[bytes]:

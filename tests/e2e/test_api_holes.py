@@ -111,6 +111,13 @@ def test_a_bare_token_without_a_scheme_gets_401(http: Client) -> None:
     assert_problem(http.get(f"{API}/units", headers={"Authorization": signed()}), 401)
 
 
+def test_a_401_names_the_scheme_that_works(http: Client) -> None:
+    answer = http.get(f"{API}/units", headers={"Authorization": f"Basic {signed()}"})
+    assert_problem(answer, 401)
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+    assert http.get(f"{API}/units").headers["www-authenticate"].startswith("Bearer")
+
+
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
 def test_the_bearer_scheme_is_accepted_in_any_case(http: Client, scheme: str) -> None:
     ok(http.get(f"{API}/units", headers={"Authorization": f"{scheme} {signed()}"}))
