@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -32,7 +31,6 @@ from domain.policy import Mode
 from domain.status import AgreementForm, Channel
 from projections.viewset import ViewSet
 from scheduler.sweep import Sweeper, SweepReport
-from tests.support.views import build_views
 from tests.support.world import (
     ADMIN,
     COUNTY,
@@ -76,17 +74,6 @@ class Harness:
 
     def events(self, case_id: UUID) -> list[str]:
         return [entry.event_type for entry in self.views.history.get_history(case_id)]
-
-
-@pytest.fixture
-def views(
-    app: FengqiaoApplication, env: dict[str, str], backend: str, tmp_path: Path
-) -> Iterator[ViewSet]:
-    viewset = build_views(app, env, backend, tmp_path)
-    try:
-        yield viewset
-    finally:
-        viewset.close()
 
 
 @pytest.fixture

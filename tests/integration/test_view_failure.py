@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +26,6 @@ from projections.engine import Batch, View, ViewFailedError
 from projections.queue import CaseFilter, list_cases
 from projections.viewset import ViewSet
 from tests.support.api import API, Client, auth, registration
-from tests.support.views import build_views
 from tests.support.world import REPORTER, T0, VILLAGE
 
 POISON = "a case the view cannot take"
@@ -65,17 +62,6 @@ def register(app: FengqiaoApplication, summary: str) -> tuple[UUID, int]:
 
 def listed(views: ViewSet) -> set[UUID]:
     return {item.id for item in list_cases(views.cases, CaseFilter(unit=VILLAGE), now=T0)}
-
-
-@pytest.fixture
-def views(
-    app: FengqiaoApplication, env: dict[str, str], backend: str, tmp_path: Path
-) -> Iterator[ViewSet]:
-    viewset = build_views(app, env, backend, tmp_path)
-    try:
-        yield viewset
-    finally:
-        viewset.close()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,17 +32,6 @@ from tests.support.world import (
 
 # Views live in SQLite or PostgreSQL: the in-memory store has no view databases.
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
-
-
-@pytest.fixture
-def views(
-    app: FengqiaoApplication, env: dict[str, str], backend: str, tmp_path: Path
-) -> Iterator[ViewSet]:
-    viewset = build_views(app, env, backend, tmp_path)
-    try:
-        yield viewset
-    finally:
-        viewset.close()
 
 
 def register(

@@ -8,10 +8,8 @@ scratch equals the live views row for row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -50,7 +48,7 @@ from domain.levels import Level
 from domain.parties import MAX_PARTIES, Party
 from domain.status import Agency, AgreementForm, Channel, Grade, PartyRole
 from projections.viewset import ViewSet
-from tests.support.views import build_views, dump
+from tests.support.views import dump
 from tests.support.world import MEDIATOR, REPORTER, SUPERVISOR, TOWNSHIP_MEDIATOR, VILLAGE, Clock
 
 # Quotes, backslashes, LIKE wildcards, a NUL-free control character, CJK and four-byte emoji.
@@ -60,17 +58,6 @@ AMOUNT = Decimal("999999999999.99")
 
 def text(length: int) -> str:
     return (ODD * (length // len(ODD) + 1))[:length]
-
-
-@pytest.fixture
-def views(
-    app: FengqiaoApplication, env: dict[str, str], backend: str, tmp_path: Path
-) -> Iterator[ViewSet]:
-    viewset = build_views(app, env, backend, tmp_path)
-    try:
-        yield viewset
-    finally:
-        viewset.close()
 
 
 def extreme_registration() -> Registration:
