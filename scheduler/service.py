@@ -82,11 +82,11 @@ class SweepService:
         try:
             report = self.run_once()
         except Exception as error:
-            self.failure = error
             log.critical("deadline sweeps stopped: %r", error, exc_info=True)
             with self._control:
                 if self._scheduler is not None and not self._stopping:
                     self._scheduler.remove_job("sweep")
+            self.failure = error  # last: whoever sees it sees the timer stopped already
             return
         if report is not None:
             try:
