@@ -291,3 +291,17 @@ class UnitOut(msgspec.Struct, kw_only=True):
     parent: str | None
     sample: bool
     children: list[str]
+
+
+class ProblemOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem document, as every error is answered."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    field: str | None = None  # the input that was refused
+    reason: str | None = None  # why, with the limit where there is one
+    current_version: int | None = None  # a stale If-Match: the version to read and retry from
+    command: str | None = None  # a command refused in this status: its words
+    case_status: str | None = None

@@ -12,6 +12,7 @@ from litestar.params import Parameter
 
 from api.http.commands import answer, respond, run
 from api.http.idempotency import Stored
+from api.http.openapi import READ_ERRORS, REGISTER_ERRORS, answers
 from api.http.permissions import (
     REGISTER_ROLES,
     require_read,
@@ -25,6 +26,7 @@ from api.http.schemas import (
     MAX_OFFSET,
     NO_NUL,
     CaseListOut,
+    CaseOut,
     HistoryEntryOut,
     Kind,
     LevelName,
@@ -61,7 +63,11 @@ def _registration(data: RegisterCase) -> Registration:
     )
 
 
-@post("/cases", status_code=201)
+@post(
+    "/cases",
+    status_code=201,
+    responses=answers(201, CaseOut, "The case as registered (Location: its URL).", REGISTER_ERRORS),
+)
 async def register_case(data: RegisterCase, request: Req, runtime: Runtime) -> Response[bytes]:
     def work(actor: Actor, _version: int | None) -> Stored:
         require_role(actor, REGISTER_ROLES, "register a case")
@@ -74,7 +80,10 @@ async def register_case(data: RegisterCase, request: Req, runtime: Runtime) -> R
     return await run(runtime, request, work)
 
 
-@get("/cases/{case_id:uuid}")
+@get(
+    "/cases/{case_id:uuid}",
+    responses=answers(200, CaseOut, "The case (ETag: its version).", READ_ERRORS),
+)
 async def get_case(
     case_id: UUID,
     request: Req,

@@ -16,6 +16,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from api.http import schemas
 from api.http.commands import case_command, run
+from api.http.openapi import answers
 from api.http.runtime import Runtime
 
 Req = Request[Any, Any, Any]
@@ -27,6 +28,11 @@ async def _send(
     command = payload.to_command()
     return await run(runtime, request, case_command(runtime, case_id, command))
 
+
+# What a command can answer, for the OpenAPI document.
+COMMAND_ANSWERS = answers(
+    200, schemas.CaseOut, "The case as the command left it (ETag: its version)."
+)
 
 # The handler names of the first release: the OpenAPI document's operation ids and summaries
 # are made from them, and clients generated from it call them by these names. Frozen.
@@ -76,7 +82,10 @@ def command_route(payload: type[schemas.CasePayload]) -> HTTPRouteHandler:
     handler.__name__ = handler.__qualname__ = HANDLER_NAMES.get(payload, payload.__name__)
     handler.__annotations__ = {**annotations, "return": Response[bytes]}
     return post(
-        f"/cases/{{case_id:uuid}}/{payload.command.path}", status_code=200, name=payload.__name__
+        f"/cases/{{case_id:uuid}}/{payload.command.path}",
+        status_code=200,
+        name=payload.__name__,
+        responses=COMMAND_ANSWERS,
     )(handler)
 
 
