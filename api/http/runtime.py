@@ -67,9 +67,14 @@ class Runtime:
 
 
 def build_sweeps(
-    settings: Settings, app: FengqiaoApplication, views: ViewSet, clock: Callable[[], datetime]
+    settings: Settings,
+    app: FengqiaoApplication,
+    views: ViewSet,
+    clock: Callable[[], datetime],
+    beat: Heartbeat | None = None,
 ) -> SweepService:
-    """The scheduler: one sweeper per database (an advisory lock on PostgreSQL)."""
+    """The scheduler: one sweeper per database (an advisory lock on PostgreSQL), recording
+    each sweep on ``beat`` (a new heartbeat beside the deadlines view when not given)."""
     lock: SweepLock = ProcessLock()
     if settings.database_url is not None:
         conninfo, schema = split_schema(settings.database_url)
@@ -79,7 +84,7 @@ def build_sweeps(
         views.runners["deadlines"].wait(app.recorder.max_notification_id() or 0, 1.0)
 
     sweeper = Sweeper(app, views.deadlines, clock)
-    return SweepService(sweeper, lock, settings.sweep_seconds, refresh, heartbeat(views))
+    return SweepService(sweeper, lock, settings.sweep_seconds, refresh, beat or heartbeat(views))
 
 
 def heartbeat(views: ViewSet) -> Heartbeat:
@@ -108,6 +113,7 @@ def build_runtime(
         conninfo, schema = split_schema(settings.database_url)
         keys = IdempotencyStore(PostgresViews(conninfo, schema, "api"), app.mapper.cipher)
     now = clock or _utc_now
+    beat = heartbeat(views)
     return Runtime(
         app=app,
         views=views,
@@ -115,7 +121,7 @@ def build_runtime(
         secret=secret,
         clock=now,
         subscribe=settings.database_url is not None,
-        sweeps=build_sweeps(settings, app, views, now) if scheduler else None,
+        sweeps=build_sweeps(settings, app, views, now, beat) if scheduler else None,
         sweep_every=settings.sweep_seconds if scheduler or sweeps_elsewhere else None,
-        heartbeat=heartbeat(views),
+        heartbeat=beat,
     )

@@ -53,9 +53,8 @@ async def ready(runtime: Runtime) -> Response[bytes]:
 
 def _read(runtime: Runtime) -> tuple[dict[str, int], datetime | None]:
     """The views' lag and when deadlines were last swept (by any process)."""
-    watched = runtime.sweep_every is not None and runtime.heartbeat is not None
-    last = runtime.heartbeat.last() if watched and runtime.heartbeat is not None else None
-    return runtime.views.lag(), last
+    beat = runtime.heartbeat if runtime.sweep_every is not None else None
+    return runtime.views.lag(), beat.last() if beat is not None else None
 
 
 def sweeps_late(runtime: Runtime, last: datetime | None, now: datetime) -> bool:
