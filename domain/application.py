@@ -40,6 +40,7 @@ from domain.operations import OPERATIONS_ID, Operations
 from domain.policy import Clocks, Mode, Policy
 from domain.policy_book import POLICY_BOOK_ID, PolicyBook
 from domain.policy_document import policy_to_document
+from domain.receipt import CommandReceipt, Outcome, RequestKey
 from domain.recorded import Recorded
 from domain.transcodings import register_value_objects
 
@@ -212,9 +213,11 @@ class FengqiaoApplication(Application[UUID]):
 
     # --- cases: reading -----------------------------------------------------------------
 
-    def get_case(self, case_id: UUID) -> Case:
+    def get_case(self, case_id: UUID, version: int | None = None) -> Case:
+        """The case as it stands, or as it stood at ``version`` (what a receipt's command
+        left)."""
         try:
-            case: object = self.repository.get(case_id)
+            case: object = self.repository.get(case_id, version=version)
         except AggregateNotFoundError:
             raise CaseNotFoundError(case_id) from None
         if not isinstance(case, Case):
@@ -232,18 +235,23 @@ class FengqiaoApplication(Application[UUID]):
         case_id: UUID | None = None,
     ) -> Recorded:
         """登记 a dispute or an incident."""
+        now = at or self.clock()
+        return self._save(self._registered(actor, kind, details, now, case_id or uuid4()))
+
+    def _registered(
+        self, actor: Actor, kind: str, details: Registration, at: datetime, case_id: UUID
+    ) -> Case:
         case_class = CASE_KINDS.get(kind)
         if case_class is None:
             raise InvalidInputError("kind", f"must be one of {', '.join(CASE_KINDS)}")
         units = self._units_knowing(details.unit)
         clocks = Clocks(self.policy, self._calendar(self.policy), self.current_mode())
-        now = at or self.clock()
-        case = case_class.register(case_id or uuid4(), actor, now, units, clocks, details)
-        return self._save(case)
+        return case_class.register(case_id, actor, at, units, clocks, details)
 
-    def _save(self, case: Case) -> Recorded:
+    def _save(self, case: Case, *others: Aggregate) -> Recorded:
+        """Saves the case (and ``others``, such as its receipt) in one transaction."""
         events = tuple(type(event).__name__ for event in case.pending_events)
-        return Recorded(case, self._commit(case), events)
+        return Recorded(case, self._commit(case, *others), events)
 
     def _commit(self, *aggregates: Aggregate) -> int | None:
         """Saves the aggregates' new events in one transaction; the log position of the last
@@ -295,16 +303,104 @@ class FengqiaoApplication(Application[UUID]):
     ) -> Recorded:
         """Load, check the expected version, let ``command`` decide, save; retry the whole
         when another writer saved first."""
-        now = at or self.clock()
+        decide = self._deciding(case_id, command, actor, at or self.clock(), expected_version)
+        return self._retrying(lambda: self._save(decide()), lambda: self.get_case(case_id).version)
 
-        def once() -> Recorded:
+    def _deciding(
+        self,
+        case_id: UUID,
+        command: CaseCommand,
+        actor: Actor,
+        at: datetime,
+        expected_version: int | None,
+    ) -> Callable[[], Case]:
+        """One attempt's load → check the version the caller saw → let the command decide."""
+
+        def decide() -> Case:
             case = self.get_case(case_id)
             if expected_version is not None and case.version != expected_version:
                 raise VersionConflictError(case.version, expected_version)
-            command.run(case, self.context(case, actor, now))
-            return self._save(case)
+            command.run(case, self.context(case, actor, at))
+            return case
 
-        return self._retrying(once, lambda: self.get_case(case_id).version)
+        return decide
+
+    # --- cases: once per idempotency key ------------------------------------------------
+
+    def receipt(self, key: RequestKey) -> CommandReceipt | None:
+        """What a request under this caller's key was answered, if it ran (or was refused)."""
+        try:
+            receipt: object = self.repository.get(key.receipt_id)
+        except AggregateNotFoundError:
+            return None
+        return receipt if isinstance(receipt, CommandReceipt) else None
+
+    def register_once(
+        self, key: RequestKey | None, actor: Actor, kind: str, details: Registration, at: datetime
+    ) -> Recorded | CommandReceipt:
+        """``register``, once per key: the receipt is saved with the new case; when one is
+        there already, that receipt (the request ran before). Without a key, ``register``."""
+        return self._once(
+            key, at, Outcome.REGISTERED, lambda: self._registered(actor, kind, details, at, uuid4())
+        )
+
+    def execute_once(
+        self,
+        key: RequestKey | None,
+        case_id: UUID,
+        command: CaseCommand,
+        actor: Actor,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> Recorded | CommandReceipt:
+        """``execute``, once per key: the receipt is saved with the command's events; when
+        one is there already, that receipt. A receipt is looked for before the expected
+        version is checked: a resend of a command that committed finds the case moved on by
+        its own first attempt. Without a key, ``execute``."""
+        decide = self._deciding(case_id, command, actor, at, expected_version)
+        return self._once(key, at, Outcome.RECORDED, decide, case_id)
+
+    def remember_refusal(
+        self, key: RequestKey, at: datetime, case_id: UUID | None, refusal: dict[str, Any]
+    ) -> CommandReceipt:
+        """Keeps what the request was refused with; returns the receipt the store holds for
+        the key (this one, or a concurrent copy's that got there first)."""
+
+        def once() -> CommandReceipt:
+            earlier = self.receipt(key)
+            if earlier is not None:
+                return earlier
+            receipt = CommandReceipt.issue(key, at, Outcome.REFUSED, case_id, refusal=refusal)
+            self._commit(receipt)
+            return receipt
+
+        return self._retrying(once, lambda: 0)
+
+    def _once(
+        self,
+        key: RequestKey | None,
+        at: datetime,
+        outcome: Outcome,
+        decide: Callable[[], Case],
+        case_id: UUID | None = None,
+    ) -> Recorded | CommandReceipt:
+        """Look for the key's receipt, else decide and save the case with a new receipt; run
+        again from the start when the save meets another writer: a concurrent copy of this
+        request (whose receipt the next attempt finds) or another command on the case."""
+
+        def once() -> Recorded | CommandReceipt:
+            if key is None:
+                return self._save(decide())
+            earlier = self.receipt(key)
+            if earlier is not None:
+                return earlier
+            case = decide()
+            receipt = CommandReceipt.issue(key, at, outcome, case.id, case.version)
+            return self._save(case, receipt)
+
+        # a registration conflicts only with a copy of itself, which the retry finds
+        current = (lambda: self.get_case(case_id).version) if case_id else (lambda: 0)
+        return self._retrying(once, current)
 
     def act_on_deadlines(
         self, actor: Actor, due: Sequence[Due], at: datetime | None = None

@@ -2,7 +2,8 @@
 
 The log is read in batches and written as it is read, so memory stays flat however many
 events an export holds. Personal data in payloads is masked. Deployment-wide events (mode
-switches, policy adoptions, jurisdiction changes) go into every export without a case filter.
+switches, policy adoptions, jurisdiction changes) go into every export without a case filter;
+the receipts of idempotent requests go into none.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from domain.calendar import SHANGHAI
 from domain.case import Case
 from domain.jurisdiction import Jurisdiction
 from domain.parties import masked
+from domain.receipt import CommandReceipt
 from projections.audit_trail import ChainWriter
 from projections.cases import CasesView
 
@@ -126,6 +128,8 @@ def _unit_of(
             event.unit in units and units.is_within(event.unit, scope.unit)
         )
         return event.unit if within and scope.case_id is None else None
+    if isinstance(event, CommandReceipt.Issued):
+        return None  # what a request was answered: the case's own events are the record
     return "" if scope.case_id is None else None  # deployment-wide events
 
 

@@ -64,8 +64,13 @@ class IdempotencyKeyReuseError(Exception):
     field = "Idempotency-Key"
 
 
+def document(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """An RFC 9457 problem document."""
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response[bytes]:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    body = document(status, title, detail, **extra)
     return Response(msgspec.json.encode(body), status_code=status, media_type=PROBLEM)
 
 
@@ -103,11 +108,34 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
 ]
 
 
-def _domain(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+def _domain_document(error: Exception) -> dict[str, Any]:
     for family, status, title in _DOMAIN:
         if isinstance(error, family):
-            return problem(status, title, str(error), **_fields(error))
-    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "unexpected error")
+            return document(status, title, str(error), **_fields(error))
+    return document(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error", "unexpected error")
+
+
+def _domain(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    body = _domain_document(error)
+    return Response(msgspec.json.encode(body), status_code=body["status"], media_type=PROBLEM)
+
+
+# The refusals a case (or the jurisdiction, or the policy) decides on a request's content:
+# the same request gets the same refusal, so a request sent with an Idempotency-Key keeps it
+# (``api.http.commands``). Not among them: a stale If-Match or a lost race (sending again may
+# succeed), a missing case, and the caller's permissions (checked afresh on every resend).
+REFUSALS: tuple[type[Exception], ...] = (
+    InvalidInputError,
+    UnknownUnitError,
+    CommandNotAllowedError,
+    NotPermittedError,
+    PolicyError,
+)
+
+
+def refusal(error: Exception) -> dict[str, Any]:
+    """The problem document a refusal is answered with, to keep and tell again."""
+    return _domain_document(error)
 
 
 # msgspec names the object, not the member, for these: the member is in the message

@@ -1,4 +1,4 @@
-"""Everything one API process holds: the application, the views, idempotency keys, a clock.
+"""Everything one API process holds: the application, the views, the sweeps, a clock.
 
 Built once by ``build_runtime`` (the composition root) and handed to ``create_app``; tests build
 their own with an injected clock and store.
@@ -10,12 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from api.http.idempotency import IdempotencyStore
 from api.wiring.bootstrap import build_application
 from api.wiring.settings import Settings
 from api.wiring.views import build_views, split_schema
 from domain.application import FengqiaoApplication
-from projections.db import PostgresViews, SqliteViews
 from projections.viewset import ViewSet
 from scheduler.heartbeat import Heartbeat
 from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock, lock_key
@@ -34,7 +32,6 @@ def _utc_now() -> datetime:
 class Runtime:
     app: FengqiaoApplication
     views: ViewSet
-    idempotency: IdempotencyStore
     secret: str
     clock: Callable[[], datetime] = field(default=_utc_now)
     follow: bool = True  # run the view followers in this process
@@ -55,7 +52,6 @@ class Runtime:
         if self.sweeps is not None:
             self.sweeps.stop()
         self.views.close()
-        self.idempotency.db.close()
         self.app.close()
 
     def saw(self, position: int | None) -> None:
@@ -105,19 +101,11 @@ def build_runtime(
     ``sweeps_elsewhere`` says a process beside it does (``/ready`` watches them either way)."""
     app = build_application(settings, clock=clock)
     views = build_views(settings, app)
-    if settings.database_url is None:
-        keys = IdempotencyStore(
-            SqliteViews(settings.data_dir / "idempotency.sqlite3"), app.mapper.cipher
-        )
-    else:
-        conninfo, schema = split_schema(settings.database_url)
-        keys = IdempotencyStore(PostgresViews(conninfo, schema, "api"), app.mapper.cipher)
     now = clock or _utc_now
     beat = heartbeat(views)
     return Runtime(
         app=app,
         views=views,
-        idempotency=keys,
         secret=secret,
         clock=now,
         subscribe=settings.database_url is not None,

@@ -96,22 +96,69 @@ def test_a_key_reused_with_another_request_is_refused(client: tuple[Client, Runt
     assert count_cases(http) == 3
 
 
-def test_a_failed_command_releases_its_key_for_a_retry(client: tuple[Client, Runtime]) -> None:
+def test_a_refusal_is_kept_for_its_key_and_a_new_key_runs_afresh(
+    client: tuple[Client, Runtime],
+) -> None:
+    """The case refused the command: the same request under the same key is told the same,
+    even once the case has moved on so that it would now succeed; a new key runs it."""
     http, runtime = client
     case = register(http)
     body = {"agreement": "双方和解", "form": "oral"}
     refused = send(http, case["id"], "resolve", body, Idempotency_Key="resolve-1")
-    assert_problem(refused, 409)
+    assert assert_problem(refused, 409)["command"] == "resolve"
     ok(send(http, case["id"], "sign"))
     held = {"held_at": "2026-09-28T01:00:00Z", "notes": "调解"}
     ok(send(http, case["id"], "mediation-sessions", held))
-    resolved = send(http, case["id"], "resolve", body, Idempotency_Key="resolve-1")
+    recorded = events_recorded(runtime)
+    again = send(http, case["id"], "resolve", body, Idempotency_Key="resolve-1")
+    assert (again.status_code, again.content) == (409, refused.content)
+    assert again.headers["content-type"] == "application/problem+json"
+    assert events_recorded(runtime) == recorded
+    resolved = send(http, case["id"], "resolve", body, Idempotency_Key="resolve-2")
     assert ok(resolved)["status"] == "resolved"
     recorded = events_recorded(runtime)
-    assert send(http, case["id"], "resolve", body, Idempotency_Key="resolve-1").content == (
+    assert send(http, case["id"], "resolve", body, Idempotency_Key="resolve-2").content == (
         resolved.content
     )
     assert events_recorded(runtime) == recorded
+
+
+def test_copies_of_one_request_racing_each_other_run_it_once(
+    client: tuple[Client, Runtime],
+) -> None:
+    """Eight copies of one registration, and then of one note, sent at the same moment under
+    one key: one case, one note, every copy answered the same, none left waiting."""
+    http, runtime = client
+    copies = 8
+    start = threading.Barrier(copies)
+    answers: list[Any] = []
+
+    def post(url: str, body: dict[str, Any], key: str, role: str) -> None:
+        start.wait()
+        headers = auth(role, VILLAGE, Idempotency_Key=key)
+        answers.append(http.post(url, json=body, headers=headers))
+
+    def race(url: str, body: dict[str, Any], key: str, role: str) -> list[Any]:
+        answers.clear()
+        threads = [
+            threading.Thread(target=post, args=(url, body, key, role)) for _ in range(copies)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        return list(answers)
+
+    registered = race(f"{API}/cases", registration(), "same-registration", "reporter")
+    assert {a.status_code for a in registered} == {201}, [a.text for a in registered]
+    assert len({a.content for a in registered}) == 1
+    assert count_cases(http) == 1
+    case_id = registered[0].json()["id"]
+    noted = race(f"{API}/cases/{case_id}/notes", {"text": "同一条备注"}, "same-note", "mediator")
+    assert {a.status_code for a in noted} == {200}, [a.text for a in noted]
+    assert len({a.content for a in noted}) == 1
+    history = http.get(f"{API}/cases/{case_id}/history", headers=auth("auditor", COUNTY))
+    assert [entry["event_type"] for entry in history.json()] == ["Registered", "NoteAdded"]
 
 
 def test_keys_survive_a_restart(store: Store, clock: Clock) -> None:

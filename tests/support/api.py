@@ -25,13 +25,11 @@ from litestar.testing import TestClient
 
 from api.http.app import create_app
 from api.http.auth import mint_token
-from api.http.idempotency import IdempotencyStore
 from api.http.runtime import Runtime, heartbeat
 from api.wiring.bootstrap import OPERATOR
 from domain.application import FengqiaoApplication
 from domain.policy import Policy
 from domain.samples import sample_units
-from projections.db import PostgresViews, SqliteViews
 from tests.support import backends
 from tests.support.backends import store_env
 from tests.support.views import build_views
@@ -87,16 +85,9 @@ def build_test_runtime(store: Store, clock: Clock) -> Runtime:
     app.adopt_policy(OPERATOR, Policy())
     app.add_units(OPERATOR, sample_units())
     views = build_views(app, store.env, store.backend, store.path)
-    if store.backend == "sqlite":
-        keys = IdempotencyStore(SqliteViews(store.path / "idempotency.sqlite3"))
-    else:
-        keys = IdempotencyStore(
-            PostgresViews(backends.test_database_url(), store.env["POSTGRES_SCHEMA"], "api")
-        )
     return Runtime(
         app=app,
         views=views,
-        idempotency=keys,
         secret=SECRET,
         clock=clock,
         subscribe=store.backend == "postgres",

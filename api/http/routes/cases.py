@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
@@ -10,8 +11,7 @@ import anyio.to_thread
 from litestar import Request, Response, get, post
 from litestar.params import Parameter
 
-from api.http.commands import answer, respond, run
-from api.http.idempotency import Stored
+from api.http.commands import Stored, answer, case_location, respond, run
 from api.http.openapi import READ_ERRORS, REGISTER_ERRORS, answers
 from api.http.permissions import (
     REGISTER_ROLES,
@@ -38,6 +38,7 @@ from domain.case import Registration
 from domain.errors import InvalidInputError
 from domain.levels import Level
 from domain.parties import Party
+from domain.receipt import CommandReceipt, RequestKey
 from domain.status import Channel, PartyRole
 from projections.queue import CaseFilter, list_cases
 
@@ -69,13 +70,16 @@ def _registration(data: RegisterCase) -> Registration:
     responses=answers(201, CaseOut, "The case as registered (Location: its URL).", REGISTER_ERRORS),
 )
 async def register_case(data: RegisterCase, request: Req, runtime: Runtime) -> Response[bytes]:
-    def work(actor: Actor, _version: int | None) -> Stored:
+    def work(
+        actor: Actor, _version: int | None, key: RequestKey | None, now: datetime
+    ) -> Stored | CommandReceipt:
         require_role(actor, REGISTER_ROLES, "register a case")
         require_unit(actor, runtime.app.units(), data.unit)
-        recorded = runtime.app.register(actor, data.kind, _registration(data))
-        runtime.saw(recorded.position)
-        location = f"/api/v1/cases/{recorded.case.id}"
-        return answer(runtime, recorded.case, status=201, location=location)
+        outcome = runtime.app.register_once(key, actor, data.kind, _registration(data), now)
+        if isinstance(outcome, CommandReceipt):
+            return outcome  # a copy of this request ran first
+        runtime.saw(outcome.position)
+        return answer(runtime, outcome.case, now, 201, case_location(outcome.case.id))
 
     return await run(runtime, request, work)
 
@@ -103,7 +107,7 @@ async def get_case(
             if not reason or not reason.strip() or "\x00" in reason:
                 raise InvalidInputError("reason", "unmasking personal data needs a reason")
             runtime.app.record_access(actor, "unmask", case_id, {"fields": UNMASKED}, reason)
-        return answer(runtime, case, unmasked=unmask)
+        return answer(runtime, case, runtime.clock(), unmasked=unmask)
 
     return respond(await anyio.to_thread.run_sync(work))
 
