@@ -7,10 +7,15 @@ positions can have gaps (PostgreSQL burns sequence values on failed inserts), so
 never assumes ids are contiguous: it reads "everything after my position".
 
 A batch the view itself cannot apply (its ``process`` raises anything but a transient database
-error) would fail the same way on every retry, and the views would silently fall further
-behind. The runner instead stops at it: it keeps the failure (``ViewFailure``), logs it once,
-refuses further batches and releases anyone waiting on it; ``/ready`` reports it. Replaying
-after a fix (``fengqiao rebuild``, or a restart) starts afresh.
+error), or an event the runner cannot even decode (an unknown topic, a corrupt state), would fail
+the same way on every retry, and the views would silently fall further behind. The runner
+instead stops there: it keeps the failure (``ViewFailure``), logs it once, refuses further
+batches and releases anyone waiting on it. It also records the failure in a one-row table beside
+the view's tracking row, because the process that follows the views is often not the one asked
+about them (``serve --workers``: ``/ready`` is answered by the API workers, ``fengqiao views
+status`` by an operator's shell). Replaying after a fix (``fengqiao rebuild``, or a restart)
+starts afresh: a rebuild deletes the record, and so does the first batch a restarted runner
+applies past it. A record the view has moved past is never reported, whoever moved it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError
 
 from projections.db import TRANSIENT_ERRORS, Cursor, ViewDatabase
 
@@ -31,6 +36,9 @@ log = logging.getLogger(__name__)
 
 Batch = Sequence[tuple[int, Any]]  # (log position, domain event)
 DEFAULT_BATCH = 2000
+MAX_MESSAGE = 1000  # characters of an error message kept: it is shown on /ready and stored
+# Worth retrying as they are: the views' own databases' errors and the event store's.
+RETRIED_ERRORS: tuple[type[Exception], ...] = (*TRANSIENT_ERRORS, OperationalError, InterfaceError)
 
 
 class TrackingConflictError(RuntimeError):
@@ -43,13 +51,20 @@ class ViewFailedError(RuntimeError):
 
 @dataclass(frozen=True)
 class ViewFailure:
-    """Why a view stopped: the batch it could not apply and what its ``process`` raised."""
+    """Why a view stopped: the batch its ``process`` could not apply, or the one event that
+    could not be decoded (``first == last``), and what was raised."""
 
     view: str
     first: int  # the batch's first and last log positions
     last: int
     error_type: str
     message: str
+
+    @classmethod
+    def of(cls, view: str, first: int, last: int, error: Exception) -> ViewFailure:
+        """Kept short and free of NUL (which PostgreSQL's text refuses), to be stored."""
+        message = str(error)[:MAX_MESSAGE].replace("\x00", "\\0")
+        return cls(view, first, last, type(error).__name__, message)
 
     def __str__(self) -> str:
         if self.first == self.last:
@@ -97,6 +112,11 @@ class ViewRunner:
         self.batch_size = batch_size
         self._position: int | None = None
         self.failure: ViewFailure | None = None
+        # The first batch applied after a start or a drop also deletes the failure recorded at
+        # its positions (a stopped view's next batch starts where it stopped). One recorded
+        # later by another process is left, but never reported once the view is past it
+        # (``recorded_failure``), so no batch after the first pays for the check.
+        self._clear_record = True
         self._changed = threading.Condition()
         self.listeners: list[Callable[[int, Batch], None]] = []
         # called in the batch's transaction before the view applies it (to read rows as they
@@ -110,14 +130,14 @@ class ViewRunner:
     def _tracking(self) -> str:
         return self.view.t("tracking")
 
+    def _failures(self) -> str:
+        return self.view.t("failure")
+
     def setup(self) -> None:
         with self.view.db.transaction() as cursor:
             for statement in self.view.create_statements():
                 cursor.execute(statement)
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._tracking()} "
-                "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
-            )
+            self._create_bookkeeping(cursor)
             cursor.execute(
                 f"INSERT INTO {self._tracking()} (view, position) VALUES (?, 0) "
                 "ON CONFLICT (view) DO NOTHING",
@@ -125,12 +145,40 @@ class ViewRunner:
             )
         self._position = None
 
+    def _create_bookkeeping(self, cursor: Cursor) -> None:
+        """The tables of the view's position and of its recorded failure, which a rebuild
+        empties but never drops."""
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._tracking()} "
+            "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+        )
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._failures()} (view TEXT PRIMARY KEY, "
+            "first_position BIGINT NOT NULL, last_position BIGINT NOT NULL, "
+            "error_type TEXT NOT NULL, message TEXT NOT NULL)"
+        )
+
     def read_position(self) -> int:
         """The position committed in the database (another process may have moved it)."""
         with self.view.db.transaction(write=False) as cursor:
             cursor.execute(f"SELECT position FROM {self._tracking()} WHERE view = ?", (self.name,))
             row = cursor.fetchone()
         return int(row[0]) if row else 0
+
+    def recorded_failure(self) -> ViewFailure | None:
+        """Where and why a runner of this view stopped, in whichever process, unless the view
+        has been moved past that point since (by a rebuild, or a runner with the fix)."""
+        with self.view.db.transaction(write=False) as cursor:
+            cursor.execute(
+                "SELECT f.first_position, f.last_position, f.error_type, f.message "
+                f"FROM {self._failures()} f JOIN {self._tracking()} t ON t.view = f.view "
+                "WHERE f.view = ? AND t.position < f.first_position",
+                (self.name,),
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return ViewFailure(self.name, int(row[0]), int(row[1]), str(row[2]), str(row[3]))
 
     @property
     def position(self) -> int:
@@ -143,15 +191,44 @@ class ViewRunner:
         return self.app.recorder.max_notification_id() or 0
 
     def process_notifications(self, notifications: Sequence[Notification]) -> int:
-        """Decodes and applies one batch in one transaction; returns how many were applied."""
+        """Decodes and applies one batch in one transaction; returns how many were applied.
+
+        Events after one that cannot be decoded are not applied; those before it are, so the
+        view stops right before it."""
         if self.failure is not None:
             raise ViewFailedError(f"view {self.name} failed at {self.failure}")
         start = self.position
         fresh = [n for n in notifications if n.id > start]
         if not fresh:
             return 0
-        batch = [(n.id, self.app.mapper.to_domain_event(n)) for n in fresh]
-        last = fresh[-1].id
+        batch, undecodable = self._decode(fresh)
+        applied = self._apply(start, batch) if batch else 0
+        if undecodable is not None:
+            position, error = undecodable
+            self._failed(ViewFailure.of(self.name, position, position, error), error)
+            raise error
+        return applied
+
+    def _decode(
+        self, notifications: Sequence[Notification]
+    ) -> tuple[list[tuple[int, Any]], tuple[int, Exception] | None]:
+        """The domain events up to the first record that cannot be decoded, and where that
+        one is and why. Decoding reads no database: what fails here (an unknown topic, a state
+        that will not decrypt or parse) is in the record and fails the same on every retry."""
+        batch: list[tuple[int, Any]] = []
+        for notification in notifications:
+            try:
+                batch.append((notification.id, self.app.mapper.to_domain_event(notification)))
+            except RETRIED_ERRORS:
+                raise
+            except Exception as error:
+                return batch, (notification.id, error)
+        return batch, None
+
+    def _apply(self, start: int, batch: Batch) -> int:
+        """Applies decoded events and moves the tracked position past them, in one
+        transaction; stops the view when its own ``process`` cannot apply them."""
+        last = batch[-1][0]
         processing = False  # whether an error came from the view's own ``process``
         try:
             with self.view.db.transaction() as cursor:
@@ -160,12 +237,7 @@ class ViewRunner:
                 processing = True
                 self.view.process(cursor, batch)
                 processing = False
-                cursor.execute(
-                    f"UPDATE {self._tracking()} SET position = ? WHERE view = ? AND position = ?",
-                    (last, self.name, start),
-                )
-                if cursor.rowcount != 1:
-                    raise TrackingConflictError(f"{self.name} moved past {start} elsewhere")
+                self._track(cursor, start, last)
         except TrackingConflictError:
             self._position = None
             raise
@@ -174,25 +246,56 @@ class ViewRunner:
             if self.read_position() > start:
                 # Another runner applied these events first; its rows clashed with ours.
                 raise TrackingConflictError(f"{self.name} moved past {start} elsewhere") from error
-            if processing and not isinstance(error, TRANSIENT_ERRORS):
-                self._failed(
-                    ViewFailure(self.name, fresh[0].id, last, type(error).__name__, str(error))
-                )
+            if processing and not isinstance(error, RETRIED_ERRORS):
+                self._failed(ViewFailure.of(self.name, batch[0][0], last, error), error)
             raise
+        self._clear_record = False
         self._advanced(last, batch)
         return len(batch)
 
-    def _failed(self, failure: ViewFailure) -> None:
-        """Stops the view at the batch it cannot apply, says so once, and wakes its waiters."""
+    def _track(self, cursor: Cursor, start: int, last: int) -> None:
+        cursor.execute(
+            f"UPDATE {self._tracking()} SET position = ? WHERE view = ? AND position = ?",
+            (last, self.name, start),
+        )
+        if cursor.rowcount != 1:
+            raise TrackingConflictError(f"{self.name} moved past {start} elsewhere")
+        if self._clear_record:
+            cursor.execute(
+                f"DELETE FROM {self._failures()} WHERE view = ? AND first_position <= ?",
+                (self.name, last),
+            )
+
+    def _failed(self, failure: ViewFailure, error: Exception) -> None:
+        """Stops the view where it cannot go on: records it for every process, says so once,
+        and wakes its waiters."""
+        self._record(failure)
         log.critical(
             "view %s stopped at %s; it stays behind until fixed and rebuilt or restarted",
             self.name,
             failure,
-            exc_info=True,
+            exc_info=error,
         )
         with self._changed:
             self.failure = failure
             self._changed.notify_all()
+
+    def _record(self, failure: ViewFailure) -> None:
+        """Writes the failure beside the view's position. Should the database not take it,
+        this process still knows, and the next start stops (and records) at the same place."""
+        try:
+            with self.view.db.transaction() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {self._failures()} "
+                    "(view, first_position, last_position, error_type, message) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (view) DO UPDATE SET "
+                    "first_position = excluded.first_position, "
+                    "last_position = excluded.last_position, "
+                    "error_type = excluded.error_type, message = excluded.message",
+                    (self.name, failure.first, failure.last, failure.error_type, failure.message),
+                )
+        except Exception:  # the failure itself is what matters; it is logged next
+            log.warning("could not record that view %s stopped", self.name, exc_info=True)
 
     def _advanced(self, position: int, batch: Batch) -> None:
         with self._changed:
@@ -216,17 +319,20 @@ class ViewRunner:
                 progress(count)
 
     def drop(self) -> None:
-        """Removes the view's tables and tracking row, for a rebuild from scratch."""
+        """Removes the view's tables, tracking row and recorded failure, for a rebuild from
+        scratch."""
         with self.view.db.transaction() as cursor:
-            for table in self.view.table_names():
-                cursor.execute(f"DROP TABLE IF EXISTS {self.view.t(table)}")
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._tracking()} "
-                "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
-            )
-            cursor.execute(f"DELETE FROM {self._tracking()} WHERE view = ?", (self.name,))
+            self._create_bookkeeping(cursor)
+            self._drop_in(cursor)
         self._position = None
+        self._clear_record = True
         self.failure = None  # a replay from scratch starts afresh
+
+    def _drop_in(self, cursor: Cursor) -> None:
+        for table in self.view.table_names():
+            cursor.execute(f"DROP TABLE IF EXISTS {self.view.t(table)}")
+        for bookkeeping in (self._tracking(), self._failures()):
+            cursor.execute(f"DELETE FROM {bookkeeping} WHERE view = ?", (self.name,))
 
     def wait(self, position: int, timeout: float) -> bool:
         """Blocks until this runner has applied ``position`` (True) or time runs out; at once

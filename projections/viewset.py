@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from eventsourcing.application import Application
 from projections.cases import CasesView
 from projections.db import PostgresViews, SqliteViews, ViewDatabase
 from projections.deadlines import DeadlinesView
-from projections.engine import View, ViewRunner
+from projections.engine import View, ViewFailure, ViewRunner
 from projections.follow import Follower
 from projections.history import HistoryView
 from projections.statistics import StatisticsView
@@ -20,6 +21,20 @@ from projections.statistics import StatisticsView
 VIEW_CLASSES: dict[str, type[View]] = {
     cls.name: cls for cls in (CasesView, DeadlinesView, StatisticsView, HistoryView)
 }
+
+
+@dataclass(frozen=True)
+class ViewStatus:
+    """Where one view stands against the log, and where and why it stopped if it did."""
+
+    name: str
+    position: int
+    head: int
+    failure: ViewFailure | None
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.head - self.position)
 
 
 class ViewSet:
@@ -103,12 +118,26 @@ class ViewSet:
         return False
 
     def failures(self) -> dict[str, str]:
-        """The views that stopped at a batch they cannot apply, each with where and why."""
-        return {
-            name: str(runner.failure)
-            for name, runner in self.runners.items()
-            if runner.failure is not None
-        }
+        """The views that stopped at what they cannot apply, each with where and why: stopped
+        in this process, or recorded by the process that follows them (reads the views'
+        databases)."""
+        found = {name: self.failure(name) for name in self.runners}
+        return {name: str(failure) for name, failure in found.items() if failure is not None}
+
+    def failure(self, name: str) -> ViewFailure | None:
+        """This process's failure of the view, else one recorded by another process."""
+        runner = self.runners[name]
+        return runner.failure or runner.recorded_failure()
+
+    def status(self) -> list[ViewStatus]:
+        """Each view's position, the log head and any failure, for an operator. Positions are
+        read before the head, as ``measure_lag`` explains."""
+        positions = {name: runner.read_position() for name, runner in self.runners.items()}
+        head = self.app.recorder.max_notification_id() or 0
+        return [
+            ViewStatus(name, position, head, self.failure(name))
+            for name, position in positions.items()
+        ]
 
     def lag(self) -> dict[str, int]:
         """How many log positions each view is behind the head (never negative)."""

@@ -84,6 +84,8 @@ def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGINT, request_stop)
     views.follow(subscribe=settings.backend == "postgres")
     sweeps.start()
+    if sweeps.heartbeat is not None:
+        sweeps.heartbeat.mark_up()  # after a restart: running again
     print(f"sweeping every {settings.sweep_seconds:g} s on {settings.backend}", flush=True)
     try:
         while not stop["now"] and sweeps.failure is None:

@@ -112,9 +112,15 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, secret: str) ->
     import uvicorn
 
     from api.cli.supervise import Supervised
+    from api.wiring.views import deadlines_database
+    from scheduler.heartbeat import Heartbeat
 
-    # One process beside the workers keeps the views and sweeps deadlines; kept alive.
-    follower = Supervised([sys.executable, "-m", "api.cli.main", "scheduler"])
+    # One process beside the workers keeps the views and sweeps deadlines; kept alive, and
+    # marked down while it is gone so every worker's /ready says so.
+    beat = Heartbeat(deadlines_database(settings))
+    beat.setup()
+    command = [sys.executable, "-m", "api.cli.main", "scheduler"]
+    follower = Supervised(command, on_exit=lambda _code: beat.mark_down())
     follower.start()
     try:
         uvicorn.run(
@@ -127,6 +133,7 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, secret: str) ->
         )
     finally:
         follower.stop()
+        beat.db.close()
     return 0
 
 

@@ -4,6 +4,8 @@ died (every command would wait for views that never move, and deadlines would go
 
 ``Supervised`` starts it, watches it from a thread, and starts it again when it exits, waiting
 longer after each exit that comes soon after a start so a process that cannot start does not spin.
+Each exit is reported to ``on_exit`` first (``serve`` marks the process down, so ``/ready`` in
+every worker answers 503 until it runs again).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +28,11 @@ STOP_TIMEOUT = 10.0
 class Supervised:
     """``command`` as a child process, restarted whenever it exits until ``stop()``."""
 
-    def __init__(self, command: Sequence[str]) -> None:
+    def __init__(
+        self, command: Sequence[str], on_exit: Callable[[int], None] | None = None
+    ) -> None:
         self.command = list(command)
+        self.on_exit = on_exit
         self.restarts = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
@@ -54,12 +59,21 @@ class Supervised:
                 "%s exited with %s after %.0f s; restarting in %.0f s",
                 " ".join(self.command), process.returncode, ran, backoff,
             )  # fmt: skip
+            self._report_exit(process.returncode)
             if self._stopping.wait(backoff):
                 return
             self._process = subprocess.Popen(self.command)
             self.restarts += 1
             started = time.monotonic()
             backoff = min(backoff * 2, MAX_BACKOFF)
+
+    def _report_exit(self, returncode: int) -> None:
+        if self.on_exit is None:
+            return
+        try:
+            self.on_exit(returncode)
+        except Exception:  # the store may be down too: keep supervising regardless
+            log.exception("could not report the exit of %s", " ".join(self.command))
 
     def stop(self) -> None:
         """Stops watching, then asks the child to stop (SIGTERM; killed if it will not)."""

@@ -1,4 +1,4 @@
-"""Command-line reads and upkeep of the views: queue, stats, rebuild, projections."""
+"""Command-line reads and upkeep of the views: queue, stats, rebuild, projections, views status."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from api.wiring.settings import Settings
+    from projections.viewset import ViewStatus
+
+STOPPED = 1  # ``views status``'s exit status when a view has stopped
+UNKNOWN = 2  # ... and when the stores cannot be read
 
 
 def add_commands(commands: Any) -> None:
@@ -30,6 +34,14 @@ def add_commands(commands: Any) -> None:
         "projections", help="keep the views up to date (runs until stopped)"
     )
     follow.set_defaults(handler=_projections)
+    views = commands.add_parser("views", help="where the views stand")
+    views_commands = views.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    status = views_commands.add_parser(
+        "status",
+        help="print each view's position, lag and whether it stopped "
+        f"(exit {STOPPED} if one has, {UNKNOWN} if the stores cannot be read)",
+    )
+    status.set_defaults(handler=_status)
 
 
 def _open(settings: Settings) -> tuple[Any, Any]:
@@ -139,6 +151,60 @@ def _projections(args: argparse.Namespace, settings: Settings) -> int:
         views.close()
         app.close()
     return 0
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    """Reads where the views stand and changes nothing: no catching up (that would hide a
+    stopped follower) and no policy adopted, so a monitoring script may run it at will."""
+    from eventsourcing.persistence import PersistenceError
+
+    from api.wiring.views import build_views
+    from domain.application import FengqiaoApplication
+    from projections.db import TRANSIENT_ERRORS
+
+    unreadable: tuple[type[Exception], ...] = (PersistenceError, *TRANSIENT_ERRORS)
+    try:
+        app = FengqiaoApplication(env=settings.event_store_env())
+        try:
+            views = build_views(settings, app)
+            try:
+                statuses = views.status()
+            finally:
+                views.close()
+        finally:
+            app.close()
+    except unreadable as error:
+        print(f"fengqiao: cannot read the {settings.backend} store: {error}", file=sys.stderr)
+        return UNKNOWN
+    _print_status(statuses)
+    return STOPPED if any(status.failure is not None for status in statuses) else 0
+
+
+def _print_status(statuses: list[ViewStatus]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="views")
+    for column in ("view", "position", "log head", "lag", "state"):
+        table.add_column(column, justify="left" if column in ("view", "state") else "right")
+    for status in statuses:
+        state = "[bold red]stopped[/]" if status.failure is not None else "ok"
+        table.add_row(status.name, f"{status.position:,}", f"{status.head:,}",
+                      f"{status.lag:,}", state)  # fmt: skip
+    console.print(table)
+    stopped = [status for status in statuses if status.failure is not None]
+    for status in stopped:
+        # plain and unwrapped: the error is the stored text, and scripts grep it
+        console.print(f"{status.name} stopped at {status.failure}", markup=False,
+                      highlight=False, soft_wrap=True)  # fmt: skip
+    if stopped:
+        names = " ".join(status.name for status in stopped)
+        console.print(
+            "fix the cause, then restart the process that follows the views (after "
+            f"`fengqiao rebuild {names}` if the fix changes what the views hold)",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
 
 
 def _period(start: date | None, end: date | None) -> tuple[datetime, datetime]:

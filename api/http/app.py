@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, Router
+from litestar import HttpMethod, Litestar, Response, Router
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 
 from api.http import web
 from api.http.auth import jwt_auth
 from api.http.bodies import strict_json
 from api.http.errors import EXCEPTION_HANDLERS
+from api.http.openapi import StrictStructs
 from api.http.routes import audit, cases, commands, health, mode, reads, stream
 from api.http.runtime import Runtime
 
@@ -30,14 +32,16 @@ def create_app(runtime: Runtime) -> Litestar:
 
     api = Router(
         path="/api/v1",
-        route_handlers=[
-            *cases.HANDLERS,
-            *commands.HANDLERS,
-            *reads.HANDLERS,
-            *stream.HANDLERS,
-            *mode.HANDLERS,
-            *audit.HANDLERS,
-        ],
+        route_handlers=with_options(
+            [
+                *cases.HANDLERS,
+                *commands.HANDLERS,
+                *reads.HANDLERS,
+                *stream.HANDLERS,
+                *mode.HANDLERS,
+                *audit.HANDLERS,
+            ]
+        ),
         before_request=strict_json,  # every body: JSON only, no repeated keys, no coercion
     )
     return Litestar(
@@ -46,6 +50,35 @@ def create_app(runtime: Runtime) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         on_app_init=[jwt_auth(runtime.secret).on_app_init],
         openapi_config=OpenAPIConfig(title="fengqiao", version="1", path="/schema"),
+        plugins=[StrictStructs()],  # request bodies' schemas refuse unknown members
         request_max_body_size=MAX_BODY_BYTES,
         lifespan=[lifespan],
     )
+
+
+def with_options(handlers: list[HTTPRouteHandler]) -> list[HTTPRouteHandler]:
+    """``handlers``, preceded by an OPTIONS handler for each path served by more than one.
+
+    Litestar 2 (litestar#4169, fixed in 3) adds a path's automatic OPTIONS handler with the
+    first handler registered and never updates it: ``OPTIONS /cases`` answered ``Allow:
+    OPTIONS, POST`` though ``GET`` is served too. An explicit handler registered first lists
+    every method."""
+    methods: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for handler in handlers:
+        for path in handler.paths:
+            methods.setdefault(path, {"OPTIONS"}).update(handler.http_methods)
+            counts[path] = counts.get(path, 0) + 1
+    shared = [path for path, count in counts.items() if count > 1]
+    return [*(_options(path, methods[path]) for path in shared), *handlers]
+
+
+def _options(path: str, methods: set[str]) -> HTTPRouteHandler:
+    allow = ", ".join(sorted(methods))
+
+    def options() -> Response[None]:
+        return Response(None, status_code=204, headers={"Allow": allow})
+
+    return HTTPRouteHandler(
+        path=path, http_method=[HttpMethod.OPTIONS], include_in_schema=False, sync_to_thread=False
+    )(options)

@@ -189,8 +189,11 @@ def _http(request: Request[Any, Any, Any], error: HTTPException) -> Response[byt
         log.error("%s %s: %s", request.method, request.url.path, error.detail)
     detail = str(error.detail)
     if error.status_code == HTTP_400_BAD_REQUEST:  # Litestar's: a body it cannot decode
-        return problem(error.status_code, title, detail, field="body", reason=detail)
-    answer = problem(error.status_code, title, detail)
+        answer = problem(error.status_code, title, detail, field="body", reason=detail)
+    else:
+        answer = problem(error.status_code, title, detail)
+    # the exception's own headers, e.g. Allow on a 405 (RFC 9110 §15.5.6)
+    answer.headers.update(error.headers or {})
     if error.status_code == HTTP_401_UNAUTHORIZED:  # RFC 7235 §3.1: say which scheme works
         answer.headers["WWW-Authenticate"] = 'Bearer realm="fengqiao"'
     return answer

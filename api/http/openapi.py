@@ -1,40 +1,263 @@
-"""What the OpenAPI document says an endpoint answers: its success type, and the problem
-documents (``application/problem+json``) of every error status it can return.
+"""What the OpenAPI document says an endpoint answers: its success type and media type, its
+headers, and the problem documents (``application/problem+json``) of every error status it can
+return — and nothing it cannot.
 
-The handlers that answer with prepared bytes (commands, registration, a case) would otherwise be
-documented as a string, and their errors in Litestar's default shape, which is not what is sent.
+Litestar, left to itself, documents a handler that answers with prepared bytes or a stream as
+"a JSON string", adds its own 400 shape (never sent here: every error goes through
+``api.http.errors``) to every handler with parameters, and cannot say that an answer has a
+header, two media types, or no token requirement. So each route declares its ``responses`` with
+``answers``/``problems`` and its ``operation_class`` with ``contract``, which finishes the
+operation Litestar generated (``finish``). ``tests/e2e/test_schemathesis.py`` holds the
+document to what the API really sends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import msgspec
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Reference,
+    Schema,
+)
+from litestar.typing import FieldDefinition
 
 from api.http.errors import PROBLEM
-from api.http.schemas import ProblemOut
+from api.http.schemas import ProblemOut, QueueChangeOut, StreamReadyOut
+
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+CSV = "text/csv"  # Litestar adds "; charset=utf-8" to every text/* answer itself
+EVENT_STREAM = "text/event-stream"
+COMPONENT = "#/components/schemas/{name}"
 
 ERRORS = {
-    400: "Malformed JSON, a key given twice, a bad If-Match or Idempotency-Key header.",
+    400: "Malformed JSON, a missing body, a key given twice, a bad If-Match or Idempotency-Key.",
     401: "No token, or a bad or expired one.",
     403: "Outside the caller's subtree or role, or it needs an approver.",
-    404: "No such case.",
+    404: "No such case, or no such unit in the path.",
     409: "A stale If-Match (current_version), or not allowed in this status.",
     413: "A body over 1 MiB.",
     415: "A body not declared JSON.",
-    422: "A field refused (named, with the limit), or an Idempotency-Key reused.",
-    503: "The store cannot be reached; Retry-After says when to try again.",
+    422: "A field refused (named, with the limit), an unknown unit, or an Idempotency-Key reused.",
+    503: "The store cannot be reached (Retry-After says when to try again), or not served here.",
 }
-READ_ERRORS = (400, 401, 403, 404, 422, 503)
+# What kinds of endpoint can refuse, besides what their own parameters add.
 REGISTER_ERRORS = (400, 401, 403, 413, 415, 422, 503)
+COMMAND_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 503)
+BODYLESS_COMMAND_ERRORS = (400, 401, 403, 404, 409, 413, 422, 503)  # no body: no 415
+READ_ERRORS = (401, 403, 404, 422, 503)  # a case or unit in the path, checked parameters
+
+TEXT = Schema(type=OpenAPIType.STRING)
+ETAG = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.STRING, pattern=r'^"[0-9]+"$'),
+    description="The case's version, for If-Match.",
+    required=True,
+)
+LOCATION = OpenAPIHeader(schema=TEXT, description="The new case's URL.", required=True)
+ATTACHMENT = OpenAPIHeader(
+    schema=TEXT, description='attachment; filename="audit-….jsonl" (or .csv)', required=True
+)
+# Headers of the problem documents that carry one (``api.http.errors``).
+PROBLEM_HEADERS = {
+    401: {
+        "WWW-Authenticate": OpenAPIHeader(
+            schema=TEXT, description='Bearer realm="fengqiao"', required=True
+        )
+    },
+    503: {
+        "Retry-After": OpenAPIHeader(
+            schema=Schema(type=OpenAPIType.STRING, pattern="^[0-9]+$"),
+            description="Seconds to wait, when the store cannot be reached.",
+        )
+    },
+}
+# The request headers of commands (``api.http.commands.run``): documented only, since the
+# command reads and refuses them itself (400), where a Litestar parameter would answer 422.
+IF_MATCH = Parameter(
+    name="If-Match",
+    param_in="header",
+    required=False,
+    schema=Schema(type=OpenAPIType.STRING, pattern=r'^(W/)?"?[0-9]+"?$'),
+    description='The version the caller saw ("7" or 7): 409 when the case has moved on.',
+)
+IDEMPOTENCY_KEY = Parameter(
+    name="Idempotency-Key",
+    param_in="header",
+    required=False,
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=200),
+    description="Runs the command once per caller and key; a resend gets the first answer.",
+)
+COMMAND_HEADERS = (IF_MATCH, IDEMPOTENCY_KEY)
+
+
+# A period bound (``routes.reads.parse_bound``): documented, and refused with 422 naming the
+# bound by the handler itself, which also refuses dates out of its range.
+BOUND = {
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$",
+    "description": "An ISO date (a whole day in Shanghai) or a date-time with its offset.",
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """A problem document under each status, described as ``ERRORS`` says."""
+    return {
+        status: ResponseSpec(
+            ProblemOut, description=ERRORS[status], media_type=PROBLEM, generate_examples=False
+        )
+        for status in statuses
+    }
 
 
 def answers(
-    status: int, answer: type, description: str, errors: tuple[int, ...] = tuple(ERRORS)
+    status: int,
+    answer: Any,
+    description: str,
+    errors: Sequence[int] = tuple(ERRORS),
+    media_type: str = JSON,
 ) -> dict[int, ResponseSpec]:
     """The ``responses`` of a route: ``answer`` on ``status``, problem documents on ``errors``."""
-    problems = {
-        code: ResponseSpec(
-            ProblemOut, description=ERRORS[code], media_type=PROBLEM, generate_examples=False
-        )
-        for code in errors
-    }
-    return {status: ResponseSpec(answer, description=description), **problems}
+    success = ResponseSpec(
+        answer, description=description, media_type=media_type, generate_examples=False
+    )
+    return {status: success, **problems(*errors)}
+
+
+Headers = Mapping[int, Mapping[str, OpenAPIHeader]]
+Content = Mapping[int, Mapping[str, Schema | Reference]]
+
+
+def contract(
+    *,
+    public: bool = False,
+    headers: Headers | None = None,
+    content: Content | None = None,
+    parameters: Sequence[Parameter] = (),
+) -> type[Operation]:
+    """The ``operation_class`` of a route: the operation Litestar generates, finished by
+    ``finish`` with what a ``ResponseSpec`` cannot say."""
+
+    @dataclass
+    class Contract(Operation):
+        def __post_init__(self) -> None:
+            finish(self, public, headers or {}, content or {}, parameters)
+
+    return Contract
+
+
+def finish(
+    operation: Operation,
+    public: bool,
+    headers: Headers,
+    content: Content,
+    parameters: Sequence[Parameter],
+) -> None:
+    """Drops Litestar's own 400 shape, completes each answer (``_complete``), adds request
+    headers; a ``public`` route needs no token (an empty ``security``: Litestar writes none for
+    one, and the document's bearer requirement would apply)."""
+    responses = operation.responses or {}
+    if not _is_problem(responses.get("400")):
+        responses.pop("400", None)
+    for code, response in responses.items():
+        if isinstance(response, OpenAPIResponse):
+            status = int(code)
+            _complete(response, status, public, headers.get(status, {}), content.get(status, {}))
+    if parameters:
+        operation.parameters = [*(operation.parameters or []), *parameters]
+    if public:
+        operation.security = []
+
+
+def _complete(
+    response: OpenAPIResponse,
+    status: int,
+    public: bool,
+    headers: Mapping[str, OpenAPIHeader],
+    content: Mapping[str, Schema | Reference],
+) -> None:
+    """An answer's headers (a problem document's too, as ``api.http.errors`` sends them on the
+    API; not on ``/ready``) and further media types."""
+    added = dict(headers)
+    if _is_problem(response) and not public:
+        added.update(PROBLEM_HEADERS.get(status, {}))
+    if added:
+        response.headers = {**(response.headers or {}), **added}
+    if content:
+        media = {name: OpenAPIMediaType(schema=schema) for name, schema in content.items()}
+        response.content = {**(response.content or {}), **media}
+
+
+def _is_problem(response: OpenAPIResponse | Reference | None) -> bool:
+    return isinstance(response, OpenAPIResponse) and PROBLEM in (response.content or {})
+
+
+def component(name: str) -> Reference:
+    return Reference(ref=COMPONENT.format(name=name))
+
+
+# --- server-sent events ----------------------------------------------------------------------
+
+
+def json_text(payload: type[msgspec.Struct]) -> Schema:
+    """An event's ``data``: ``payload`` as JSON text. Its schema is msgspec's, its references to
+    other answer types pointing at the document's components (Litestar makes those)."""
+    _, schemas = msgspec.json.schema_components([payload], ref_template=COMPONENT)
+    # Litestar serialises a plain JSON Schema as it is; its ``Schema`` type does not say so.
+    return Schema(
+        type=OpenAPIType.STRING,
+        content_media_type=JSON,
+        content_schema=cast(Schema, schemas[payload.__name__]),
+    )
+
+
+def event(name: str, payload: type[msgspec.Struct], **more: Schema) -> Schema:
+    """One server-sent event as a client parses it: its name, its data and any other field."""
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        required=["data", "event"],
+        properties={
+            "event": Schema(type=OpenAPIType.STRING, const=name),
+            "data": json_text(payload),
+            **more,
+        },
+    )
+
+
+QUEUE_EVENTS = Schema(
+    one_of=[
+        event("ready", StreamReadyOut, retry=Schema(type=OpenAPIType.INTEGER)),
+        event("queue", QueueChangeOut),
+    ],
+    description="Each event of the stream: first `ready`, then one `queue` event per changed "
+    "case (keep-alive comments in between are not events).",
+)
+
+
+# --- request bodies --------------------------------------------------------------------------
+
+
+# Litestar's own plugin for Structs, which this one extends, has no public name in Litestar 2.
+class StrictStructs(StructSchemaPlugin):
+    """A Struct that refuses unknown fields (every request body: ``forbid_unknown_fields``)
+    says so in its schema, ``additionalProperties: false``: an extra member is refused with
+    422, and a client generated from the document must not send one."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        supported: bool = super().is_plugin_supported_field(field_definition)
+        return supported and field_definition.type_.__struct_config__.forbid_unknown_fields
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        schema: Schema = super().to_openapi_schema(field_definition, schema_creator)
+        schema.additional_properties = False
+        return schema

@@ -293,6 +293,87 @@ class UnitOut(msgspec.Struct, kw_only=True):
     children: list[str]
 
 
+class StreamReadyOut(msgspec.Struct, kw_only=True):
+    """The first event of a queue stream: its unit, and the log position it follows from."""
+
+    unit: str
+    position: int
+
+
+class QueueChangeOut(msgspec.Struct, kw_only=True):
+    """A queue stream's event: what one batch did to one case (``change``, its last event
+    type) and the case's queue item as it now stands, or null when it left the queue."""
+
+    case: str
+    change: str
+    changes: list[str]
+    position: int
+    item: QueueItemOut | None
+
+
+class FiguresOut(msgspec.Struct, kw_only=True):
+    """The statistics of a subtree and period (docs/design.md, "Statistics"): counts of
+    distinct cases, rates null when their denominator is 0."""
+
+    registered: int
+    registered_by_level: dict[str, int]
+    by_kind: dict[str, int]
+    by_category: dict[str, int]
+    by_channel: dict[str, int]
+    resolved: int
+    terminated: int
+    referred: int
+    resolution_rate: float | None
+    local_resolution_rate: float | None
+    escalation_rate: float | None
+    county_share: float | None
+    on_time_rate: float | None
+    overdue_open: int
+    median_hours_to_resolve: float | None
+    satisfaction_rate: float | None
+    reopen_rate: float | None
+
+
+class ChildFiguresOut(FiguresOut, kw_only=True):
+    unit: str
+
+
+class SeriesPointOut(msgspec.Struct, kw_only=True):
+    """One ISO week or calendar month (Shanghai time) of the period."""
+
+    label: str
+    start: datetime
+    end: datetime
+    registered: int
+    registered_by_level: dict[str, int]
+    resolved: int
+    escalated: int
+
+
+class StatisticsOut(FiguresOut, kw_only=True):
+    """A unit's statistics for ``[from, to)``, its direct children's, and a series."""
+
+    unit: str
+    start: datetime = msgspec.field(name="from")
+    end: datetime = msgspec.field(name="to")
+    children: list[ChildFiguresOut]
+    series: list[SeriesPointOut]
+
+
+class HealthOut(msgspec.Struct, kw_only=True):
+    status: Literal["alive"]
+
+
+class ReadyOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """``/ready``: 200 when ready, else 503 with what is wrong."""
+
+    status: Literal["ready", "lagging", "sweeps stopped", "view failed", "views process down"]
+    lag: dict[str, int]  # log positions each view trails the log head
+    failed: dict[str, str] = {}  # with "view failed": each stopped view, where and why
+    # with "views process down" (serve --workers): since when, in UTC
+    down_since: datetime | None = None
+
+
 class ProblemOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     """An RFC 9457 problem document, as every error is answered."""
 

@@ -128,7 +128,7 @@ def test_copies_of_one_request_racing_each_other_run_it_once(
 ) -> None:
     """Eight copies of one registration, and then of one note, sent at the same moment under
     one key: one case, one note, every copy answered the same, none left waiting."""
-    http, runtime = client
+    http, _ = client
     copies = 8
     start = threading.Barrier(copies)
     answers: list[Any] = []

@@ -401,7 +401,7 @@ def test_personal_data_never_reaches_the_logs(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the store went away")
 
-    monkeypatch.setattr(runtime.app, "register", broken)
+    monkeypatch.setattr(runtime.app, "register_once", broken)
     failed = http.post(f"{API}/cases", json=registration(), headers=auth("reporter", VILLAGE))
     assert_problem(failed, 500)
     _assert_masked(failed.text)

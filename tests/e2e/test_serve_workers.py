@@ -2,7 +2,8 @@
 deadlines beside the API workers is restarted when it dies, and the queue catches up.
 
 Killed with SIGKILL (as an out-of-memory killer would), it comes back within seconds; a case
-registered while it was down reaches its village's queue once it is back.
+registered while it was down reaches its village's queue once it is back; and every worker's
+``/ready`` answers 503 naming it while it is gone, 200 again once it runs.
 """
 
 from __future__ import annotations
@@ -110,8 +111,11 @@ def test_a_killed_views_and_sweeps_process_comes_back_and_the_queue_catches_up(
         first = register(http, "排水沟堵塞")
         wait_for(lambda: queued(http, first), "the first case in the queue")
         [follower] = wait_for(lambda: followers(served.process.pid), "a follower")  # type: ignore[misc]
+        wait_for(lambda: ready(served).status_code == 200, "/ready 200 before the kill")
 
         os.kill(follower, signal.SIGKILL)
+        down = wait_for(lambda: process_down(served), "/ready 503 naming the process", 10)
+        assert "since" in str(down)
         second = register(http, "围墙挡路")
 
         again = wait_for(
@@ -120,6 +124,19 @@ def test_a_killed_views_and_sweeps_process_comes_back_and_the_queue_catches_up(
         )
         assert again
         wait_for(lambda: queued(http, second), "the case registered while it was down")
+        wait_for(lambda: ready(served).status_code == 200, "/ready 200 once it is back")
+
+
+def ready(served: Served) -> httpx.Response:
+    return httpx.get(f"{served.url}/ready", timeout=5)
+
+
+def process_down(served: Served) -> str | None:
+    """The /ready body while it says the views and sweeps process is down."""
+    answer = ready(served)
+    if answer.status_code == 503 and answer.json().get("status") == "views process down":
+        return answer.text
+    return None
 
 
 def _tail(served: Served) -> str:

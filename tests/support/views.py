@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +32,19 @@ def dump(view: View) -> dict[str, list[tuple[Any, ...]]]:
             cursor.execute(f"SELECT * FROM {view.t(table)}")
             tables[table] = sorted(cursor.fetchall(), key=repr)
     return tables
+
+
+def failure_range(text: str) -> tuple[int, int, str]:
+    """(first, last, error) of a stopped view's failure as ``/ready`` and ``failures()`` name
+    it: ``position 7: …`` or ``positions 6-7: …`` (a registration's batch also holds the
+    events of its number)."""
+    found = re.fullmatch(r"positions? (\d+)(?:-(\d+))?: (.*)", text, re.DOTALL)
+    assert found is not None, text
+    first = int(found.group(1))
+    return first, int(found.group(2) or first), found.group(3)
+
+
+def stopped_at(text: str, position: int, error: str) -> bool:
+    """Whether a failure names a batch holding ``position``, stopped by ``error``."""
+    first, last, raised = failure_range(text)
+    return first <= position <= last and raised == error

@@ -15,6 +15,7 @@ from litestar.params import Parameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
+from api.http.openapi import ATTACHMENT, BOUND, CSV, NDJSON, TEXT, answers, contract
 from api.http.permissions import EXPORTERS, require_read, require_role, require_unit
 from api.http.routes.reads import parse_bound
 from api.http.runtime import Runtime
@@ -25,7 +26,11 @@ from projections.audit_trail import ChainWriter
 
 Req = Request[Any, Any, Any]
 VIEWS_TIMEOUT = 30.0  # seconds an export waits for the views to reach its own record
-MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+MEDIA = {"jsonl": NDJSON, "csv": CSV}
+# What an export answers: the file, as JSON Lines or CSV (``format``), one record per event and
+# a manifest last (docs/audit-format.md); refusals as problem documents.
+FILE = "The hash-chained export: JSON Lines, or CSV with format=csv (a download)."
+EXPORT = contract(headers={200: {"Content-Disposition": ATTACHMENT}}, content={200: {CSV: TEXT}})
 
 
 def _stream(
@@ -71,13 +76,17 @@ def _response(runtime: Runtime, actor: Actor, scope: ExportFilter, form: str, na
     )
 
 
-@get("/audit/export")
+@get(
+    "/audit/export",
+    responses=answers(200, str, FILE, (401, 403, 422, 503), media_type=NDJSON),
+    operation_class=EXPORT,
+)
 async def export_audit(
     request: Req,
     runtime: Runtime,
     unit: str | None = None,
-    start: Annotated[str | None, Parameter(query="from")] = None,
-    end: Annotated[str | None, Parameter(query="to")] = None,
+    start: Annotated[str | None, Parameter(query="from", schema_extra=BOUND)] = None,
+    end: Annotated[str | None, Parameter(query="to", schema_extra=BOUND)] = None,
     form: Annotated[str, Parameter(query="format", pattern="^(jsonl|csv)$")] = "jsonl",
 ) -> Stream:
     actor: Actor = request.user
@@ -93,7 +102,11 @@ async def export_audit(
     return await anyio.to_thread.run_sync(_response, runtime, actor, scope, form, f"audit-{root}")
 
 
-@get("/cases/{case_id:uuid}/audit")
+@get(
+    "/cases/{case_id:uuid}/audit",
+    responses=answers(200, str, FILE, (401, 403, 404, 422, 503), media_type=NDJSON),
+    operation_class=EXPORT,
+)
 async def export_case_audit(
     case_id: UUID,
     request: Req,

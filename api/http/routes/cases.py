@@ -12,7 +12,15 @@ from litestar import Request, Response, get, post
 from litestar.params import Parameter
 
 from api.http.commands import Stored, answer, case_location, respond, run
-from api.http.openapi import READ_ERRORS, REGISTER_ERRORS, answers
+from api.http.openapi import (
+    ETAG,
+    IDEMPOTENCY_KEY,
+    LOCATION,
+    READ_ERRORS,
+    REGISTER_ERRORS,
+    answers,
+    contract,
+)
 from api.http.permissions import (
     REGISTER_ROLES,
     require_read,
@@ -68,6 +76,9 @@ def _registration(data: RegisterCase) -> Registration:
     "/cases",
     status_code=201,
     responses=answers(201, CaseOut, "The case as registered (Location: its URL).", REGISTER_ERRORS),
+    operation_class=contract(
+        headers={201: {"ETag": ETAG, "Location": LOCATION}}, parameters=(IDEMPOTENCY_KEY,)
+    ),
 )
 async def register_case(data: RegisterCase, request: Req, runtime: Runtime) -> Response[bytes]:
     def work(
@@ -87,6 +98,7 @@ async def register_case(data: RegisterCase, request: Req, runtime: Runtime) -> R
 @get(
     "/cases/{case_id:uuid}",
     responses=answers(200, CaseOut, "The case (ETag: its version).", READ_ERRORS),
+    operation_class=contract(headers={200: {"ETag": ETAG}}),
 )
 async def get_case(
     case_id: UUID,
@@ -112,7 +124,13 @@ async def get_case(
     return respond(await anyio.to_thread.run_sync(work))
 
 
-@get("/cases/{case_id:uuid}/history")
+@get(
+    "/cases/{case_id:uuid}/history",
+    responses=answers(
+        200, list[HistoryEntryOut], "The case's timeline, oldest first.", (401, 403, 404, 503)
+    ),
+    operation_class=contract(),
+)
 async def get_history(case_id: UUID, request: Req, runtime: Runtime) -> list[HistoryEntryOut]:
     actor: Actor = request.user
 
@@ -124,7 +142,11 @@ async def get_history(case_id: UUID, request: Req, runtime: Runtime) -> list[His
     return await anyio.to_thread.run_sync(work)
 
 
-@get("/cases")
+@get(
+    "/cases",
+    responses=answers(200, CaseListOut, "The cases in the filter.", (401, 403, 422, 503)),
+    operation_class=contract(),
+)
 async def list_case_summaries(
     request: Req,
     runtime: Runtime,

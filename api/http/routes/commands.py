@@ -16,7 +16,14 @@ from litestar.handlers import HTTPRouteHandler
 
 from api.http import schemas
 from api.http.commands import case_command, run
-from api.http.openapi import answers
+from api.http.openapi import (
+    BODYLESS_COMMAND_ERRORS,
+    COMMAND_ERRORS,
+    COMMAND_HEADERS,
+    ETAG,
+    answers,
+    contract,
+)
 from api.http.runtime import Runtime
 
 Req = Request[Any, Any, Any]
@@ -29,10 +36,12 @@ async def _send(
     return await run(runtime, request, case_command(runtime, case_id, command))
 
 
-# What a command can answer, for the OpenAPI document.
-COMMAND_ANSWERS = answers(
-    200, schemas.CaseOut, "The case as the command left it (ETag: its version)."
-)
+# What a command can answer, for the OpenAPI document: the case, or a problem document (one
+# with a body also refuses a body that is not JSON, 415).
+ANSWER = "The case as the command left it (ETag: its version)."
+COMMAND_ANSWERS = answers(200, schemas.CaseOut, ANSWER, COMMAND_ERRORS)
+BODYLESS_COMMAND_ANSWERS = answers(200, schemas.CaseOut, ANSWER, BODYLESS_COMMAND_ERRORS)
+COMMAND = contract(headers={200: {"ETag": ETAG}}, parameters=COMMAND_HEADERS)
 
 # The handler names of the first release: the OpenAPI document's operation ids and summaries
 # are made from them, and clients generated from it call them by these names. Frozen.
@@ -71,12 +80,13 @@ def command_route(payload: type[schemas.CasePayload]) -> HTTPRouteHandler:
             return await _send(runtime, request, case_id, data)
 
         handler, annotations["data"] = with_body, payload
+        responses = COMMAND_ANSWERS
     else:
 
         async def without_body(case_id: UUID, request: Req, runtime: Runtime) -> Any:
             return await _send(runtime, request, case_id, payload())
 
-        handler = without_body
+        handler, responses = without_body, BODYLESS_COMMAND_ANSWERS
 
     # A payload added later is named after itself.
     handler.__name__ = handler.__qualname__ = HANDLER_NAMES.get(payload, payload.__name__)
@@ -85,7 +95,8 @@ def command_route(payload: type[schemas.CasePayload]) -> HTTPRouteHandler:
         f"/cases/{{case_id:uuid}}/{payload.command.path}",
         status_code=200,
         name=payload.__name__,
-        responses=COMMAND_ANSWERS,
+        responses=responses,
+        operation_class=COMMAND,
     )(handler)
 
 

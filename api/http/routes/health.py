@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import anyio
@@ -9,26 +10,42 @@ import anyio.to_thread
 import msgspec
 from litestar import Response, get
 
-from api.http.errors import problem
+from api.http.errors import PROBLEM, problem
+from api.http.openapi import answers, component, contract
 from api.http.runtime import Runtime
+from api.http.schemas import HealthOut, ReadyOut
 
 MAX_READY_LAG = 10_000  # log positions a view may trail before the process reports unready
 READY_WITHIN_SECONDS = 1.0  # a load balancer's probe gets an answer in this time, whatever
 SWEEP_GRACE = timedelta(seconds=30)  # a sweep through a large backlog takes a while
 
 
-@get("/health", opt={"public": True})
+@get(
+    "/health",
+    opt={"public": True},
+    responses=answers(200, HealthOut, "The process is alive.", ()),
+    operation_class=contract(public=True),
+)
 async def health() -> dict[str, str]:
     return {"status": "alive"}
 
 
-@get("/ready", opt={"public": True})
+@get(
+    "/ready",
+    opt={"public": True},
+    responses={
+        **answers(200, ReadyOut, "Ready: fresh reads, deadlines swept.", ()),
+        **answers(503, ReadyOut, "Not ready: lagging, a view failed or the sweeps stopped.", ()),
+    },
+    # or the store unreachable, or not answering in time: a problem document
+    operation_class=contract(public=True, content={503: {PROBLEM: component("ProblemOut")}}),
+)
 async def ready(runtime: Runtime) -> Response[bytes]:
     """503 while the process cannot serve fresh reads or deadlines go unswept: the store
-    unreachable or not answering within a second, a view stopped at a batch it cannot apply
-    (named, with where and why), the sweeps stopped or late (whichever process runs them), or a
-    view too far behind."""
-    readings: tuple[dict[str, int], datetime | None] | None = None
+    unreachable or not answering within a second, a view stopped at what it cannot apply
+    (named, with where and why, whichever process follows it), the sweeps stopped or late
+    (whichever process runs them), or a view too far behind."""
+    readings: Readings | None = None
     try:
         with anyio.move_on_after(READY_WITHIN_SECONDS):
             # abandoned, not awaited, when the store does not answer in time
@@ -37,24 +54,45 @@ async def ready(runtime: Runtime) -> Response[bytes]:
         return problem(503, "Not ready", f"store unreachable: {type(error).__name__}")
     if readings is None:
         return problem(503, "Not ready", f"store not answering within {READY_WITHIN_SECONDS} s")
-    lag, last_sweep = readings
-    failed = runtime.views.failures()
-    sweeps_failed = runtime.sweeps is not None and runtime.sweeps.failure is not None
-    sweeps_failed = sweeps_failed or sweeps_late(runtime, last_sweep, datetime.now(UTC))
-    lagging = max(lag.values(), default=0) > MAX_READY_LAG
-    status = 503 if failed or lagging or sweeps_failed else 200
-    if failed:
-        body: dict[str, object] = {"status": "view failed", "failed": failed, "lag": lag}
-    else:
-        state = "sweeps stopped" if sweeps_failed else "lagging" if lagging else "ready"
-        body = {"status": state, "lag": lag}
-    return Response(msgspec.json.encode(body), status_code=status, media_type="application/json")
+    verdict = _verdict(runtime, readings, datetime.now(UTC))
+    status = 200 if verdict.status == "ready" else 503
+    body = msgspec.json.encode(verdict)
+    return Response(body, status_code=status, media_type="application/json")
 
 
-def _read(runtime: Runtime) -> tuple[dict[str, int], datetime | None]:
-    """The views' lag and when deadlines were last swept (by any process)."""
+def _verdict(runtime: Runtime, readings: Readings, now: datetime) -> ReadyOut:
+    """Ready, or the first thing wrong: a view stopped, the views and sweeps process gone, the
+    sweeps stopped or late, a view too far behind."""
+    lag = readings.lag
+    if readings.failed:
+        return ReadyOut(status="view failed", failed=readings.failed, lag=lag)
+    if readings.process_down is not None:
+        return ReadyOut(status="views process down", down_since=readings.process_down, lag=lag)
+    stopped = runtime.sweeps is not None and runtime.sweeps.failure is not None
+    if stopped or sweeps_late(runtime, readings.last_sweep, now):
+        return ReadyOut(status="sweeps stopped", lag=lag)
+    if max(lag.values(), default=0) > MAX_READY_LAG:
+        return ReadyOut(status="lagging", lag=lag)
+    return ReadyOut(status="ready", lag=lag)
+
+
+@dataclass(frozen=True)
+class Readings:
+    """What ``/ready`` reads from the stores, within its time bound."""
+
+    lag: dict[str, int]
+    failed: dict[str, str]  # stopped views, each with where and why
+    last_sweep: datetime | None
+    process_down: datetime | None  # serve --workers: the views and sweeps process is gone
+
+
+def _read(runtime: Runtime) -> Readings:
+    """The views' lag, the views stopped (in any process) and when deadlines were last swept
+    (by any process)."""
     beat = runtime.heartbeat if runtime.sweep_every is not None else None
-    return runtime.views.lag(), beat.last() if beat is not None else None
+    lag = runtime.views.lag()
+    last, down = (beat.last(), beat.down_since()) if beat is not None else (None, None)
+    return Readings(lag, runtime.views.failures(), last, down)
 
 
 def sweeps_late(runtime: Runtime, last: datetime | None, now: datetime) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 import anyio.to_thread
 from litestar import Request, get, post
 
+from api.http.openapi import answers, contract
 from api.http.permissions import require_mode_switch
 from api.http.runtime import Runtime
 from api.http.schemas import ModeOut, SwitchMode
@@ -16,13 +17,24 @@ from domain.policy import Mode
 Req = Request[Any, Any, Any]
 
 
-@get("/mode")
+@get(
+    "/mode",
+    responses=answers(200, ModeOut, "The operating mode.", (401, 503)),
+    operation_class=contract(),
+)
 async def get_mode(runtime: Runtime) -> ModeOut:
     mode = await anyio.to_thread.run_sync(runtime.app.current_mode)
     return ModeOut(mode=mode.value)
 
 
-@post("/mode", status_code=200)
+@post(
+    "/mode",
+    status_code=200,
+    responses=answers(
+        200, ModeOut, "The mode switched to.", (400, 401, 403, 409, 413, 415, 422, 503)
+    ),
+    operation_class=contract(),
+)
 async def switch_mode(data: SwitchMode, request: Req, runtime: Runtime) -> ModeOut:
     actor: Actor = request.user
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
@@ -11,15 +12,29 @@ from litestar import Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 
+from api.http.openapi import BOUND, READ_ERRORS, answers, contract
 from api.http.permissions import require_known_unit, require_unit
 from api.http.presenters import queue_item_out, unit_out
 from api.http.runtime import Runtime
-from api.http.schemas import MAX_OFFSET, QueueOut, UnitOut
+from api.http.schemas import (
+    MAX_OFFSET,
+    ChildFiguresOut,
+    QueueOut,
+    SeriesPointOut,
+    StatisticsOut,
+    UnitOut,
+)
 from domain.actors import Actor
 from domain.calendar import SHANGHAI, start_of_day
 from domain.errors import InvalidInputError
 from projections.queue import get_queue
-from projections.stats_queries import get_children, get_series, get_statistics
+from projections.stats_queries import (
+    SeriesPoint,
+    Statistics,
+    get_children,
+    get_series,
+    get_statistics,
+)
 
 Req = Request[Any, Any, Any]
 
@@ -30,7 +45,11 @@ def require_known(runtime: Runtime, code: str) -> None:
         raise NotFoundException(f"unit {code} not found")
 
 
-@get("/queues/{unit:str}")
+@get(
+    "/queues/{unit:str}",
+    responses=answers(200, QueueOut, "The unit's escalation queue.", READ_ERRORS),
+    operation_class=contract(),
+)
 async def get_unit_queue(
     unit: str,
     request: Req,
@@ -103,41 +122,62 @@ def _within(moment: datetime, field: str, latest: datetime) -> datetime:
     return moment
 
 
-@get("/stats/{unit:str}")
+@get(
+    "/stats/{unit:str}",
+    responses=answers(200, StatisticsOut, "The unit's statistics for the period.", READ_ERRORS),
+    operation_class=contract(),
+)
 async def get_unit_statistics(
     unit: str,
     request: Req,
     runtime: Runtime,
-    start: Annotated[str | None, Parameter(query="from")] = None,
-    end: Annotated[str | None, Parameter(query="to")] = None,
+    start: Annotated[str | None, Parameter(query="from", schema_extra=BOUND)] = None,
+    end: Annotated[str | None, Parameter(query="to", schema_extra=BOUND)] = None,
     bucket: Annotated[str, Parameter(pattern="^(week|month)$")] = "week",
-) -> dict[str, Any]:
+) -> StatisticsOut:
     actor: Actor = request.user
     require_known(runtime, unit)
     require_unit(actor, runtime.app.units(), unit)
     now = runtime.clock()
     begin, finish = stats_period(start, end, now)
 
-    def work() -> dict[str, Any]:
+    def work() -> StatisticsOut:
         view = runtime.views.statistics
-        totals = asdict(get_statistics(view, unit, begin, finish, now))
-        children = [
-            {"unit": code, **asdict(s)} for code, s in get_children(view, unit, begin, finish, now)
-        ]
-        series = [asdict(point) for point in get_series(view, unit, begin, finish, bucket)]
-        return {
-            "unit": unit,
-            "from": begin,
-            "to": finish,
-            **totals,
-            "children": children,
-            "series": series,
-        }
+        return statistics_out(
+            unit,
+            (begin, finish),
+            get_statistics(view, unit, begin, finish, now),
+            get_children(view, unit, begin, finish, now),
+            get_series(view, unit, begin, finish, bucket),
+        )
 
     return await anyio.to_thread.run_sync(work)
 
 
-@get("/units")
+def statistics_out(
+    unit: str,
+    period: tuple[datetime, datetime],
+    totals: Statistics,
+    children: Iterable[tuple[str, Statistics]],
+    series: Iterable[SeriesPoint],
+) -> StatisticsOut:
+    """The statistics answer, built by name from the view's figures: a figure added there and
+    not to ``StatisticsOut`` (and so to the OpenAPI document) fails loudly, never goes unsaid."""
+    return StatisticsOut(
+        unit=unit,
+        start=period[0],
+        end=period[1],
+        children=[ChildFiguresOut(unit=code, **asdict(figures)) for code, figures in children],
+        series=[SeriesPointOut(**asdict(point)) for point in series],
+        **asdict(totals),
+    )
+
+
+@get(
+    "/units",
+    responses=answers(200, list[UnitOut], "The caller's unit and its subtree.", (401, 403, 503)),
+    operation_class=contract(),
+)
 async def list_units(request: Req, runtime: Runtime) -> list[UnitOut]:
     actor: Actor = request.user
     units = runtime.app.units()
@@ -145,7 +185,11 @@ async def list_units(request: Req, runtime: Runtime) -> list[UnitOut]:
     return [unit_out(u, units) for u in units.subtree(actor.unit)]
 
 
-@get("/units/{code:str}")
+@get(
+    "/units/{code:str}",
+    responses=answers(200, UnitOut, "The unit.", (401, 403, 404, 503)),
+    operation_class=contract(),
+)
 async def get_unit(code: str, request: Req, runtime: Runtime) -> UnitOut:
     actor: Actor = request.user
     require_known(runtime, code)

@@ -32,10 +32,12 @@ from litestar import Request, get
 from litestar.exceptions import ServiceUnavailableException
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from api.http.openapi import EVENT_STREAM, QUEUE_EVENTS, answers, contract
 from api.http.permissions import require_unit
 from api.http.presenters import queue_item_out
 from api.http.routes.reads import require_known
 from api.http.runtime import Runtime
+from api.http.schemas import QueueChangeOut, StreamReadyOut
 from domain.actors import Actor
 from projections.engine import ViewRunner
 from projections.queue_changes import BatchChanges, QueueChange, QueueFeed
@@ -150,13 +152,13 @@ def _message(change: QueueChange, in_queue: bool, encoded: dict[tuple[str, bool]
     if key not in encoded:
         item = change.item if in_queue else None
         encoded[key] = msgspec.json.encode(
-            {
-                "case": change.case,
-                "change": change.changes[-1],
-                "changes": change.changes,
-                "position": change.position,
-                "item": queue_item_out(item) if item is not None else None,
-            }
+            QueueChangeOut(
+                case=change.case,
+                change=change.changes[-1],
+                changes=list(change.changes),
+                position=change.position,
+                item=queue_item_out(item) if item is not None else None,
+            )
         )
     return encoded[key]
 
@@ -191,7 +193,7 @@ async def _events(
     stops or the caller's token expires (the client reconnects with a fresh one)."""
     subscriber = hub.subscribe(unit)
     try:
-        hello = msgspec.json.encode({"unit": unit, "position": position})
+        hello = msgspec.json.encode(StreamReadyOut(unit=unit, position=position))
         yield ServerSentEventMessage(data=hello.decode(), event="ready", retry=RETRY_MILLISECONDS)
         while True:
             wait = KEEPALIVE_SECONDS
@@ -212,7 +214,13 @@ async def _events(
         hub.unsubscribe(subscriber)
 
 
-@get("/stream/queues/{unit:str}")
+@get(
+    "/stream/queues/{unit:str}",
+    responses=answers(
+        200, str, "The queue's events (see the schema).", (401, 403, 404, 503), EVENT_STREAM
+    ),
+    operation_class=contract(content={200: {EVENT_STREAM: QUEUE_EVENTS}}),
+)
 async def stream_unit_queue(unit: str, request: Req, runtime: Runtime) -> ServerSentEvent:
     """Server-sent events, one per change to the queue of ``unit``'s subtree (see module)."""
     actor: Actor = request.user
