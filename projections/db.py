@@ -18,6 +18,8 @@ from typing import Any, Protocol
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from projections.store_breaker import StoreBreaker
+
 Row = tuple[Any, ...]
 
 # Errors that say nothing about what was being written (the database went away, was locked,
@@ -84,6 +86,10 @@ class _PgCursor:
         return self._cursor.rowcount
 
 
+# seconds a read or a view's batch waits for a pooled connection before it is a 503 / a retry
+POOL_WAIT = 3.0
+
+
 class PostgresViews:
     """Views in a PostgreSQL schema; table names are prefixed with the view's name."""
 
@@ -101,7 +107,9 @@ class PostgresViews:
             open=True,
             kwargs={"autocommit": False},
             check=ConnectionPool.check_connection,
+            timeout=POOL_WAIT,
         )
+        self._breaker = StoreBreaker(self._pool.connection, self._pool)
 
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{self.prefix}_{name}"'
@@ -112,7 +120,7 @@ class PostgresViews:
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Cursor]:
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+        with self._breaker.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield _PgCursor(cursor)
 
     def close(self) -> None:

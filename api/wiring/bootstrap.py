@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from api.wiring.settings import Settings
 from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
+from projections import store_breaker
 
 OPERATOR = Actor("fengqiao-operator", Role.ADMIN, "")
 
@@ -19,5 +20,7 @@ def build_application(
     app = FengqiaoApplication(
         env=settings.event_store_env(), clock=clock or (lambda: datetime.now(UTC))
     )
+    if settings.database_url:
+        store_breaker.install(app.factory.datastore)  # type: ignore[attr-defined]
     app.adopt_policy(OPERATOR, settings.load_policy())
     return app

@@ -154,7 +154,9 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_LOCK_TIMEOUT": "5",
-        "POSTGRES_CONNECT_TIMEOUT": "10",
+        # how long a request waits for a pooled connection: past it the pool is exhausted or the
+        # server unreachable, and the request is better answered 503 than held
+        "POSTGRES_CONNECT_TIMEOUT": "3",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         # A pooled connection is checked before it is handed out: after a server restart the
         # pool would otherwise give out dead connections one after another (each a 500).
