@@ -10,10 +10,11 @@ units, policy, mode, access records and the scheduler's batch of due clocks.
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -36,6 +37,7 @@ from domain.errors import (
 )
 from domain.incident import Incident
 from domain.jurisdiction import JURISDICTION_ID, Jurisdiction, Unit
+from domain.numbering import CaseNumbers, counter_id, county_of, number_year
 from domain.operations import OPERATIONS_ID, Operations
 from domain.policy import Clocks, Mode, Policy
 from domain.policy_book import POLICY_BOOK_ID, PolicyBook
@@ -49,6 +51,8 @@ COMMAND_ATTEMPTS = 10
 BACKOFF_SECONDS = 0.002  # first retry waits up to this; doubles each attempt (with jitter)
 
 T = TypeVar("T")
+# A decided case, and what is saved with it (its county's counter, for a registration).
+Decided = tuple[Case, tuple[Aggregate, ...]]
 
 
 def _utc_now() -> datetime:
@@ -65,6 +69,8 @@ class FengqiaoApplication(Application[UUID]):
     """Cases, the jurisdiction tree and the policy book in one event store."""
 
     name = "fengqiao"
+    # A county's counter gains an event per case; loading it stays quick from a snapshot.
+    snapshotting_intervals: ClassVar[dict[Any, int]] = {CaseNumbers: 100}
 
     def __init__(
         self,
@@ -79,6 +85,8 @@ class FengqiaoApplication(Application[UUID]):
         self._policies: dict[str, Policy] = {self.policy.version: self.policy}
         self._calendars: dict[str, WorkingCalendar] = {}
         self._units: Jurisdiction | None = None
+        self._county_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -234,22 +242,96 @@ class FengqiaoApplication(Application[UUID]):
         at: datetime | None = None,
         case_id: UUID | None = None,
     ) -> Recorded:
-        """登记 a dispute or an incident."""
+        """登记 a dispute or an incident, numbered by its county (retried from the start when
+        another registration in the county took the number first)."""
         now = at or self.clock()
-        return self._save(self._registered(actor, kind, details, now, case_id or uuid4()))
+        new_id = case_id or uuid4()
+
+        def once() -> Recorded:
+            case, others = self._registered(actor, kind, details, now, new_id)
+            return self._save(case, *others)
+
+        with self._numbering(details.unit):
+            return self._retrying(once, lambda: 0)
 
     def _registered(
         self, actor: Actor, kind: str, details: Registration, at: datetime, case_id: UUID
-    ) -> Case:
+    ) -> Decided:
+        """The new case and its county's counter, which issued its number: to be saved
+        together."""
         case_class = CASE_KINDS.get(kind)
         if case_class is None:
             raise InvalidInputError("kind", f"must be one of {', '.join(CASE_KINDS)}")
         units = self._units_knowing(details.unit)
         clocks = Clocks(self.policy, self._calendar(self.policy), self.current_mode())
-        return case_class.register(case_id, actor, at, units, clocks, details)
+        number, counter = self._next_number(units, details.unit, kind, at, case_id, at)
+        case = case_class.register(case_id, actor, at, units, clocks, details, number)
+        return case, (counter,)
+
+    def number_cases(
+        self, actor: Actor, case_ids: Iterable[UUID], at: datetime | None = None
+    ) -> int:
+        """Numbers cases registered before cases were numbered, in the order given (their
+        registration order), each by a ``Numbered`` event saved with its county's counter for
+        the year it was registered. A case numbered already is left; returns how many were
+        numbered. One process at a time, before new registrations: numbers follow the order."""
+        now = at or self.clock()
+        numbered = 0
+        for case_id in case_ids:
+
+            def once(case_id: UUID = case_id) -> bool:
+                case = self.get_case(case_id)
+                if case.number:
+                    return False
+                units = self._units_knowing(case.unit)
+                number, counter = self._next_number(
+                    units, case.unit, case.kind, case.registered_at, case.id, now
+                )
+                case.take_number(actor, now, number)
+                self._commit(case, counter)
+                return True
+
+            numbered += self._retrying(once, lambda: 0)
+        return numbered
+
+    def _next_number(
+        self,
+        units: Jurisdiction,
+        unit: str,
+        kind: str,
+        registered_at: datetime,
+        case_id: UUID,
+        at: datetime,
+    ) -> tuple[str, CaseNumbers]:
+        """The number of a case of ``kind`` located at ``unit``, issued by its county's
+        counter for the year it was registered; and the counter, to be saved with the case."""
+        county = county_of(units, unit)
+        counter = self._counter(county.code, kind, number_year(registered_at), at)
+        sequence = counter.issue(case_id, at)
+        number = self.policy.numbering.number(units, county, kind, counter.year, sequence)
+        return number, counter
+
+    def _numbering(self, unit: str) -> threading.Lock:
+        """This process's lock on numbering in the county of ``unit``: its registrations take
+        numbers one at a time instead of racing for the same one and retrying. (Processes
+        beside it still race, and the store's uniqueness settles it.)"""
+        try:
+            county = county_of(self.units(), unit).code
+        except DomainError:
+            county = ""  # an unknown unit: refused inside, under a lock of its own
+        with self._locks_guard:
+            return self._county_locks.setdefault(county, threading.Lock())
+
+    def _counter(self, county: str, kind: str, year: int, at: datetime) -> CaseNumbers:
+        try:
+            counter: CaseNumbers = self.repository.get(counter_id(county, kind, year))
+        except AggregateNotFoundError:
+            counter = CaseNumbers.start(county, kind, year, at)
+        return counter
 
     def _save(self, case: Case, *others: Aggregate) -> Recorded:
-        """Saves the case (and ``others``, such as its receipt) in one transaction."""
+        """Saves the case (and ``others``: its county's counter, its receipt) in one
+        transaction."""
         events = tuple(type(event).__name__ for event in case.pending_events)
         return Recorded(case, self._commit(case, *others), events)
 
@@ -340,9 +422,13 @@ class FengqiaoApplication(Application[UUID]):
     ) -> Recorded | CommandReceipt:
         """``register``, once per key: the receipt is saved with the new case; when one is
         there already, that receipt (the request ran before). Without a key, ``register``."""
-        return self._once(
-            key, at, Outcome.REGISTERED, lambda: self._registered(actor, kind, details, at, uuid4())
-        )
+        with self._numbering(details.unit):
+            return self._once(
+                key,
+                at,
+                Outcome.REGISTERED,
+                lambda: self._registered(actor, kind, details, at, uuid4()),
+            )
 
     def execute_once(
         self,
@@ -358,7 +444,7 @@ class FengqiaoApplication(Application[UUID]):
         version is checked: a resend of a command that committed finds the case moved on by
         its own first attempt. Without a key, ``execute``."""
         decide = self._deciding(case_id, command, actor, at, expected_version)
-        return self._once(key, at, Outcome.RECORDED, decide, case_id)
+        return self._once(key, at, Outcome.RECORDED, lambda: (decide(), ()), case_id)
 
     def remember_refusal(
         self, key: RequestKey, at: datetime, case_id: UUID | None, refusal: dict[str, Any]
@@ -381,7 +467,7 @@ class FengqiaoApplication(Application[UUID]):
         key: RequestKey | None,
         at: datetime,
         outcome: Outcome,
-        decide: Callable[[], Case],
+        decide: Callable[[], Decided],
         case_id: UUID | None = None,
     ) -> Recorded | CommandReceipt:
         """Look for the key's receipt, else decide and save the case with a new receipt; run
@@ -389,14 +475,14 @@ class FengqiaoApplication(Application[UUID]):
         request (whose receipt the next attempt finds) or another command on the case."""
 
         def once() -> Recorded | CommandReceipt:
-            if key is None:
-                return self._save(decide())
-            earlier = self.receipt(key)
+            earlier = None if key is None else self.receipt(key)
             if earlier is not None:
                 return earlier
-            case = decide()
+            case, others = decide()
+            if key is None:
+                return self._save(case, *others)
             receipt = CommandReceipt.issue(key, at, outcome, case.id, case.version)
-            return self._save(case, receipt)
+            return self._save(case, *others, receipt)
 
         # a registration conflicts only with a copy of itself, which the retry finds
         current = (lambda: self.get_case(case_id).version) if case_id else (lambda: 0)

@@ -1,7 +1,9 @@
 """Policy: how long each tier has for a case of each level, and what a breach does.
 
 Policies are versioned data. A case records the version it was registered under and every
-clock it starts later uses that version, so a new policy applies to new cases only.
+clock it starts later uses that version, so a new policy applies to new cases only. The
+policy's intake rules (``domain.intake``: categories, a summary's length) are read when a case
+is registered and never again.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from enum import StrEnum
 
 from domain.calendar import WorkingCalendar
 from domain.clocks import Basis, Deadline, DeadlineKind, Duration, utc
+from domain.intake import Intake
 from domain.levels import Level, Tier
+from domain.numbering import Numbering
 
 
 class Mode(StrEnum):
@@ -66,6 +70,10 @@ class Policy:
     rating_window: Duration = Duration(30, "d")
     emergency_red_sign: Duration = Duration(15, "m")
     holidays: frozenset[date] = frozenset()
+    # What a registration must carry: its kind's categories, a summary's least length.
+    intake: Intake = field(default_factory=Intake)
+    # How case numbers are written: a format per kind, counties' short names.
+    numbering: Numbering = field(default_factory=Numbering)
 
     def rule_for(self, level: Level, tier: Tier) -> ClockRule:
         """The clocks of ``level`` at ``tier``.

@@ -2,6 +2,10 @@
 
 Keys left out keep their defaults; an unknown key or a bad duration is refused with the key
 named, so a typo never silently leaves a default in force.
+
+The ``[intake]`` table (categories per kind, a summary's least length) is written only when it
+differs from the built-in one: every version adopted before intake rules existed was written
+without it, and the policy book refuses to adopt a known version whose document changed.
 """
 
 from __future__ import annotations
@@ -13,8 +17,13 @@ from typing import Any, TypeVar
 
 from domain.clocks import Duration
 from domain.errors import PolicyError
+from domain.intake import KINDS, MAX_CATEGORY, MAX_SUMMARY, Intake
 from domain.levels import Level, Tier
+from domain.numbering import Numbering
 from domain.policy import Breach, ClockRule, Policy
+
+MAX_NUMBER_FORMAT = 100
+MAX_SHORT_NAME = 4
 
 # section → (key → Policy field)
 _SECTIONS: dict[str, dict[str, str]] = {
@@ -26,7 +35,7 @@ _SECTIONS: dict[str, dict[str, str]] = {
     "rating": {"window": "rating_window"},
     "emergency": {"red_sign": "emergency_red_sign"},
 }
-_TOP_LEVEL = {"version", "holidays", "clocks", *_SECTIONS}
+_TOP_LEVEL = {"version", "holidays", "clocks", "intake", "numbering", *_SECTIONS}
 
 
 def policy_from_document(document: dict[str, Any], base: Policy | None = None) -> Policy:
@@ -39,6 +48,10 @@ def policy_from_document(document: dict[str, Any], base: Policy | None = None) -
     changes: dict[str, Any] = {"version": version.strip()}
     changes["holidays"] = _holidays(document.get("holidays", []))
     changes["clocks"] = _clocks(document.get("clocks", {}), policy)
+    if "intake" in document:
+        changes["intake"] = _intake(document["intake"], policy.intake)
+    if "numbering" in document:
+        changes["numbering"] = _numbering(document["numbering"], policy.numbering)
     for section, keys in _SECTIONS.items():
         values = _table(section, document.get(section, {}))
         _refuse_unknown(section, values, set(keys))
@@ -63,7 +76,39 @@ def policy_to_document(policy: Policy) -> dict[str, Any]:
         }
     for section, keys in _SECTIONS.items():
         document[section] = {key: str(getattr(policy, field)) for key, field in keys.items()}
+    if policy.intake != Intake():
+        document["intake"] = {
+            "min_summary": policy.intake.min_summary,
+            "categories": {kind: list(words) for kind, words in policy.intake.categories.items()},
+        }
+    if policy.numbering != Numbering():
+        document["numbering"] = {
+            **policy.numbering.formats,
+            "short_names": dict(policy.numbering.short_names),
+        }
     return document
+
+
+def _numbering(values: Any, base: Numbering) -> Numbering:
+    """``[numbering]``: a format per kind and ``[numbering.short_names]`` by county code.
+    Written only when it differs from the built-in one, like ``[intake]``."""
+    table = _table("numbering", values)
+    _refuse_unknown("numbering", table, {*KINDS, "short_names"})
+    formats = dict(base.formats)
+    for kind in KINDS:
+        if kind in table:
+            template = table[kind]
+            if not isinstance(template, str) or not 1 <= len(template) <= MAX_NUMBER_FORMAT:
+                raise PolicyError(
+                    f"numbering.{kind}", "must be a number format of 1 to 100 characters"
+                )
+            formats[kind] = template
+    names = dict(base.short_names)
+    for code, name in _table("numbering.short_names", table.get("short_names", {})).items():
+        if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_SHORT_NAME:
+            raise PolicyError(f"numbering.short_names.{code}", "must be 1 to 4 characters")
+        names[str(code)] = name.strip()
+    return Numbering(formats=formats, short_names=names)
 
 
 def _refuse_unknown(where: str, table: dict[str, Any], known: set[str]) -> None:
@@ -71,6 +116,35 @@ def _refuse_unknown(where: str, table: dict[str, Any], known: set[str]) -> None:
         if key not in known:
             name = f"{where}.{key}" if where else key
             raise PolicyError(name, f"unknown key (known: {', '.join(sorted(known))})")
+
+
+def _intake(values: Any, base: Intake) -> Intake:
+    table = _table("intake", values)
+    _refuse_unknown("intake", table, {"categories", "min_summary"})
+    categories = dict(base.categories)
+    given = _table("intake.categories", table.get("categories", {}))
+    _refuse_unknown("intake.categories", given, set(KINDS))
+    for kind, words in given.items():
+        categories[kind] = _words(f"intake.categories.{kind}", words)
+    least = table.get("min_summary", base.min_summary)
+    if isinstance(least, bool) or not isinstance(least, int) or not 1 <= least <= MAX_SUMMARY:
+        raise PolicyError("intake.min_summary", f"must be a whole number from 1 to {MAX_SUMMARY}")
+    return Intake(categories=categories, min_summary=least)
+
+
+def _words(key: str, values: Any) -> tuple[str, ...]:
+    """A list of categories: distinct words of 1 to ``MAX_CATEGORY`` characters, as written."""
+    if not isinstance(values, list) or not values:
+        raise PolicyError(key, "must be a non-empty list of categories")
+    for value in values:
+        fine = isinstance(value, str) and value == value.strip() and "\x00" not in value
+        if not fine or not 1 <= len(value) <= MAX_CATEGORY:
+            raise PolicyError(
+                key, f"{value!r} is not a category: 1 to {MAX_CATEGORY} characters, unpadded"
+            )
+    if len(set(values)) != len(values):
+        raise PolicyError(key, "lists a category twice")
+    return tuple(values)
 
 
 def _table(key: str, value: Any) -> dict[str, Any]:

@@ -30,7 +30,7 @@ COLUMNS = (
     "id", "kind", "category", "summary", "status", "paused_from", "level", "level_rank",
     "unit", "owner", "tier", "assignee", "awaiting_signature", "is_open", "next_due_us",
     "next_due_kind", "flags", "registered_us", "updated_us", "version", "policy_version",
-    "escalations",
+    "escalations", "number",
 )  # fmt: skip
 
 _OPEN = {status.value for status in OPEN}
@@ -81,6 +81,10 @@ def _returned(row: Row, event: Any) -> None:
         _move(row, event.to_unit, event.to_tier)
 
 
+def _numbered(row: Row, event: Any) -> None:
+    row["number"] = event.number
+
+
 def _signed(row: Row, event: Any) -> None:
     row["awaiting_signature"] = 0
     _set_flags(row, remove=(Flag.SIGN_OVERDUE.value,))
@@ -118,6 +122,7 @@ _CHANGES: Mapping[type, Callable[[Row, Any], None]] = {
     Case.Returned: _returned,
     Case.Signed: _signed,
     Case.Assigned: _assigned,
+    Case.Numbered: _numbered,
     Case.Paused: _paused,
     Case.Resumed: _resumed,
     **{event: _flag(flag) for event, flag in _FLAG_BY_EVENT.items()},
@@ -135,6 +140,7 @@ _STATUS_ONLY = (
 
 class CasesView(View):
     name = "cases"
+    schema_version = 2  # 2: the case number
     handles = (Case.Registered, *_CHANGES, *_STATUS_ONLY)
     # Beyond the version, time and next deadline every case event updates: nothing.
     ignores = (
@@ -158,11 +164,12 @@ class CasesView(View):
             "awaiting_signature INTEGER NOT NULL, is_open INTEGER NOT NULL, next_due_us BIGINT, "
             "next_due_kind TEXT, flags TEXT NOT NULL, registered_us BIGINT NOT NULL, "
             "updated_us BIGINT NOT NULL, version INTEGER NOT NULL, policy_version TEXT NOT NULL, "
-            "escalations INTEGER NOT NULL)",
+            "escalations INTEGER NOT NULL, number TEXT NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_queue')} ON {cases} "
             "(owner, is_open, level_rank, next_due_us)",
             f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_unit')} ON {cases} "
             "(unit, registered_us)",
+            f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_number')} ON {cases} (number)",
             *closure_ddl(self.t("units")),
         ]
 
@@ -225,4 +232,5 @@ def _registered(event: Any) -> Row:
         "version": event.originator_version,
         "policy_version": event.policy_version,
         "escalations": 0,
+        "number": event.number,
     }

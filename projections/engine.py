@@ -83,6 +83,9 @@ class View(ABC):
     name: str = ""
     handles: tuple[type, ...] = ()
     ignores: tuple[type, ...] = ()
+    # The shape of the view's tables. Raised whenever they change: a deployment's tables of an
+    # older shape are then dropped and rebuilt from the log when it starts, never read wrong.
+    schema_version: int = 1
 
     def __init__(self, db: ViewDatabase) -> None:
         self.db = db
@@ -135,9 +138,16 @@ class ViewRunner:
 
     def setup(self) -> None:
         with self.view.db.transaction() as cursor:
+            self._create_bookkeeping(cursor)
+            if self._stored_shape(cursor) not in (None, self.view.schema_version):
+                self._drop_in(cursor)  # built by an older release: rebuilt from the log
             for statement in self.view.create_statements():
                 cursor.execute(statement)
-            self._create_bookkeeping(cursor)
+            cursor.execute(
+                f"INSERT INTO {self._shapes()} (view, version) VALUES (?, ?) "
+                "ON CONFLICT (view) DO UPDATE SET version = excluded.version",
+                (self.name, self.view.schema_version),
+            )
             cursor.execute(
                 f"INSERT INTO {self._tracking()} (view, position) VALUES (?, 0) "
                 "ON CONFLICT (view) DO NOTHING",
@@ -145,9 +155,26 @@ class ViewRunner:
             )
         self._position = None
 
+    def _stored_shape(self, cursor: Cursor) -> int | None:
+        """The schema version the view's tables were built with: None when there are none
+        yet; 1 when they were built before versions were recorded."""
+        cursor.execute(f"SELECT version FROM {self._shapes()} WHERE view = ?", (self.name,))
+        row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
+        cursor.execute(f"SELECT position FROM {self._tracking()} WHERE view = ?", (self.name,))
+        return 1 if cursor.fetchone() is not None else None
+
+    def _shapes(self) -> str:
+        return self.view.t("schema_version")
+
     def _create_bookkeeping(self, cursor: Cursor) -> None:
-        """The tables of the view's position and of its recorded failure, which a rebuild
-        empties but never drops."""
+        """The tables of the view's position, its recorded failure and its tables' schema
+        version, which a rebuild empties but never drops."""
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._shapes()} "
+            "(view TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {self._tracking()} "
             "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
@@ -331,7 +358,7 @@ class ViewRunner:
     def _drop_in(self, cursor: Cursor) -> None:
         for table in self.view.table_names():
             cursor.execute(f"DROP TABLE IF EXISTS {self.view.t(table)}")
-        for bookkeeping in (self._tracking(), self._failures()):
+        for bookkeeping in (self._tracking(), self._failures(), self._shapes()):
             cursor.execute(f"DELETE FROM {bookkeeping} WHERE view = ?", (self.name,))
 
     def wait(self, position: int, timeout: float) -> bool:

@@ -32,6 +32,7 @@ class QueueItem:
     seconds_to_breach: int | None
     flags: tuple[str, ...]
     version: int
+    number: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,12 @@ def list_cases(view: CasesView, query: CaseFilter, now: datetime) -> list[QueueI
         if value is not None:
             where.append(f"c.{column} = ?")
             params.append(value)
-    if query.text:
-        where.append(f"c.summary LIKE ? ESCAPE '{LIKE_ESCAPE}'")
-        params.append(f"%{escape_like(query.text)}%")
+    if query.text:  # in the summary, or in the case number (第0012号, or all of it)
+        pattern = f"%{escape_like(query.text)}%"
+        where.append(
+            f"(c.summary LIKE ? ESCAPE '{LIKE_ESCAPE}' OR c.number LIKE ? ESCAPE '{LIKE_ESCAPE}')"
+        )
+        params += [pattern, pattern]
     sql = (
         f"SELECT {names} FROM {view.t('cases')} c "
         f"JOIN {view.t('units')} u ON u.descendant = c.unit WHERE {' AND '.join(where)} "
@@ -128,4 +132,14 @@ def queue_item(row: dict[str, Any], now: datetime) -> QueueItem:
         seconds_to_breach=int((due - now).total_seconds()) if due is not None else None,
         flags=tuple(f for f in row["flags"].split(",") if f),
         version=row["version"],
+        number=row["number"],
     )
+
+
+def unnumbered(view: CasesView) -> list[UUID]:
+    """Cases registered before cases were numbered, in registration order."""
+    with view.db.transaction(write=False) as cursor:
+        cursor.execute(
+            f"SELECT id FROM {view.t('cases')} WHERE number = '' ORDER BY registered_us, id"
+        )
+        return [UUID(str(row[0])) for row in cursor.fetchall()]

@@ -16,10 +16,11 @@ from projections.deadlines import DeadlinesView
 from projections.engine import View, ViewFailure, ViewRunner
 from projections.follow import Follower
 from projections.history import HistoryView
+from projections.ledger import LedgerView
 from projections.statistics import StatisticsView
 
 VIEW_CLASSES: dict[str, type[View]] = {
-    cls.name: cls for cls in (CasesView, DeadlinesView, StatisticsView, HistoryView)
+    cls.name: cls for cls in (CasesView, DeadlinesView, StatisticsView, HistoryView, LedgerView)
 }
 
 

@@ -87,6 +87,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         return _serve_workers(args, settings, secret)
     runtime = build_runtime(settings, secret)
+    _number_old_cases(runtime.app, runtime.views)
     if args.demo:
         _load_demo(runtime, args.demo_cases, secret)
 
@@ -117,6 +118,7 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, secret: str) ->
 
     # One process beside the workers keeps the views and sweeps deadlines; kept alive, and
     # marked down while it is gone so every worker's /ready says so.
+    _number_before_workers(settings)
     beat = Heartbeat(deadlines_database(settings))
     beat.setup()
     command = [sys.executable, "-m", "api.cli.main", "scheduler"]
@@ -137,12 +139,35 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, secret: str) ->
     return 0
 
 
+def _number_before_workers(settings: Settings) -> None:
+    from api.wiring.bootstrap import build_application
+    from api.wiring.views import build_views
+
+    app = build_application(settings)
+    views = build_views(settings, app)
+    try:
+        _number_old_cases(app, views)
+    finally:
+        views.close()
+        app.close()
+
+
+def _number_old_cases(app: Any, views: Any) -> None:
+    """Cases registered by a release before numbering get their numbers, in order, once."""
+    from api.wiring.numbering import number_old_cases
+
+    numbered = number_old_cases(app, views)
+    if numbered:
+        print(f"numbered {numbered} cases registered before numbering", flush=True)
+
+
 def _load_demo(runtime: Any, cases: int, secret: str) -> None:
     from datetime import UTC, datetime
 
     from rich.console import Console
 
     from api.cli.console import progress_bar
+    from api.cli.display import aligned, unit_label
     from api.demo.load import run_demo
     from api.http.auth import mint_token
 
@@ -152,7 +177,11 @@ def _load_demo(runtime: Any, cases: int, secret: str) -> None:
         run_demo(runtime.app, cases, 2026, now, advance)
     runtime.views.catch_up()
     console.print("[bold]Demo tokens (valid 8 hours):[/]")
-    for tier, unit in SAMPLE_UNITS.items():
+    units = runtime.app.units()
+    labels = aligned([unit_label(units, unit) for unit in SAMPLE_UNITS.values()])
+    for (tier, unit), label in zip(SAMPLE_UNITS.items(), labels, strict=True):
         for role in ROLES:
             token = mint_token(secret, f"demo-{role}-{unit}", role, unit, timedelta(hours=8))
-            console.print(f"{tier:8} {unit:12} {role:10} {token}", soft_wrap=True)
+            console.print(
+                f"{tier:8} {label} {role:10} {token}", soft_wrap=True, markup=False, highlight=False
+            )

@@ -18,7 +18,7 @@ def build_application(
 ) -> FengqiaoApplication:
     """An application on the configured store, with the configured policy adopted."""
     app = FengqiaoApplication(
-        env=settings.event_store_env(), clock=clock or (lambda: datetime.now(UTC))
+        env=settings.application_env(), clock=clock or (lambda: datetime.now(UTC))
     )
     if settings.database_url:
         store_breaker.install(app.factory.datastore)  # type: ignore[attr-defined]

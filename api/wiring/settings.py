@@ -24,6 +24,40 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
+ATTACHMENT_MAX_MIB = "FENGQIAO_ATTACHMENT_MAX_MIB"
+# A phone photo or a scanned agreement is a few MiB; a long recording of a mediation session
+# in M4A is about 1 MiB a minute.
+DEFAULT_ATTACHMENT_MAX_MIB = 20
+# An upload is held in memory while it is checked and encrypted (about three copies).
+LARGEST_ATTACHMENT_MAX_MIB = 256
+
+
+def attachment_max_mib(environ: Mapping[str, str]) -> int:
+    """The largest attachment accepted, in MiB (``FENGQIAO_ATTACHMENT_MAX_MIB``)."""
+    raw = (environ.get(ATTACHMENT_MAX_MIB) or str(DEFAULT_ATTACHMENT_MAX_MIB)).strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4):
+        raise SettingsError(f"{ATTACHMENT_MAX_MIB}: {raw!r} is not a whole number of MiB")
+    value = int(raw)
+    if not 1 <= value <= LARGEST_ATTACHMENT_MAX_MIB:
+        raise SettingsError(f"{ATTACHMENT_MAX_MIB}: must be 1 to {LARGEST_ATTACHMENT_MAX_MIB}")
+    return value
+
+
+DOCUMENT_TEMPLATES = "FENGQIAO_DOCUMENT_TEMPLATES"
+
+
+def document_templates(environ: Mapping[str, str]) -> Path | None:
+    """A county's own document templates (``FENGQIAO_DOCUMENT_TEMPLATES``): a directory whose
+    files replace the packaged ones of the same name; checked at start-up."""
+    raw = (environ.get(DOCUMENT_TEMPLATES) or "").strip()
+    if not raw:
+        return None
+    folder = Path(raw)
+    if not folder.is_dir():
+        raise SettingsError(f"{DOCUMENT_TEMPLATES}: {raw!r} is not a directory")
+    return folder
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -32,6 +66,8 @@ class Settings:
     sweep_seconds: float = 15.0
     secret: str | None = None
     cipher_key: str | None = None
+    attachment_max_mib: int = DEFAULT_ATTACHMENT_MAX_MIB
+    document_templates: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -53,6 +89,8 @@ class Settings:
             sweep_seconds=sweep_seconds,
             secret=environ.get("FENGQIAO_SECRET") or None,
             cipher_key=environ.get("FENGQIAO_CIPHER_KEY") or None,
+            attachment_max_mib=attachment_max_mib(environ),
+            document_templates=document_templates(environ),
         )
 
     @property
@@ -77,6 +115,17 @@ class Settings:
         # ("fast-forward"), so several processes on one store stay correct.
         cache = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
         return {**store, **cache, **encryption_env(self.cipher_key or self._embedded_cipher_key())}
+
+    def application_env(self) -> dict[str, str]:
+        """The application's environment: the event store's, the attachment limit and the
+        county's document templates, which the HTTP API reads back from the application it
+        serves (``attachment_max_mib``, ``api.documents.templates_from``)."""
+        templates = {DOCUMENT_TEMPLATES: str(self.document_templates)}
+        return {
+            **self.event_store_env(),
+            ATTACHMENT_MAX_MIB: str(self.attachment_max_mib),
+            **(templates if self.document_templates else {}),
+        }
 
     def _embedded_cipher_key(self) -> str:
         """The embedded default's key: generated once into the data directory (mode 0600).

@@ -21,6 +21,7 @@ from domain.access import AccessRecord
 from domain.dispute import Dispute
 from domain.incident import Incident
 from domain.jurisdiction import Jurisdiction
+from domain.numbering import CaseNumbers
 from domain.operations import Operations
 from domain.policy_book import PolicyBook
 from domain.receipt import CommandReceipt
@@ -28,7 +29,16 @@ from domain.transcodings import DeadlineAsDict, PartyAsDict
 
 GOLDEN = Path(__file__).with_name("event_schema.json")
 # Every aggregate whose events are stored.
-AGGREGATES = (Dispute, Incident, Jurisdiction, Operations, PolicyBook, AccessRecord, CommandReceipt)
+AGGREGATES = (
+    Dispute,
+    Incident,
+    Jurisdiction,
+    Operations,
+    PolicyBook,
+    AccessRecord,
+    CommandReceipt,
+    CaseNumbers,
+)
 VALUE_OBJECTS = (DeadlineAsDict(), PartyAsDict())
 # Fields every event has from the library; their meaning is the library's.
 _LIBRARY_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
