@@ -26,12 +26,13 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
 
 from rich.console import Console
 from rich.table import Table
+from stdnum.cn import ric
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES_PER_CASE = 7  # with the registration, 8 events a case
@@ -48,6 +49,12 @@ EXPORT_IMPORTS = (
 
 def environ(data: Path) -> dict[str, str]:
     return {"FENGQIAO_DATA_DIR": str(data)}
+
+
+def resident_id_number(index: int) -> str:
+    """A valid resident ID number (region, birth date, sequence, check digit) per index."""
+    body = f"511123{date(1950, 1, 1) + timedelta(days=index % 18000):%Y%m%d}{index % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")  # it reads the first 17 of 18
 
 
 def generate(data: Path, events: int) -> int:
@@ -82,7 +89,7 @@ def generate(data: Path, events: int) -> int:
             person = Party(
                 f"当事人{index}",
                 PartyRole.APPLICANT,
-                f"5111231990{index % 10**7:07d}X",
+                resident_id_number(index),
                 f"139{index % 10**8:08d}",
                 f"四川省乐山市犍为县罗城镇石溪村三组{index}号",
             )

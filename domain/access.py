@@ -1,5 +1,6 @@
-"""Access to the record is itself on the record: every export and every unmasking of personal
-data is an event (who, what filter or case, when, why), and shows in later exports.
+"""Access to the record is itself on the record: every export, every unmasking of personal
+data and every download of an attachment is an event (who, what filter or case, when, why),
+and shows in later exports.
 
 One small aggregate per access: nothing contends, and nothing a reader does changes a case's
 version (so a read never makes someone else's If-Match stale).
@@ -15,7 +16,10 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import InvalidInputError
 
-ACCESS_KINDS = ("export", "unmask")
+# A download needs no reason (reading the case file is the reader's work), but is recorded:
+# an attachment may show a party's face, ID card or signature. A ledger (台账) export is
+# recorded with its filter: it lists every case of a subtree and period, parties included.
+ACCESS_KINDS = ("export", "unmask", "download", "ledger")
 
 
 class AccessRecord(Aggregate):

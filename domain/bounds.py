@@ -7,8 +7,10 @@ faithfully. The case refuses such values itself, whoever sends the command (HTTP
 line, the demo, the scheduler). The HTTP schemas repeat the list lengths so clients can read them
 in the OpenAPI document, but the rule is this module's.
 
-These are named constants, not policy fields: a policy version's rules are stored in the policy
-book, and adding a field would make every stored version differ from the code's.
+Each refusal names its rule and limits (``InvalidInputError.rule``) so that the API can tell it
+in the caller's language. These are named constants, not policy fields: a policy version's
+rules are stored in the policy book, and adding a field would make every stored version differ
+from the code's.
 """
 
 from __future__ import annotations
@@ -45,14 +47,16 @@ def _iso(moment: datetime) -> str:
 
 def _aware(field: str, value: datetime) -> datetime:
     if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidInputError(field, "must be a date and time with a time zone")
+        raise InvalidInputError(field, "must be a date and time with a time zone", "aware_time")
     return value
 
 
 def _not_before_earliest(field: str, value: datetime) -> None:
     # Comparing aware datetimes never converts them, so even year 1 or 9999 compares safely.
     if value < EARLIEST:
-        raise InvalidInputError(field, f"must not be before {_iso(EARLIEST)}")
+        raise InvalidInputError(
+            field, f"must not be before {_iso(EARLIEST)}", "not_before", {"earliest": EARLIEST}
+        )
 
 
 def decision_time(at: datetime) -> datetime:
@@ -60,7 +64,9 @@ def decision_time(at: datetime) -> datetime:
     _aware("at", at)
     _not_before_earliest("at", at)
     if at >= LATEST:
-        raise InvalidInputError("at", f"must be before {_iso(LATEST)}")
+        raise InvalidInputError(
+            "at", f"must be before {_iso(LATEST)}", "before", {"latest": LATEST}
+        )
     return at
 
 
@@ -74,7 +80,12 @@ def in_the_past(
     _not_before_earliest(field, value)
     if value > at + skew:
         slack = f" (give or take {_minutes(skew)})" if skew else ""
-        raise InvalidInputError(field, f"must not be later than now, {_iso(at)}{slack}")
+        raise InvalidInputError(
+            field,
+            f"must not be later than now, {_iso(at)}{slack}",
+            "not_future",
+            {"now": at, "skew_minutes": int(skew.total_seconds() // 60)},
+        )
     return value
 
 
@@ -87,7 +98,10 @@ def ahead(field: str, value: datetime, at: datetime) -> datetime:
     latest = at + MAX_AHEAD
     if value > latest:
         raise InvalidInputError(
-            field, f"must be at most {YEARS_AHEAD} years ahead, not after {_iso(latest)}"
+            field,
+            f"must be at most {YEARS_AHEAD} years ahead, not after {_iso(latest)}",
+            "years_ahead",
+            {"years": YEARS_AHEAD, "latest": latest},
         )
     return value
 
@@ -95,13 +109,20 @@ def ahead(field: str, value: datetime, at: datetime) -> datetime:
 def extension(field: str, until: datetime, due_at: datetime) -> datetime:
     """A new due time: later than the current one, by at most ``MAX_EXTENSION``."""
     if until <= due_at:
-        raise InvalidInputError(field, f"must be later than the current {due_at}")
+        raise InvalidInputError(
+            field,
+            f"must be later than the current {_iso(due_at)}",
+            "later_than",
+            {"current": due_at},
+        )
     longest = due_at + MAX_EXTENSION
     if until > longest:
         raise InvalidInputError(
             field,
             f"may extend by at most {MAX_EXTENSION.days} days, to {_iso(longest)}; "
             "pause the case for a longer wait",
+            "extension",
+            {"days": MAX_EXTENSION.days, "latest": longest},
         )
     return until
 
@@ -109,7 +130,12 @@ def extension(field: str, until: datetime, due_at: datetime) -> datetime:
 def at_most(field: str, items: Sequence[T], limit: int) -> Sequence[T]:
     """A list of at most ``limit`` items."""
     if len(items) > limit:
-        raise InvalidInputError(field, f"must have at most {limit} items, not {len(items)}")
+        raise InvalidInputError(
+            field,
+            f"must have at most {limit} items, not {len(items)}",
+            "max_items",
+            {"limit": limit, "count": len(items)},
+        )
     return items
 
 

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DomainError(Exception):
     """Base of every business-rule refusal."""
 
 
 class InvalidInputError(DomainError):
-    """A command's argument breaks a rule; names the field and why."""
+    """A command's argument breaks a rule; names the field and why.
 
-    def __init__(self, field: str, reason: str) -> None:
+    ``reason`` is English, for logs and English-speaking callers. ``rule`` names the rule
+    that was broken and ``limits`` holds what it allows (a length, a list of choices, a time),
+    so an answer in another language is built from them, not from the English sentence. An
+    error raised without a rule can only be told in other languages in general terms.
+    """
+
+    def __init__(
+        self,
+        field: str,
+        reason: str,
+        rule: str = "",
+        limits: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.rule = rule
+        self.limits: Mapping[str, object] = dict(limits or {})
 
 
 class CommandNotAllowedError(DomainError):

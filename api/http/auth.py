@@ -4,7 +4,9 @@ The secret is ``FENGQIAO_SECRET``; on the embedded default, a random secret gene
 the data directory (mode 0600). There is no built-in default secret.
 
 Anything wrong with a token (its scheme, its signature, its times, the type of a claim) is a
-401: a token is the caller's input, and no shape of it may reach the code as a 500.
+401: a token is the caller's input, and no shape of it may reach the code as a 500. The answer
+says which: no token, an expired one (log in again), one issued in the future (a clock is
+wrong), or an invalid one (``TokenRefusedError.code``).
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from typing import Any
 
 import jwt
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
 from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from litestar.security.jwt.token import JWTDecodeOptions
 
+from api.http.errors import TokenRefusedError
 from api.wiring.settings import Settings, SettingsError, write_private
 from domain.actors import Actor, Role
 
@@ -56,12 +58,14 @@ class LenientToken(Token):
 
     def __post_init__(self) -> None:
         if not isinstance(self.sub, str) or not self.sub:
-            raise NotAuthorizedException("Invalid token: sub must be a non-empty string")
+            raise TokenRefusedError("invalid", "Invalid token: sub must be a non-empty string")
         now = datetime.now(UTC)
-        if not isinstance(self.exp, datetime) or self.exp < now - CLOCK_LEEWAY:
-            raise NotAuthorizedException("Invalid token: expired")
+        if not isinstance(self.exp, datetime):
+            raise TokenRefusedError("invalid", "Invalid token: no expiry")
+        if self.exp < now - CLOCK_LEEWAY:
+            raise TokenRefusedError("expired", "token expired")
         if not isinstance(self.iat, datetime) or self.iat > now + CLOCK_LEEWAY:
-            raise NotAuthorizedException("Invalid token: issued in the future")
+            raise TokenRefusedError("not_yet_valid", "token issued in the future")
         self.exp = self.exp.astimezone(UTC).replace(microsecond=0)
         self.iat = self.iat.astimezone(UTC).replace(microsecond=0)
 
@@ -75,15 +79,22 @@ class LenientToken(Token):
         audience: str | Sequence[str] | None = None,
         options: JWTDecodeOptions | None = None,
     ) -> Any:
-        return jwt.decode(
-            jwt=encoded_token,
-            key=secret,
-            algorithms=algorithms,
-            issuer=issuer,
-            audience=audience,
-            options=options,  # type: ignore[arg-type]
-            leeway=CLOCK_LEEWAY,
-        )
+        """PyJWT's checks; an expired or not yet valid token is told apart from a bad one
+        (Litestar's own decoding calls every ``InvalidTokenError`` "Invalid token")."""
+        try:
+            return jwt.decode(
+                jwt=encoded_token,
+                key=secret,
+                algorithms=algorithms,
+                issuer=issuer,
+                audience=audience,
+                options=options,  # type: ignore[arg-type]
+                leeway=CLOCK_LEEWAY,
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenRefusedError("expired", "token expired") from None
+        except jwt.ImmatureSignatureError:
+            raise TokenRefusedError("not_yet_valid", "token issued in the future") from None
 
 
 class BearerAuthentication(JWTAuthenticationMiddleware):
@@ -95,7 +106,7 @@ class BearerAuthentication(JWTAuthenticationMiddleware):
     ) -> AuthenticationResult:
         scheme, _, credentials = connection.headers.get(self.auth_header, "").partition(" ")
         if scheme.lower() != SCHEME or not credentials.strip():
-            raise NotAuthorizedException("a Bearer token is required")
+            raise TokenRefusedError("missing", "a Bearer token is required")
         return await self.authenticate_token(credentials.strip(), connection)
 
 

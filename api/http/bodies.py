@@ -11,6 +11,9 @@ request whose handler takes a body (``data``) before Litestar decodes it:
 - the body is decoded into the handler's own type with msgspec in strict mode, and a mismatch
   is refused as Litestar refuses one (422, the field named).
 
+Being the API router's one hook, it also notes the caller's language (``api.http.i18n``) for
+the answers built without the request at hand.
+
 A body Litestar would itself refuse as malformed (or a missing one) is left to it, so those
 answers stay as they were. The body is parsed up to three times; bodies are at most 1 MiB and
 the parsers are fast, and a refusal here costs no store access.
@@ -24,19 +27,12 @@ from typing import Any
 import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
-from litestar.handlers import HTTPRouteHandler
 
+from api.http import i18n
 from api.http.errors import BodyRefusedError
+from api.http.expectations import body_type as _body_type
 
 JSON_TYPES = ("application/json",)
-
-
-def _body_type(handler: Any) -> Any:
-    """The type a handler decodes its body into, or None when it takes no body."""
-    if not isinstance(handler, HTTPRouteHandler):
-        return None
-    data = handler.parsed_fn_signature.parameters.get("data")
-    return None if data is None else data.annotation
 
 
 def _is_json(media_type: str) -> bool:
@@ -50,7 +46,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
-            raise BodyRefusedError(400, key, f"the key {key!r} is given more than once")
+            raise BodyRefusedError(
+                400, key, f"the key {key!r} is given more than once", "duplicate_key", {"key": key}
+            )
         seen[key] = value
     return seen
 
@@ -67,6 +65,7 @@ def _invalid(request: Request[Any, Any, Any], error: msgspec.ValidationError) ->
 
 async def strict_json(request: Request[Any, Any, Any]) -> None:
     """Refuses a body that is not JSON, repeats a key, or needs coercion to fit its type."""
+    i18n.remember(request)
     body_type = _body_type(request.route_handler)
     if body_type is None:
         return
@@ -76,7 +75,8 @@ async def strict_json(request: Request[Any, Any, Any]) -> None:
     media_type = request.content_type[0]
     if not _is_json(media_type):
         reason = f"must be application/json, not {media_type or 'missing'}"
-        raise BodyRefusedError(415, "Content-Type", reason)
+        limits = {"given": media_type, "expected": JSON_TYPES[0]}
+        raise BodyRefusedError(415, "Content-Type", reason, "media_type", limits)
     try:
         msgspec.json.decode(body)
     except msgspec.DecodeError:

@@ -24,7 +24,14 @@ import anyio.to_thread
 import msgspec
 from litestar import Request, Response
 
-from api.http.errors import PROBLEM, REFUSALS, IdempotencyKeyReuseError, problem, refusal
+from api.http.errors import (
+    PROBLEM,
+    REFUSALS,
+    IdempotencyKeyReuseError,
+    problem,
+    refusal,
+    told_headers,
+)
 from api.http.permissions import require_command, require_read
 from api.http.presenters import case_out
 from api.http.runtime import Runtime
@@ -165,7 +172,7 @@ def replay(runtime: Runtime, actor: Actor, key: RequestKey, receipt: CommandRece
         require_read(actor, runtime.app.units(), runtime.app.get_case(receipt.case_id))
     if receipt.outcome is Outcome.REFUSED:
         told = receipt.refusal or {}
-        return Stored(int(told["status"]), msgspec.json.encode(told), {}, PROBLEM)
+        return Stored(int(told["status"]), msgspec.json.encode(told), told_headers(told), PROBLEM)
     if receipt.case_id is None or receipt.case_version is None:
         raise RuntimeError(f"receipt {receipt.id} of a recorded command names no case")
     case = runtime.app.get_case(receipt.case_id, receipt.case_version)

@@ -3,7 +3,9 @@ assignment, pausing, deadline extensions, and the clocks the scheduler reports o
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
+from typing import cast
 
 from domain.actors import Actor
 from domain.bounds import ahead, extension
@@ -37,31 +39,65 @@ class Intake(CaseState):
         self._emit(self.NoteAdded, actor, at, text=text("text", note))
 
     class AttachmentAdded(CaseState.Event):
+        """An attachment's identity: its bytes live in the attachment store under ``sha256``
+        (of the plain bytes). ``kind`` and the GPS position came later: events recorded
+        before them read as "other", with no position."""
+
         name: str
         media_type: str
         size: int
         sha256: str
+        kind: str = "other"
+        latitude: float | None = None
+        longitude: float | None = None
 
         def apply(self, aggregate: CaseState) -> None:
-            pass
+            case = cast("Intake", aggregate)
+            case.attachments = (*case.attachments, self)
+
+    # The case file's attachments, oldest first. A class default that each AttachmentAdded
+    # replaces on the case, not an annotated attribute: the library would make an annotated
+    # aggregate part a dataclass (with an ``__init__`` of its own).
+    attachments = cast("tuple[Intake.AttachmentAdded, ...]", ())
+
+    def attachment(self, sha256: str) -> Intake.AttachmentAdded | None:
+        """The attachment of this content, if the case has it."""
+        return next((a for a in self.attachments if a.sha256 == sha256), None)
 
     def add_attachment(
-        self, actor: Actor, at: datetime, name: str, media_type: str, size: int, sha256: str
-    ) -> None:
-        """Records an attachment's identity; the bytes live in a document store."""
+        self,
+        actor: Actor,
+        at: datetime,
+        name: str,
+        media_type: str,
+        size: int,
+        sha256: str,
+        kind: str = "other",
+        latitude: float | None = None,
+        longitude: float | None = None,
+    ) -> bool:
+        """Records an attachment's identity, once per content: the same bytes attached again
+        (a phone resending a photo) record nothing and answer False. Any status, closed
+        included: the case file (一案一档) stays complete."""
         if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
             raise InvalidInputError("sha256", "must be 64 lower-case hex digits")
         if size < 0:
             raise InvalidInputError("size", "must not be negative")
-        self._emit(
-            self.AttachmentAdded,
-            actor,
-            at,
-            name=text("name", name, 255),
-            media_type=text("media_type", media_type, 255),
-            size=size,
-            sha256=sha256,
-        )
+        if kind not in c.ATTACHMENT_KINDS:
+            raise InvalidInputError("kind", f"must be one of {', '.join(c.ATTACHMENT_KINDS)}")
+        fields = {
+            "name": text("name", name, 255),
+            "media_type": text("media_type", media_type, 255),
+            "latitude": _degrees("latitude", latitude, 90),
+            "longitude": _degrees("longitude", longitude, 180),
+        }
+        if (latitude is None) != (longitude is None):
+            missing = "longitude" if longitude is None else "latitude"
+            raise InvalidInputError(missing, "a position needs both latitude and longitude")
+        if self.attachment(sha256) is not None:
+            return False
+        self._emit(self.AttachmentAdded, actor, at, size=size, sha256=sha256, kind=kind, **fields)
+        return True
 
     # --- signing and assignment ---------------------------------------------------------
 
@@ -197,3 +233,13 @@ class Intake(CaseState):
             remaining[kind.value] = clocks.start(kind, self.level, self.tier, due_at)
         self._emit(self.ClockFired, actor, at, kind=kind.value, due_at=due_at, deadlines=remaining)
         return True
+
+
+def _degrees(field: str, value: float | None, limit: int) -> float | None:
+    """A GPS coordinate in degrees (WGS 84, as phones report it), or None."""
+    if value is None:
+        return None
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or not -limit <= value <= limit:
+        raise InvalidInputError(field, f"must be a number of degrees from -{limit} to {limit}")
+    return float(value)

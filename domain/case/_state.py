@@ -110,6 +110,7 @@ class CaseState(Aggregate):
         tier: str
         policy_version: str
         deadlines: Deadlines
+        number: str = ""  # 一案一码; cases registered before numbering get it by ``Numbered``
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -136,7 +137,9 @@ class CaseState(Aggregate):
         tier: str,
         policy_version: str,
         deadlines: Deadlines,
+        number: str = "",
     ) -> None:
+        self.number = number
         self.category = category
         self.summary = summary
         self.unit = unit
@@ -179,8 +182,10 @@ class CaseState(Aggregate):
         units: Jurisdiction,
         clocks: Clocks,
         details: Registration,
+        number: str = "",
     ) -> Self:
-        """登记: the case starts owned by its level's tier above its location."""
+        """登记: the case starts owned by its level's tier above its location, under the
+        ``number`` its county issued (``domain.numbering``)."""
         decision_time(at)
         occurred = details.occurred_at
         occurred_at = None if occurred is None else in_the_past("occurred_at", occurred, at)
@@ -194,8 +199,8 @@ class CaseState(Aggregate):
             timestamp=at,
             actor=actor.user,
             role=actor.role.value,
-            category=text("category", details.category, 50),
-            summary=text("summary", details.summary, 2000),
+            category=clocks.policy.intake.category(cls.KIND, details.category),
+            summary=clocks.policy.intake.summary(details.summary),
             unit=location.code,
             channel=details.channel.value,
             reporter=details.reporter or actor.user,
@@ -209,7 +214,22 @@ class CaseState(Aggregate):
             tier=owner.tier.value,
             policy_version=clocks.policy.version,
             deadlines=clocks.on_arrival(details.level, owner.tier, at),
+            number=number,
         )
+
+    class Numbered(Event):
+        """The number of a case registered before cases were numbered, issued later."""
+
+        number: str
+
+        def apply(self, aggregate: CaseState) -> None:
+            aggregate.number = self.number
+
+    def take_number(self, actor: Actor, at: datetime, number: str) -> None:
+        """A number for a case registered before numbering; a case keeps its first one."""
+        if self.number:
+            raise InvalidInputError("number", f"the case already has number {self.number}")
+        self._emit(self.Numbered, actor, at, number=number)
 
     # --- reading ------------------------------------------------------------------------
 

@@ -86,16 +86,34 @@ class AddNote(CaseCommand, roles=REPORTERS, path="notes", words="add a note to")
         case.add_note(context.actor, context.at, self.text)
 
 
+# What an attachment is, in the case file (一案一档).
+ATTACHMENT_KINDS = ("photo", "agreement", "evidence", "audio", "other")
+
+
 @dataclass(frozen=True)
 class AddAttachment(CaseCommand, roles=REPORTERS, path="attachments", words="attach a file to"):
+    """An attachment's identity; its bytes are stored (encrypted, by ``sha256``) outside the
+    event log. The same content attached to a case again records nothing."""
+
     name: str
     media_type: str
     size: int
     sha256: str
+    kind: str = "other"
+    latitude: float | None = None  # where a photo was taken, as the phone reports it
+    longitude: float | None = None
 
     def run(self, case: Case, context: Context) -> None:
         case.add_attachment(
-            context.actor, context.at, self.name, self.media_type, self.size, self.sha256
+            context.actor,
+            context.at,
+            self.name,
+            self.media_type,
+            self.size,
+            self.sha256,
+            kind=self.kind,
+            latitude=self.latitude,
+            longitude=self.longitude,
         )
 
 

@@ -113,6 +113,7 @@ def test_a_refusal_is_kept_for_its_key_and_a_new_key_runs_afresh(
     again = send(http, case["id"], "resolve", body, Idempotency_Key="resolve-1")
     assert (again.status_code, again.content) == (409, refused.content)
     assert again.headers["content-type"] == "application/problem+json"
+    assert again.headers["content-language"] == refused.headers["content-language"] == "zh-CN"
     assert events_recorded(runtime) == recorded
     resolved = send(http, case["id"], "resolve", body, Idempotency_Key="resolve-2")
     assert ok(resolved)["status"] == "resolved"

@@ -185,11 +185,26 @@ def check_climb(
 def check_history(history: list[dict[str, Any]], flagged: bool) -> None:
     escalations = [e for e in history if e["event_type"] == "Escalated"]
     assert len(escalations) == 2, history
-    assert "escalated (overdue)" in escalations[0]["text"]
-    assert f"from {VILLAGE} (village, yellow)" in escalations[0]["text"]
-    assert f"to {TOWNSHIP} (township, orange)" in escalations[0]["text"]
-    assert f"from {TOWNSHIP} (township, orange)" in escalations[1]["text"]
-    assert f"to {COUNTY} (county, red)" in escalations[1]["text"]
+    climbs = [(VILLAGE, "village", "yellow", TOWNSHIP, "township", "orange"),
+              (TOWNSHIP, "township", "orange", COUNTY, "county", "red")]  # fmt: skip
+    for escalation, (from_unit, from_tier, from_level, to_unit, to_tier, to_level) in zip(
+        escalations, climbs, strict=True
+    ):
+        fields = escalation["fields"]
+        assert fields["cause"] == "overdue", escalation
+        assert (fields["from_unit"], fields["from_tier"], fields["from_level"]) == (
+            from_unit, from_tier, from_level,
+        )  # fmt: skip
+        assert (fields["to_unit"], fields["to_tier"], fields["to_level"]) == (
+            to_unit, to_tier, to_level,
+        )  # fmt: skip
+    assert escalations[0]["text"].startswith("上交（化解逾期）："), escalations[0]["text"]
+    assert (
+        f"由 {VILLAGE}（村级，黄色预警）至 {TOWNSHIP}（乡镇级，橙色预警）" in escalations[0]["text"]
+    )
+    assert (
+        f"由 {TOWNSHIP}（乡镇级，橙色预警）至 {COUNTY}（县级，红色预警）" in escalations[1]["text"]
+    )
     assert [e["event_type"] for e in history].count("ResolveOverdueFlagged") == int(flagged)
     assert all((e["actor"], e["role"]) == ("fengqiao-scheduler", "system") for e in escalations)
 

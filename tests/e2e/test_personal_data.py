@@ -58,7 +58,7 @@ PARTY_FIELDS = ("name", "id_number", "phone", "address")
 API_PARTY = {
     "name": "欧阳明哲",
     "role": "applicant",
-    "id_number": "51112319850707461X",
+    "id_number": "51112319850707463X",
     "phone": "13566027718",
     "address": "四川省乐山市犍为县罗城镇石溪村（示例）七组305号",
 }

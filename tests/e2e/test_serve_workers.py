@@ -116,7 +116,7 @@ def test_a_killed_views_and_sweeps_process_comes_back_and_the_queue_catches_up(
         os.kill(follower, signal.SIGKILL)
         down = wait_for(lambda: process_down(served), "/ready 503 naming the process", 10)
         assert "since" in str(down)
-        second = register(http, "围墙挡路")
+        second = register(http, "围墙挡路影响通行")
 
         again = wait_for(
             lambda: [pid for pid in followers(served.process.pid) if pid != follower],

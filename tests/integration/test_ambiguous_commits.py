@@ -53,14 +53,17 @@ def test_a_note_whose_commit_was_not_acknowledged_is_stored_once(
 def test_a_registration_whose_commit_was_not_acknowledged_creates_one_case(
     app: FengqiaoApplication,
 ) -> None:
+    first = app.register(REPORTER, "dispute", registration()).case  # the county's counter
     before = app.recorder.max_notification_id() or 0
 
     lose_the_next_acknowledgement(app)
     answered = app.register(REPORTER, "dispute", registration())
 
     assert event_names(app, answered.case.id) == ["Registered"]
-    assert app.recorder.max_notification_id() == before + 1
-    assert answered.position == before + 1
+    assert app.recorder.max_notification_id() == before + 2  # the number issued, and the case
+    assert answered.position == before + 2
+    assert first.number.endswith("第0001号")
+    assert answered.case.number.endswith("第0002号")
 
 
 def test_a_mode_switch_whose_commit_was_not_acknowledged_is_recorded_once(

@@ -82,7 +82,10 @@ def harness(app: FengqiaoApplication, views: ViewSet, clock: Clock) -> Harness:
 
 
 def register(
-    app: FengqiaoApplication, at: datetime = T0, level: Level = Level.YELLOW, summary: str = "占道"
+    app: FengqiaoApplication,
+    at: datetime = T0,
+    level: Level = Level.YELLOW,
+    summary: str = "占道堆放杂物",
 ) -> UUID:
     details = Registration("邻里纠纷", summary, VILLAGE, Channel.GRID_PATROL, level=level)
     return app.register(REPORTER, "dispute", details, at=at).case.id
@@ -165,11 +168,16 @@ def test_a_yellow_case_left_alone_climbs_to_the_township_then_the_county_on_time
     }
     escalations = [h for h in history if h.event_type == "Escalated"]
     assert [h.at for h in escalations] == [resolve, township_resolve]
-    assert all("escalated (overdue)" in h.text for h in escalations)
-    assert f"from {VILLAGE} (village, yellow)" in escalations[0].text
-    assert f"to {TOWNSHIP} (township, orange)" in escalations[0].text
-    assert f"from {TOWNSHIP} (township, orange)" in escalations[1].text
-    assert f"to {COUNTY} (county, red)" in escalations[1].text
+    assert all(h.fields["cause"] == "overdue" for h in escalations)
+    moves = [
+        tuple(h.fields[name] for name in ("from_unit", "from_tier", "from_level", "to_unit",
+                                          "to_tier", "to_level"))
+        for h in escalations
+    ]  # fmt: skip
+    assert moves == [
+        (VILLAGE, "village", "yellow", TOWNSHIP, "township", "orange"),
+        (TOWNSHIP, "township", "orange", COUNTY, "county", "red"),
+    ]
 
 
 @STORES
@@ -283,7 +291,7 @@ def test_one_sweep_pages_through_a_burst_larger_than_a_page_in_small_transaction
 def test_a_case_refusing_its_clock_leaves_the_others_of_its_batch_acted_on(
     app: FengqiaoApplication, harness: Harness
 ) -> None:
-    quiet, busy = register(app, summary="quiet"), register(app, summary="busy")
+    quiet, busy = register(app, summary="quiet case"), register(app, summary="busy case")
     resolve = due(app, quiet, "resolve")
     harness.sweep_at(T0 + timedelta(days=1))  # the sign-for flags
     # A note recorded with a time after the sweep's: the busy case cannot go back in time.

@@ -3,12 +3,12 @@
 The scenario, times in Shanghai (T0 = Monday 2026-09-28 10:00; 国庆 holidays Oct 1-7, so a
 yellow case's three working days run out at the end of Thursday Oct 8):
 
-- H  yellow dispute 邻里纠纷 grid_patrol in 石溪村, registered Mon Sep 21 10:00 (before the
+- H  yellow dispute 其他 grid_patrol in 石溪村, registered Mon Sep 21 10:00 (before the
      period), signed; never swept, resolved by the village Sep 28 16:00, after its resolve
      deadline (Sep 25 00:00): a breach. 174 h to resolve.
-- A  yellow dispute 邻里纠纷 grid_patrol in 石溪村, Sep 28 10:00; resolved by the village
+- A  yellow dispute 其他 grid_patrol in 石溪村, Sep 28 10:00; resolved by the village
      Sep 29 10:00 (24 h); rated satisfied Sep 30.
-- B  yellow incident 安全隐患 hotline in the neighbour village, Sep 28 11:00; resolved by the
+- B  yellow incident 房屋安全 hotline in the neighbour village, Sep 28 11:00; resolved by the
      village Oct 1 10:00 (71 h); rated dissatisfied Oct 2, which reopens it; resolved again
      Oct 8 10:00 (239 h); rated basically satisfied Oct 9.
 - C  yellow dispute 土地承包 walk_in in 石溪村, Sep 28 12:00, signed; its resolve deadline
@@ -16,15 +16,16 @@ yellow case's three working days run out at the end of Thursday Oct 8):
      signed late Oct 9 07:00; terminated Oct 12 10:00.
 - D  red dispute 征地拆迁 police_110 in 石溪村, Sep 29 10:00 (owned by the county); referred to
      the court Sep 30 10:00, within its three days.
-- E  orange dispute 劳资纠纷 online in 石溪村, Sep 29 10:00 (owned by the township); never
+- E  orange dispute 劳动争议 online in 石溪村, Sep 29 10:00 (owned by the township); never
      signed: overdue from Sep 29 14:00 on.
-- F  yellow dispute 邻里纠纷 grid_patrol in 石溪村, Sep 30 10:00; level raised to orange 11:00
+- F  yellow dispute 其他 grid_patrol in 石溪村, Sep 30 10:00; level raised to orange 11:00
      (escalated to the township); resolved by the township Oct 3 10:00 (72 h); rated very
      dissatisfied Oct 4, which reopens it; escalated by hand to the county Oct 5 10:00 and
      never signed there (sign-for due Oct 5 11:00).
-- G  yellow dispute 邻里纠纷 petition_office in 石溪村, Oct 1 10:00; rejected 11:00.
-- J  yellow incident 消防隐患 grid_patrol in a village of the other township (清溪镇),
-     Oct 2 10:00; resolved by that village Oct 3 10:00 (24 h); rated very satisfied Oct 4.
+- G  yellow dispute 其他 petition_office in 石溪村, Oct 1 10:00; rejected 11:00.
+- J  yellow incident written 消防隐患 (filed under the word 消防) grid_patrol in a village of
+     the other township (清溪镇), Oct 2 10:00; resolved by that village Oct 3 10:00 (24 h);
+     rated very satisfied Oct 4.
 - I  yellow dispute in a village of another county (市中区), Sep 28 10:00, never signed: in
      no statistic of 犍为县.
 """
@@ -133,7 +134,7 @@ def build_scenario(app: FengqiaoApplication) -> dict[str, UUID]:
         "incident",
         at=at(0, 1),
         unit=NEIGHBOUR_VILLAGE,
-        category="安全隐患",
+        category="房屋安全",
         channel=Channel.HOTLINE,
         parties=(),
     ).id
@@ -164,7 +165,7 @@ def build_scenario(app: FengqiaoApplication) -> dict[str, UUID]:
     app.execute(d, ReferCase(Agency.COURT, "诉调对接"), MEDIATOR, at=at(2))
 
     e = ids["E"] = register(
-        app, at=at(1), level=Level.ORANGE, category="劳资纠纷", channel=Channel.ONLINE
+        app, at=at(1), level=Level.ORANGE, category="劳动争议", channel=Channel.ONLINE
     ).id
     assert app.get_case(e).deadlines["sign"].due_at == cst(9, 29, 14)
 
@@ -211,12 +212,12 @@ COUNTY_WHOLE_PERIOD = Statistics(
     registered_by_level={"yellow": 6, "orange": 1, "red": 1},  # A B C F G J | E | D
     by_kind={"dispute": 6, "incident": 2},  # A C D E F G | B J
     by_category={
-        "邻里纠纷": 3,  # A F G
-        "安全隐患": 1,  # B
+        "其他": 3,  # A F G
+        "房屋安全": 1,  # B
         "土地承包": 1,  # C
         "征地拆迁": 1,  # D
-        "劳资纠纷": 1,  # E
-        "消防隐患": 1,  # J
+        "劳动争议": 1,  # E
+        "消防": 1,  # J, written 消防隐患
     },
     by_channel={
         "grid_patrol": 3,  # A F J
@@ -255,7 +256,7 @@ def test_a_period_counts_only_what_happened_in_it(views: ViewSet) -> None:
         registered=2,  # G J
         registered_by_level={"yellow": 2, "orange": 0, "red": 0},
         by_kind={"dispute": 1, "incident": 1},
-        by_category={"邻里纠纷": 1, "消防隐患": 1},
+        by_category={"其他": 1, "消防": 1},
         by_channel={
             "grid_patrol": 1,  # J
             "hotline": 0,

@@ -53,7 +53,8 @@ OTHER_TOWNSHIP_VILLAGE = "511123002001"
 OTHER_COUNTY = "511102"
 OTHER_COUNTY_VILLAGE = "511102001001"
 
-ID_NUMBER = "511123199001011234"
+# a valid resident ID number (its check digit right, born 1990-01-09) and mainland mobile
+ID_NUMBER = "511123199001091234"
 PHONE = "13987650321"
 ADDRESS = "四川省乐山市犍为县罗城镇石溪村三组12号"
 
@@ -168,7 +169,7 @@ def registration(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "kind": "dispute",
         "unit": VILLAGE,
-        "category": "邻里纠纷",
+        "category": "邻里",
         "summary": "两户因排水沟堵塞发生争执",
         "channel": "grid_patrol",
         "people_involved": 4,

@@ -107,7 +107,13 @@ def test_a_red_case_has_three_calendar_days_and_a_daily_status_report() -> None:
 
 
 def test_an_incident_is_registered_on_the_same_lifecycle() -> None:
-    case = drive("registered", kind=Incident, category="安全隐患", summary="河堤裂缝", parties=())
+    case = drive(
+        "registered",
+        kind=Incident,
+        category="自然灾害",
+        summary="河堤出现裂缝，汛期有溃堤风险",
+        parties=(),
+    )
 
     assert case.kind == "incident"
     assert (case.status, case.owner) == (Status.REGISTERED, VILLAGE)

@@ -3,9 +3,9 @@
 The views dispatch on event classes. A new event class added to the aggregate and forgotten
 in a view would be skipped silently (a status never changing, a count never made), so each
 view declares what it handles and what it ignores (``View.handles``/``View.ignores``) and this
-suite fails for any case event class in neither; likewise for a history line
-(``projections.history.TEXT``) and a dashboard label (the ``event`` names in the dashboard's
-``i18n.js``).
+suite fails for any case event class in neither; likewise for a history reading
+(``projections.history.TEXT``: its fields and Chinese line), a dashboard label (the ``event``
+names in the dashboard's ``i18n.js``) and a dashboard line in each language (its ``lines``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from domain.incident import Incident
 from domain.status import Status
 from projections.engine import View
 from projections.events import CLOCK_EVENTS, lookup
-from projections.history import TEXT, describe
+from projections.history import TEXT, describe, readable_fields
 from projections.viewset import VIEW_CLASSES
 
 I18N = Path(__file__).resolve().parents[2] / "api" / "http" / "web" / "static" / "i18n.js"
@@ -54,6 +54,19 @@ def dashboard_labels() -> set[str]:
     block = re.search(r"\n    event: \{(.*?)\n    \},", zh, re.DOTALL)
     assert block is not None, "no event label table in i18n.js"
     return set(re.findall(r"^\s+(\w+):", block.group(1), re.MULTILINE))
+
+
+def dashboard_lines() -> dict[str, set[str]]:
+    """The event types the dashboard has a timeline line for, per language."""
+    source = I18N.read_text(encoding="utf-8")
+    table = source[source.index("const lines = {") :]
+    found = {}
+    for language in ("zh", "en"):
+        block = re.search(rf"\n  {language}: \{{(.*?)\n  \}},", table, re.DOTALL)
+        assert block is not None, f"no {language} timeline lines in i18n.js"
+        keys = re.findall(r'^\s+"?([\w.]+)"?:', block.group(1), re.MULTILINE)
+        found[language] = {key.split(".")[0] for key in keys}
+    return found
 
 
 def unaccounted(view: type[View], events: Iterable[type]) -> list[str]:
@@ -89,6 +102,10 @@ def gaps(events: Iterable[type]) -> dict[str, list[str]]:
     ]
     found["history text"] = [c.__qualname__ for c in events if lookup(TEXT, c) is None]
     found["dashboard label"] = [c.__qualname__ for c in events if c.__name__ not in labels]
+    for language, rendered in dashboard_lines().items():
+        found[f"dashboard line ({language})"] = [
+            c.__qualname__ for c in events if c.__name__ not in rendered
+        ]
     return {where: missing for where, missing in found.items() if missing}
 
 
@@ -116,8 +133,11 @@ def test_a_new_event_class_left_unhandled_is_reported_everywhere() -> None:
         "view cases",
         "view deadlines",
         "view statistics",
+        "view ledger",
         "history text",
         "dashboard label",
+        "dashboard line (zh)",
+        "dashboard line (en)",
     }  # the history view records every case event; its text table is what lacks it
     assert all(missing == [Withdrawn.__qualname__] for missing in reported.values())
 
@@ -154,3 +174,4 @@ def test_an_event_type_without_a_text_falls_back_to_its_name() -> None:
 
     event = Withdrawn.__new__(Withdrawn)
     assert describe(event) == "Withdrawn"
+    assert readable_fields(event) == {}

@@ -1,0 +1,231 @@
+"""The words of problem answers: titles, statuses, commands, and each domain rule in Chinese.
+
+The domain explains a refusal in English and names the rule it applied with its limits
+(``InvalidInputError.rule`` and ``.limits``); English answers keep the domain's sentence, and
+Chinese ones are built here from the rule and limits, never from the English text. A refusal
+raised without a rule (some modules still raise them) is said in general terms, with the
+domain's English sentence beside it so that nothing the caller could use is hidden.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from http import HTTPStatus
+
+from api.http.i18n import EN, Language, Pair, pick
+from domain.calendar import SHANGHAI
+from domain.case.commands import CASE_COMMANDS
+
+# by the English title the code gives a problem (each family's title is fixed)
+TITLES: dict[str, str] = {
+    "Invalid input": "输入有误",
+    "Unknown unit": "单位不存在",
+    "Not found": "未找到",
+    "Version conflict": "版本冲突",
+    "Command not allowed": "当前状态不允许此操作",
+    "Forbidden": "无权操作",
+    "Idempotency-Key reused": "幂等键已用于其他请求",
+    "Invalid policy": "政策配置无效",
+    "Bad request": "请求有误",
+    "Unauthorized": "未通过身份验证",
+    "Unsupported media type": "不支持的内容类型",
+    "Request body too large": "请求内容过大",
+    "Method not allowed": "不支持此请求方法",
+    "Service unavailable": "服务暂不可用",
+    "Not ready": "服务未就绪",
+    "Internal error": "服务器内部错误",
+}
+# by status, for answers whose English words came from elsewhere
+GENERAL: dict[int, Pair] = {
+    400: ("请求有误", "the request is malformed"),
+    401: ("需要有效的身份令牌", "a valid token is required"),
+    403: ("你无权执行此操作", "you may not do this"),
+    404: ("找不到请求的资源", "not found"),
+    405: ("不支持此请求方法", "method not allowed"),
+    409: ("与案件当前状态冲突", "conflicts with the case as it stands"),
+    413: ("请求内容过大", "the request body is too large"),
+    415: ("请求内容须为 JSON", "the request body must be JSON"),
+    422: ("输入有误", "invalid input"),
+    500: ("服务器内部错误", "unexpected error"),
+    503: ("服务暂不可用，请稍后再试", "the service is unavailable; try again shortly"),
+}
+_COMMANDS_BY_CLASS: dict[str, str] = {
+    "RejectCase": "不予受理",
+    "AddNote": "添加备注",
+    "AddAttachment": "添加附件",
+    "SignCase": "签收",
+    "AssignCase": "指派承办人",
+    "PauseCase": "中止",
+    "ResumeCase": "恢复办理",
+    "ExtendDeadline": "延长期限",
+    "AssessCase": "研判",
+    "RaiseLevel": "提高预警等级",
+    "LowerLevel": "降低预警等级",
+    "EscalateCase": "上报",
+    "ReturnCase": "退回",
+    "RecordMediationSession": "记录调解",
+    "ResolveCase": "化解",
+    "TerminateCase": "终止调解",
+    "ReferCase": "转办",
+    "AnswerReferral": "记录转办答复",
+    "RequestJudicialConfirmation": "申请司法确认",
+    "RecordJudicialConfirmation": "记录司法确认结果",
+    "RecordFollowUp": "回访",
+    "RateCase": "评价",
+    "ReopenCase": "重新办理",
+    "CloseCase": "办结",
+    "ActOnDeadline": "处理到期时限",
+}
+# a refusal names its command by its words ("record a follow-up for"): the words → 中文
+COMMANDS: dict[str, str] = {
+    command.words: _COMMANDS_BY_CLASS[command.__name__]
+    for command in CASE_COMMANDS
+    if command.__name__ in _COMMANDS_BY_CLASS
+}
+APPROVERS: dict[str, str] = {"a supervisor": "主管或管理员"}
+# Why a case's state refuses a command, as the domain says it (``CommandNotAllowedError.detail``)
+# → 中文; ``{0}``… are the parts the pattern captured (a unit code, a level, a tier, a clock).
+_LEVELS = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
+_TIERS = {"village": "村级", "township": "乡镇级", "county": "县级"}
+_CLOCKS = {
+    "sign": "签收",
+    "resolve": "化解",
+    "mediation": "调解",
+    "follow_up": "回访",
+    "judicial_reminder": "司法确认提醒",
+    "judicial_confirmation": "司法确认",
+    "status_report": "每日报告",
+}
+NOT_ALLOWED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(f"^{pattern}$"), words)
+    for pattern, words in (
+        (r"already signed for", "案件已签收"),
+        (r"(\S+) must sign for it first", "须先由 {0} 签收"),
+        (r"record a mediation session first", "请先记录调解"),
+        (r"resume it first", "请先恢复办理"),
+        (r"no pending (\S+) clock", "没有进行中的{0}期限"),
+        (r"the referral has not been answered yet", "转办单位尚未答复"),
+        (r"already answered", "转办已答复"),
+        (
+            r"销号 needs an outcome and at least one follow-up visit",
+            "销号须有办理结果且至少回访一次",
+        ),
+        (
+            r"only disputes have agreements a court can confirm",
+            "只有矛盾纠纷的调解协议可申请司法确认",
+        ),
+        (r"lowering a level needs a supervisor: use lower", "降低预警等级须由主管批准（降级）"),
+        (r"(\S+) is the top tier for cases \(矛盾不上交\)", "{0} 已是最高层级（矛盾不上交）"),
+        (r"only before signing, within the sign-for window", "只能在签收前、签收期限内退回"),
+        (r"it was not handed over by hand", "此案件不是人工上报的，不能退回"),
+        (r"a (\S+) case cannot go below (\S+)", "{0}预警案件不能退回到{1}以下"),
+        (r"already requested", "已申请过司法确认"),
+        (r"only within 30 days of a written agreement", "只能在书面协议达成后 30 日内申请"),
+        (r"no pending request for judicial confirmation", "没有待裁定的司法确认申请"),
+    )
+)
+
+
+def not_allowed(detail: str) -> str:
+    """Why a command is refused in this state, in Chinese; the domain's words when there is
+    no reading for them yet (nothing the caller could use is hidden)."""
+    for pattern, words in NOT_ALLOWED:
+        matched = pattern.match(detail)
+        if matched:
+            parts = [_LEVELS.get(g, _TIERS.get(g, _CLOCKS.get(g, g))) for g in matched.groups()]
+            return words.format(*parts)
+    return detail
+
+# 401s, by what was wrong with the token
+TOKEN: dict[str, Pair] = {
+    "missing": ("需要 Bearer 令牌（Authorization: Bearer …）", "a Bearer token is required"),
+    "expired": ("令牌已过期", "token expired"),
+    "not_yet_valid": ("令牌的签发时间晚于当前时间", "token issued in the future"),
+    "invalid": ("令牌无效", "invalid token"),
+}
+
+
+def title(english: str, status: int, language: Language) -> str:
+    """A problem's title in ``language``, from the English one the code gives it."""
+    if language == EN:
+        return english
+    return TITLES.get(english) or pick(GENERAL.get(status, ("出错了", english)), language)
+
+
+def general(status: int, language: Language) -> str:
+    """What an answer of ``status`` means, when nothing more can be said in ``language``."""
+    fallback = (f"请求未能完成（{status}）", phrase(status).lower())
+    return pick(GENERAL.get(status, fallback), language)
+
+
+def phrase(status: int) -> str:
+    """HTTP's own words for ``status`` ("Request Entity Too Large")."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"Error {status}"
+
+
+def when(moment: object) -> str:
+    """A time or day as people in China read it: Beijing time."""
+    if isinstance(moment, datetime):
+        local = moment.astimezone(SHANGHAI)
+        return f"北京时间 {local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    if isinstance(moment, date):
+        return f"{moment.year}年{moment.month}月{moment.day}日"
+    return str(moment)
+
+
+def _choices(values: object) -> str:
+    if isinstance(values, Sequence) and not isinstance(values, str):
+        return "、".join(str(value) for value in values)
+    return str(values)
+
+
+def rule(name: str, limits: Mapping[str, object]) -> str | None:
+    """A domain rule (``InvalidInputError.rule``) with its limits, in Chinese; None when the
+    rule is not one this catalogue knows."""
+    said: Callable[[], str] | None = {
+        "required": lambda: "不能为空",
+        "no_nul": lambda: "不能含有 NUL 字符",
+        "max_length": lambda: f"至多 {limits['max']} 个字符",
+        "min_length": lambda: f"至少写 {limits['min']} 个字（不计空格），说清发生了什么",
+        "length": lambda: f"应为 {limits['min']} 到 {limits['max']} 个字符",
+        "max_items": lambda: f"至多 {limits['limit']} 项，现有 {limits['count']} 项",
+        "one_of": lambda: f"应为以下之一：{_choices(limits['choices'])}",
+        "aware_time": lambda: "应为带时区的日期时间，如 2026-09-28T10:00:00+08:00",
+        "not_before": lambda: f"不能早于{when(limits['earliest'])}",
+        "before": lambda: f"应早于{when(limits['latest'])}",
+        "not_future": lambda: (
+            f"不能晚于现在（{when(limits['now'])}）"
+            + (f"，允许 {limits['skew_minutes']} 分钟误差" if limits["skew_minutes"] else "")
+        ),
+        "years_ahead": lambda: (
+            f"至多设在 {limits['years']} 年以内，不能晚于{when(limits['latest'])}"
+        ),
+        "later_than": lambda: f"应晚于现在的期限（{when(limits['current'])}）",
+        "extension": lambda: (
+            f"一次至多延长 {limits['days']} 天，即不晚于{when(limits['latest'])}；"
+            "需要等待更久请中止案件"
+        ),
+        "id_number_format": lambda: (
+            f"应为 {limits['length']} 位居民身份证号码：17 位数字加 1 位校验码（0–9 或 X）"
+        ),
+        "id_number_checksum": lambda: (
+            "不是有效的居民身份证号码：最后一位校验码与前 17 位不符，请检查是否有数字输错"
+        ),
+        "id_number_birth_date": lambda: (
+            f"不是有效的居民身份证号码：第 7 至 14 位应为 {when(limits['earliest'])}以来"
+            "真实的出生日期（年月日）"
+        ),
+        "phone": lambda: (
+            "应为中国大陆手机号码（11 位，如 13812345678）或带区号的固定电话"
+            "（如 0833-1234567），可加 +86"
+        ),
+    }.get(name)
+    try:
+        return None if said is None else said()
+    except KeyError:  # a rule raised without the limits it names
+        return None
