@@ -51,6 +51,7 @@ class DeadlinesView(View):
         Case.Assigned,
         Case.Rated,
         Case.NoteAdded,
+        Case.Numbered,
         Case.AttachmentAdded,
         Dispute.JudicialConfirmationRecorded,
     )

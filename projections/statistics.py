@@ -153,6 +153,7 @@ class StatisticsView(View):
         Case.Assigned,
         Case.SignOverdueFlagged,
         Case.NoteAdded,
+        Case.Numbered,
         Case.AttachmentAdded,
         Dispute.JudicialConfirmationRecorded,
     )

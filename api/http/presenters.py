@@ -27,6 +27,7 @@ def party_out(party: Party, unmasked: bool = False) -> PartyOut:
 def case_out(case: Case, now: datetime, unmasked: bool = False) -> CaseOut:
     return CaseOut(
         id=str(case.id),
+        number=case.number,
         kind=case.kind,
         category=case.category,
         summary=case.summary,
@@ -59,6 +60,7 @@ def case_out(case: Case, now: datetime, unmasked: bool = False) -> CaseOut:
 def queue_item_out(item: QueueItem) -> QueueItemOut:
     return QueueItemOut(
         id=str(item.id),
+        number=item.number,
         kind=item.kind,
         level=item.level,
         tier=item.tier,
@@ -74,6 +76,7 @@ def queue_item_out(item: QueueItem) -> QueueItemOut:
         seconds_to_breach=item.seconds_to_breach,
         flags=list(item.flags),
         version=item.version,
+        awaiting_signature=item.awaiting_signature,
     )
 
 
@@ -86,6 +89,7 @@ def history_out(entry: HistoryEntry) -> HistoryEntryOut:
         actor=entry.actor,
         role=entry.role,
         text=entry.text,
+        fields=entry.fields,
     )
 
 

@@ -7,7 +7,7 @@ a field's type never changes. A command's payload has its domain command's name 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -221,6 +221,7 @@ class PartyOut(msgspec.Struct, kw_only=True):
 
 class CaseOut(msgspec.Struct, kw_only=True):
     id: str
+    number: str  # 一案一码, e.g. （2026）犍调字第0012号 ("" only before an old case is numbered)
     kind: str
     category: str
     summary: str
@@ -245,6 +246,7 @@ class CaseOut(msgspec.Struct, kw_only=True):
 
 class QueueItemOut(msgspec.Struct, kw_only=True):
     id: str
+    number: str
     kind: str
     level: str
     tier: str
@@ -260,6 +262,9 @@ class QueueItemOut(msgspec.Struct, kw_only=True):
     seconds_to_breach: int | None
     flags: list[str]
     version: int
+    # handed to a new owner who has not signed for it yet (after an escalation, say): the
+    # card says 待签收 whatever the status, and its clock is the sign-for deadline
+    awaiting_signature: bool = False
 
 
 class QueueOut(msgspec.Struct, kw_only=True):
@@ -274,7 +279,16 @@ class CaseListOut(msgspec.Struct, kw_only=True):
     offset: int
 
 
+# A timeline field's value, plain JSON: a code, a unit code, a UTC time, a count, yes/no, a
+# reason as typed, a list of triggers (``projections.history``).
+FieldValue = str | float | bool | list[str] | None  # a count is a number too
+
+
 class HistoryEntryOut(msgspec.Struct, kw_only=True):
+    """One entry of a case's timeline. ``fields`` say what happened in codes a client renders
+    in its reader's language; ``text`` says it in Chinese (Shanghai times, 北京时间). Neither
+    holds personal data or the case's recorded texts: those are in the case file."""
+
     version: int
     position: int
     event_type: str
@@ -282,6 +296,44 @@ class HistoryEntryOut(msgspec.Struct, kw_only=True):
     actor: str
     role: str
     text: str
+    fields: dict[str, FieldValue] = {}
+
+
+class FileEntryOut(msgspec.Struct, kw_only=True):
+    """One event of the case file (一案一档), with everything it recorded.
+
+    Case events record who acted (``actor``) and in what role, not the unit the actor acted
+    from: ``owner`` is the unit the case belonged to at the time, derived exactly by replaying
+    the case's events. The actor acted for it, from it or from a unit above it (commands act
+    on cases their subtree owns); a signature (``Signed``) is the owner's by definition."""
+
+    version: int
+    position: int | None  # its place in the log, once the history view has reached it
+    type: str  # the event's type, e.g. Registered, MediationSessionRecorded
+    at: datetime  # UTC
+    at_local: str  # the same moment in Shanghai: ISO 8601 with +08:00
+    actor: str
+    role: str
+    owner: str
+    status: str  # the case's status after the event
+    # every field the event recorded, as plain JSON (times in UTC, amounts as text, pending
+    # clocks as ``deadlines``); parties' ID numbers, phones and addresses masked unless the
+    # file was unmasked, in free texts as in the parties themselves
+    fields: dict[str, Any]
+    timeline: dict[str, FieldValue]  # what the timeline shows of it (``GET …/history``)
+    text: str  # the timeline's line, in Chinese
+
+
+class FileOut(msgspec.Struct, kw_only=True):
+    """A case file: every event recorded on the case, oldest first, read from the log."""
+
+    id: str
+    number: str
+    kind: str
+    version: int
+    unmasked: bool  # personal data shown plain (an access record says who, when and why)
+    units: dict[str, str]  # code → name of each unit the file names
+    entries: list[FileEntryOut]
 
 
 class UnitOut(msgspec.Struct, kw_only=True):
