@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def add_commands(commands: Any) -> None:
     export = commands.add_parser("export", help="export the audit trail as a hash-chained file")
     export.add_argument("--unit", help="unit code: the cases located in its subtree")
-    export.add_argument("--from", dest="start", help="ISO date (Shanghai day) or date-time")
+    export.add_argument("--from", dest="start", help="ISO date (北京时间 day) or date-time")
     export.add_argument("--to", dest="end", help="ISO date (inclusive) or date-time")
     export.add_argument("--case", type=UUID, help="one case")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
@@ -36,6 +36,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     from rich.console import Console
     from rich.progress import Progress
 
+    from api.cli.checks import BadArgumentError, refuse, require_order
     from api.http.routes.reads import parse_bound
     from api.wiring.bootstrap import build_application
     from api.wiring.views import build_views
@@ -50,6 +51,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     except InvalidInputError as error:  # parse_bound's refusal (not a ValueError)
         print(f"fengqiao: {error}", file=sys.stderr)
         return 2
+    try:  # swapped bounds would export nothing, and the empty file would verify
+        require_order(start, end, args.start, args.end)
+    except BadArgumentError as error:
+        return refuse(error)
     scope = ExportFilter(
         args.unit, start if args.start else None, end if args.end else None, args.case
     )

@@ -39,6 +39,9 @@ def _build(settings: Settings) -> Any:
 def _sweep_once(args: argparse.Namespace, settings: Settings) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from api.cli.display import beijing, headed, labelled
 
     app, views, sweeps = _build(settings)
     try:
@@ -52,19 +55,17 @@ def _sweep_once(args: argparse.Namespace, settings: Settings) -> int:
     if report is None:
         console.print("another scheduler holds the sweep lock: nothing done")
         return 0
-    table = Table(title=f"sweep at {report.now:%Y-%m-%d %H:%M:%S} UTC: {report.due} due")
-    for column in ("case", "clock", "due at (UTC)", "result"):
+    table = Table(title=f"sweep at {labelled(report.now)}: {report.due} due")
+    for column in ("case", "clock", headed("due at"), "result"):
         table.add_column(column)
     for deadline, events in report.acted:
-        table.add_row(
-            str(deadline.case_id), deadline.kind, f"{deadline.due_at:%Y-%m-%d %H:%M}", events
-        )
+        table.add_row(str(deadline.case_id), deadline.kind, beijing(deadline.due_at), events)
     for deadline, reason in report.refused:
         table.add_row(
             str(deadline.case_id),
             deadline.kind,
-            f"{deadline.due_at:%Y-%m-%d %H:%M}",
-            f"refused: {reason}",
+            beijing(deadline.due_at),
+            Text(f"refused: {reason}"),
         )
     console.print(table)
     console.print(

@@ -6,7 +6,7 @@ import argparse
 import signal
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,13 +19,27 @@ UNKNOWN = 2  # ... and when the stores cannot be read
 
 def add_commands(commands: Any) -> None:
     queue = commands.add_parser("queue", help="print a unit's escalation queue")
-    queue.add_argument("unit", help="unit code, e.g. 511123")
-    queue.add_argument("--limit", type=int, default=50)
+    queue.add_argument("unit", metavar="UNIT", help="unit code, e.g. 511123")
+    queue.add_argument(
+        "--at",
+        metavar="TIME",
+        help="judge deadlines as of this ISO date (00:00 北京时间) or date-time with its offset, "
+        "e.g. 2026-12-02T09:00+08:00 (default now); the cases are as they stand now",
+    )
+    queue.add_argument(
+        "--limit", metavar="N", type=_positive, default=50, help="most cases shown (%(default)s)"
+    )
     queue.set_defaults(handler=_queue)
     stats = commands.add_parser("stats", help="print statistics for a unit's subtree and period")
-    stats.add_argument("unit")
-    stats.add_argument("--from", dest="start", type=date.fromisoformat, help="first day (Shanghai)")
-    stats.add_argument("--to", dest="end", type=date.fromisoformat, help="last day, inclusive")
+    stats.add_argument("unit", metavar="UNIT", help="unit code, e.g. 511123")
+    stats.add_argument(
+        "--from", dest="start", metavar="DATE", type=date.fromisoformat,
+        help="first day, ISO date in 北京时间 (default: 30 days up to --to)",
+    )  # fmt: skip
+    stats.add_argument(
+        "--to", dest="end", metavar="DATE", type=date.fromisoformat,
+        help="last day, included (default today)",
+    )  # fmt: skip
     stats.set_defaults(handler=_stats)
     rebuild = commands.add_parser("rebuild", help="drop and replay views from the event log")
     rebuild.add_argument("views", nargs="*", help="cases, deadlines, statistics, history (all)")
@@ -52,52 +66,69 @@ def _open(settings: Settings) -> tuple[Any, Any]:
     return app, build_views(settings, app)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def _queue(args: argparse.Namespace, settings: Settings) -> int:
     from rich.console import Console
-    from rich.table import Table
 
+    from api.cli.checks import BadArgumentError, moment, refuse, require_unit
+    from api.cli.queue_table import queue_table
     from projections.queue import get_queue
 
+    try:
+        at = moment(args.at, "at", datetime.now(UTC))
+    except BadArgumentError as error:
+        return refuse(error)
     app, views = _open(settings)
     try:
+        units = app.units()
+        require_unit(units, args.unit)
         views.catch_up()
-        now = datetime.now(UTC)
-        items = get_queue(views.cases, args.unit, now, limit=args.limit)
+        items = get_queue(views.cases, args.unit, at, limit=args.limit)
+    except BadArgumentError as error:
+        return refuse(error)
     finally:
         views.close()
         app.close()
-    table = Table(title=f"escalation queue {args.unit} ({len(items)} shown)")
-    for column in ("level", "owner", "status", "due", "in", "summary"):
-        table.add_column(column)
-    colours = {"red": "red", "orange": "dark_orange", "yellow": "yellow"}
-    for item in items:
-        due = _local(item.due_at) if item.due_at else "-"
-        left = _duration(item.seconds_to_breach) if item.seconds_to_breach is not None else "-"
-        style = "bold red" if item.overdue else None
-        table.add_row(f"[{colours[item.level]}]{item.level}[/]", item.owner, item.status,
-                      due, left, item.summary[:40], style=style)  # fmt: skip
-    Console().print(table)
+    Console().print(queue_table(units, args.unit, at, items))
     return 0
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     from rich.console import Console
 
+    from api.cli.checks import BadArgumentError, day_period, refuse, require_unit
     from api.cli.stats_table import statistics_tables
     from projections.stats_queries import get_children, get_statistics
 
-    start, end = _period(args.start, args.end)
+    now = datetime.now(UTC)
+    try:
+        start, end = day_period(args.start, args.end, now)
+    except BadArgumentError as error:
+        return refuse(error)
     app, views = _open(settings)
     try:
+        units = app.units()
+        require_unit(units, args.unit)
         views.catch_up()
-        now = datetime.now(UTC)
         totals = get_statistics(views.statistics, args.unit, start, end, now)
         children = get_children(views.statistics, args.unit, start, end, now)
+    except BadArgumentError as error:
+        return refuse(error)
     finally:
         views.close()
         app.close()
-    for table in statistics_tables(args.unit, start, end, totals, children):
-        Console().print(table)
+    console = Console()
+    for part in statistics_tables(units, args.unit, start, end, totals, children):
+        console.print(part)
     return 0
 
 
@@ -205,29 +236,3 @@ def _print_status(statuses: list[ViewStatus]) -> None:
             f"`fengqiao rebuild {names}` if the fix changes what the views hold)",
             markup=False, highlight=False, soft_wrap=True,
         )  # fmt: skip
-
-
-def _period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
-    """Whole days in Shanghai: [first day 00:00, day after the last 00:00). Default: the last
-    30 days up to today."""
-    from domain.calendar import SHANGHAI, start_of_day
-
-    last = end or datetime.now(SHANGHAI).date()
-    first = start or last - timedelta(days=29)
-    return start_of_day(first).astimezone(UTC), start_of_day(last + timedelta(days=1)).astimezone(
-        UTC
-    )
-
-
-def _local(moment: datetime) -> str:
-    from domain.calendar import SHANGHAI
-
-    return moment.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
-
-
-def _duration(seconds: int) -> str:
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    if seconds >= 86400:
-        return f"{sign}{seconds // 86400}d{seconds % 86400 // 3600}h"
-    return f"{sign}{seconds // 3600}h{seconds % 3600 // 60:02d}m"

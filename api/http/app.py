@@ -15,8 +15,21 @@ from api.http.auth import jwt_auth
 from api.http.bodies import strict_json
 from api.http.errors import EXCEPTION_HANDLERS
 from api.http.openapi import StrictStructs
-from api.http.routes import audit, cases, commands, health, mode, reads, stream
+from api.http.routes import (
+    attachments,
+    audit,
+    case_file,
+    cases,
+    commands,
+    documents,
+    health,
+    ledger,
+    mode,
+    reads,
+    stream,
+)
 from api.http.runtime import Runtime
+from api.http.web import schema_viewer
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -36,6 +49,10 @@ def create_app(runtime: Runtime) -> Litestar:
             [
                 *cases.HANDLERS,
                 *commands.HANDLERS,
+                *attachments.HANDLERS,  # its own body limit: an upload is not JSON
+                *case_file.HANDLERS,
+                *documents.HANDLERS,
+                *ledger.HANDLERS,
                 *reads.HANDLERS,
                 *stream.HANDLERS,
                 *mode.HANDLERS,
@@ -49,7 +66,12 @@ def create_app(runtime: Runtime) -> Litestar:
         dependencies={"runtime": Provide(lambda: runtime, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         on_app_init=[jwt_auth(runtime.secret).on_app_init],
-        openapi_config=OpenAPIConfig(title="fengqiao", version="1", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="fengqiao",
+            version="1",
+            path="/schema",
+            render_plugins=schema_viewer.render_plugins("/schema"),  # offline: no CDN
+        ),
         plugins=[StrictStructs()],  # request bodies' schemas refuse unknown members
         request_max_body_size=MAX_BODY_BYTES,
         lifespan=[lifespan],

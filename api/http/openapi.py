@@ -246,12 +246,64 @@ QUEUE_EVENTS = Schema(
 
 # --- request bodies --------------------------------------------------------------------------
 
+# One or more bodies each request Struct accepts, by its name: what the schema page shows and
+# "Try it out" pre-fills, so an integrator starts from a body that is accepted rather than from
+# "string". Kept here, not beside each route, so every body gets one in one place;
+# tests/e2e/test_schema_offline.py decodes each through its Struct, and every body must have one.
+REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
+    "PartyIn": [
+        {"name": "张三", "role": "applicant", "id_number": "511123199001091234",
+         "phone": "13987650321", "address": "四川省乐山市犍为县罗城镇石溪村三组12号"},
+    ],
+    "RegisterCase": [
+        {"kind": "dispute", "unit": "511123001001", "category": "邻里",
+         "summary": "两户因排水沟堵塞发生争执", "channel": "grid_patrol", "level": "yellow",
+         "people_involved": 4, "amount_involved": "1200.50",
+         "occurred_at": "2026-11-30T09:30:00+08:00",
+         "parties": [{"name": "张三", "role": "applicant", "phone": "13987650321"},
+                     {"name": "李四", "role": "respondent"}]},
+    ],
+    "AssessCase": [
+        {"level": "orange", "triggers": ["矛盾有激化苗头", "涉及10至29人"],
+         "reason": "依据预警指标研判"},
+    ],
+    "AssignCase": [{"assignee": "mediator-511123001"}],
+    "RecordMediationSession": [
+        {"held_at": "2026-12-01T14:00:00+08:00", "notes": "双方同意共同出资疏通排水沟",
+         "attendees": ["张三", "李四", "村调委会主任"]},
+    ],
+    "ResolveCase": [
+        {"agreement": "双方各承担一半疏通费用，十日内完成", "form": "written",
+         "amount": "600.00", "performance_due": "2026-12-11"},
+    ],
+    "TerminateCase": [{"reason": "申请人撤回调解申请"}],
+    "ReferCase": [{"agency": "court", "reason": "超出人民调解范围，转办对接"}],
+    "AnswerReferral": [{"answer": "犍为县人民法院：已立案受理"}],
+    "JudicialConfirmation": [
+        {"court": "犍为县人民法院"},  # requesting confirmation
+        {"confirmed": True, "note": "（2026）川1123民特12号裁定确认有效"},  # the court's ruling
+    ],
+    "RecordFollowUp": [{"satisfied": True, "agreement_honoured": True, "note": "已按协议履行"}],
+    "RateCase": [{"grade": "satisfied"}],
+    "PauseCase": [{"reason": "当事人外出务工，春节后返乡再调"}],
+    "ExtendDeadline": [
+        {"until": "2026-12-20T18:00:00+08:00", "reason": "需等待伤情鉴定结果", "kind": "resolve"},
+    ],
+    "EscalateCase": [{"reason": "当事人情绪激动，村调委会调解未果"}],
+    "LowerLevel": [{"level": "yellow", "reason": "双方情绪平稳，已达成初步意向"}],
+    "ReopenCase": [{"reason": "一方未按协议履行"}],
+    "RejectCase": [{"reason": "不属于矛盾纠纷受理范围"}],
+    "AddNote": [{"text": "已电话联系双方，约定周三上午到村委会调解"}],
+    "SwitchMode": [{"mode": "holiday", "reason": "春节假期值班安排"}],
+}  # fmt: skip
+
 
 # Litestar's own plugin for Structs, which this one extends, has no public name in Litestar 2.
 class StrictStructs(StructSchemaPlugin):
     """A Struct that refuses unknown fields (every request body: ``forbid_unknown_fields``)
     says so in its schema, ``additionalProperties: false``: an extra member is refused with
-    422, and a client generated from the document must not send one."""
+    422, and a client generated from the document must not send one. It also carries its
+    ``REQUEST_EXAMPLES``."""
 
     def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
         supported: bool = super().is_plugin_supported_field(field_definition)
@@ -260,4 +312,7 @@ class StrictStructs(StructSchemaPlugin):
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
         schema: Schema = super().to_openapi_schema(field_definition, schema_creator)
         schema.additional_properties = False
+        examples = REQUEST_EXAMPLES.get(field_definition.type_.__name__)
+        if examples:
+            schema.examples = list(examples)
         return schema

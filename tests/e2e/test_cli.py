@@ -20,6 +20,7 @@ from domain.application import FengqiaoApplication
 from domain.case import Case
 from domain.policy import Policy
 from domain.policy_document import policy_from_document, policy_to_document
+from domain.samples import sample_units
 from domain.status import Status
 from tests.support import backends
 
@@ -195,3 +196,141 @@ def test_demo_id_numbers_carry_a_valid_check_digit() -> None:
         assert len(number) == 18
         assert number.startswith("511123")
         assert number[17] == "10X98765432"[total % 11]
+
+
+# --- reading the views: units by name, times in Beijing time, refusals ---------------------
+
+CITY = "511100"  # 乐山市: the whole sample jurisdiction, so the demo's open cases are all in it
+CASE_NUMBER = re.compile(r"（\d{4}）\S+?[调事]字第\d{4}号")
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+WIDE = "250"  # columns for rich: ids and names are not cut in the captured output
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    environ = _sqlite(tmp_path_factory.mktemp("cli-reads"))
+    assert _demo(environ) == 0
+    return environ
+
+
+@pytest.fixture(scope="module")
+def units_only(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    environ = _sqlite(tmp_path_factory.mktemp("cli-units"))
+    assert main(["demo", "--cases", "0"], environ=environ) == 0
+    return environ
+
+
+def test_queue_shows_each_case_by_number_and_id_and_its_owner_by_name(
+    demo_store: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", WIDE)
+    capsys.readouterr()
+    assert main(["queue", CITY], environ=demo_store) == 0
+    out = capsys.readouterr().out
+    assert "escalation queue 511100 乐山市" in out
+    assert "due (北京时间)" in out
+    numbers, ids = CASE_NUMBER.findall(out), UUID_TEXT.findall(out)
+    assert numbers, out
+    assert len(numbers) == len(ids)
+    demo_ids = {str(demo_case_id(SEED, index)) for index in range(CASES)}
+    assert set(ids) <= demo_ids
+    names = {unit.code: unit.name for unit in sample_units()}
+    owners = re.findall(r"│ (5111\d{2,10}) (\S+)", out)
+    assert owners, out
+    assert all(names[code] == name for code, name in owners), owners
+
+
+def test_queue_judges_deadlines_at_a_time_given_in_any_offset_and_prints_it_in_beijing_time(
+    demo_store: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", WIDE)
+    for at in ("2026-12-02T09:00:00+08:00", "2026-12-02T01:00:00Z"):
+        capsys.readouterr()
+        assert main(["queue", CITY, "--at", at, "--limit", "3"], environ=demo_store) == 0
+        assert "at 2026-12-02 09:00 (北京时间)" in capsys.readouterr().out, at
+
+
+def test_stats_names_the_unit_each_child_and_the_period_in_beijing_time(
+    demo_store: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", WIDE)
+    capsys.readouterr()
+    argv = ["stats", CITY, "--from", "2026-11-01", "--to", "2026-11-30"]
+    assert main(argv, environ=demo_store) == 0
+    out = capsys.readouterr().out
+    assert "statistics of 511100 乐山市, 2026-11-01 to 2026-11-30 (北京时间, whole days)" in out
+    for unit in sample_units():
+        if unit.parent == CITY:
+            assert f"{unit.code} {unit.name}" in out, unit
+
+
+def test_sweep_prints_its_times_in_beijing_time(
+    units_only: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", WIDE)
+    capsys.readouterr()
+    assert main(["sweep", "--once"], environ=units_only) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"sweep at \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(北京时间\)", out), out
+    assert "UTC" not in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["queue", "511199"],
+        ["stats", "511199"],
+        ["export", "--unit", "511199", "--out", "{out}"],
+    ],
+    ids=["queue", "stats", "export"],
+)
+def test_an_unknown_unit_exits_2_naming_it(
+    units_only: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    argv: list[str],
+) -> None:
+    capsys.readouterr()
+    argv = [arg.format(out=tmp_path / "audit.jsonl") for arg in argv]
+    assert main(argv, environ=units_only) == 2
+    captured = capsys.readouterr()
+    assert "no unit has code '511199'" in captured.err
+    assert captured.err.count("\n") == 1
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["stats", CITY, "--from", "2026-11-30", "--to", "2026-11-01"],
+            "the period is reversed: --from 2026-11-30 is after --to 2026-11-01",
+        ),
+        (
+            ["export", "--from", "2026-11-30", "--to", "2026-11-01", "--out", "{out}"],
+            "the period is empty or reversed: --from 2026-11-30 is not before --to 2026-11-01",
+        ),
+    ],
+    ids=["stats", "export"],
+)
+def test_a_reversed_period_exits_2_saying_so(
+    units_only: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    argv: list[str],
+    message: str,
+) -> None:
+    capsys.readouterr()
+    out = tmp_path / "audit.jsonl"
+    assert main([arg.format(out=out) for arg in argv], environ=units_only) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"fengqiao: {message}\n"
+    assert not out.exists()
+
+
+def test_stats_refuses_a_period_the_api_would_refuse(
+    units_only: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["stats", CITY, "--from", "1990-01-01"], environ=units_only) == 2
+    assert capsys.readouterr().err.startswith("fengqiao: --from: must lie between 2000-01-01")
