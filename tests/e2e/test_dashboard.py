@@ -40,7 +40,7 @@ OTHER_VILLAGE = "511123002002"  # 红星村（示例）, under 清溪镇（示�
 LIVE_WITHIN_MS = 2000  # a change must show within two seconds
 DESKTOP: ViewportSize = {"width": 1366, "height": 768}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-ID_NUMBER = "511123198001011234"
+ID_NUMBER = "511123198001081234"  # a valid resident ID (check digit, born 1980-01-08)
 PHONE_NUMBER = "13800001111"
 
 
@@ -84,7 +84,7 @@ def seeded(http: httpx.Client) -> dict[str, str]:
         "orange": (
             "orange",
             OTHER_VILLAGE,
-            "劳资纠纷",
+            "劳动争议",
             "红星村砖厂拖欠十二名工人工资，工人计划集体上访",
         ),
         "yellow": (
@@ -331,7 +331,7 @@ def test_the_board_polls_when_the_stream_is_missing(
     )
     sign_in(page, token)
     page.wait_for_selector("#live[data-mode=polling]", timeout=5000)
-    case = register(http, "orange", OTHER_VILLAGE, "山林权属纠纷", "轮询测试：两组村民争议山林边界")
+    case = register(http, "orange", OTHER_VILLAGE, "山林水利纠纷", "轮询测试：两组村民争议山林边界")
     page.wait_for_selector(f".card[data-id='{case}']", timeout=LIVE_WITHIN_MS)
     assert "每秒刷新" in page.inner_text("#live-text")
 
@@ -349,9 +349,7 @@ def test_a_case_page_signs_and_explains_a_refusal(
         },
         {"name": "李明", "role": "respondent", "phone": "13900002222"},
     ]
-    case = register(
-        http, "orange", VILLAGE, "相邻关系纠纷", "两户因新建围墙挡住通道发生争执", parties
-    )
+    case = register(http, "orange", VILLAGE, "邻里纠纷", "两户因新建围墙挡住通道发生争执", parties)
     sign_in(page, token, f"#/cases/{case}")
     page.wait_for_selector("#case-status[data-status=registered]")
     body = page.inner_text("#view")

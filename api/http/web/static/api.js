@@ -115,12 +115,31 @@ export async function command(caseId, name, body, version) {
   return response.json();
 }
 
+// The file name a Content-Disposition gives: the UTF-8 one (RFC 6266 filename*, a Chinese
+// name) before the ASCII stand-in beside it.
+function dispositionName(disposition) {
+  const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+  if (utf8) {
+    try {
+      return decodeURIComponent(utf8[1].trim());
+    } catch {
+      // a malformed escape: fall back to the plain name
+    }
+  }
+  const plain = /filename="?([^";]+)"?/i.exec(disposition);
+  return plain ? plain[1] : "";
+}
+
+// A response as sent (a document's print view), with the bearer token.
+export async function fetchRaw(path) {
+  return send(path, { headers: authHeaders({ Accept: "*/*" }) });
+}
+
 // A file the server sends (e.g. the audit export), saved through a Blob URL.
 export async function download(path, fallbackName) {
   const response = await send(path, { headers: authHeaders({ Accept: "*/*" }) });
   const disposition = response.headers.get("content-disposition") || "";
-  const match = /filename="?([^";]+)"?/.exec(disposition);
-  const filename = match ? match[1] : fallbackName;
+  const filename = dispositionName(disposition) || fallbackName;
   const blob = await response.blob();
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");

@@ -118,11 +118,46 @@ async function start() {
   document.body.classList.remove("signed-out");
   renderHeader();
   route();
+  watchMode();
+}
+
+// --- the operating mode ---------------------------------------------------------------------
+
+const MODE_REFRESH_MS = 60000;
+let modeTimer = null;
+
+// A banner while the deployment is not in normal mode (holiday, emergency): clocks started
+// now run differently, and whoever reads a deadline should know why.
+async function showMode() {
+  const banner = document.getElementById("mode-banner");
+  if (!banner || !state.caller) return;
+  try {
+    const { mode } = await api.get("/mode");
+    banner.dataset.mode = mode;
+    banner.hidden = mode === "normal";
+    banner.textContent = mode === "normal" ? "" : t(`mode.${mode}`);
+  } catch {
+    // the last answer stands; the next refresh tries again
+  }
+}
+
+function watchMode() {
+  clearInterval(modeTimer);
+  showMode();
+  modeTimer = setInterval(showMode, MODE_REFRESH_MS);
+}
+
+function hideMode() {
+  clearInterval(modeTimer);
+  modeTimer = null;
+  const banner = document.getElementById("mode-banner");
+  if (banner) banner.hidden = true;
 }
 
 function signOut(message = t("signin.signedout"), kind = "info") {
   api.forgetToken();
   state.caller = null;
+  hideMode();
   showSignIn(message, kind);
 }
 
@@ -159,6 +194,7 @@ function renderHeader() {
     if (state.caller) {
       renderHeader();
       route();
+      showMode();
     } else {
       showSignIn();
     }

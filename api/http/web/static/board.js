@@ -186,9 +186,10 @@ export function renderBoard(container) {
         data-status="${esc(item.status)}" data-version="${item.version}">
         <div class="card-top">
           <span class="pill lvl-${esc(item.level)}">${esc(name("level", item.level))}</span>
-          <span class="status st-${esc(item.status)}">${esc(name("status", item.status))}</span>
+          ${statusPill(item)}
           <span class="card-kind">${esc(name("kind", item.kind))} · ${esc(item.category)}</span>
         </div>
+        ${item.number ? `<p class="card-number mono">${esc(item.number)}</p>` : ""}
         <h3 class="card-summary"><a href="#/cases/${esc(item.id)}">${esc(item.summary)}</a></h3>
         <dl class="card-facts">
           <div><dt>${esc(t("board.location"))}</dt><dd class="loc">${esc(unitPath(item.unit))}</dd></div>
@@ -197,6 +198,15 @@ export function renderBoard(container) {
         </dl>
         <div class="card-clock">${clock}${flags}</div>
       </article>`;
+  }
+
+  // A case handed to a new owner (an escalation, a return) waits for its signature whatever
+  // its status: the card says 待签收, and its clock is the sign-for deadline.
+  function statusPill(item) {
+    if (item.awaiting_signature) {
+      return `<span class="status st-registered" data-awaiting="true" title="${esc(name("status", item.status))}">${esc(t("board.awaiting"))}</span>`;
+    }
+    return `<span class="status st-${esc(item.status)}">${esc(name("status", item.status))}</span>`;
   }
 
   function isOverdue(item) {

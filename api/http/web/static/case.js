@@ -1,19 +1,24 @@
-// The case page: details (personal data masked as the API answers), deadlines, the timeline,
-// and the commands the caller's role allows, as small forms.
+// The case page: details (personal data masked as the API answers), deadlines, the case file
+// (一案一档: every event with what it recorded, in the reader's language), the attachments
+// with a camera upload, and the commands the caller's role allows, as small forms.
 
 import * as api from "./api.js";
 import { appState, unitName, unitPath } from "./app.js";
 import {
   dueLabel,
   esc,
+  fieldText,
   formatNumber,
+  formatSize,
   formatSpan,
   formatTime,
+  formatZoned,
   lang,
   localInputToIso,
   name,
   shanghaiLocalInput,
   t,
+  timelineHtml,
 } from "./i18n.js";
 
 // Who may send what (api/permissions.py COMMAND_ROLES); the server decides in the end.
@@ -206,6 +211,31 @@ const ACTIONS = [
   },
 ];
 
+// Who may attach a file (AddAttachment's roles).
+const ATTACHERS = ANYONE;
+const UNMASKERS = WORKERS;
+
+// What each event recorded beyond its timeline line: [field, label, shown as an identifier].
+const RECORDED = {
+  Registered: [
+    ["summary", "file.summary"],
+    ["reporter", "file.reporter", true],
+    ["recorded_by", "file.recordedBy", true],
+  ],
+  MediationSessionRecorded: [
+    ["attendees", "file.attendees"],
+    ["notes", "file.notes"],
+  ],
+  Resolved: [["agreement", "file.agreement"]],
+  ReferralAnswered: [["answer", "file.answer"]],
+  FollowUpRecorded: [["note", "file.followNote"]],
+  NoteAdded: [["text", "file.note"]],
+  JudicialConfirmationRecorded: [["note", "file.rulingNote"]],
+  AttachmentAdded: [["name", "file.attachment", true]],
+};
+
+const hasValue = (value) => value !== null && value !== undefined && value !== "" && !(Array.isArray(value) && !value.length);
+
 const EVENT_TONE = {
   Registered: "info",
   Signed: "ok",
@@ -234,16 +264,19 @@ export function renderCase(container, caseId) {
 
   async function load(sent = null) {
     try {
-      const [kase, history] = await Promise.all([
+      const [kase, file, documents] = await Promise.all([
         api.get(`/cases/${caseId}`),
-        api.get(`/cases/${caseId}/history`),
+        api.get(`/cases/${caseId}/file`),
+        api.get(`/cases/${caseId}/documents`),
       ]);
       if (stopped) return;
       const first = current === null;
       current = kase;
       if (first) layout();
       drawDetails(kase);
-      drawTimeline(history);
+      drawTimeline(file);
+      drawAttachments(file);
+      drawDocuments(documents);
       drawActions(kase, sent);
       tick();
     } catch (error) {
@@ -274,6 +307,16 @@ export function renderCase(container, caseId) {
             <h2 id="parties-title">${esc(t("case.parties"))}</h2>
             <div id="case-parties"></div>
           </section>
+          <section class="panel" aria-labelledby="documents-title">
+            <h2 id="documents-title">${esc(t("case.documents"))}</h2>
+            <div id="case-documents"></div>
+            ${UNMASKERS.includes(state.caller.role) ? unmaskHtml() : ""}
+          </section>
+          <section class="panel" aria-labelledby="attachments-title">
+            <h2 id="attachments-title">${esc(t("case.attachments"))}</h2>
+            <div id="case-attachments"></div>
+            ${ATTACHERS.includes(state.caller.role) ? uploadHtml() : ""}
+          </section>
         </div>
         <aside class="case-side">
           <section class="panel actions-panel" aria-labelledby="actions-title">
@@ -287,6 +330,11 @@ export function renderCase(container, caseId) {
           </section>
         </aside>
       </div>`;
+    const form = body.querySelector("#upload-form");
+    form?.addEventListener("submit", upload);
+    form?.file.addEventListener("change", () => {
+      form.querySelector("#upload-chosen").textContent = form.file.files[0]?.name || t("case.uploadNothing");
+    });
   }
 
   function drawDetails(c) {
@@ -296,9 +344,11 @@ export function renderCase(container, caseId) {
         <div class="case-badges">
           <span class="pill lvl-${esc(c.level)}">${esc(name("level", c.level))}${lang() === "en" ? "" : "预警"}</span>
           <span class="status st-${esc(c.status)}" id="case-status" data-status="${esc(c.status)}">${esc(name("status", c.status))}</span>
+          ${c.awaiting_signature && c.status !== "registered" ? `<span class="status st-registered" id="case-awaiting">${esc(t("case.awaiting"))}</span>` : ""}
           <span class="muted">${esc(name("kind", c.kind))} · ${esc(c.category)}</span>
           ${flags}
         </div>
+        ${c.number ? `<p class="case-number" id="case-number">${esc(c.number)}</p>` : ""}
         <h1 class="case-title">${esc(c.summary)}</h1>
         <p class="muted small mono">${esc(c.id)} · ${esc(t("case.version"))} <span id="case-version">${c.version}</span></p>
       </header>`;
@@ -342,22 +392,226 @@ export function renderCase(container, caseId) {
       : `<p class="muted">${esc(t("case.noParties"))}</p>`;
   }
 
-  function withNames(text) {
-    return esc(text).replace(/\b\d{6,15}\b/g, (code) => (state.units.has(code) ? esc(unitName(code)) : code));
-  }
+  const unitLabel = (code) => unitName(code);
 
-  function drawTimeline(history) {
-    const entries = [...history].reverse();
-    body.querySelector("#case-timeline").innerHTML = entries
+  // The case file, newest first: what happened (from the entry's timeline fields), who did
+  // it, for which unit, when (Shanghai time), what it recorded, and how the clocks changed.
+  function drawTimeline(file) {
+    const clocks = clockChanges(file.entries);
+    body.querySelector("#case-timeline").innerHTML = [...file.entries]
+      .reverse()
       .map(
-        (e) => `<li class="tl tone-${EVENT_TONE[e.event_type] || "plain"}" data-event="${esc(e.event_type)}">
-          <div class="tl-head"><strong>${esc(name("event", e.event_type))}</strong>
-            <time datetime="${esc(e.at)}">${esc(formatTime(e.at))}</time></div>
-          <div class="tl-who">${esc(e.actor)} · ${esc(name("role", e.role))} · v${e.version}</div>
-          <div class="tl-text">${withNames(e.text)}</div>
+        (e) => `<li class="tl tone-${EVENT_TONE[e.type] || "plain"}" data-event="${esc(e.type)}" data-version="${e.version}">
+          <div class="tl-head"><strong>${esc(name("event", e.type))}</strong>
+            <time datetime="${esc(e.at)}">${esc(formatZoned(e.at))}</time></div>
+          <div class="tl-who"><span class="ident">${esc(e.actor)}</span><span>· ${esc(name("role", e.role))}</span><span>· ${esc(t("file.owner"))} ${esc(unitName(e.owner))}</span><span>· ${esc(t("file.version", { n: e.version }))}</span></div>
+          <div class="tl-text">${timelineHtml(e.type, e.timeline, unitLabel)}</div>
+          ${recordedHtml(e)}
+          ${clocks.get(e.version) ? `<div class="tl-clocks">${esc(t("file.clocks", { changes: clocks.get(e.version) }))}</div>` : ""}
         </li>`,
       )
       .join("");
+  }
+
+  // What an entry recorded beyond its line: the texts people wrote, the parties, the file.
+  function recordedHtml(e) {
+    const rows = (RECORDED[e.type] || [])
+      .filter(([field]) => hasValue(e.fields[field]))
+      .map(([field, label, ident]) => {
+        const text = esc(fieldText(e.type, field, e.fields[field]));
+        return `<div class="rec"><dt>${esc(t(label))}</dt><dd class="rec-${field}">${ident ? `<span class="ident">${text}</span>` : text}</dd></div>`;
+      });
+    if (e.type === "Registered" && e.fields.parties?.length) {
+      const parties = e.fields.parties.map((p) => `<li>${esc(partyLine(p))}</li>`).join("");
+      rows.push(`<div class="rec"><dt>${esc(t("file.parties"))}</dt><dd><ul class="rec-parties">${parties}</ul></dd></div>`);
+    }
+    if (e.type === "AttachmentAdded") {
+      rows.push(`<div class="rec"><dt></dt><dd><button type="button" class="link" data-download="${esc(e.fields.url)}" data-name="${esc(e.fields.name)}">${esc(t("case.download"))}</button></dd></div>`);
+    }
+    return rows.length ? `<dl class="tl-recorded">${rows.join("")}</dl>` : "";
+  }
+
+  function partyLine(p) {
+    const or = (value) => value || t("value.missing");
+    return t("file.partyLine", {
+      name: p.name,
+      role: name("partyRole", p.role),
+      id: or(p.id_number),
+      phone: or(p.phone),
+      address: or(p.address),
+    });
+  }
+
+  // Each entry's change to the pending clocks (events that carry them): started or moved,
+  // and ended.
+  function clockChanges(entries) {
+    const changes = new Map();
+    let before = {};
+    for (const e of entries) {
+      const after = e.fields.deadlines;
+      if (!after) continue;
+      const said = [];
+      const soonest = Object.entries(after).sort(([, a], [, b]) => Date.parse(a.due_at) - Date.parse(b.due_at));
+      for (const [kind, clock] of soonest) {
+        if (before[kind]?.due_at !== clock.due_at) said.push(t("file.clockDue", { kind: name("due", kind), time: formatZoned(clock.due_at) }));
+      }
+      for (const kind of Object.keys(before)) {
+        if (!(kind in after)) said.push(t("file.clockEnded", { kind: name("due", kind) }));
+      }
+      if (said.length) changes.set(e.version, said.join(lang() === "en" ? "; " : "；"));
+      before = after;
+    }
+    return changes;
+  }
+
+  // --- attachments -------------------------------------------------------------------------
+
+  function uploadHtml() {
+    const kinds = ["photo", "agreement", "evidence", "other"];
+    return `<form class="upload" id="upload-form" novalidate>
+      <h3 class="sub">${esc(t("case.uploadTitle"))}</h3>
+      <label for="upload-kind">${esc(t("case.uploadKind"))}</label>
+      <select id="upload-kind" name="kind">${kinds
+        .map((k) => `<option value="${k}">${esc(name("attachmentKind", k))}</option>`)
+        .join("")}</select>
+      <span class="upload-label">${esc(t("case.uploadFile"))}</span>
+      <div class="file-pick">
+        <input id="upload-file" class="visually-hidden" name="file" type="file" accept="image/*" capture="environment">
+        <label for="upload-file" class="secondary">${esc(t("case.uploadPick"))}</label>
+        <span class="muted small" id="upload-chosen">${esc(t("case.uploadNothing"))}</span>
+      </div>
+      <button type="submit" class="primary" id="upload-submit">${esc(t("case.uploadSubmit"))}</button>
+    </form>`;
+  }
+
+  function drawAttachments(file) {
+    const box = body.querySelector("#case-attachments");
+    const added = file.entries.filter((e) => e.type === "AttachmentAdded");
+    if (!added.length) {
+      box.innerHTML = `<p class="muted">${esc(t("case.noAttachments"))}</p>`;
+      return;
+    }
+    box.innerHTML = `<div class="table-wrap"><table class="attachments" id="attachments-table">
+      <thead><tr><th>${esc(t("att.name"))}</th><th></th><th>${esc(t("att.kind"))}</th><th>${esc(t("att.size"))}</th>
+        <th>${esc(t("att.by"))}</th><th>${esc(t("att.at"))}</th><th>${esc(t("att.media"))}</th><th>${esc(t("att.sha"))}</th></tr></thead>
+      <tbody>${added
+        .map(
+          ({ fields: f, actor, at }) => `<tr data-sha="${esc(f.sha256)}">
+            <td class="att-name ident">${esc(f.name)}</td>
+            <td><button type="button" class="link" data-download="${esc(f.url)}" data-name="${esc(f.name)}">${esc(t("case.download"))}</button></td>
+            <td>${esc(name("attachmentKind", f.kind))}</td><td class="num">${esc(formatSize(f.size))}</td>
+            <td class="ident">${esc(actor)}</td><td>${esc(formatZoned(at))}</td>
+            <td class="mono">${esc(f.media_type)}</td>
+            <td class="mono ident" title="${esc(f.sha256)}">${esc(f.sha256.slice(0, 12))}…</td>
+          </tr>`,
+        )
+        .join("")}</tbody></table></div>`;
+  }
+
+  // --- documents ---------------------------------------------------------------------------
+
+  // Whoever reads the case gets masked copies (脱敏副本); the assigned mediator or an owning
+  // supervisor may ask for one naming the parties, with a reason the server records.
+  function unmaskHtml() {
+    return `<div class="unmask-reason">
+      <label for="document-reason">${esc(t("case.documentReason"))}</label>
+      <input id="document-reason" name="reason" maxlength="200" placeholder="${esc(t("case.documentReasonHint"))}">
+    </div>`;
+  }
+
+  function drawDocuments(documents) {
+    const box = body.querySelector("#case-documents");
+    if (!documents.length) {
+      box.innerHTML = `<p class="muted">${esc(t("case.noDocuments"))}</p>`;
+      return;
+    }
+    box.innerHTML = `<ul class="documents" id="documents-list">${documents
+      .map(
+        (d) => `<li data-kind="${esc(d.kind)}">
+          <span class="document-title">${esc(d.title)}</span>
+          <span class="document-actions">
+            <button type="button" class="link" data-print="${esc(d.html)}">${esc(t("case.print"))}</button>
+            <button type="button" class="link" data-download="${esc(d.docx)}" data-name="${esc(d.title)}.docx">${esc(t("case.word"))}</button>
+          </span>
+        </li>`,
+      )
+      .join("")}</ul>`;
+  }
+
+  // The reason typed, if any, asks for the parties in full; the server decides who may.
+  function withReason(path) {
+    const reason = body.querySelector("#document-reason")?.value.trim();
+    if (!reason) return path;
+    return `${path}&unmask=true&reason=${encodeURIComponent(reason)}`;
+  }
+
+  // A print view needs the bearer token, so it is fetched and shown from a Blob URL in a tab
+  // opened at the click (a tab opened after an await would be taken for a pop-up).
+  body.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-print]");
+    if (!button) return;
+    const tab = window.open("", "_blank");
+    try {
+      const response = await api.fetchRaw(withReason(button.dataset.print.replace(/^\/api\/v1/, "")));
+      const url = URL.createObjectURL(await response.blob());
+      if (tab) tab.location.href = url;
+      else window.location.href = url;
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (error) {
+      tab?.close();
+      message(api.errorText(error), "error", error);
+    }
+  });
+
+  // Downloads go through fetch (they need the bearer token); each is recorded by the server.
+  body.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-download]");
+    if (!button) return;
+    button.disabled = true;
+    try {
+      const path = button.dataset.download.replace(/^\/api\/v1/, "");
+      await api.download(path.includes("?format=") ? withReason(path) : path, button.dataset.name);
+      message(t("case.downloaded", { name: button.dataset.name }), "ok");
+    } catch (error) {
+      message(api.errorText(error), "error", error);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // POST multipart/form-data (file, kind) as the AddAttachment command: If-Match the version
+  // shown, a fresh Idempotency-Key; the answer is the case.
+  async function upload(event) {
+    event.preventDefault();
+    const form = event.target;
+    const chosen = form.file.files[0];
+    if (!chosen) {
+      message(t("case.uploadNone"), "error");
+      return;
+    }
+    const button = form.querySelector("#upload-submit");
+    button.disabled = true;
+    const data = new FormData();
+    data.append("kind", form.kind.value);
+    data.append("file", chosen, chosen.name);
+    const headers = { Accept: "application/json", Authorization: `Bearer ${api.token()}`, "Idempotency-Key": api.newKey() };
+    if (current) headers["If-Match"] = `"${current.version}"`;
+    try {
+      const response = await fetch(`/api/v1/cases/${encodeURIComponent(caseId)}/attachments`, { method: "POST", headers, body: data });
+      if (!response.ok) {
+        const problem = await response.json().catch(() => ({ status: response.status }));
+        if (response.status === 401) window.dispatchEvent(new CustomEvent("fengqiao:unauthorized"));
+        throw new api.ApiError(response.status, problem);
+      }
+      form.reset();
+      await load();
+      message(t("case.uploaded", { name: chosen.name }), "ok");
+    } catch (error) {
+      if (error instanceof api.ApiError && error.problem?.current_version !== undefined) await load();
+      message(api.errorText(error, "attachments"), "error", error);
+    } finally {
+      button.disabled = false;
+    }
   }
 
   // What the caller had open or typed survives a redraw, except the form just sent.

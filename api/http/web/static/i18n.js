@@ -45,6 +45,7 @@ const zh = {
   "board.left": "剩余",
   "board.overdueBy": "已逾期",
   "board.open": "查看",
+  "board.awaiting": "待签收",
 
   "case.back": "← 返回看板",
   "case.loading": "正在加载案件…",
@@ -79,6 +80,62 @@ const zh = {
   "case.done": "已完成：{action}",
   "case.yuan": "元",
   "case.people.n": "{n} 人",
+  "case.awaiting": "待签收",
+  "case.attachments": "附件",
+  "case.noAttachments": "暂无附件。",
+  "case.uploadTitle": "拍照上传",
+  "case.uploadKind": "附件类型",
+  "case.uploadFile": "照片",
+  "case.uploadPick": "拍照或选择照片",
+  "case.uploadNothing": "尚未选择",
+  "case.uploadSubmit": "上传",
+  "case.uploadNone": "请先拍照或选择一张照片。",
+  "case.uploaded": "已上传：{name}",
+  "case.download": "下载",
+  "case.downloaded": "已下载：{name}",
+  "case.documents": "文书",
+  "case.noDocuments": "暂无可生成的文书。",
+  "case.print": "打印",
+  "case.word": "Word",
+  "case.documentReason": "实名生成事由（留空为脱敏副本）",
+  "case.documentReasonHint": "如：当事人签署协议",
+  "att.name": "文件名",
+  "att.kind": "类型",
+  "att.media": "格式",
+  "att.size": "大小",
+  "att.by": "上传人",
+  "att.at": "上传时间",
+  "att.sha": "校验值",
+
+  "file.owner": "所属单位",
+  "file.version": "第{n}版",
+  "file.clocks": "时限：{changes}",
+  "file.clockDue": "{kind}期限至 {time}",
+  "file.clockEnded": "{kind}期限结束",
+  "file.summary": "摘要",
+  "file.reporter": "报告人",
+  "file.recordedBy": "登记人",
+  "file.parties": "当事人",
+  "file.attendees": "参加人员",
+  "file.notes": "调解情况",
+  "file.agreement": "协议内容",
+  "file.answer": "答复内容",
+  "file.followNote": "回访记录",
+  "file.note": "备注内容",
+  "file.rulingNote": "裁定说明",
+  "file.attachment": "文件",
+  "file.partyLine": "{name}（{role}） 身份证号：{id} 电话：{phone} 住址：{address}",
+
+  "value.yes": "是",
+  "value.no": "否",
+  "value.missing": "未填",
+  "value.none": "无",
+  "value.yuan": "{v} 元",
+  "value.bytes": "{n} 字节",
+  "time.zone": "北京时间",
+
+  "mode.holiday": "当前为假日模式：此后开始计时的非红色案件，日历时限只计算工作日。",
+  "mode.emergency": "当前为应急处置模式：此后开始计时的时限减半，红色案件签收时限为 15 分钟。",
 
   "form.submit": "提交",
   "form.assignee": "承办人（用户标识）",
@@ -185,6 +242,7 @@ const zh = {
   "action.close": "销号",
   "action.reject": "不予受理",
   "action.notes": "添加备注",
+  "action.attachments": "上传附件",
 };
 
 const en = {
@@ -230,6 +288,7 @@ const en = {
   "board.left": "left",
   "board.overdueBy": "Overdue",
   "board.open": "Open",
+  "board.awaiting": "Awaiting sign-for",
 
   "case.back": "← Back to the board",
   "case.loading": "Loading the case…",
@@ -264,6 +323,62 @@ const en = {
   "case.done": "Done: {action}",
   "case.yuan": "yuan",
   "case.people.n": "{n}",
+  "case.awaiting": "Awaiting sign-for",
+  "case.attachments": "Attachments",
+  "case.noAttachments": "No attachments yet.",
+  "case.uploadTitle": "Take or upload a photo",
+  "case.uploadKind": "Kind",
+  "case.uploadFile": "Photo",
+  "case.uploadPick": "Take or choose a photo",
+  "case.uploadNothing": "nothing chosen",
+  "case.uploadSubmit": "Upload",
+  "case.uploadNone": "Take or choose a photo first.",
+  "case.uploaded": "Uploaded: {name}",
+  "case.download": "Download",
+  "case.downloaded": "Downloaded: {name}",
+  "case.documents": "Documents",
+  "case.noDocuments": "No documents to generate yet.",
+  "case.print": "Print",
+  "case.word": "Word",
+  "case.documentReason": "Reason to name the parties (blank for a masked copy)",
+  "case.documentReasonHint": "e.g. the parties sign the agreement",
+  "att.name": "File",
+  "att.kind": "Kind",
+  "att.media": "Type",
+  "att.size": "Size",
+  "att.by": "Added by",
+  "att.at": "Added",
+  "att.sha": "SHA-256",
+
+  "file.owner": "Unit",
+  "file.version": "v{n}",
+  "file.clocks": "Deadlines: {changes}",
+  "file.clockDue": "{kind} deadline {time}",
+  "file.clockEnded": "{kind} deadline ended",
+  "file.summary": "Summary",
+  "file.reporter": "Reporter",
+  "file.recordedBy": "Recorded by",
+  "file.parties": "Parties",
+  "file.attendees": "Attendees",
+  "file.notes": "Session notes",
+  "file.agreement": "Agreement",
+  "file.answer": "Answer",
+  "file.followNote": "Follow-up note",
+  "file.note": "Note",
+  "file.rulingNote": "Ruling note",
+  "file.attachment": "File",
+  "file.partyLine": "{name} ({role}) ID: {id} phone: {phone} address: {address}",
+
+  "value.yes": "yes",
+  "value.no": "no",
+  "value.missing": "not given",
+  "value.none": "none",
+  "value.yuan": "{v} yuan",
+  "value.bytes": "{n} bytes",
+  "time.zone": "Beijing time",
+
+  "mode.holiday": "Holiday mode: clocks started from now on count only working days for cases below red.",
+  "mode.emergency": "Emergency mode: clocks started from now on are halved; a red case must be signed for within 15 minutes.",
 
   "form.submit": "Submit",
   "form.assignee": "Assignee (user id)",
@@ -370,6 +485,7 @@ const en = {
   "action.close": "Close",
   "action.reject": "Reject",
   "action.notes": "Add a note",
+  "action.attachments": "Attach a file",
 };
 
 // Names of the API's codes, per language.
@@ -433,6 +549,9 @@ const names = {
       dissatisfied: "不满意",
       very_dissatisfied: "非常不满意",
     },
+    cause: { overdue: "化解逾期", level_raised: "预警等级提高", manual: "督办决定", cross_area: "跨区域", rating: "差评退回再办" },
+    form: { written: "书面", oral: "口头" },
+    attachmentKind: { photo: "照片", agreement: "协议", evidence: "证据", audio: "录音", other: "其他" },
     event: {
       Registered: "登记",
       Assessed: "研判定级",
@@ -458,6 +577,7 @@ const names = {
       Closed: "销号",
       Rejected: "不予受理",
       NoteAdded: "备注",
+      Numbered: "编号",
       AttachmentAdded: "附件",
       ClockFired: "时限到期",
       SignOverdueFlagged: "签收逾期",
@@ -546,7 +666,41 @@ const names = {
       dissatisfied: "Dissatisfied",
       very_dissatisfied: "Very dissatisfied",
     },
-    event: {},
+    cause: { overdue: "overdue", level_raised: "level raised", manual: "supervisor's decision", cross_area: "across areas", rating: "bad rating" },
+    form: { written: "written", oral: "oral" },
+    attachmentKind: { photo: "Photo", agreement: "Agreement", evidence: "Evidence", audio: "Audio", other: "Other" },
+    event: {
+      Registered: "Registered",
+      Assessed: "Assessed",
+      LevelRaised: "Level raised",
+      LevelLowered: "Level lowered",
+      Signed: "Signed for",
+      Assigned: "Assigned",
+      Returned: "Returned",
+      MediationSessionRecorded: "Mediation session",
+      Resolved: "Resolved",
+      Terminated: "Mediation terminated",
+      Referred: "Referred",
+      ReferralAnswered: "Referral answered",
+      JudicialConfirmationRequested: "Judicial confirmation requested",
+      JudicialConfirmationRecorded: "Judicial confirmation recorded",
+      FollowUpRecorded: "Follow-up",
+      Rated: "Rated",
+      Paused: "Paused",
+      Resumed: "Resumed",
+      DeadlineExtended: "Deadline extended",
+      Escalated: "Escalated",
+      Reopened: "Reopened",
+      Closed: "Closed",
+      Rejected: "Rejected",
+      NoteAdded: "Note",
+      Numbered: "Numbered",
+      AttachmentAdded: "Attachment",
+      ClockFired: "Deadline came due",
+      SignOverdueFlagged: "Sign-for overdue",
+      ResolveOverdueFlagged: "Resolve overdue",
+      AccessRecorded: "Access",
+    },
     field: {},
   },
 };
@@ -563,6 +717,137 @@ const details = [
   [/is required/, "必填"],
   [/must not contain NUL characters/, "含有不允许的字符"],
 ];
+
+// Each timeline entry in words, from its fields (the history's and the case file's
+// ``timeline``): {field} is the field's value in the reader's language. The server's Chinese
+// line (projections/history.py) reads the same; tests/unit/test_event_dispatch.py checks that
+// every event type has one in both languages.
+const lines = {
+  zh: {
+    Registered: "登记{kind}（{category}），来源：{channel}，发生地：{unit}，{level}预警，责任单位：{owner}（{tier}），涉及 {people_involved} 人，当事人 {party_count} 人，涉及金额：{amount_involved}，发生时间：{occurred_at}，编号：{number}",
+    Numbered: "编号：{number}",
+    Assessed: "研判：{level}预警；预警情形：{triggers}；理由：{reason}",
+    LevelRaised: "预警等级提高为{level}；理由：{reason}",
+    LevelLowered: "预警等级降为{level}，责任单位：{owner}（{tier}）；理由：{reason}",
+    Signed: "{owner} 签收",
+    Assigned: "指派承办人：{assignee}",
+    Returned: "由 {from_unit} 退回 {to_unit}（{to_tier}）；理由：{reason}",
+    Escalated: "上交（{cause}）：由 {from_unit}（{from_tier}，{from_level}预警）至 {to_unit}（{to_tier}，{to_level}预警）；理由：{reason}",
+    "Escalated.overdue": "上交（{cause}）：由 {from_unit}（{from_tier}，{from_level}预警）至 {to_unit}（{to_tier}，{to_level}预警）；化解期限 {missed_due_at} 已过",
+    MediationSessionRecorded: "调解，时间：{held_at}，参加 {attendee_count} 人",
+    Resolved: "化解：{form}协议，协议金额：{amount}，履行期限：{performance_due}",
+    Terminated: "调解终止；理由：{reason}",
+    Referred: "转办至{agency}；理由：{reason}",
+    ReferralAnswered: "转办单位已答复",
+    JudicialConfirmationRequested: "向{court}申请司法确认",
+    JudicialConfirmationRecorded: "登记司法确认结果，是否确认：{confirmed}",
+    FollowUpRecorded: "回访：当事人是否满意：{satisfied}，协议是否履行：{agreement_honoured}",
+    Rated: "评价：{grade}",
+    Paused: "中止办理；理由：{reason}",
+    Resumed: "恢复办理",
+    DeadlineExtended: "{kind}期限延长至 {until}；理由：{reason}",
+    Reopened: "重新办理（{cause}）；理由：{reason}",
+    "Reopened.rating": "重新办理（{cause}）：评价为{grade}",
+    Closed: "办结销号",
+    Rejected: "不予受理；理由：{reason}",
+    NoteAdded: "添加备注",
+    AttachmentAdded: "添加附件：{kind}，{size}",
+    ClockFired: "{kind}期限 {due_at} 到期",
+    SignOverdueFlagged: "签收期限 {due_at} 已过，尚未签收",
+    ResolveOverdueFlagged: "化解期限 {due_at} 已过，尚未化解",
+  },
+  en: {
+    Registered: "Registered a {kind} ({category}) from {channel} at {unit}, {level} warning, owned by {owner} ({tier}); {people_involved} people involved, {party_count} parties, amount involved {amount_involved}, occurred {occurred_at}, number {number}",
+    Numbered: "Numbered {number}",
+    Assessed: "Assessed {level}; triggers: {triggers}; reason: {reason}",
+    LevelRaised: "Level raised to {level}; reason: {reason}",
+    LevelLowered: "Level lowered to {level}, owned by {owner} ({tier}); reason: {reason}",
+    Signed: "Signed for by {owner}",
+    Assigned: "Assigned to {assignee}",
+    Returned: "Returned from {from_unit} to {to_unit} ({to_tier}); reason: {reason}",
+    Escalated: "Escalated ({cause}) from {from_unit} ({from_tier}, {from_level}) to {to_unit} ({to_tier}, {to_level}); reason: {reason}",
+    "Escalated.overdue": "Escalated ({cause}) from {from_unit} ({from_tier}, {from_level}) to {to_unit} ({to_tier}, {to_level}); resolve deadline {missed_due_at} missed",
+    MediationSessionRecorded: "Mediation session held {held_at}, {attendee_count} attending",
+    Resolved: "Resolved: {form} agreement, amount {amount}, performance due {performance_due}",
+    Terminated: "Mediation terminated; reason: {reason}",
+    Referred: "Referred to {agency}; reason: {reason}",
+    ReferralAnswered: "The agency answered the referral",
+    JudicialConfirmationRequested: "Judicial confirmation requested at {court}",
+    JudicialConfirmationRecorded: "Judicial confirmation recorded; confirmed: {confirmed}",
+    FollowUpRecorded: "Followed up; parties satisfied: {satisfied}; agreement honoured: {agreement_honoured}",
+    Rated: "Rated {grade}",
+    Paused: "Paused; reason: {reason}",
+    Resumed: "Resumed",
+    DeadlineExtended: "{kind} deadline extended to {until}; reason: {reason}",
+    Reopened: "Reopened ({cause}); reason: {reason}",
+    "Reopened.rating": "Reopened ({cause}): rated {grade}",
+    Closed: "Closed",
+    Rejected: "Rejected; reason: {reason}",
+    NoteAdded: "Note added",
+    AttachmentAdded: "Attachment added: {kind}, {size}",
+    ClockFired: "{kind} deadline {due_at} came due",
+    SignOverdueFlagged: "Sign-for deadline {due_at} missed",
+    ResolveOverdueFlagged: "Resolve deadline {due_at} missed",
+  },
+};
+
+const UNIT_FIELDS = new Set(["unit", "owner", "from_unit", "to_unit"]);
+const TIME_FIELDS = new Set(["occurred_at", "held_at", "until", "due_at", "missed_due_at"]);
+const AMOUNT_FIELDS = new Set(["amount", "amount_involved"]);
+const IDENT_FIELDS = new Set(["assignee"]); // user ids: data, not words
+const CODE_GROUPS = {
+  level: "level",
+  from_level: "level",
+  to_level: "level",
+  tier: "tier",
+  from_tier: "tier",
+  to_tier: "tier",
+  channel: "channel",
+  cause: "cause",
+  form: "form",
+  agency: "agency",
+  grade: "grade",
+};
+// ``kind`` is the case's kind, a clock's or an attachment's, by event type.
+const KIND_GROUP = { Registered: "kind", DeadlineExtended: "due", ClockFired: "due", AttachmentAdded: "attachmentKind" };
+
+// One timeline entry as HTML (escaped), in the reader's language; ``unitLabel`` names a unit
+// code. An event type without a line reads as its label.
+export function timelineHtml(type, fields, unitLabel = (code) => code) {
+  let variant = type;
+  if (type === "Escalated" && fields.missed_due_at) variant = "Escalated.overdue";
+  if (type === "Reopened" && fields.grade) variant = "Reopened.rating";
+  const template = lines[lang()][variant] ?? lines.zh[variant];
+  if (!template) return esc(name("event", type));
+  return template
+    .split(/(\{\w+\})/)
+    .map((part) => {
+      const field = /^\{(\w+)\}$/.exec(part)?.[1];
+      if (!field) return esc(part);
+      const text = esc(fieldText(type, field, fields[field], unitLabel));
+      return IDENT_FIELDS.has(field) ? `<span class="ident">${text}</span>` : text;
+    })
+    .join("");
+}
+
+// A field's value in words: codes named, times in Shanghai (labelled), yes/no, "not given".
+export function fieldText(type, field, value, unitLabel = (code) => code) {
+  if (value === null || value === undefined || value === "") return t("value.missing");
+  if (typeof value === "boolean") return t(value ? "value.yes" : "value.no");
+  if (Array.isArray(value)) return value.length ? value.join(lang() === "en" ? ", " : "、") : t("value.none");
+  if (TIME_FIELDS.has(field)) return formatZoned(value);
+  if (AMOUNT_FIELDS.has(field)) return t("value.yuan", { v: value });
+  if (field === "size") return formatSize(value);
+  if (UNIT_FIELDS.has(field)) return unitLabel(value);
+  const group = field === "kind" ? KIND_GROUP[type] : CODE_GROUPS[field];
+  return group ? name(group, value) : String(value);
+}
+
+export function formatSize(bytes) {
+  if (bytes < 1024) return t("value.bytes", { n: bytes });
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
 
 const dictionaries = { zh, en };
 
@@ -602,6 +887,24 @@ export function translateDetail(text) {
 }
 
 const ZONE = "Asia/Shanghai";
+
+// A time as read in China, with its zone said: 2026-12-01 18:30 北京时间 (Beijing time).
+export function formatZoned(iso) {
+  if (!iso) return "";
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return String(iso);
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone: ZONE,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(when);
+  const get = (type) => parts.find((p) => p.type === type).value;
+  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")} ${t("time.zone")}`;
+}
 
 export function formatTime(iso, withSeconds = false) {
   if (!iso) return "";
