@@ -182,8 +182,11 @@ def test_an_export_is_sent_with_one_media_type_as_documented(
 
 
 def test_statistics_are_answered_as_documented(client: tuple[Client, Runtime]) -> None:
-    http, _ = client
+    http, runtime = client
     register(http)
+    # statistics are not read-your-writes: wait for their view to reach the registration
+    head = runtime.app.recorder.max_notification_id()
+    assert runtime.views.wait(head, 10.0, names=["statistics"])
     answer = http.get(f"{API}/stats/{CITY}", headers=auth("supervisor", CITY))
     assert answer.status_code == 200, answer.text
     statistics = msgspec.json.decode(answer.content, type=StatisticsOut)
