@@ -232,6 +232,7 @@ def test_the_case_file_reads_in_chinese_with_beijing_times(
 ) -> None:
     file = http.get(f"/cases/{lived}/file").json()
     open_case(page, token, lived)
+    assert "1,200.50 元" in page.inner_text("#case-details")  # money with its two decimals
     timeline = page.locator("#case-timeline")
 
     # every event, newest first, at its time in Shanghai

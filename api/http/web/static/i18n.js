@@ -951,6 +951,13 @@ export function formatPercent(value) {
   return `${(value * 100).toFixed(1).replace(/\.0$/, "")}%`;
 }
 
+// Money as people write it: yuan with two decimals (1,200.50), as the documents print it.
+export function formatYuan(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  const options = { minimumFractionDigits: 2, maximumFractionDigits: 2 };
+  return new Intl.NumberFormat(lang() === "en" ? "en" : "zh-CN", options).format(Number(value));
+}
+
 export function formatNumber(value) {
   if (value === null || value === undefined) return "—";
   return new Intl.NumberFormat(lang() === "en" ? "en" : "zh-CN").format(value);
