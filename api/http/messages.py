@@ -138,6 +138,7 @@ def not_allowed(detail: str) -> str:
             return words.format(*parts)
     return detail
 
+
 # 401s, by what was wrong with the token
 TOKEN: dict[str, Pair] = {
     "missing": ("需要 Bearer 令牌（Authorization: Bearer …）", "a Bearer token is required"),
