@@ -10,7 +10,7 @@ from domain.case import Case, CaseState, Deadlines, text
 from domain.case import commands as c
 from domain.clocks import DeadlineKind
 from domain.policy import Clocks
-from domain.status import AgreementForm, Status
+from domain.status import AgreementForm, Outcome, Status
 
 _AGREED = frozenset({Status.RESOLVED, Status.FOLLOWED_UP, Status.CLOSED})
 _JUDICIAL = (DeadlineKind.JUDICIAL_REMINDER, DeadlineKind.JUDICIAL_CONFIRMATION)
@@ -23,6 +23,13 @@ class Dispute(Case):
     # 司法确认 state, a dispute's own; class-level defaults until its events set them.
     judicial_requested = False
     judicial_confirmed = cast("bool | None", None)
+
+    def _conclude(self, outcome: Outcome, at: datetime) -> None:
+        """A new outcome supersedes the agreement before it (rework after a bad rating, a
+        reopening): 司法确认 starts over for the agreement now in force, if there is one."""
+        super()._conclude(outcome, at)
+        self.judicial_requested = False
+        self.judicial_confirmed = None
 
     def _agreement_clocks(self, clocks: Clocks, form: AgreementForm, at: datetime) -> Deadlines:
         """A written agreement opens the 30-day window for 司法确认, with a reminder on day 20."""

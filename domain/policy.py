@@ -55,6 +55,9 @@ DEFAULT_CLOCKS: Mapping[tuple[Level, Tier], ClockRule] = {
 }
 
 
+STATUTORY = frozenset({DeadlineKind.JUDICIAL_CONFIRMATION, DeadlineKind.JUDICIAL_REMINDER})
+
+
 @dataclass(frozen=True)
 class Policy:
     """One version of the rules. Every field is a default an operator can override."""
@@ -70,6 +73,9 @@ class Policy:
     rating_window: Duration = Duration(30, "d")
     emergency_red_sign: Duration = Duration(15, "m")
     holidays: frozenset[date] = frozenset()
+    # Clocks the law fixes, which no operating mode shortens or stretches: 人民调解法 §33 gives
+    # the parties 30 days to ask a court for 司法确认, whatever the county's mode.
+    statutory: frozenset[DeadlineKind] = STATUTORY
     # What a registration must carry: its kind's categories, a summary's least length.
     intake: Intake = field(default_factory=Intake)
     # How case numbers are written: a format per kind, counties' short names.
@@ -111,20 +117,22 @@ class Clocks:
         ``duration`` overrides the policy's (rework after a bad rating runs on its own rule).
         """
         chosen = duration or self._duration(kind, level, tier)
+        # a clock the law fixes runs as in normal mode, and says so
+        mode = Mode.NORMAL if kind in self.policy.statutory else self.mode
         red_sign_in_emergency = (
-            self.mode is Mode.EMERGENCY and kind is DeadlineKind.SIGN and level is Level.RED
+            mode is Mode.EMERGENCY and kind is DeadlineKind.SIGN and level is Level.RED
         )
         if red_sign_in_emergency:
             chosen = self.policy.emergency_red_sign
-        halve = self.mode is Mode.EMERGENCY and not red_sign_in_emergency
-        due, calendar = self._due(chosen, level, at, halve)
+        halve = mode is Mode.EMERGENCY and not red_sign_in_emergency
+        due, calendar = self._due(chosen, level, at, halve, mode)
         return Deadline(
             kind=kind,
             due_at=utc(due),
             started_at=utc(at),
             rule=str(chosen),
             calendar=calendar,
-            mode=self.mode.value,
+            mode=mode.value,
             policy_version=self.policy.version,
         )
 
@@ -154,7 +162,7 @@ class Clocks:
         return by_kind[kind]
 
     def _due(
-        self, duration: Duration, level: Level, at: datetime, halve: bool
+        self, duration: Duration, level: Level, at: datetime, halve: bool, mode: Mode
     ) -> tuple[datetime, str]:
         if duration.basis is Basis.WORKING_DAYS:
             if halve:
@@ -162,7 +170,7 @@ class Clocks:
                 return self.calendar.add_working_time(at, span), self.calendar.name
             return self.calendar.add_working_days(at, duration.amount), self.calendar.name
         span = duration.as_timedelta() / 2 if halve else duration.as_timedelta()
-        if self.mode is Mode.HOLIDAY and level is not Level.RED:
+        if mode is Mode.HOLIDAY and level is not Level.RED:
             return self.calendar.add_working_time(at, span), self.calendar.name
         return at + span, Basis.CALENDAR.value
 

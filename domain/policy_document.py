@@ -15,12 +15,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from domain.clocks import Duration
+from domain.clocks import DeadlineKind, Duration
 from domain.errors import PolicyError
 from domain.intake import KINDS, MAX_CATEGORY, MAX_SUMMARY, Intake
 from domain.levels import Level, Tier
 from domain.numbering import Numbering
-from domain.policy import Breach, ClockRule, Policy
+from domain.policy import STATUTORY, Breach, ClockRule, Policy
 
 MAX_NUMBER_FORMAT = 100
 MAX_SHORT_NAME = 4
@@ -35,7 +35,7 @@ _SECTIONS: dict[str, dict[str, str]] = {
     "rating": {"window": "rating_window"},
     "emergency": {"red_sign": "emergency_red_sign"},
 }
-_TOP_LEVEL = {"version", "holidays", "clocks", "intake", "numbering", *_SECTIONS}
+_TOP_LEVEL = {"version", "holidays", "clocks", "intake", "numbering", "statutory", *_SECTIONS}
 
 
 def policy_from_document(document: dict[str, Any], base: Policy | None = None) -> Policy:
@@ -52,6 +52,8 @@ def policy_from_document(document: dict[str, Any], base: Policy | None = None) -
         changes["intake"] = _intake(document["intake"], policy.intake)
     if "numbering" in document:
         changes["numbering"] = _numbering(document["numbering"], policy.numbering)
+    if "statutory" in document:
+        changes["statutory"] = _statutory(document["statutory"])
     for section, keys in _SECTIONS.items():
         values = _table(section, document.get(section, {}))
         _refuse_unknown(section, values, set(keys))
@@ -86,7 +88,21 @@ def policy_to_document(policy: Policy) -> dict[str, Any]:
             **policy.numbering.formats,
             "short_names": dict(policy.numbering.short_names),
         }
+    if policy.statutory != STATUTORY:
+        document["statutory"] = sorted(kind.value for kind in policy.statutory)
     return document
+
+
+def _statutory(values: Any) -> frozenset[DeadlineKind]:
+    """``statutory``: the clocks (by kind) that the law fixes and no mode changes. Written only
+    when it differs from the built-in list (司法确认 and its reminder)."""
+    known = {kind.value for kind in DeadlineKind}
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise PolicyError("statutory", "must be a list of clock kinds")
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise PolicyError("statutory", f"unknown clock kinds {unknown} (known: {sorted(known)})")
+    return frozenset(DeadlineKind(v) for v in values)
 
 
 def _numbering(values: Any, base: Numbering) -> Numbering:

@@ -110,6 +110,28 @@ def test_an_incident_has_nothing_for_a_court_to_confirm(status: str) -> None:
     assert "only disputes" in asked.detail
 
 
+def test_a_new_written_agreement_after_rework_can_be_confirmed_again() -> None:
+    """The court was asked about the first agreement; a bad rating sent the case back, and
+    the parties signed a new one: that one may be taken to court in its own 30 days."""
+    case = drive("followed_up")
+    assert isinstance(case, Dispute)
+    run(case, RequestJudicialConfirmation("犍为县人民法院"), MEDIATOR, later(case))
+    run(case, RecordJudicialConfirmation(False, "协议内容不明确"), MEDIATOR, later(case))
+    run(case, RateCase(Grade.DISSATISFIED), REPORTER, later(case))
+    assert case.status is Status.REOPENED
+    mediate(case)
+    run(
+        case, ResolveCase("李四于五日内赔偿张三800元", AgreementForm.WRITTEN), MEDIATOR, later(case)
+    )
+    assert (case.judicial_requested, case.judicial_confirmed) == (False, None)
+
+    events = run(case, RequestJudicialConfirmation("犍为县人民法院"), MEDIATOR, later(case))
+
+    assert names(events) == ["JudicialConfirmationRequested"]
+    ruled = run(case, RecordJudicialConfirmation(True, "裁定有效"), MEDIATOR, later(case))
+    assert names(ruled) == ["JudicialConfirmationRecorded"]
+
+
 def test_a_dispute_reworked_and_terminated_has_no_agreement_to_confirm() -> None:
     case = drive("resolved")
     run(case, ReopenCase("协议未履行"), SUPERVISOR, later(case))

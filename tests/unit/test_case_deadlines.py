@@ -26,11 +26,21 @@ from domain.case.commands import (
     SignCase,
 )
 from domain.clocks import DeadlineKind
-from domain.errors import CommandNotAllowedError
+from domain.errors import CommandNotAllowedError, PolicyError
 from domain.levels import Level, Tier
-from domain.policy import Mode
+from domain.policy import Mode, Policy
+from domain.policy_document import policy_from_document, policy_to_document
 from domain.status import Flag, Status
-from tests.support.decider import YELLOW_RESOLVE_DUE, drive, due, later, names, refused, run
+from tests.support.decider import (
+    YELLOW_RESOLVE_DUE,
+    clocks,
+    drive,
+    due,
+    later,
+    names,
+    refused,
+    run,
+)
 from tests.support.world import (
     COUNTY,
     MEDIATOR,
@@ -286,3 +296,34 @@ def test_a_follow_up_clock_stopped_by_the_visit_records_nothing_when_its_time_co
     run(case, RecordFollowUp(satisfied=True), MEDIATOR, later(case))
 
     assert sweep(case, DeadlineKind.FOLLOW_UP, follow_up_due) == []
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_the_judicial_window_is_thirty_days_in_every_mode(mode: Mode) -> None:
+    """人民调解法 §33 fixes 30 days for 司法确认: no operating mode halves or stretches it, and
+    the clock says it ran as in normal mode; the mode's own clocks still change."""
+    rules = clocks(mode)
+    judicial = rules.start(DeadlineKind.JUDICIAL_CONFIRMATION, Level.YELLOW, Tier.VILLAGE, T0)
+    reminder = rules.start(DeadlineKind.JUDICIAL_REMINDER, Level.YELLOW, Tier.VILLAGE, T0)
+    follow_up = rules.start(DeadlineKind.FOLLOW_UP, Level.YELLOW, Tier.VILLAGE, T0)
+
+    assert judicial.due_at == T0 + timedelta(days=30)
+    assert reminder.due_at == T0 + timedelta(days=20)
+    assert judicial.mode == reminder.mode == Mode.NORMAL.value
+    assert (follow_up.due_at == T0 + timedelta(days=7)) is (mode is Mode.NORMAL)
+    assert follow_up.mode == mode.value
+
+
+def test_a_policy_may_name_other_statutory_clocks() -> None:
+    policy = policy_from_document(
+        {"version": "statutory-1", "statutory": ["judicial_confirmation", "follow_up"]}
+    )
+    assert policy.statutory == {DeadlineKind.JUDICIAL_CONFIRMATION, DeadlineKind.FOLLOW_UP}
+    assert policy_to_document(policy)["statutory"] == ["follow_up", "judicial_confirmation"]
+    assert "statutory" not in policy_to_document(Policy())
+    follow_up = clocks(Mode.EMERGENCY, policy).start(
+        DeadlineKind.FOLLOW_UP, Level.YELLOW, Tier.VILLAGE, T0
+    )
+    assert follow_up.due_at == T0 + timedelta(days=7)
+    with pytest.raises(PolicyError, match="unknown clock kinds"):
+        policy_from_document({"version": "statutory-2", "statutory": ["weekly"]})
