@@ -291,6 +291,7 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "EscalateCase": [{"reason": "当事人情绪激动，村调委会调解未果"}],
     "LowerLevel": [{"level": "yellow", "reason": "双方情绪平稳，已达成初步意向"}],
+    "ReturnCase": [{"reason": "属村内邻里纠纷，请村调委会先行调解"}],
     "ReopenCase": [{"reason": "一方未按协议履行"}],
     "RejectCase": [{"reason": "不属于矛盾纠纷受理范围"}],
     "AddNote": [{"text": "已电话联系双方，约定周三上午到村委会调解"}],

@@ -168,6 +168,14 @@ class EscalateCase(CasePayload):
     other_unit: ShortText | None = None
 
 
+class ReturnCase(CasePayload):
+    """退回: the owning unit's supervisor sends a case handed up by hand back to its sender,
+    before signing for it."""
+
+    command = cmd.ReturnCase
+    reason: Text
+
+
 class LowerLevel(CasePayload):
     command = cmd.LowerLevel
     level: LevelName

@@ -218,7 +218,7 @@ class EscalateCase(CaseCommand, roles=APPROVERS, path="escalate", words="escalat
 
 
 @dataclass(frozen=True)
-class ReturnCase(CaseCommand, roles=WORKERS, path="return", words="return"):
+class ReturnCase(CaseCommand, roles=APPROVERS, path="return", words="return"):
     reason: str
 
     def run(self, case: Case, context: Context) -> None:

@@ -23,6 +23,7 @@ ADMIN = Actor("admin-1", Role.ADMIN, "511100")
 REPORTER = Actor("grid-worker-1", Role.REPORTER, VILLAGE)
 MEDIATOR = Actor("mediator-1", Role.MEDIATOR, VILLAGE)
 TOWNSHIP_MEDIATOR = Actor("mediator-2", Role.MEDIATOR, TOWNSHIP)
+TOWNSHIP_SUPERVISOR = Actor("supervisor-2", Role.SUPERVISOR, TOWNSHIP)
 SUPERVISOR = Actor("supervisor-1", Role.SUPERVISOR, COUNTY)
 
 

@@ -47,6 +47,7 @@ from tests.support.world import (
     SUPERVISOR,
     TOWNSHIP,
     TOWNSHIP_MEDIATOR,
+    TOWNSHIP_SUPERVISOR,
     VILLAGE,
 )
 
@@ -306,7 +307,7 @@ def test_a_township_handed_a_case_by_hand_returns_it_to_the_village_in_the_sign_
     case = escalated_by_hand()
     returned_at = later(case, timedelta(hours=1))
 
-    events = run(case, ReturnCase("属村内邻里纠纷，退回村调委会"), TOWNSHIP_MEDIATOR, returned_at)
+    events = run(case, ReturnCase("属村内邻里纠纷，退回村调委会"), TOWNSHIP_SUPERVISOR, returned_at)
 
     assert names(events) == ["Returned"]
     assert (events[0].from_unit, events[0].to_unit, events[0].to_tier) == (
@@ -326,7 +327,7 @@ def test_a_case_cannot_be_returned_after_the_sign_window() -> None:
     too_late = later(case, timedelta(hours=4))  # orange-at-township clocks: 4 h to sign
 
     error = refused(
-        case, CommandNotAllowedError, ReturnCase("不属本镇"), TOWNSHIP_MEDIATOR, too_late
+        case, CommandNotAllowedError, ReturnCase("不属本镇"), TOWNSHIP_SUPERVISOR, too_late
     )
 
     assert error.command == "return"
@@ -337,14 +338,14 @@ def test_a_case_cannot_be_returned_once_signed_for() -> None:
     case = escalated_by_hand()
     run(case, SignCase(), TOWNSHIP_MEDIATOR, later(case))
 
-    refused(case, CommandNotAllowedError, ReturnCase("不属本镇"), TOWNSHIP_MEDIATOR)
+    refused(case, CommandNotAllowedError, ReturnCase("不属本镇"), TOWNSHIP_SUPERVISOR)
 
 
 def test_a_case_moved_up_by_a_raised_level_cannot_be_returned() -> None:
     case = drive("signed")
     run(case, RaiseLevel(Level.ORANGE, "涉及十余户"), MEDIATOR, later(case))
 
-    error = refused(case, CommandNotAllowedError, ReturnCase("退回"), TOWNSHIP_MEDIATOR)
+    error = refused(case, CommandNotAllowedError, ReturnCase("退回"), TOWNSHIP_SUPERVISOR)
 
     assert "by hand" in error.detail
 
@@ -354,7 +355,7 @@ def test_a_case_handed_up_and_then_raised_cannot_go_back_below_its_levels_tier()
     raised = run(case, RaiseLevel(Level.ORANGE, "人数增加"), TOWNSHIP_MEDIATOR, later(case))
     assert names(raised) == ["LevelRaised"]  # already at the township: no move
 
-    error = refused(case, CommandNotAllowedError, ReturnCase("退回村里"), TOWNSHIP_MEDIATOR)
+    error = refused(case, CommandNotAllowedError, ReturnCase("退回村里"), TOWNSHIP_SUPERVISOR)
 
     assert "orange" in error.detail
 

@@ -117,6 +117,13 @@ const ACTIONS = [
     body: (f) => ({ reason: f.reason.trim() }),
   },
   {
+    key: "return",
+    roles: APPROVERS,
+    when: (c) => running(c) && c.awaiting_signature,
+    fields: [{ name: "reason", type: "textarea", required: true }],
+    body: (f) => ({ reason: f.reason.trim() }),
+  },
+  {
     key: "terminate",
     roles: WORKERS,
     when: working,
