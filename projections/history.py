@@ -179,6 +179,11 @@ def _escalated(fields: Fields) -> str:
     return moved + "；理由：{reason}"
 
 
+def _closed(fields: Fields) -> str:
+    """A supervisor closing after a troubled follow-up visit said why."""
+    return "办结销号；理由：{reason}" if fields.get("reason") else "办结销号"
+
+
 def _reopened(fields: Fields) -> str:
     if "grade" in fields:
         return "重新办理（{cause}）：评价为{grade}"
@@ -284,7 +289,7 @@ TEXT: Mapping[type, Reading] = {
         {"kind": CLOCKS},
     ),
     Case.Reopened: Reading(("cause", "reason"), _reopened, _bad_rating),
-    Case.Closed: Reading((), "办结销号"),
+    Case.Closed: Reading(("reason",), _closed),
     Case.Rejected: Reading(("reason",), "不予受理；理由：{reason}"),
     Case.NoteAdded: Reading((), "添加备注"),
     Case.AttachmentAdded: Reading(

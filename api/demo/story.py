@@ -163,7 +163,11 @@ class CaseStory:
         if window is not None and window > self.at and self.rng.random() < 0.25:
             self._judicial_confirmation(window)
         if self._case.status is Status.FOLLOWED_UP and self.rng.random() < 0.8:
-            self._do(self._later(2, 72), self._med(), CloseCase())
+            if self._case.follow_up_troubled:  # only a supervisor closes it, saying why
+                reason = "经多次回访和调解，当事人仍不满意，已告知其他救济途径，审核销号"
+                self._do(self._later(2, 72), self._sup(), CloseCase(reason))
+            else:
+                self._do(self._later(2, 72), self._med(), CloseCase())
 
     def _sweep(self) -> None:
         """What the scheduler would have done by ``now``: flag a missed sign-for deadline and

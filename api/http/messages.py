@@ -113,6 +113,11 @@ NOT_ALLOWED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "销号须有办理结果且至少回访一次",
         ),
         (
+            r"the last follow-up found the parties dissatisfied or the agreement not honoured: "
+            r"a supervisor reopens it for rework or closes it with a reason",
+            "最近一次回访当事人不满意或协议未履行：须由主管重新办理，或注明理由后销号",
+        ),
+        (
             r"only disputes have agreements a court can confirm",
             "只有矛盾纠纷的调解协议可申请司法确认",
         ),

@@ -188,7 +188,11 @@ class ReopenCase(CasePayload):
 
 
 class CloseCase(CasePayload):
+    """办结/销号. A body is needed only when the last follow-up visit was troubled: then a
+    supervisor closes with a ``reason``."""
+
     command = cmd.CloseCase
+    reason: Annotated[str, msgspec.Meta(max_length=4000, pattern=NO_NUL)] = ""
 
 
 class RejectCase(CasePayload):

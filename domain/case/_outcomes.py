@@ -11,7 +11,7 @@ from domain.bounds import MAX_ATTENDEES, at_most, in_the_past
 from domain.case import commands as c
 from domain.case._state import WORK_CLOCKS, CaseState, Deadlines, non_negative_amount, text
 from domain.clocks import DeadlineKind
-from domain.errors import CommandNotAllowedError
+from domain.errors import CommandNotAllowedError, InvalidInputError
 from domain.policy import Clocks
 from domain.status import CONCLUDED, Agency, AgreementForm, Grade, Outcome, ReopenCause, Status
 
@@ -185,6 +185,7 @@ class Outcomes(CaseState):
         def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate.follow_ups += 1
+            aggregate.follow_up_troubled = not self.satisfied or self.agreement_honoured is False
 
     def record_follow_up(
         self,
@@ -259,14 +260,26 @@ class Outcomes(CaseState):
         )
 
     class Closed(CaseState.ClocksChanged):
-        pass
+        reason: str = ""  # why a supervisor closed it after a troubled follow-up visit
 
-    def close_case(self, actor: Actor, at: datetime) -> None:
-        """办结/销号: needs an outcome and at least one follow-up visit since it."""
+    def close_case(self, actor: Actor, at: datetime, reason: str = "") -> None:
+        """办结/销号: needs an outcome and at least one follow-up visit since it. When the last
+        visit found the parties dissatisfied or the agreement not honoured, the case is not
+        closed as if all were well: a supervisor reopens it for rework, or closes it with a
+        reason (the parties will not be satisfied whatever is done)."""
         if self.status is not Status.FOLLOWED_UP or self.outcome is None or self.follow_ups == 0:
             self._refuse(c.CloseCase, "销号 needs an outcome and at least one follow-up visit")
+        why = reason.strip() if isinstance(reason, str) else ""
+        if self.follow_up_troubled:
+            if not actor.approves:
+                self._refuse(c.CloseCase, _TROUBLED)
+            if not why:
+                raise InvalidInputError(
+                    "reason", "closing after a troubled follow-up visit needs a reason"
+                )
         kept = {k: d for k, d in self.deadlines.items() if k.startswith("judicial")}
-        self._emit(self.Closed, actor, at, deadlines=kept)
+        reason = text("reason", why) if why else ""
+        self._emit(self.Closed, actor, at, deadlines=kept, reason=reason)
 
     # --- 司法确认: only disputes have agreements a court can confirm (``Dispute``) -----------
 
@@ -280,3 +293,7 @@ class Outcomes(CaseState):
 
 
 _NO_AGREEMENT = "only disputes have agreements a court can confirm"
+_TROUBLED = (
+    "the last follow-up found the parties dissatisfied or the agreement not honoured: "
+    "a supervisor reopens it for rework or closes it with a reason"
+)

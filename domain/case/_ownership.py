@@ -128,12 +128,17 @@ class Ownership(CaseState):
         reason: str,
     ) -> None:
         """降级 with a supervisor's approval; the case may move down, never below where an
-        overdue escalation put it."""
+        overdue escalation put it, nor below the unit a move by hand handed it to (a lower
+        level is a judgement of risk; sending a case back down is a 退回, with its own rules)."""
         self._require_approval(c.LowerLevel, actor)
         self._level_change_allowed(c.LowerLevel)
         if level >= self.level:
             raise InvalidInputError("level", f"must be below the current level {self.level}")
         target = self._owning_unit(units, level, self.overdue_floor)
+        if self.handed_to is not None:
+            handed = units.get(self.handed_to)
+            if target.tier.height <= handed.tier.height:
+                target = handed
         deadlines = self.deadlines
         if target.code != self.owner:
             deadlines = self._arrival_clocks(clocks, level, target.tier, at)
@@ -169,6 +174,8 @@ class Ownership(CaseState):
             aggregate.flags.difference_update(_BREACHES)
             if self.cause == EscalationCause.OVERDUE:
                 aggregate.overdue_floor = Tier(self.to_tier)
+            if self.cause in _MOVED_BY_HAND:
+                aggregate.handed_to = self.to_unit
 
     def _move(
         self,
@@ -231,6 +238,7 @@ class Ownership(CaseState):
             aggregate.tier = Tier(self.to_tier)
             aggregate.previous_owner = None
             aggregate.last_move = None
+            aggregate.handed_to = None  # back with the sender: the move by hand is undone
             aggregate.awaiting_signature = True
 
     def return_case(

@@ -160,12 +160,16 @@ class CaseState(Aggregate):
         self.awaiting_signature = True
         self.assignee: str | None = None
         self.overdue_floor: Tier | None = None
+        # the unit a move by hand (manual, cross-area) handed the case to: only 退回 undoes it
+        self.handed_to: str | None = None
         self.previous_owner: str | None = None
         self.last_move: str | None = None
         self.outcome: Outcome | None = None
         self.outcome_at: datetime | None = None
         self.referral_answered = False
         self.follow_ups = 0
+        # the last follow-up visit found the parties dissatisfied or the agreement not honoured
+        self.follow_up_troubled = False
         self.sessions = 0
         self.reworked_for_rating = False
         self.paused_from: Status | None = None
@@ -297,6 +301,7 @@ class CaseState(Aggregate):
         self.outcome = outcome
         self.outcome_at = at
         self.follow_ups = 0
+        self.follow_up_troubled = False
         self.flags.difference_update({Flag.SIGN_OVERDUE, Flag.RESOLVE_OVERDUE})
 
 

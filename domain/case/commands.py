@@ -354,8 +354,10 @@ class ReopenCase(CaseCommand, roles=APPROVERS, path="reopen", words="reopen"):
 
 @dataclass(frozen=True)
 class CloseCase(CaseCommand, roles=WORKERS, path="close", words="close"):
+    reason: str = ""  # needed, from a supervisor, after a troubled follow-up visit
+
     def run(self, case: Case, context: Context) -> None:
-        case.close_case(context.actor, context.at)
+        case.close_case(context.actor, context.at, self.reason)
 
 
 # --- the scheduler's ----------------------------------------------------------------------

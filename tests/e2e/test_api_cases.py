@@ -208,7 +208,10 @@ def test_terminate_then_follow_up_and_close(client: tuple[Client, Runtime], cloc
     assert case["status"] == "terminated"
     assert deadline(case, "follow_up") is not None
     case = step(http, clock, case, "follow-ups", {"satisfied": False})
-    case = step(http, clock, case, "close")
+    # a troubled follow-up: not the mediator's to close, and a supervisor says why
+    assert send(http, case["id"], "close").status_code == 409
+    reason = {"reason": "已告知诉讼途径，当事人表示将起诉"}
+    case = step(http, clock, case, "close", reason, role="supervisor", unit=COUNTY)
     assert case["status"] == "closed"
 
 

@@ -243,19 +243,19 @@ def test_a_case_raised_by_hand_may_be_lowered_back_down(app: FengqiaoApplication
     assert (case.owner, case.level) == (VILLAGE, Level.YELLOW)
 
 
-def test_a_case_lowered_down_to_the_village_cannot_be_returned_back_up(
+def test_lowering_a_case_handed_up_by_hand_keeps_it_where_it_was_handed(
     app: FengqiaoApplication,
 ) -> None:
+    """A lower level does not undo a move by hand; a 退回 does."""
     case = drive(app, "signed", level=Level.ORANGE)
     app.execute(case.id, EscalateCase("镇里无法调处"), SUPERVISOR)
-    app.execute(case.id, LowerLevel(Level.YELLOW, "仅两户，回村调解"), SUPERVISOR)
-    assert app.get_case(case.id).owner == VILLAGE
-    refused(
-        app,
-        case.id,
-        CommandNotAllowedError,
-        lambda: app.execute(case.id, ReturnCase("退回县里"), MEDIATOR),
-    )
+    app.execute(case.id, LowerLevel(Level.YELLOW, "仅两户"), SUPERVISOR)
+    lowered = app.get_case(case.id)
+    assert (lowered.level, lowered.owner) == (Level.YELLOW, COUNTY)
+
+    app.execute(case.id, ReturnCase("属镇内纠纷，退回镇里"), SUPERVISOR)
+
+    assert app.get_case(case.id).owner == TOWNSHIP
 
 
 # --- missed resolve deadlines -------------------------------------------------------------

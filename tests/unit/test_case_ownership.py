@@ -360,10 +360,27 @@ def test_a_case_handed_up_and_then_raised_cannot_go_back_below_its_levels_tier()
     assert "orange" in error.detail
 
 
-def test_a_case_lowered_down_to_the_village_cannot_be_returned_back_up() -> None:
+def test_lowering_a_case_handed_up_by_hand_keeps_it_where_it_was_handed() -> None:
+    """A lower level is a judgement of risk, not a way back down: the county took the case by
+    hand, and only a 退回 (with its own rules) sends it back."""
     case = drive("signed", level=Level.ORANGE)
     run(case, EscalateCase("镇里无法调处"), SUPERVISOR, later(case))
-    run(case, LowerLevel(Level.YELLOW, "仅两户，回村调解"), SUPERVISOR, later(case))
-    assert case.owner == VILLAGE
+    assert case.owner == COUNTY
 
-    refused(case, CommandNotAllowedError, ReturnCase("退回县里"), MEDIATOR)
+    events = run(case, LowerLevel(Level.YELLOW, "仅两户"), SUPERVISOR, later(case))
+
+    assert names(events) == ["LevelLowered"]
+    assert (case.level, case.owner, case.tier) == (Level.YELLOW, COUNTY, Tier.COUNTY)
+    returned = run(case, ReturnCase("属镇内纠纷，退回镇里"), SUPERVISOR, later(case))
+    assert names(returned) == ["Returned"]
+    assert (case.owner, case.handed_to) == (TOWNSHIP, None)  # the move by hand is undone
+
+
+def test_lowering_a_case_spanning_two_areas_keeps_it_with_their_common_unit() -> None:
+    case = drive("signed", level=Level.ORANGE)
+    run(case, EscalateCase("跨镇用水纠纷", other_unit=OTHER_TOWNSHIP), SUPERVISOR, later(case))
+    assert case.owner == COUNTY
+
+    run(case, LowerLevel(Level.YELLOW, "仅两户"), SUPERVISOR, later(case))
+
+    assert (case.level, case.owner) == (Level.YELLOW, COUNTY)

@@ -163,6 +163,11 @@ def test_a_kept_refusal_says_which_language_it_was_told_in() -> None:
         ("no pending follow_up clock", "没有进行中的回访期限"),
         ("a red case cannot go below county", "红色预警案件不能退回到县级以下"),
         ("511123 is the top tier for cases (矛盾不上交)", "511123 已是最高层级（矛盾不上交）"),
+        (
+            "the last follow-up found the parties dissatisfied or the agreement not honoured: "
+            "a supervisor reopens it for rework or closes it with a reason",
+            "最近一次回访当事人不满意或协议未履行：须由主管重新办理，或注明理由后销号",
+        ),
     ],
 )
 def test_a_state_refusal_says_why_in_chinese(detail: str, words: str) -> None:

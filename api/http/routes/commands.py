@@ -74,7 +74,19 @@ def command_route(payload: type[schemas.CasePayload]) -> HTTPRouteHandler:
     annotations, so they are set to the real payload class."""
     annotations: dict[str, Any] = {"case_id": UUID, "request": Req, "runtime": Runtime}
     handler: Callable[..., Any]
-    if payload.__struct_fields__:
+    if payload.__struct_fields__ and len(payload.__struct_defaults__) == len(
+        payload.__struct_fields__
+    ):
+        # every field optional: a body may be left out (the command before it had none)
+
+        async def maybe_body(
+            case_id: UUID, request: Req, runtime: Runtime, data: Any = None
+        ) -> Any:
+            return await _send(runtime, request, case_id, data or payload())
+
+        handler, annotations["data"] = maybe_body, payload | None
+        responses = COMMAND_ANSWERS
+    elif payload.__struct_fields__:
 
         async def with_body(case_id: UUID, request: Req, runtime: Runtime, data: Any) -> Any:
             return await _send(runtime, request, case_id, data)

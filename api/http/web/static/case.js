@@ -43,7 +43,14 @@ const list = (text) =>
 const ACTIONS = [
   { key: "sign", roles: WORKERS, when: (c) => running(c) && c.awaiting_signature },
   { key: "resume", roles: WORKERS, when: (c) => c.status === "paused" },
-  { key: "close", roles: WORKERS, when: (c) => c.status === "followed_up" },
+  {
+    key: "close",
+    roles: WORKERS,
+    when: (c) => c.status === "followed_up",
+    // needed, from a supervisor, when the last follow-up visit was troubled
+    fields: [{ name: "reason", type: "textarea" }],
+    body: (f) => (f.reason.trim() ? { reason: f.reason.trim() } : {}),
+  },
   {
     key: "assign",
     roles: APPROVERS,
