@@ -28,6 +28,7 @@ from litestar.openapi.spec import (
     Operation,
     Parameter,
     Reference,
+    RequestBody,
     Schema,
 )
 from litestar.typing import FieldDefinition
@@ -144,14 +145,18 @@ def contract(
     headers: Headers | None = None,
     content: Content | None = None,
     parameters: Sequence[Parameter] = (),
+    optional_body: bool = False,
 ) -> type[Operation]:
     """The ``operation_class`` of a route: the operation Litestar generates, finished by
-    ``finish`` with what a ``ResponseSpec`` cannot say."""
+    ``finish`` with what a ``ResponseSpec`` cannot say (and, for a body every field of which
+    is optional, that the body itself may be left out: Litestar marks it required)."""
 
     @dataclass
     class Contract(Operation):
         def __post_init__(self) -> None:
             finish(self, public, headers or {}, content or {}, parameters)
+            if optional_body and isinstance(self.request_body, RequestBody):
+                self.request_body.required = False
 
     return Contract
 
@@ -293,6 +298,7 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "LowerLevel": [{"level": "yellow", "reason": "双方情绪平稳，已达成初步意向"}],
     "ReturnCase": [{"reason": "属村内邻里纠纷，请村调委会先行调解"}],
     "ReopenCase": [{"reason": "一方未按协议履行"}],
+    "CloseCase": [{}, {"reason": "经三次调解和回访，当事人仍不满意，已告知诉讼途径，审核销号"}],
     "RejectCase": [{"reason": "不属于矛盾纠纷受理范围"}],
     "AddNote": [{"text": "已电话联系双方，约定周三上午到村委会调解"}],
     "SwitchMode": [{"mode": "holiday", "reason": "春节假期值班安排"}],

@@ -869,7 +869,9 @@ def test_a_bad_rating_within_the_window_reopens_the_case_for_rework_once(
     assert case.status is Status.FOLLOWED_UP
     assert event_names(app, case.id)[-1] == "Rated"
     assert event_names(app, case.id).count("Reopened") == 1
-    app.execute(case.id, CloseCase(), MEDIATOR)
+    # the last visit found them dissatisfied: a supervisor closes, saying why
+    app.execute(case.id, CloseCase("已返工一次，当事人仍不满意，审核销号"), SUPERVISOR)
+    assert app.get_case(case.id).status is Status.CLOSED
 
 
 def test_a_bad_rating_after_the_window_is_recorded_only(

@@ -42,6 +42,9 @@ ANSWER = "The case as the command left it (ETag: its version)."
 COMMAND_ANSWERS = answers(200, schemas.CaseOut, ANSWER, COMMAND_ERRORS)
 BODYLESS_COMMAND_ANSWERS = answers(200, schemas.CaseOut, ANSWER, BODYLESS_COMMAND_ERRORS)
 COMMAND = contract(headers={200: {"ETag": ETAG}}, parameters=COMMAND_HEADERS)
+OPTIONAL_BODY_COMMAND = contract(
+    headers={200: {"ETag": ETAG}}, parameters=COMMAND_HEADERS, optional_body=True
+)
 
 # The handler names of the first release: the OpenAPI document's operation ids and summaries
 # are made from them, and clients generated from it call them by these names. Frozen.
@@ -84,21 +87,21 @@ def command_route(payload: type[schemas.CasePayload]) -> HTTPRouteHandler:
         ) -> Any:
             return await _send(runtime, request, case_id, data or payload())
 
-        handler, annotations["data"] = maybe_body, payload | None
-        responses = COMMAND_ANSWERS
+        handler, annotations["data"] = maybe_body, payload
+        responses, operation = COMMAND_ANSWERS, OPTIONAL_BODY_COMMAND
     elif payload.__struct_fields__:
 
         async def with_body(case_id: UUID, request: Req, runtime: Runtime, data: Any) -> Any:
             return await _send(runtime, request, case_id, data)
 
         handler, annotations["data"] = with_body, payload
-        responses = COMMAND_ANSWERS
+        responses, operation = COMMAND_ANSWERS, COMMAND
     else:
 
         async def without_body(case_id: UUID, request: Req, runtime: Runtime) -> Any:
             return await _send(runtime, request, case_id, payload())
 
-        handler, responses = without_body, BODYLESS_COMMAND_ANSWERS
+        handler, responses, operation = without_body, BODYLESS_COMMAND_ANSWERS, COMMAND
 
     # A payload added later is named after itself.
     handler.__name__ = handler.__qualname__ = HANDLER_NAMES.get(payload, payload.__name__)
@@ -108,7 +111,7 @@ def command_route(payload: type[schemas.CasePayload]) -> HTTPRouteHandler:
         status_code=200,
         name=payload.__name__,
         responses=responses,
-        operation_class=COMMAND,
+        operation_class=operation,
     )(handler)
 
 
