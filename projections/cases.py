@@ -52,6 +52,9 @@ def _set_flags(row: Row, add: str | None = None, remove: tuple[str, ...] = ()) -
 
 
 def _move(row: Row, owner: str, tier: str) -> None:
+    """A new owner: awaiting its signature, and no mediator until it assigns one."""
+    if owner != row["owner"]:
+        row["assignee"] = None
     row["owner"], row["tier"], row["awaiting_signature"] = owner, tier, 1
 
 
@@ -140,7 +143,7 @@ _STATUS_ONLY = (
 
 class CasesView(View):
     name = "cases"
-    schema_version = 2  # 2: the case number
+    schema_version = 3  # 2: the case number; 3: a move clears the assignee
     handles = (Case.Registered, *_CHANGES, *_STATUS_ONLY)
     # Beyond the version, time and next deadline every case event updates: nothing.
     ignores = (

@@ -123,8 +123,8 @@ def _returned(row: Row, event: Any) -> None:
 
 
 def _move(row: Row, owner: str, tier: str) -> None:
-    if owner != row["owner"]:
-        row["owner"], row["tier"] = owner, tier
+    if owner != row["owner"]:  # a new owner assigns its own mediator
+        row["owner"], row["tier"], row["assignee"] = owner, tier, None
 
 
 def _signed(row: Row, event: Any) -> None:
@@ -206,6 +206,7 @@ _STATUS_ONLY = (Case.Rejected, Case.MediationSessionRecorded)
 
 class LedgerView(View):
     name = "ledger"
+    schema_version = 2  # 2: a move clears the assignee
     handles = (Case.Registered, *_CHANGES, *_STATUS_ONLY)
     # Clocks, notes, files and the scheduler's flags are in no column of the ledger.
     ignores = (

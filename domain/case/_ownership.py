@@ -112,6 +112,7 @@ class Ownership(CaseState):
             if self.owner != aggregate.owner:
                 aggregate.previous_owner = aggregate.owner
                 aggregate.owner = self.owner
+                aggregate.assignee = None  # the new owner assigns its own mediator
                 aggregate.tier = Tier(self.tier)
                 aggregate.last_move = None  # a move by the rules: 退回 does not undo it
                 aggregate.awaiting_signature = True
@@ -165,6 +166,8 @@ class Ownership(CaseState):
 
         def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
+            if self.to_unit != aggregate.owner:
+                aggregate.assignee = None  # the new owner assigns its own mediator
             aggregate.previous_owner = self.from_unit
             aggregate.owner = self.to_unit
             aggregate.tier = Tier(self.to_tier)
@@ -234,6 +237,8 @@ class Ownership(CaseState):
 
         def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
+            if self.to_unit != aggregate.owner:
+                aggregate.assignee = None  # the sender assigns its own mediator again
             aggregate.owner = self.to_unit
             aggregate.tier = Tier(self.to_tier)
             aggregate.previous_owner = None

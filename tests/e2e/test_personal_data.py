@@ -420,3 +420,28 @@ def _logged_text(records: Iterable[logging.LogRecord]) -> str:
         if record.exc_info:
             parts.append(logging.Formatter().formatException(record.exc_info))
     return "\n".join(parts)
+
+
+def test_a_case_handed_to_another_unit_leaves_its_old_assignee_without_access_to_plain_data(
+    client: tuple[Client, Runtime],
+) -> None:
+    """“The assigned mediator” is the current owner's: after the case moves, the village's
+    mediator no longer unmasks it, and the new owner has assigned nobody yet."""
+    http, _ = client
+    case = register(http)
+    ok(send(http, case["id"], "sign"))
+    ok(send(http, case["id"], "assign", {"assignee": "mediator-9"}, role="supervisor", unit=COUNTY))
+    path = f"{API}/cases/{case['id']}"
+    params = {"unmask": "true", "reason": "调解需要"}
+    ok(http.get(path, params=params, headers=auth("mediator", VILLAGE, "mediator-9")))
+
+    up = {"reason": "村级无法调处，上交乡镇"}
+    moved = ok(send(http, case["id"], "escalate", up, role="supervisor", unit=COUNTY))
+
+    assert (moved["owner"], moved["assignee"]) == (TOWNSHIP, None)
+    answer = http.get(path, params=params, headers=auth("mediator", VILLAGE, "mediator-9"))
+    assert_problem(answer, 403)
+    _assert_masked(answer.text)
+    listed = ok(http.get(f"{API}/cases", headers=auth("supervisor", COUNTY)))
+    items = listed["items"] if isinstance(listed, dict) else listed
+    assert [c["assignee"] for c in items if c["id"] == case["id"]] == [None]

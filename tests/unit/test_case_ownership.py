@@ -18,6 +18,7 @@ from domain.case import Case
 from domain.case.commands import (
     ActOnDeadline,
     AssessCase,
+    AssignCase,
     EscalateCase,
     LowerLevel,
     RaiseLevel,
@@ -384,3 +385,30 @@ def test_lowering_a_case_spanning_two_areas_keeps_it_with_their_common_unit() ->
     run(case, LowerLevel(Level.YELLOW, "仅两户"), SUPERVISOR, later(case))
 
     assert (case.level, case.owner) == (Level.YELLOW, COUNTY)
+
+
+def test_a_move_to_a_new_owner_clears_the_assignee() -> None:
+    """ "The assigned mediator" is always the current owner's: a case handed up, returned or
+    moved by a lowered level waits for its new owner to assign one."""
+    case = drive("signed")
+    run(case, AssignCase("mediator-village"), SUPERVISOR, later(case))
+    run(case, EscalateCase("村级无法调处"), SUPERVISOR, later(case))
+    assert (case.owner, case.assignee) == (TOWNSHIP, None)
+
+    run(case, AssignCase("mediator-township"), SUPERVISOR, later(case))
+    run(case, ReturnCase("属村内纠纷"), TOWNSHIP_SUPERVISOR, later(case))
+    assert (case.owner, case.assignee) == (VILLAGE, None)
+
+
+def test_lowering_clears_the_assignee_only_when_it_moves_the_case() -> None:
+    case = drive("signed", level=Level.ORANGE)
+    run(case, AssignCase("mediator-township"), SUPERVISOR, later(case))
+
+    run(case, LowerLevel(Level.YELLOW, "仅两户"), SUPERVISOR, later(case))
+    assert (case.owner, case.assignee) == (VILLAGE, None)  # moved down: the village assigns
+
+    moved = drive("signed", level=Level.ORANGE)
+    run(moved, EscalateCase("镇里无法调处"), SUPERVISOR, later(moved))
+    run(moved, AssignCase("mediator-county"), SUPERVISOR, later(moved))
+    run(moved, LowerLevel(Level.YELLOW, "仅两户"), SUPERVISOR, later(moved))
+    assert (moved.owner, moved.assignee) == (COUNTY, "mediator-county")  # handed: stays
