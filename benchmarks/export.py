@@ -119,7 +119,7 @@ def generate(data: Path, events: int) -> int:
         app.close()
 
 
-def _memory_kib() -> tuple[int, int]:
+def memory_kib() -> tuple[int, int]:
     """This process's resident memory now and its high-water mark, in KiB."""
     status = Path("/proc/self/status")
     if status.exists():
@@ -144,11 +144,11 @@ def _export_in_this_process(data: Path, out: Path, form: str) -> dict[str, float
     app = build_application(settings)  # opens the store once: its modules, its cipher
     build_views(settings, app).close()
     app.close()
-    start_kib, start_peak_kib = _memory_kib()
+    start_kib, start_peak_kib = memory_kib()
     started = time.perf_counter()
     status = main(["export", "--format", form, "--out", str(out)], environ=environ(data))
     seconds = time.perf_counter() - started
-    end_kib, peak_kib = _memory_kib()
+    end_kib, peak_kib = memory_kib()
     return {
         "status": status,
         "seconds": seconds,
@@ -175,9 +175,14 @@ class ExportRun:
 
 
 def _child(*args: str) -> str:
-    """Runs this module in a fresh interpreter; returns its last line of output."""
+    return run_module("benchmarks.export", *args)
+
+
+def run_module(module: str, *args: str) -> str:
+    """Runs ``module`` in a fresh interpreter (no FENGQIAO_ settings of this one); returns its
+    last line of output."""
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.export", *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -185,7 +190,7 @@ def _child(*args: str) -> str:
         env={k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")},
     )
     if done.returncode != 0:
-        raise RuntimeError(f"benchmarks.export {args[0]} failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{module} {args[0]} failed:\n{done.stderr[-3000:]}")
     return done.stdout.strip().splitlines()[-1]
 
 

@@ -22,14 +22,9 @@ import argparse
 import csv
 import importlib
 import json
-import os
-import resource
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +33,8 @@ from uuid import NAMESPACE_URL, uuid5
 
 from rich.console import Console
 from rich.table import Table
+
+from benchmarks.export import ExportRun, memory_kib, run_module
 
 if TYPE_CHECKING:
     from domain.actors import Actor
@@ -165,17 +162,6 @@ def _supervisor() -> Actor:
     return Actor("supervisor-bench", Role.SUPERVISOR, COUNTY)
 
 
-def _memory_kib() -> tuple[int, int]:
-    """This process's resident memory now and its high-water mark, in KiB."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak = peak // 1024 if sys.platform == "darwin" else peak  # bytes there, KiB on Linux
-    return peak, peak
-
-
 def _ledger_in_this_process(data: Path, out: Path, form: str) -> dict[str, float]:
     """What the child process does: ready everything a ledger export needs, note the memory,
     run ``fengqiao ledger`` and note the time and the memory's high-water mark."""
@@ -190,42 +176,17 @@ def _ledger_in_this_process(data: Path, out: Path, form: str) -> dict[str, float
     app = build_application(settings)  # opens the store once: its modules, its cipher
     build_views(settings, app).close()
     app.close()
-    start_kib, _ = _memory_kib()
+    start_kib, _ = memory_kib()
     started = time.perf_counter()
     args = ["ledger", COUNTY, "--from", "2026-01-01", "--to", "2026-12-31"]
     status = main([*args, "--format", form, "--out", str(out)], environ=environ(data))
     seconds = time.perf_counter() - started
-    _, peak_kib = _memory_kib()
+    _, peak_kib = memory_kib()
     return {"status": status, "seconds": seconds, "start_kib": start_kib, "peak_kib": peak_kib}
 
 
-@dataclass(frozen=True)
-class LedgerRun:
-    """One export, as measured by the process that ran it."""
-
-    status: int
-    seconds: float
-    start_kib: int
-    peak_kib: int
-
-    @property
-    def growth_mib(self) -> float:
-        return (self.peak_kib - self.start_kib) / 1024
-
-
 def _child(*args: str) -> str:
-    """Runs this module in a fresh interpreter; returns its last line of output."""
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.ledger", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")},
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"benchmarks.ledger {args[0]} failed:\n{done.stderr[-3000:]}")
-    return done.stdout.strip().splitlines()[-1]
+    return run_module("benchmarks.ledger", *args)
 
 
 def generate_in_child(data: Path, cases: int) -> tuple[int, float]:
@@ -233,9 +194,9 @@ def generate_in_child(data: Path, cases: int) -> tuple[int, float]:
     return int(events), float(seconds)
 
 
-def ledger_in_child(data: Path, out: Path, form: str) -> LedgerRun:
+def ledger_in_child(data: Path, out: Path, form: str) -> ExportRun:
     figures = json.loads(_child("--child-ledger", str(data), str(out), form))
-    return LedgerRun(
+    return ExportRun(
         int(figures["status"]),
         float(figures["seconds"]),
         int(figures["start_kib"]),
