@@ -38,7 +38,7 @@ from domain.errors import (
 from domain.incident import Incident
 from domain.jurisdiction import JURISDICTION_ID, Jurisdiction, Unit
 from domain.numbering import CaseNumbers, counter_id, county_of, number_year
-from domain.operations import OPERATIONS_ID, Operations
+from domain.operations import OPERATIONS_ID, ModeInForce, Operations
 from domain.policy import Clocks, Mode, Policy
 from domain.policy_book import POLICY_BOOK_ID, PolicyBook
 from domain.policy_document import policy_to_document
@@ -165,9 +165,10 @@ class FengqiaoApplication(Application[UUID]):
         return policy
 
     def clocks_for(self, case: Case, mode: Mode | None = None) -> Clocks:
-        """The case's policy on its calendar, in ``mode`` (default: the current mode)."""
+        """The case's policy on its calendar, in ``mode`` (default: the mode in force where
+        the case is located)."""
         policy = self.policy_for(case.policy_version)
-        return Clocks(policy, self._calendar(policy), mode or self.current_mode())
+        return Clocks(policy, self._calendar(policy), mode or self.mode_at(case.unit))
 
     def _calendar(self, policy: Policy) -> WorkingCalendar:
         calendar = self._calendars.get(policy.version)
@@ -184,20 +185,49 @@ class FengqiaoApplication(Application[UUID]):
             operations = Operations.create(self.clock())
         return operations
 
+    def operations(self) -> Operations:
+        """Every unit's mode setting, as last switched by any process: read once, resolve
+        for many units (``Operations.in_force``)."""
+        return self._operations()
+
+    def root_unit(self) -> Unit | None:
+        """The city at the root of the tree (None while the tree has no units)."""
+        return next((u for u in self.units().units.values() if u.parent is None), None)
+
     def current_mode(self) -> Mode:
-        """The mode new clocks start under, as last switched by any process."""
-        return self._operations().mode
+        """The city's mode (the default where no county set one), as last switched."""
+        operations = self._operations()
+        root = self.root_unit()
+        return operations.mode if root is None else operations.mode_at(self.units(), root.code)
+
+    def mode_at(self, unit: str) -> Mode:
+        """The mode new clocks start under for a case located at ``unit``."""
+        return self.mode_in_force(unit).mode
+
+    def mode_in_force(self, unit: str) -> ModeInForce:
+        """The mode at ``unit``: the nearest setting on it or above it, or the default."""
+        return self._operations().in_force(self._units_knowing(unit), unit)
 
     def switch_mode(
-        self, actor: Actor, mode: Mode, reason: str, at: datetime | None = None
-    ) -> Mode:
-        """Switches the operating mode (an audited event); clocks started after it use it."""
+        self,
+        actor: Actor,
+        mode: Mode | None,
+        reason: str,
+        at: datetime | None = None,
+        unit: str | None = None,
+    ) -> ModeInForce | None:
+        """Switches the mode of ``unit``'s subtree (default: the city's) as an audited event;
+        clocks started after it use it. ``mode`` None: a county follows the city again.
+        Returns the mode now in force at the unit (None while the tree has no units)."""
 
-        def once() -> Mode:
+        def once() -> ModeInForce | None:
+            target = self.root_unit() if unit is None else self._units_knowing(unit).get(unit)
             operations = self._operations()
-            operations.switch(mode, reason, actor.user, actor.role.value, at or self.clock())
+            operations.switch(
+                mode, reason, actor.user, actor.role.value, at or self.clock(), target
+            )
             self._commit(operations)
-            return mode
+            return None if target is None else operations.in_force(self.units(), target.code)
 
         return self._retrying(once, lambda: self._operations().version)
 
@@ -263,7 +293,8 @@ class FengqiaoApplication(Application[UUID]):
         if case_class is None:
             raise InvalidInputError("kind", f"must be one of {', '.join(CASE_KINDS)}")
         units = self._units_knowing(details.unit)
-        clocks = Clocks(self.policy, self._calendar(self.policy), self.current_mode())
+        mode = self._operations().mode_at(units, details.unit) if details.unit in units else None
+        clocks = Clocks(self.policy, self._calendar(self.policy), mode or Mode.NORMAL)
         number, counter = self._next_number(units, details.unit, kind, at, case_id, at)
         case = case_class.register(case_id, actor, at, units, clocks, details, number)
         return case, (counter,)

@@ -1,7 +1,8 @@
 """The scheduler's batch: acting on many due clocks at once, saved in one transaction.
 
-One transaction (and one read of the operating mode) per clock made a burst of a thousand due
-clocks take seconds. Each clock is an ``ActOnDeadline`` command; the case decides whether the
+One transaction (and one read of the operating modes) per clock made a burst of a thousand due
+clocks take seconds: the modes are read once per batch, and each case's clocks run in the mode in
+force where it is located. Each clock is an ``ActOnDeadline`` command; the case decides whether the
 clock is still its own, so a repeated or concurrent sweep is harmless.
 """
 
@@ -37,8 +38,9 @@ def act_on_deadlines(
     of one case are decided in order on the same case. If another writer changed one of the
     cases meanwhile, nothing of the batch is saved and each clock is executed alone (with the
     usual retries), so the outcome is as if each had been sent on its own."""
-    mode = app.current_mode()
+    operations = app.operations()  # every unit's mode, read once for the whole batch
     cases = _load_cases(app, list(dict.fromkeys(case_id for case_id, _, _ in due)))
+    units = app.units()
     decided: list[Decided] = []
     for case_id, kind, due_at in due:
         case = cases[case_id]
@@ -47,6 +49,9 @@ def act_on_deadlines(
             continue
         try:
             before = len(case.pending_events)
+            if case.unit not in units:  # a unit added by another process since
+                units = app.units(refresh=True)
+            mode = operations.mode_at(units, case.unit)  # the mode where the case is located
             ActOnDeadline(kind, due_at).run(case, app.context(case, actor, at, mode))
         except DomainError as error:  # refused before recording anything
             decided.append(error)

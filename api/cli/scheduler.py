@@ -18,7 +18,8 @@ def add_commands(commands: Any) -> None:
     scheduler = commands.add_parser("scheduler", help="run the deadline scheduler alone")
     scheduler.set_defaults(handler=_scheduler)
     mode = commands.add_parser("mode", help="switch the operating mode (audited)")
-    mode.add_argument("mode", choices=("normal", "holiday", "emergency"))
+    mode.add_argument("mode", choices=("normal", "holiday", "emergency", "inherit"))
+    mode.add_argument("--unit", help="a county's code (default: the city)")
     mode.add_argument("--reason", required=True)
     mode.add_argument("--user", default="fengqiao-operator")
     mode.set_defaults(handler=_mode)
@@ -105,8 +106,10 @@ def _mode(args: argparse.Namespace, settings: Settings) -> int:
 
     app = build_application(settings)
     try:
-        app.switch_mode(Actor(args.user, Role.ADMIN, ""), Mode(args.mode), args.reason)
+        mode = None if args.mode == "inherit" else Mode(args.mode)
+        app.switch_mode(Actor(args.user, Role.ADMIN, ""), mode, args.reason, unit=args.unit)
     finally:
         app.close()
-    print(f"operating mode is now {args.mode}")
+    where = f" at {args.unit}" if args.unit else ""
+    print(f"operating mode{where} is now {args.mode}")
     return 0

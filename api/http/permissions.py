@@ -14,8 +14,9 @@ from domain.levels import Tier
 REGISTER_ROLES = REPORTERS
 # who may export the audit trail of their subtree
 EXPORTERS = frozenset({Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN})
-# a supervisor at these tiers may switch the operating mode (an admin anywhere)
+# a supervisor or an admin at these tiers may switch the mode of their subtree
 _MODE_SWITCHING_TIERS = frozenset({Tier.CITY, Tier.COUNTY})
+_MODE_SWITCHERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 # command → roles that may send it, as each command declares
 COMMAND_ROLES: dict[type[CaseCommand], frozenset[Role]] = {
     command: command.roles for command in CASE_COMMANDS
@@ -67,11 +68,22 @@ def require_unmask(actor: Actor, units: Jurisdiction, case: Case) -> None:
         )
 
 
-def require_mode_switch(actor: Actor, units: Jurisdiction) -> None:
+def require_mode_switch(actor: Actor, units: Jurisdiction, code: str) -> None:
+    """A supervisor or an admin of a city or county switches the mode of their own unit or of
+    a unit below it (the domain then refuses a unit that has no mode: a township, a village)."""
     tier = units.get(actor.unit).tier if actor.unit in units else None
-    supervising = actor.role is Role.SUPERVISOR and tier in _MODE_SWITCHING_TIERS
-    if not (actor.role is Role.ADMIN or supervising):
-        raise ForbiddenError("only an admin or a city/county supervisor switches the mode")
+    if actor.role not in _MODE_SWITCHERS or tier not in _MODE_SWITCHING_TIERS:
+        raise ForbiddenError("only a supervisor or an admin of a city or county switches a mode")
+    if not units.is_within(code, actor.unit):
+        raise ForbiddenError(f"unit {code} is outside {actor.unit}'s jurisdiction")
+
+
+def require_mode_read(actor: Actor, units: Jurisdiction, code: str) -> None:
+    """The mode in force is read at the caller's own unit, a unit above it (whose setting
+    may be the one in force where they work) or a unit below it."""
+    require_known_unit(actor, units)
+    if not (units.is_within(code, actor.unit) or units.is_within(actor.unit, code)):
+        raise ForbiddenError(f"unit {code} is outside {actor.unit}'s jurisdiction")
 
 
 def require_known_unit(actor: Actor, units: Jurisdiction) -> None:

@@ -214,6 +214,22 @@ class ModeOut(msgspec.Struct, kw_only=True):
     mode: str
 
 
+class SwitchUnitMode(Command):
+    """A city's or county's mode; "inherit": a county follows the city again."""
+
+    mode: Literal["normal", "holiday", "emergency", "inherit"]
+    reason: Text
+
+
+class UnitModeOut(msgspec.Struct, kw_only=True):
+    """The mode new clocks start under at a unit, and where it comes from."""
+
+    unit: str
+    mode: str  # normal, holiday or emergency
+    source: str | None  # the unit whose setting applies; null: none set, the default (normal)
+    set_here: bool  # the setting that applies is the unit's own
+
+
 # --- answers ------------------------------------------------------------------------------
 
 

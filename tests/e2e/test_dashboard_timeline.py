@@ -352,18 +352,24 @@ def test_the_documents_print_and_download_from_the_case_page(
 def test_a_banner_says_the_mode_when_it_is_not_normal(
     page: Page, token: str, http: httpx.Client, lived: str
 ) -> None:
+    """The mode in force at the caller's unit (a county supervisor's: their county's)."""
     open_case(page, token, lived)
     assert page.locator("#mode-banner").is_hidden()
-    post(http, "/mode", {"mode": "holiday", "reason": "国庆假期"})
+    page.wait_for_selector("#mode-badge[data-mode=normal]:visible")
+    assert page.inner_text("#mode-badge") == "常规模式"
+    post(http, f"/units/{COUNTY}/mode", {"mode": "holiday", "reason": "国庆假期"})
     try:
         page.reload()
         page.wait_for_selector("#mode-banner[data-mode=holiday]:visible")
         assert "假日模式" in page.inner_text("#mode-banner")
+        assert page.inner_text("#mode-badge") == "假日模式"
+        assert page.get_attribute("#mode-badge", "title") == "本单位设定的模式"
         screenshot(page, "case-file-holiday")
     finally:
-        post(http, "/mode", {"mode": "normal", "reason": "假期结束"})
+        post(http, f"/units/{COUNTY}/mode", {"mode": "inherit", "reason": "假期结束"})
     page.reload()
     page.wait_for_selector("#mode-banner[data-mode=normal]", state="hidden")
+    page.wait_for_selector("#mode-badge[data-mode=normal]:visible")
 
 
 def test_an_escalated_card_waits_for_its_signature(

@@ -77,6 +77,8 @@ READS = {
     ("get", "/api/v1/units/{code}"): "UnitOut",
     ("get", "/api/v1/mode"): "ModeOut",
     ("post", "/api/v1/mode"): "ModeOut",
+    ("get", "/api/v1/units/{code}/mode"): "UnitModeOut",
+    ("post", "/api/v1/units/{code}/mode"): "UnitModeOut",
     ("get", "/health"): "HealthOut",
     ("get", "/ready"): "ReadyOut",
 }
@@ -202,6 +204,7 @@ def test_options_lists_every_method_a_path_serves(client: tuple[Client, Runtime]
     expected = {
         f"{API}/cases": "GET, OPTIONS, POST",
         f"{API}/mode": "GET, OPTIONS, POST",
+        f"{API}/units/{COUNTY}/mode": "GET, OPTIONS, POST",
         f"{API}/cases/00000000-0000-4000-8000-000000000000": "GET, OPTIONS",
     }
     for path, allow in expected.items():

@@ -124,20 +124,51 @@ async function start() {
 // --- the operating mode ---------------------------------------------------------------------
 
 const MODE_REFRESH_MS = 60000;
+const MODE_MIN_GAP_MS = 5000; // a board refreshing every second asks for the mode at most this often
 let modeTimer = null;
+let modeAsked = 0;
+let modeNow = null; // the last answer of /units/{own unit}/mode
 
-// A banner while the deployment is not in normal mode (holiday, emergency): clocks started
-// now run differently, and whoever reads a deadline should know why.
-async function showMode() {
-  const banner = document.getElementById("mode-banner");
-  if (!banner || !state.caller) return;
+// The mode in force where the caller works (set on their county, or the city's): a badge in the
+// header, and a banner while it is not normal (holiday, emergency), since clocks started now run
+// differently and whoever reads a deadline should know why.
+export async function showMode() {
+  if (!state.caller) return;
+  modeAsked = Date.now();
   try {
-    const { mode } = await api.get("/mode");
+    modeNow = await api.get(`/units/${encodeURIComponent(state.caller.unit)}/mode`);
+  } catch {
+    // the last answer stands; the next refresh tries again
+  }
+  drawMode();
+}
+
+// Called on every board refresh: the mode again, unless it was asked for a moment ago.
+export function refreshMode() {
+  if (Date.now() - modeAsked >= MODE_MIN_GAP_MS) showMode();
+}
+
+function drawMode() {
+  const banner = document.getElementById("mode-banner");
+  const badge = document.getElementById("mode-badge");
+  if (!modeNow) return;
+  const { mode, source } = modeNow;
+  if (banner) {
     banner.dataset.mode = mode;
     banner.hidden = mode === "normal";
     banner.textContent = mode === "normal" ? "" : t(`mode.${mode}`);
-  } catch {
-    // the last answer stands; the next refresh tries again
+  }
+  if (badge) {
+    badge.dataset.mode = mode;
+    badge.hidden = false;
+    badge.textContent = t(`mode.badge.${mode}`);
+    const from = !source
+      ? t("mode.source.default")
+      : source === state.caller.unit
+        ? t("mode.source.here")
+        : t("mode.source.above", { unit: unitName(source) });
+    badge.title = from;
+    badge.setAttribute("aria-label", `${t(`mode.badge.${mode}`)} · ${from}`);
   }
 }
 
@@ -150,6 +181,7 @@ function watchMode() {
 function hideMode() {
   clearInterval(modeTimer);
   modeTimer = null;
+  modeNow = null;
   const banner = document.getElementById("mode-banner");
   if (banner) banner.hidden = true;
 }
@@ -185,6 +217,7 @@ function renderHeader() {
     </a>
     ${nav}
     <div class="spacer"></div>
+    ${state.caller ? `<span class="mode-badge" id="mode-badge" role="status" hidden></span>` : ""}
     ${who}
     <button type="button" class="ghost" id="lang-switch" lang="${lang() === "en" ? "zh-CN" : "en"}">${esc(t("nav.lang"))}</button>
     ${state.caller ? `<button type="button" class="ghost" id="sign-out">${esc(t("nav.signout"))}</button>` : ""}`;
@@ -200,6 +233,7 @@ function renderHeader() {
     }
   });
   document.getElementById("sign-out")?.addEventListener("click", () => signOut());
+  drawMode();
   markNav();
 }
 

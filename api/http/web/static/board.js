@@ -2,7 +2,7 @@
 // owning tier or by level, kept live by the queue stream (or by polling when it is missing).
 
 import * as api from "./api.js";
-import { appState, unitName, unitPath } from "./app.js";
+import { appState, refreshMode, unitName, unitPath } from "./app.js";
 import { dueLabel, esc, formatClock, formatSpan, formatTime, lang, name, t } from "./i18n.js";
 
 const GROUPING_KEY = "fengqiao.grouping";
@@ -73,6 +73,7 @@ export function renderBoard(container) {
       return inflight;
     }
     inflight = (async () => {
+      refreshMode(); // the badge in the header: the mode in force where the caller works
       try {
         const sent = Date.now();
         const answer = await api.get(`/queues/${encodeURIComponent(unit)}?limit=${LIMIT}`);

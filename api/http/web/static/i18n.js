@@ -136,6 +136,12 @@ const zh = {
 
   "mode.holiday": "当前为假日模式：此后开始计时的非红色案件，日历时限只计算工作日。",
   "mode.emergency": "当前为应急处置模式：此后开始计时的时限减半，红色案件签收时限为 15 分钟。",
+  "mode.badge.normal": "常规模式",
+  "mode.badge.holiday": "假日模式",
+  "mode.badge.emergency": "应急处置",
+  "mode.source.here": "本单位设定的模式",
+  "mode.source.above": "沿用{unit}设定的模式",
+  "mode.source.default": "默认模式（从未切换）",
 
   "form.submit": "提交",
   "form.assignee": "承办人（用户标识）",
@@ -380,6 +386,12 @@ const en = {
 
   "mode.holiday": "Holiday mode: clocks started from now on count only working days for cases below red.",
   "mode.emergency": "Emergency mode: clocks started from now on are halved; a red case must be signed for within 15 minutes.",
+  "mode.badge.normal": "Normal mode",
+  "mode.badge.holiday": "Holiday mode",
+  "mode.badge.emergency": "Emergency",
+  "mode.source.here": "set on this unit",
+  "mode.source.above": "as set by {unit}",
+  "mode.source.default": "the default (never switched)",
 
   "form.submit": "Submit",
   "form.assignee": "Assignee (user id)",
