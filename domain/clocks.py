@@ -26,6 +26,8 @@ class DeadlineKind(StrEnum):
     JUDICIAL_REMINDER = "judicial_reminder"  # remind parties of 司法确认 on day 20
     JUDICIAL_CONFIRMATION = "judicial_confirmation"  # the 30-day window closes
     STATUS_REPORT = "status_report"  # a red case's daily report
+    SUPERVISION = "supervision"  # 督办: the owner's answer is due (re-flagged while late)
+    PAUSE_REVIEW = "pause_review"  # 中止 review: a paused case is looked at again
 
 
 class Basis(StrEnum):
@@ -80,18 +82,32 @@ class Deadline:
     calendar: str  # "calendar" or the working-day calendar's name
     mode: str  # the operating mode the clock was started under
     policy_version: str
+    # the due time before any extension (None until extended): extensions are bounded in total
+    extended_from: datetime | None = None
 
     def is_overdue(self, now: datetime) -> bool:
         return now >= self.due_at
 
     def shifted(self, by: timedelta) -> Deadline:
-        """The same clock, moved later (a pause's length)."""
-        return replace(self, due_at=self.due_at + by)
+        """The same clock, moved later (a pause's length): a pause is not an extension."""
+        first = None if self.extended_from is None else self.extended_from + by
+        return replace(self, due_at=self.due_at + by, extended_from=first)
+
+    @property
+    def first_due_at(self) -> datetime:
+        """The due time the clock was given before any extension."""
+        return self.extended_from or self.due_at
 
     def extended(self, until: datetime) -> Deadline:
-        return replace(self, due_at=until)
+        return replace(self, due_at=until, extended_from=self.first_due_at)
 
     def to_dict(self) -> dict[str, Any]:
+        stored = self._fields()
+        if self.extended_from is not None:  # written only when set: older clocks read as before
+            stored["extended_from"] = self.extended_from
+        return stored
+
+    def _fields(self) -> dict[str, Any]:
         return {
             "kind": self.kind.value,
             "due_at": self.due_at,
@@ -112,6 +128,7 @@ class Deadline:
             calendar=data["calendar"],
             mode=data["mode"],
             policy_version=data["policy_version"],
+            extended_from=data.get("extended_from"),
         )
 
 

@@ -72,6 +72,12 @@ class Policy:
     status_report_every: Duration = Duration(1, "d")
     rating_window: Duration = Duration(30, "d")
     emergency_red_sign: Duration = Duration(15, "m")
+    # 督办: while the owner has not answered, the order is flagged again each interval.
+    supervision_reflag: Duration = Duration(1, "wd")
+    # 中止: a pause names a review date at most this far ahead (it becomes a clock).
+    pause_max: Duration = Duration(30, "d")
+    # 延期: all extensions of one clock together move it at most this far past its first due.
+    extension_total: Duration = Duration(30, "d")
     holidays: frozenset[date] = frozenset()
     # Clocks the law fixes, which no operating mode shortens or stretches: 人民调解法 §33 gives
     # the parties 30 days to ask a court for 司法确认, whatever the county's mode.
@@ -144,6 +150,18 @@ class Clocks:
             kinds.append(DeadlineKind.STATUS_REPORT)
         return {kind.value: self.start(kind, level, tier, at) for kind in kinds}
 
+    def given(self, kind: DeadlineKind, at: datetime, due_at: datetime) -> Deadline:
+        """A clock whose due time a person set (a 督办's answer, a pause's review date)."""
+        return Deadline(
+            kind=kind,
+            due_at=utc(due_at),
+            started_at=utc(at),
+            rule="given",
+            calendar=Basis.CALENDAR.value,
+            mode=self.mode.value,
+            policy_version=self.policy.version,
+        )
+
     def rework(self, level: Level, tier: Tier, at: datetime) -> Deadline:
         """The resolve clock of a case sent back for rework (差评 退回再办)."""
         return self.start(DeadlineKind.RESOLVE, level, tier, at, self.policy.rework)
@@ -158,6 +176,8 @@ class Clocks:
             DeadlineKind.JUDICIAL_REMINDER: self.policy.judicial_reminder,
             DeadlineKind.JUDICIAL_CONFIRMATION: self.policy.judicial_window,
             DeadlineKind.STATUS_REPORT: self.policy.status_report_every,
+            DeadlineKind.SUPERVISION: self.policy.supervision_reflag,
+            DeadlineKind.PAUSE_REVIEW: self.policy.pause_max,
         }
         return by_kind[kind]
 

@@ -35,7 +35,17 @@ _SECTIONS: dict[str, dict[str, str]] = {
     "rating": {"window": "rating_window"},
     "emergency": {"red_sign": "emergency_red_sign"},
 }
-_TOP_LEVEL = {"version", "holidays", "clocks", "intake", "numbering", "statutory", *_SECTIONS}
+# Sections added later: written only when they differ from the defaults, so the documents of
+# versions adopted before them read back unchanged (the policy book compares documents).
+_LATER_SECTIONS: dict[str, dict[str, str]] = {
+    "supervision": {"reflag": "supervision_reflag"},
+    "pause": {"max": "pause_max"},
+    "extension": {"total": "extension_total"},
+}
+_ALL_SECTIONS = {**_SECTIONS, **_LATER_SECTIONS}
+_TOP_LEVEL = {
+    "version", "holidays", "clocks", "intake", "numbering", "statutory", *_ALL_SECTIONS,
+}  # fmt: skip
 
 
 def policy_from_document(document: dict[str, Any], base: Policy | None = None) -> Policy:
@@ -54,7 +64,7 @@ def policy_from_document(document: dict[str, Any], base: Policy | None = None) -
         changes["numbering"] = _numbering(document["numbering"], policy.numbering)
     if "statutory" in document:
         changes["statutory"] = _statutory(document["statutory"])
-    for section, keys in _SECTIONS.items():
+    for section, keys in _ALL_SECTIONS.items():
         values = _table(section, document.get(section, {}))
         _refuse_unknown(section, values, set(keys))
         for key, field in keys.items():
@@ -88,6 +98,10 @@ def policy_to_document(policy: Policy) -> dict[str, Any]:
             **policy.numbering.formats,
             "short_names": dict(policy.numbering.short_names),
         }
+    defaults = Policy()
+    for section, keys in _LATER_SECTIONS.items():
+        if any(getattr(policy, f) != getattr(defaults, f) for f in keys.values()):
+            document[section] = {key: str(getattr(policy, f)) for key, f in keys.items()}
     if policy.statutory != STATUTORY:
         document["statutory"] = sorted(kind.value for kind in policy.statutory)
     return document

@@ -88,6 +88,7 @@ class EscalationCause(StrEnum):
     LEVEL_RAISED = "level_raised"
     MANUAL = "manual"
     CROSS_AREA = "cross_area"
+    TAKE_OVER = "take_over"  # 提级办理: a unit above takes the case for itself
 
 
 class Flag(StrEnum):
@@ -95,6 +96,9 @@ class Flag(StrEnum):
 
     SIGN_OVERDUE = "sign_overdue"  # the sign-for deadline passed unsigned
     RESOLVE_OVERDUE = "resolve_overdue"  # the resolve deadline passed at the top tier
+    SUPERVISED = "supervised"  # 督办: a unit above ordered the owner to act and answer
+    SUPERVISION_OVERDUE = "supervision_overdue"  # the 督办's answer is late (re-flagged)
+    PAUSE_REVIEW_DUE = "pause_review_due"  # a paused case's review date passed
 
     @classmethod
     def overdue(cls, clock: str) -> Flag | None:

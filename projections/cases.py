@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from domain.case import Case, status_after
+from domain.clocks import DeadlineKind
 from domain.dispute import Dispute
 from domain.status import OPEN, Flag, Status
 from projections.closure import add_unit, closure_ddl
@@ -39,6 +40,8 @@ _BREACHES = (Flag.SIGN_OVERDUE.value, Flag.RESOLVE_OVERDUE.value)
 _FLAG_BY_EVENT: Mapping[type, str] = {
     Case.SignOverdueFlagged: Flag.SIGN_OVERDUE.value,
     Case.ResolveOverdueFlagged: Flag.RESOLVE_OVERDUE.value,
+    Case.SupervisionOrdered: Flag.SUPERVISED.value,
+    Case.SupervisionReminded: Flag.SUPERVISION_OVERDUE.value,
 }
 
 Row = dict[str, Any]
@@ -103,6 +106,7 @@ def _paused(row: Row, event: Any) -> None:
 
 def _resumed(row: Row, event: Any) -> None:
     row["paused_from"] = None
+    _set_flags(row, remove=(Flag.PAUSE_REVIEW_DUE.value,))
 
 
 def _flag(flag: str) -> Callable[[Row, Any], None]:
@@ -114,6 +118,15 @@ def _flag(flag: str) -> Callable[[Row, Any], None]:
 
 def _concluded(row: Row, event: Any) -> None:
     _set_flags(row, remove=_BREACHES)
+
+
+def _supervision_answered(row: Row, event: Any) -> None:
+    _set_flags(row, remove=(Flag.SUPERVISED.value, Flag.SUPERVISION_OVERDUE.value))
+
+
+def _clock_fired(row: Row, event: Any) -> None:
+    if event.kind == DeadlineKind.PAUSE_REVIEW:
+        _set_flags(row, add=Flag.PAUSE_REVIEW_DUE.value)
 
 
 # What each event does to an existing case row.
@@ -128,6 +141,8 @@ _CHANGES: Mapping[type, Callable[[Row, Any], None]] = {
     Case.Numbered: _numbered,
     Case.Paused: _paused,
     Case.Resumed: _resumed,
+    Case.SupervisionAnswered: _supervision_answered,
+    Case.ClockFired: _clock_fired,
     **{event: _flag(flag) for event, flag in _FLAG_BY_EVENT.items()},
     **dict.fromkeys((Case.Resolved, Case.Terminated, Case.Referred), _concluded),
 }
@@ -143,7 +158,8 @@ _STATUS_ONLY = (
 
 class CasesView(View):
     name = "cases"
-    schema_version = 3  # 2: the case number; 3: a move clears the assignee
+    # 2: the case number; 3: a move clears the assignee; 4: 督办 and pause-review flags
+    schema_version = 4
     handles = (Case.Registered, *_CHANGES, *_STATUS_ONLY)
     # Beyond the version, time and next deadline every case event updates: nothing.
     ignores = (
@@ -152,7 +168,6 @@ class CasesView(View):
         Case.DeadlineExtended,
         Case.NoteAdded,
         Case.AttachmentAdded,
-        Case.ClockFired,
         Dispute.JudicialConfirmationRequested,
         Dispute.JudicialConfirmationRecorded,
     )

@@ -19,6 +19,8 @@ from projections.db import to_us
 
 # The clocks the escalation queue orders by and flags as overdue.
 QUEUE_CLOCKS = (DeadlineKind.SIGN.value, DeadlineKind.RESOLVE.value)
+# What a queue card shows as its clock: a paused case has none of those, but its review date.
+_CARD_CLOCKS = (*QUEUE_CLOCKS, DeadlineKind.PAUSE_REVIEW.value)
 
 V = TypeVar("V")
 
@@ -56,8 +58,9 @@ def level_rank(level: str) -> int:
 
 
 def next_queue_due(deadlines: Mapping[str, Deadline]) -> tuple[int | None, str | None]:
-    """The nearest sign-for or resolve deadline: what the queue orders by."""
-    pending = [(to_us(d.due_at), kind) for kind, d in deadlines.items() if kind in QUEUE_CLOCKS]
+    """The nearest sign-for or resolve deadline (a paused case's review date): what the queue
+    orders by."""
+    pending = [(to_us(d.due_at), kind) for kind, d in deadlines.items() if kind in _CARD_CLOCKS]
     if not pending:
         return None, None
     due, kind = min(pending)

@@ -199,6 +199,8 @@ CLOCKS = {
     "judicial_reminder": "司法确认提醒",
     "judicial_confirmation": "司法确认",
     "status_report": "每日报告",
+    "supervision": "督办答复",
+    "pause_review": "中止复查",
 }
 ATTACHMENT_KINDS = {
     "photo": "照片",
@@ -280,7 +282,17 @@ TEXT: Mapping[type, Reading] = {
         "回访：当事人是否满意：{satisfied}，协议是否履行：{agreement_honoured}",
     ),
     Case.Rated: Reading(("grade",), "评价：{grade}"),
-    Case.Paused: Reading(("reason",), "中止办理；理由：{reason}"),
+    Case.Paused: Reading(
+        ("reason", "review_at"), "中止办理；理由：{reason}；复查日期：{review_at}"
+    ),
+    Case.SupervisionOrdered: Reading(
+        ("order", "by_unit", "instruction", "due_at"),
+        "{by_unit} 督办（第 {order} 号）：{instruction}；答复期限 {due_at}",
+    ),
+    Case.SupervisionReminded: Reading(
+        ("order", "due_at"), "第 {order} 号督办的答复期限 {due_at} 已过，再次督促"
+    ),
+    Case.SupervisionAnswered: Reading(("order",), "答复第 {order} 号督办"),
     Case.Resumed: Reading((), "恢复办理"),
     Case.DeadlineExtended: Reading(
         ("kind", "until", "reason"),
@@ -374,8 +386,9 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "cause": {
         "overdue": "化解逾期",
         "level_raised": "预警等级提高",
-        "manual": "督办决定",
+        "manual": "主管决定",
         "cross_area": "跨区域",
+        "take_over": "提级办理",
         "rating": "差评退回再办",
     },
     "form": {"written": "书面", "oral": "口头"},
@@ -393,7 +406,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "very_dissatisfied": "非常不满意",
     },
 }
-TIMES = frozenset({"occurred_at", "held_at", "until", "due_at", "missed_due_at"})
+TIMES = frozenset({"occurred_at", "held_at", "until", "due_at", "missed_due_at", "review_at"})
 AMOUNTS = frozenset({"amount", "amount_involved"})
 MISSING = "未填"
 

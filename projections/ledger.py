@@ -216,6 +216,9 @@ class LedgerView(View):
         Case.ClockFired,
         Case.SignOverdueFlagged,
         Case.ResolveOverdueFlagged,
+        Case.SupervisionOrdered,
+        Case.SupervisionReminded,
+        Case.SupervisionAnswered,
         Dispute.JudicialConfirmationRequested,
         Dispute.JudicialConfirmationRecorded,
     )

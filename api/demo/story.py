@@ -226,7 +226,7 @@ class CaseStory:
         """中止 while waiting on an appraisal or a party; resuming moves the clocks later."""
         reason = self.rng.choice(PAUSE_REASONS)
         when = self._before(self._due("resolve"), 0.1, 0.4)
-        self._do(when, self._sup(), PauseCase(reason))
+        self._do(when, self._sup(), PauseCase(reason, when + timedelta(days=14)))
         self._do(self._later(48, 288), self._sup(), ResumeCase())
 
     def _raise_level(self) -> None:
@@ -323,5 +323,7 @@ class CaseStory:
         return Actor(f"mediator-{self._case.owner}", Role.MEDIATOR, self._case.owner)
 
     def _sup(self) -> Actor:
-        county = self.app.units().at_tier(self.village.code, Tier.COUNTY).code
-        return Actor(f"supervisor-{county}", Role.SUPERVISOR, county)
+        """The owning unit's supervisor (a village's is its 调委会主任): approvals are the
+        owner's too."""
+        owner = self._case.owner
+        return Actor(f"supervisor-{owner}", Role.SUPERVISOR, owner)

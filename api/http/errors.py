@@ -54,7 +54,12 @@ log = logging.getLogger(__name__)
 
 
 class ForbiddenError(Exception):
-    """The caller's role or unit does not reach this case, unit or command."""
+    """The caller's role or unit does not reach this case, unit or command. ``zh`` says it
+    in Chinese where the general words (你无权执行此操作) would not tell the caller what to do."""
+
+    def __init__(self, english: str, zh: str = "") -> None:
+        super().__init__(english)
+        self.zh = zh
 
 
 class BodyRefusedError(Exception):
@@ -226,7 +231,14 @@ def _chinese_detail(error: Exception) -> str:
         return f"只有{messages.APPROVERS.get(error.needs, error.needs)}可以{command}。"
     if isinstance(error, IdempotencyKeyReuseError):
         return "这个 Idempotency-Key 已用于另一个请求；新的请求请使用新的键。"
-    return _in_general(HTTP_403_FORBIDDEN, str(error), ZH)  # ForbiddenError
+    return _forbidden(error)
+
+
+def _forbidden(error: Exception) -> str:
+    """A ForbiddenError in its own Chinese words when it has them, else in general ones."""
+    if isinstance(error, ForbiddenError) and error.zh:
+        return error.zh
+    return _in_general(HTTP_403_FORBIDDEN, str(error), ZH)
 
 
 def _handler(request: Request[Any, Any, Any]) -> Any:

@@ -77,6 +77,9 @@ _COMMANDS_BY_CLASS: dict[str, str] = {
     "ReopenCase": "重新办理",
     "CloseCase": "办结",
     "ActOnDeadline": "处理到期时限",
+    "OrderSupervision": "督办",
+    "AnswerSupervision": "答复督办",
+    "TakeOverCase": "提级办理",
 }
 # a refusal names its command by its words ("record a follow-up for"): the words → 中文
 COMMANDS: dict[str, str] = {
@@ -97,6 +100,8 @@ _CLOCKS = {
     "judicial_reminder": "司法确认提醒",
     "judicial_confirmation": "司法确认",
     "status_report": "每日报告",
+    "supervision": "督办答复",
+    "pause_review": "中止复查",
 }
 NOT_ALLOWED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(f"^{pattern}$"), words)
@@ -129,6 +134,13 @@ NOT_ALLOWED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"already requested", "已申请过司法确认"),
         (r"only within 30 days of a written agreement", "只能在书面协议达成后 30 日内申请"),
         (r"no pending request for judicial confirmation", "没有待裁定的司法确认申请"),
+        (r"order (\S+) from (\S+) awaits its answer", "{1} 的第 {0} 号督办尚待答复"),
+        (r"no supervision order awaits an answer", "没有待答复的督办"),
+        (r"only a unit above (\S+) may do this", "只有 {0} 的上级单位可以这样做"),
+        (
+            r"the county is the top tier for cases \(矛盾不上交\)",
+            "县级已是办理案件的最高层级（矛盾不上交）",
+        ),
     )
 )
 
@@ -215,6 +227,13 @@ def rule(name: str, limits: Mapping[str, object]) -> str | None:
         "extension": lambda: (
             f"一次至多延长 {limits['days']} 天，即不晚于{when(limits['latest'])}；"
             "需要等待更久请中止案件"
+        ),
+        "extension_total": lambda: (
+            f"同一时限累计延期不能超过政策上限，即不晚于{when(limits['latest'])}；"
+            "需要等待更久请中止案件"
+        ),
+        "pause_max": lambda: (
+            f"复查日期不能超过政策规定的中止上限，即不晚于{when(limits['latest'])}"
         ),
         "id_number_format": lambda: (
             f"应为 {limits['length']} 位居民身份证号码：17 位数字加 1 位校验码（0–9 或 X）"

@@ -290,7 +290,14 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "RecordFollowUp": [{"satisfied": True, "agreement_honoured": True, "note": "已按协议履行"}],
     "RateCase": [{"grade": "satisfied"}],
-    "PauseCase": [{"reason": "当事人外出务工，春节后返乡再调"}],
+    "PauseCase": [
+        {"reason": "等待伤情鉴定结果", "review_at": "2026-12-20T09:00:00+08:00"},
+    ],
+    "OrderSupervision": [
+        {"text": "请于三日内约谈双方并报告调处进展", "due_at": "2026-12-04T18:00:00+08:00"},
+    ],
+    "AnswerSupervision": [{"answer": "已于12月3日约谈双方，拟下周再次调解"}],
+    "TakeOverCase": [{"reason": "涉及两镇群众，县级提级办理"}],
     "ExtendDeadline": [
         {"until": "2026-12-20T18:00:00+08:00", "reason": "需等待伤情鉴定结果", "kind": "resolve"},
     ],
@@ -302,6 +309,10 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "RejectCase": [{"reason": "不属于矛盾纠纷受理范围"}],
     "AddNote": [{"text": "已电话联系双方，约定周三上午到村委会调解"}],
     "SwitchMode": [{"mode": "holiday", "reason": "春节假期值班安排"}],
+    "SwitchUnitMode": [
+        {"mode": "emergency", "reason": "防汛Ⅱ级应急响应"},
+        {"mode": "inherit", "reason": "应急响应解除，恢复执行市级模式"},
+    ],
 }  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from api.http.errors import ForbiddenError
 from domain.actors import REPORTERS, Actor, Role
 from domain.case import Case
-from domain.case.commands import CASE_COMMANDS, CaseCommand
+from domain.case.commands import CASE_COMMANDS, CaseCommand, Scope
 from domain.errors import UnknownUnitError
 from domain.jurisdiction import Jurisdiction
 from domain.levels import Tier
@@ -51,11 +51,27 @@ def require_read(actor: Actor, units: Jurisdiction, case: Case) -> None:
 def require_command(
     actor: Actor, units: Jurisdiction, case: Case, command: type[CaseCommand]
 ) -> None:
-    """Commands act on cases the caller's subtree owns."""
+    """The owning unit's people work a case; a unit above it orders supervision (督办) or
+    takes it over (提级办理); notes and attachments come from anyone who may read it."""
     require_role(actor, COMMAND_ROLES[command], command.words)
     require_read(actor, units, case)
-    if not units.is_within(case.owner, actor.unit):
-        raise ForbiddenError(f"case {case.id} is owned by {case.owner}, outside {actor.unit}")
+    if command.scope is Scope.RECORD:
+        return
+    if command.scope is Scope.ABOVE:
+        if actor.unit == case.owner or not units.is_within(case.owner, actor.unit):
+            raise ForbiddenError(
+                f"case {case.id} is owned by {case.owner}: only a unit above it may "
+                f"{command.words} it",
+                f"案件由 {case.owner} 负责办理：只有它的上级单位可以督办或提级办理。",
+            )
+        return
+    if actor.unit != case.owner:
+        raise ForbiddenError(
+            f"case {case.id} is owned by {case.owner}: only its people work it; a unit above "
+            "orders supervision (supervision-orders) or takes it over (take-over)",
+            f"案件由 {case.owner} 负责办理，只有该单位的人员可以办理；"
+            "上级单位可以督办（supervision-orders）或提级办理（take-over）。",
+        )
 
 
 def require_unmask(actor: Actor, units: Jurisdiction, case: Case) -> None:

@@ -147,8 +147,12 @@ class RateCase(CasePayload):
 
 
 class PauseCase(CasePayload):
+    """中止: the work clocks stop until resumed; ``review_at`` (within the policy's pause
+    maximum, 30 days by default) is when the paused case is looked at again."""
+
     command = cmd.PauseCase
     reason: Text
+    review_at: AwareDatetime
 
 
 class ResumeCase(CasePayload):
@@ -173,6 +177,29 @@ class ReturnCase(CasePayload):
     before signing for it."""
 
     command = cmd.ReturnCase
+    reason: Text
+
+
+class OrderSupervision(CasePayload):
+    """督办: a supervisor of a unit above the owner orders it to act and answer by
+    ``due_at``; flagged again each policy interval while unanswered."""
+
+    command = cmd.OrderSupervision
+    text: Text
+    due_at: AwareDatetime
+
+
+class AnswerSupervision(CasePayload):
+    """The owner's answer to the open 督办."""
+
+    command = cmd.AnswerSupervision
+    answer: Text
+
+
+class TakeOverCase(CasePayload):
+    """提级办理: a supervisor of a unit above the owner takes the case for that unit."""
+
+    command = cmd.TakeOverCase
     reason: Text
 
 

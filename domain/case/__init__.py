@@ -1,11 +1,11 @@
 """The case aggregate: one lifecycle shared by disputes and incidents.
 
-``Case`` is assembled from three private parts, each a set of commands with the events they
+``Case`` is assembled from four private parts, each a set of commands with the events they
 record: ``_intake`` (rejection, notes, attachments, signing, assignment, pauses, extensions,
 the scheduler's clocks), ``_ownership`` (levels, escalation, returns, a missed resolve
-deadline) and ``_outcomes`` (mediation, outcomes, follow-up, rating, reopening, closure). They
-share only ``_state`` (the case's fields, registration, guards). ``commands`` holds the
-commands as data.
+deadline), ``_supervision`` (督办 and 提级办理 by a unit above the owner) and ``_outcomes``
+(mediation, outcomes, follow-up, rating, reopening, closure). They share only ``_state`` (the
+case's fields, registration, guards). ``commands`` holds the commands as data.
 
 ``domain.dispute.Dispute`` and ``domain.incident.Incident`` subclass ``Case``; the library gives
 each its own copy of every event class, so stored topics name the kind
@@ -21,12 +21,12 @@ from collections.abc import Mapping
 
 from domain.case._intake import Intake
 from domain.case._outcomes import Outcomes
-from domain.case._ownership import Ownership
 from domain.case._state import CaseState, Deadlines, Registration, text
+from domain.case._supervision import Supervision, SupervisionOrder
 from domain.status import Status
 
 
-class Case(Intake, Ownership, Outcomes):
+class Case(Intake, Supervision, Outcomes):
     """A dispute or incident, from registration to closure."""
 
     def status_after(
@@ -71,6 +71,7 @@ __all__ = [
     "CaseState",
     "Deadlines",
     "Registration",
+    "SupervisionOrder",
     "status_after",
     "text",
 ]

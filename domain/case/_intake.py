@@ -16,6 +16,9 @@ from domain.errors import InvalidInputError
 from domain.policy import Clocks
 from domain.status import OPEN, RUNNING, Flag, Status
 
+# The clocks a pause leaves running: a 督办's answer is owed whatever the case waits for.
+_PAUSE_KEEPS = frozenset({DeadlineKind.SUPERVISION.value})
+
 
 class Intake(CaseState):
     """Intake, signing and the clocks that only need recording."""
@@ -131,17 +134,42 @@ class Intake(CaseState):
 
     class Paused(CaseState.ClocksChanged):
         reason: str
+        review_at: datetime | None = None  # pauses recorded before review dates had none
 
         def apply(self, aggregate: CaseState) -> None:
-            aggregate.paused_deadlines = dict(aggregate.deadlines)
+            aggregate.paused_deadlines = {
+                k: d for k, d in aggregate.deadlines.items() if k not in _PAUSE_KEEPS
+            }
             super().apply(aggregate)
             aggregate.paused_from = aggregate.status
             aggregate.paused_at = self.timestamp
 
-    def pause(self, actor: Actor, at: datetime, reason: str) -> None:
-        """中止 (appraisal, hearing, waiting for a party): every clock stops."""
+    def pause(
+        self, actor: Actor, at: datetime, clocks: Clocks, reason: str, review_at: datetime
+    ) -> None:
+        """中止 (appraisal, hearing, waiting for a party): the work clocks stop, and a review
+        clock starts at ``review_at``, at most the policy's ``pause_max`` ahead, so a paused
+        case is looked at again. A 督办's answer clock keeps running."""
+        ahead("review_at", review_at, at)  # out of bounds whatever the status
         self._require(c.PauseCase, RUNNING)
-        self._emit(self.Paused, actor, at, reason=text("reason", reason), deadlines={})
+        longest = at + clocks.policy.pause_max.as_timedelta()
+        if review_at > longest:
+            raise InvalidInputError(
+                "review_at",
+                f"must be within {clocks.policy.pause_max} of now, by {longest.isoformat()}",
+                "pause_max",
+                {"latest": longest},
+            )
+        kept = {k: d for k, d in self.deadlines.items() if k in _PAUSE_KEEPS}
+        review = clocks.given(DeadlineKind.PAUSE_REVIEW, at, review_at)
+        self._emit(
+            self.Paused,
+            actor,
+            at,
+            reason=text("reason", reason),
+            review_at=review.due_at,
+            deadlines={**kept, DeadlineKind.PAUSE_REVIEW.value: review},
+        )
 
     class Resumed(CaseState.ClocksChanged):
         def apply(self, aggregate: CaseState) -> None:
@@ -149,13 +177,16 @@ class Intake(CaseState):
             aggregate.paused_from = None
             aggregate.paused_at = None
             aggregate.paused_deadlines = {}
+            aggregate.flags.discard(Flag.PAUSE_REVIEW_DUE)
 
     def resume(self, actor: Actor, at: datetime) -> None:
-        """Restarts the clocks, each moved later by the time the case was paused."""
+        """Restarts the clocks, each moved later by the time the case was paused; the
+        review clock stops."""
         self._require(c.ResumeCase, frozenset({Status.PAUSED}))
         paused_for = max(at - (self.paused_at or at), timedelta(0))
         shifted = {k: d.shifted(paused_for) for k, d in self.paused_deadlines.items()}
-        self._emit(self.Resumed, actor, at, deadlines=shifted)
+        kept = {k: d for k, d in self.deadlines.items() if k in _PAUSE_KEEPS}
+        self._emit(self.Resumed, actor, at, deadlines={**shifted, **kept})
 
     class DeadlineExtended(CaseState.ClocksChanged):
         kind: str
@@ -170,10 +201,18 @@ class Intake(CaseState):
                 aggregate.flags.discard(flag)
 
     def extend_deadline(
-        self, actor: Actor, at: datetime, until: datetime, reason: str, kind: str = "resolve"
+        self,
+        actor: Actor,
+        at: datetime,
+        clocks: Clocks,
+        until: datetime,
+        reason: str,
+        kind: str = "resolve",
     ) -> None:
         """A supervisor gives more time on one pending clock (resolve by default): a time the
-        views can hold, at most ``MAX_EXTENSION`` past the current due time."""
+        views can hold, later than the current due time, and, counting every extension of
+        this clock, at most the policy's ``extension_total`` past the due time it was first
+        given. A longer wait is a pause, with its review date."""
         ahead("until", until, at)  # out of bounds whatever the status
         self._require_approval(c.ExtendDeadline, actor)
         self._require(c.ExtendDeadline, RUNNING)
@@ -181,6 +220,16 @@ class Intake(CaseState):
         if current is None:
             self._refuse(c.ExtendDeadline, f"no pending {kind} clock")
         extension("until", until, current.due_at)
+        total = clocks.policy.extension_total
+        longest = current.first_due_at + total.as_timedelta()
+        if until > longest:
+            raise InvalidInputError(
+                "until",
+                f"all extensions of this clock together may add at most {total}, "
+                f"to {longest.isoformat()}; pause the case for a longer wait",
+                "extension_total",
+                {"latest": longest},
+            )
         self._emit(
             self.DeadlineExtended,
             actor,
@@ -217,6 +266,11 @@ class Intake(CaseState):
 
         kind: str
         due_at: datetime
+
+        def apply(self, aggregate: CaseState) -> None:
+            super().apply(aggregate)
+            if self.kind == DeadlineKind.PAUSE_REVIEW:
+                aggregate.flags.add(Flag.PAUSE_REVIEW_DUE)
 
     def act_on_clock(
         self, actor: Actor, at: datetime, clocks: Clocks, kind: DeadlineKind, due_at: datetime

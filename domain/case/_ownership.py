@@ -17,7 +17,10 @@ from domain.policy import Breach, Clocks
 from domain.status import RUNNING, EscalationCause, Flag, Status
 
 _BREACHES = frozenset({Flag.SIGN_OVERDUE, Flag.RESOLVE_OVERDUE})
+# Moves by hand, which the receiver may send back (退回) before signing.
 _MOVED_BY_HAND = (EscalationCause.MANUAL.value, EscalationCause.CROSS_AREA.value)
+# Moves a lower level never undoes: by hand, or taken over by a unit above (提级办理).
+_HELD = (*_MOVED_BY_HAND, EscalationCause.TAKE_OVER.value)
 
 
 class Ownership(CaseState):
@@ -177,7 +180,7 @@ class Ownership(CaseState):
             aggregate.flags.difference_update(_BREACHES)
             if self.cause == EscalationCause.OVERDUE:
                 aggregate.overdue_floor = Tier(self.to_tier)
-            if self.cause in _MOVED_BY_HAND:
+            if self.cause in _HELD:
                 aggregate.handed_to = self.to_unit
 
     def _move(

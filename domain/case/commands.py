@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from domain.actors import APPROVERS, REPORTERS, WORKERS, Actor, Role
@@ -33,6 +34,14 @@ if TYPE_CHECKING:
     from domain.case import Case
 
 SCHEDULER = frozenset({Role.SYSTEM})
+
+
+class Scope(StrEnum):
+    """Where a command's sender must sit, relative to the case's owning unit."""
+
+    OWNER = "owner"  # the work: only the owning unit's people
+    RECORD = "record"  # notes and attachments: anyone who may read the case
+    ABOVE = "above"  # 督办 and 提级办理: a unit above the owner
 
 
 @dataclass(frozen=True)
@@ -53,14 +62,20 @@ class CaseCommand:
     roles: ClassVar[frozenset[Role]]
     path: ClassVar[str]
     words: ClassVar[str]
+    scope: ClassVar[Scope]
 
     def __init_subclass__(
-        cls, roles: frozenset[Role] = frozenset(), path: str = "", words: str = ""
+        cls,
+        roles: frozenset[Role] = frozenset(),
+        path: str = "",
+        words: str = "",
+        scope: Scope = Scope.OWNER,
     ) -> None:
-        """Who may send it, its URL segment and its words in errors, declared on its class
-        line: ``class SignCase(CaseCommand, roles=WORKERS, path="sign", words="sign")``."""
+        """Who may send it, its URL segment, its words in errors and where the sender must
+        sit, declared on its class line:
+        ``class SignCase(CaseCommand, roles=WORKERS, path="sign", words="sign")``."""
         super().__init_subclass__()
-        cls.roles, cls.path, cls.words = roles, path, words
+        cls.roles, cls.path, cls.words, cls.scope = roles, path, words, scope
 
     def run(self, case: Case, context: Context) -> None:
         """Decides on ``case``: triggers its events or raises a domain error."""
@@ -79,7 +94,9 @@ class RejectCase(CaseCommand, roles=WORKERS, path="reject", words="reject"):
 
 
 @dataclass(frozen=True)
-class AddNote(CaseCommand, roles=REPORTERS, path="notes", words="add a note to"):
+class AddNote(
+    CaseCommand, roles=REPORTERS, path="notes", words="add a note to", scope=Scope.RECORD
+):
     text: str
 
     def run(self, case: Case, context: Context) -> None:
@@ -91,7 +108,13 @@ ATTACHMENT_KINDS = ("photo", "agreement", "evidence", "audio", "other")
 
 
 @dataclass(frozen=True)
-class AddAttachment(CaseCommand, roles=REPORTERS, path="attachments", words="attach a file to"):
+class AddAttachment(
+    CaseCommand,
+    roles=REPORTERS,
+    path="attachments",
+    words="attach a file to",
+    scope=Scope.RECORD,
+):
     """An attachment's identity; its bytes are stored (encrypted, by ``sha256``) outside the
     event log. The same content attached to a case again records nothing."""
 
@@ -134,9 +157,10 @@ class AssignCase(CaseCommand, roles=APPROVERS, path="assign", words="assign"):
 @dataclass(frozen=True)
 class PauseCase(CaseCommand, roles=APPROVERS, path="pause", words="pause"):
     reason: str
+    review_at: datetime
 
     def run(self, case: Case, context: Context) -> None:
-        case.pause(context.actor, context.at, self.reason)
+        case.pause(context.actor, context.at, context.clocks(), self.reason, self.review_at)
 
 
 @dataclass(frozen=True)
@@ -152,7 +176,9 @@ class ExtendDeadline(CaseCommand, roles=APPROVERS, path="extend", words="extend"
     kind: str = "resolve"
 
     def run(self, case: Case, context: Context) -> None:
-        case.extend_deadline(context.actor, context.at, self.until, self.reason, self.kind)
+        case.extend_deadline(
+            context.actor, context.at, context.clocks(), self.until, self.reason, self.kind
+        )
 
 
 # --- levels and ownership ---------------------------------------------------------------
@@ -223,6 +249,52 @@ class ReturnCase(CaseCommand, roles=APPROVERS, path="return", words="return"):
 
     def run(self, case: Case, context: Context) -> None:
         case.return_case(context.actor, context.at, context.clocks(), context.units(), self.reason)
+
+
+# --- from a unit above the owner ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderSupervision(
+    CaseCommand,
+    roles=APPROVERS,
+    path="supervision-orders",
+    words="order supervision of",
+    scope=Scope.ABOVE,
+):
+    """督办: what the owner must do, and when its answer is due."""
+
+    text: str
+    due_at: datetime
+
+    def run(self, case: Case, context: Context) -> None:
+        units = context.units(context.actor.unit)
+        case.order_supervision(
+            context.actor, context.at, units, context.clocks(), self.text, self.due_at
+        )
+
+
+@dataclass(frozen=True)
+class AnswerSupervision(
+    CaseCommand, roles=WORKERS, path="supervision-answers", words="answer supervision of"
+):
+    answer: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.answer_supervision(context.actor, context.at, self.answer)
+
+
+@dataclass(frozen=True)
+class TakeOverCase(
+    CaseCommand, roles=APPROVERS, path="take-over", words="take over", scope=Scope.ABOVE
+):
+    """提级办理: the sender's unit takes the case."""
+
+    reason: str
+
+    def run(self, case: Case, context: Context) -> None:
+        units = context.units(context.actor.unit)
+        case.take_over(context.actor, context.at, units, context.clocks(), self.reason)
 
 
 # --- working the case to its outcome ----------------------------------------------------
@@ -378,6 +450,8 @@ class ActOnDeadline(CaseCommand, roles=SCHEDULER, path="deadlines", words="act o
             case.act_on_resolve_overdue(
                 context.actor, context.at, context.units(), context.clocks(), self.due_at
             )
+        elif self.kind is DeadlineKind.SUPERVISION:
+            case.remind_supervision(context.actor, context.at, context.clocks(), self.due_at)
         else:
             case.act_on_clock(context.actor, context.at, context.clocks(), self.kind, self.due_at)
 

@@ -30,7 +30,9 @@ from tests.support.api import (
 )
 from tests.support.world import T0, Clock
 
-SUPERVISOR = {"role": "supervisor", "unit": COUNTY}
+# the village's supervisor (调委会主任): the cases under test are the village's own
+SUPERVISOR = {"role": "supervisor", "unit": VILLAGE}
+COUNTY_SUPERVISOR = {"role": "supervisor", "unit": COUNTY}
 
 
 def get(http: Client, path: str, role: str = "auditor", unit: str = COUNTY) -> Any:
@@ -211,7 +213,7 @@ def test_terminate_then_follow_up_and_close(client: tuple[Client, Runtime], cloc
     # a troubled follow-up: not the mediator's to close, and a supervisor says why
     assert send(http, case["id"], "close").status_code == 409
     reason = {"reason": "已告知诉讼途径，当事人表示将起诉"}
-    case = step(http, clock, case, "close", reason, role="supervisor", unit=COUNTY)
+    case = step(http, clock, case, "close", reason, role="supervisor", unit=VILLAGE)
     assert case["status"] == "closed"
 
 
@@ -241,9 +243,10 @@ def test_pause_resume_and_extend_move_the_clocks(
     resolve_due = deadline(case, "resolve")
     assert resolve_due is not None
 
-    case = step(http, clock, case, "pause", {"reason": "等待伤情鉴定"}, **SUPERVISOR)
+    review = {"reason": "等待伤情鉴定", "review_at": "2026-10-20T09:00:00+08:00"}
+    case = step(http, clock, case, "pause", review, **SUPERVISOR)
     assert case["status"] == "paused"
-    assert case["deadlines"] == []
+    assert [d["kind"] for d in case["deadlines"]] == ["pause_review"]
     clock.advance(days=2)
     case = step(http, clock, case, "resume")
     assert case["status"] == "signed"
@@ -251,7 +254,7 @@ def test_pause_resume_and_extend_move_the_clocks(
     assert resumed_due is not None
     assert resumed_due > resolve_due
 
-    until = "2026-11-30T18:00:00+08:00"
+    until = "2026-11-05T18:00:00+08:00"
     case = step(
         http,
         clock,
@@ -260,7 +263,7 @@ def test_pause_resume_and_extend_move_the_clocks(
         {"until": until, "reason": "鉴定周期长", "kind": "resolve"},
         **SUPERVISOR,
     )
-    assert deadline(case, "resolve") == "2026-11-30T10:00:00Z"
+    assert deadline(case, "resolve") == "2026-11-05T10:00:00Z"
     assert queue_item(http, case["id"], VILLAGE) is not None
 
 
@@ -291,7 +294,7 @@ def test_escalate_lower_and_assess_move_the_owner(
     assert deadline(case, "status_report") is not None
 
     case = step(
-        http, clock, case, "lower", {"level": "orange", "reason": "风险已消除"}, **SUPERVISOR
+        http, clock, case, "lower", {"level": "orange", "reason": "风险已消除"}, **COUNTY_SUPERVISOR
     )
     assert (case["level"], case["owner"]) == ("orange", TOWNSHIP)
     assert queue_item(http, case["id"], TOWNSHIP)["level"] == "orange"  # type: ignore[index]

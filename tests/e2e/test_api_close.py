@@ -12,6 +12,7 @@ from api.http.runtime import Runtime
 from tests.support.api import (
     API,
     COUNTY,
+    VILLAGE,
     Client,
     assert_problem,
     auth,
@@ -56,14 +57,14 @@ def test_after_a_troubled_visit_only_a_supervisor_closes_and_says_why(
     before = events_recorded(runtime)
 
     by_mediator = send(http, case_id, "close")
-    without_reason = send(http, case_id, "close", role="supervisor", unit=COUNTY)
+    without_reason = send(http, case_id, "close", role="supervisor", unit=VILLAGE)
 
     problem = assert_problem(by_mediator, 409)
     assert "回访当事人不满意或协议未履行" in problem["detail"]
     assert assert_problem(without_reason, 422)["field"] == "reason"
     assert events_recorded(runtime) == before
 
-    closed = ok(send(http, case_id, "close", {"reason": REASON}, role="supervisor", unit=COUNTY))
+    closed = ok(send(http, case_id, "close", {"reason": REASON}, role="supervisor", unit=VILLAGE))
 
     assert closed["status"] == "closed"
     file = ok(http.get(f"{API}/cases/{case_id}/file", headers=auth("supervisor", COUNTY)))

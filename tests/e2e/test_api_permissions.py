@@ -3,6 +3,9 @@
 The case under test sits at the township 511123001 (and is owned there), so every relation
 exists in the sample tree: the township itself (own), its county (ancestor), one of its
 villages (descendant), the neighbouring township (sibling). Statuses are exact.
+
+The work is the owning unit's alone: an ancestor reads, records notes and acts only by 督办
+(a supervision order) or 提级办理 (taking the case over).
 """
 
 from __future__ import annotations
@@ -63,6 +66,10 @@ def _supervise(http: Client, case_id: str, role: str, unit: str) -> Any:
     return send(http, case_id, "assign", {"assignee": f"{role}-{unit}"}, role=role, unit=unit)
 
 
+def _note(http: Client, case_id: str, role: str, unit: str) -> Any:
+    return send(http, case_id, "notes", {"text": f"{role} 补充情况"}, role=role, unit=unit)
+
+
 def _read(http: Client, case_id: str, role: str, unit: str) -> Any:
     return http.get(f"{API}/cases/{case_id}", headers=auth(role, unit))
 
@@ -92,6 +99,7 @@ FAMILIES: dict[str, tuple[Request, set[str], int]] = {
     "register": (_register, REGISTERS, 201),
     "work command": (_work, WORKS, 200),
     "supervisor command": (_supervise, SUPERVISES, 200),
+    "note": (_note, REGISTERS, 200),
     "case read": (_read, READS, 200),
     "case history": (_history, READS, 200),
     "case list": (_list, READS, 200),
@@ -101,9 +109,14 @@ FAMILIES: dict[str, tuple[Request, set[str], int]] = {
 }
 
 
+# the work: the owning unit's people only
+OWNERS_ONLY = {"work command", "supervisor command"}
+
+
 def expected_status(family: str, role: str, relation: str) -> int:
     _, allowed, success = FAMILIES[family]
-    if role in allowed and relation in ("own", "ancestor"):
+    reaches = ("own",) if family in OWNERS_ONLY else ("own", "ancestor")
+    if role in allowed and relation in reaches:
         return success
     return 403
 
@@ -140,7 +153,7 @@ def test_supervisor_commands_are_refused_to_other_roles(client: tuple[Client, Ru
         "lower": {"level": "yellow", "reason": "降级"},
         "extend": {"until": "2026-12-31T00:00:00Z", "reason": "延期"},
         "reopen": {"reason": "重办"},
-        "pause": {"reason": "中止"},
+        "pause": {"reason": "中止", "review_at": "2026-10-20T09:00:00+08:00"},
     }
     before = events_recorded(runtime)
     for command, body in bodies.items():
@@ -207,7 +220,9 @@ def test_a_case_owned_above_the_callers_unit_can_be_read_but_not_worked_there(
 def test_an_escalated_case_is_worked_by_its_new_owner(client: tuple[Client, Runtime]) -> None:
     http, _ = client
     case = register(http, unit=VILLAGE)
-    escalated = send(http, case["id"], "escalate", {"reason": "升级"}, "supervisor", TOWNSHIP)
+    by_township = send(http, case["id"], "escalate", {"reason": "升级"}, "supervisor", TOWNSHIP)
+    assert_problem(by_township, 403)  # an ancestor does not hand up what it does not own
+    escalated = send(http, case["id"], "escalate", {"reason": "升级"}, "supervisor", VILLAGE)
     assert escalated.json()["owner"] == TOWNSHIP
     assert_problem(send(http, case["id"], "sign", role="mediator", unit=VILLAGE), 403)
     assert send(http, case["id"], "sign", role="mediator", unit=TOWNSHIP).status_code == 200
@@ -309,3 +324,28 @@ def test_requests_without_a_valid_token_get_401(client: tuple[Client, Runtime]) 
     assert events_recorded(runtime) == before
     for public in ("/health", "/ready", "/schema/openapi.json"):
         assert http.get(public, headers={"Authorization": "Bearer not.a.jwt"}).status_code == 200
+
+
+def test_only_a_supervisor_above_the_owner_orders_supervision_or_takes_a_case_over(
+    client: tuple[Client, Runtime],
+) -> None:
+    """督办 and 提级办理 per role × relation: a supervisor (or admin) of an ancestor only; the
+    owner itself, its descendants and siblings are refused and nothing is stored."""
+    http, runtime = client
+    seen: dict[tuple[str, str, str], int] = {}
+    for command in ("supervision-orders", "take-over"):
+        for role in ROLES:
+            for relation, unit in RELATIONS.items():
+                case = register(http, unit=TOWNSHIP, actor_unit=TOWNSHIP)
+                body = (
+                    {"text": "请约谈双方", "due_at": "2026-10-09T18:00:00+08:00"}
+                    if command == "supervision-orders"
+                    else {"reason": "提级办理"}
+                )
+                before = events_recorded(runtime)
+                answer = send(http, case["id"], command, body, role=role, unit=unit)
+                seen[command, role, relation] = answer.status_code
+                if answer.status_code == 403:
+                    assert events_recorded(runtime) == before, (command, role, relation)
+    wanted = {key: 200 if key[1] in SUPERVISES and key[2] == "ancestor" else 403 for key in seen}
+    assert {k: v for k, v in seen.items() if v != wanted[k]} == {}

@@ -21,9 +21,9 @@ REASON = "属村内邻里纠纷，请村调委会先行调解"
 
 
 def handed_up(http: Client) -> str:
-    """A yellow village case the county supervisor handed up to the township."""
+    """A yellow village case its village's supervisor (调委会主任) handed up to the township."""
     case_id = str(register(http)["id"])
-    ok(send(http, case_id, "escalate", {"reason": "村级无法调处"}, role="supervisor", unit=COUNTY))
+    ok(send(http, case_id, "escalate", {"reason": "村级无法调处"}, role="supervisor", unit=VILLAGE))
     return case_id
 
 

@@ -233,13 +233,13 @@ def test_a_board_sees_its_subtree_change_and_nothing_else(
             assert signed["item"]["status"] == "signed"
 
         # escalated village → township: still in the township's queue, owned higher up
-        api.command(case, "escalate", "supervisor", COUNTY, {"reason": "涉及多户，村级无力化解"})
+        api.command(case, "escalate", "supervisor", VILLAGE, {"reason": "涉及多户，村级无力化解"})
         for board in (township, county):
             moved = board.change(case, "Escalated")
             assert moved["item"]["owner"] == TOWNSHIP
 
         # township → county: it leaves the township's queue and stays in the county's
-        api.command(case, "escalate", "supervisor", COUNTY, {"reason": "镇级调解未果"})
+        api.command(case, "escalate", "supervisor", TOWNSHIP, {"reason": "镇级调解未果"})
         left = township.change(case, "Escalated")
         assert left["item"] is None
         stayed = county.change(case, "Escalated")

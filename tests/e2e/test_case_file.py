@@ -88,7 +88,7 @@ def lived(http: Client, clock: Clock) -> str:
 
     step("assess", {"level": "yellow", "reason": "争执未升级", "triggers": ["3-9人", "邻里"]})
     step("sign")
-    step("assign", {"assignee": ASSIGNED}, role="supervisor", unit=COUNTY)
+    step("assign", {"assignee": ASSIGNED}, role="supervisor", unit=VILLAGE)
     held = (clock.now - timedelta(minutes=30)).isoformat()
     body = {"held_at": held, "notes": SESSION_NOTES, "attendees": ATTENDEES}
     step("mediation-sessions", body, user=ASSIGNED)
@@ -153,7 +153,7 @@ def test_the_file_holds_every_event_and_text_masked_for_an_auditor(
         assert entry["position"] is None or entry["position"] > 0
     who = [(e["actor"], e["role"]) for e in file["entries"]]
     assert who[0] == (f"reporter-{VILLAGE}", "reporter")
-    assert who[3] == (f"supervisor-{COUNTY}", "supervisor")
+    assert who[3] == (f"supervisor-{VILLAGE}", "supervisor")
     assert who[4] == (ASSIGNED, "mediator")
     signed = by_type(file, "Signed")
     assert (signed["actor"], signed["owner"], signed["fields"]["owner"]) == (
@@ -350,7 +350,7 @@ def test_an_escalated_case_waits_for_its_signature_in_the_queue(
     case_id = str(register(http)["id"])
     ok(send(http, case_id, "sign"))
     clock.advance(minutes=5)
-    ok(send(http, case_id, "escalate", {"reason": "村级调解未果"}, role="supervisor", unit=COUNTY))
+    ok(send(http, case_id, "escalate", {"reason": "村级调解未果"}, role="supervisor", unit=VILLAGE))
     items = ok(http.get(f"{API}/queues/{COUNTY}", headers=auth("supervisor", COUNTY)))["items"]
     item = next(i for i in items if i["id"] == case_id)
     assert (item["status"], item["awaiting_signature"], item["due_kind"]) == (

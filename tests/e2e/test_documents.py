@@ -63,7 +63,7 @@ def worked(
     ``until``: signed, a session, resolved, followed up."""
     case = register(http, kind=kind, parties=parties(), category="其他")
     case_id = case["id"]
-    send(http, case_id, "assign", {"assignee": MEDIATOR}, role="supervisor", unit=COUNTY)
+    send(http, case_id, "assign", {"assignee": MEDIATOR}, role="supervisor", unit=VILLAGE)
     as_mediator(http, case_id, "sign", {})
     if until == "signed":
         return case
@@ -312,7 +312,8 @@ def test_a_reopened_case_has_no_agreement_until_resolved_again(
 ) -> None:
     http, _ = client
     case = worked(http)
-    send(http, case["id"], "reopen", {"reason": "协议履行出现反复"}, role="supervisor", unit=COUNTY)
+    reopen = {"reason": "协议履行出现反复"}
+    send(http, case["id"], "reopen", reopen, role="supervisor", unit=VILLAGE)
     problem = assert_problem(fetch(http, case["id"], "mediation-agreement"), 409)
     assert problem["case_status"] == "reopened"
     # what was held and visited stays on file

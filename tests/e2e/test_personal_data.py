@@ -277,7 +277,7 @@ def test_only_the_assigned_mediator_and_an_owning_supervisor_may_unmask_and_each
     case = register(http)
     assert send(http, case["id"], "sign").status_code == 200
     assigned = send(
-        http, case["id"], "assign", {"assignee": "mediator-9"}, role="supervisor", unit=COUNTY
+        http, case["id"], "assign", {"assignee": "mediator-9"}, role="supervisor", unit=VILLAGE
     )
     assert ok(assigned)["assignee"] == "mediator-9"
     path = f"{API}/cases/{case['id']}"
@@ -430,13 +430,14 @@ def test_a_case_handed_to_another_unit_leaves_its_old_assignee_without_access_to
     http, _ = client
     case = register(http)
     ok(send(http, case["id"], "sign"))
-    ok(send(http, case["id"], "assign", {"assignee": "mediator-9"}, role="supervisor", unit=COUNTY))
+    assign = {"assignee": "mediator-9"}
+    ok(send(http, case["id"], "assign", assign, role="supervisor", unit=VILLAGE))
     path = f"{API}/cases/{case['id']}"
     params = {"unmask": "true", "reason": "调解需要"}
     ok(http.get(path, params=params, headers=auth("mediator", VILLAGE, "mediator-9")))
 
     up = {"reason": "村级无法调处，上交乡镇"}
-    moved = ok(send(http, case["id"], "escalate", up, role="supervisor", unit=COUNTY))
+    moved = ok(send(http, case["id"], "escalate", up, role="supervisor", unit=VILLAGE))
 
     assert (moved["owner"], moved["assignee"]) == (TOWNSHIP, None)
     answer = http.get(path, params=params, headers=auth("mediator", VILLAGE, "mediator-9"))

@@ -51,6 +51,7 @@ def test_serve_answers_over_http_and_stops_on_sigterm(served: Served, tmp_path: 
         "category": "邻里纠纷",
         "summary": "冒烟测试：两户因排水沟堵塞发生争执",
         "channel": "grid_patrol",
+        "level": "red",  # owned by the county, whose supervisor works it here
     }
     with httpx.Client(base_url=served.url, headers=headers, timeout=15) as http:
         created = http.post("/api/v1/cases", json=body, headers={"Idempotency-Key": "smoke-1"})

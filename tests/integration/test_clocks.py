@@ -261,7 +261,7 @@ def test_pausing_and_resuming_moves_every_deadline_by_the_paused_time(
     before = {kind: d.due_at for kind, d in case.deadlines.items()}
     assert before
     clock.advance(hours=5)
-    app.execute(case.id, PauseCase("等待司法鉴定"), MEDIATOR)
+    app.execute(case.id, PauseCase("等待司法鉴定", clock.now + timedelta(days=10)), MEDIATOR)
     paused_for = timedelta(days=2, hours=3, minutes=30)
     clock.advance(days=2, hours=3, minutes=30)
     app.execute(case.id, ResumeCase(), MEDIATOR)
@@ -274,7 +274,7 @@ def test_two_pauses_add_up(app: FengqiaoApplication, clock: Clock) -> None:
     case = drive(app, "signed", level=Level.RED)
     before = {kind: d.due_at for kind, d in case.deadlines.items()}
     for hours in (3, 7):
-        app.execute(case.id, PauseCase("等待当事人到场"), MEDIATOR)
+        app.execute(case.id, PauseCase("等待当事人到场", clock.now + timedelta(days=10)), MEDIATOR)
         clock.advance(hours=hours)
         app.execute(case.id, ResumeCase(), MEDIATOR)
         clock.advance(hours=1)

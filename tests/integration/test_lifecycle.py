@@ -934,10 +934,10 @@ def test_a_paused_case_resumes_in_the_status_it_was_paused_in(
     app: FengqiaoApplication, clock: Clock, status: str
 ) -> None:
     case = drive(app, status)
-    app.execute(case.id, PauseCase("等待伤情鉴定结果"), MEDIATOR)
+    app.execute(case.id, PauseCase("等待伤情鉴定结果", clock.now + timedelta(days=10)), MEDIATOR)
     paused = app.get_case(case.id)
     assert paused.status is Status.PAUSED
-    assert paused.deadlines == {}
+    assert list(paused.deadlines) == ["pause_review"]  # the work clocks stopped
     assert last_event(app, case.id).reason == "等待伤情鉴定结果"
     clock.advance(days=2)
     app.execute(case.id, ResumeCase(), MEDIATOR)
@@ -946,10 +946,13 @@ def test_a_paused_case_resumes_in_the_status_it_was_paused_in(
     assert set(resumed.deadlines) == set(case.deadlines)
 
 
-def test_a_pause_needs_a_reason(app: FengqiaoApplication) -> None:
+def test_a_pause_needs_a_reason(app: FengqiaoApplication, clock: Clock) -> None:
     case = drive(app, "signed")
     error = refused(
-        app, case.id, InvalidInputError, lambda: app.execute(case.id, PauseCase(""), MEDIATOR)
+        app,
+        case.id,
+        InvalidInputError,
+        lambda: app.execute(case.id, PauseCase("", clock.now + timedelta(days=10)), MEDIATOR),
     )
     assert error.field == "reason"
 

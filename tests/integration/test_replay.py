@@ -75,7 +75,7 @@ def rich_history(app: FengqiaoApplication, clock: Clock) -> Case:
     app.execute(cid, SignCase(), MEDIATOR)
     mediate(app, cid)
     clock.advance(hours=1)
-    app.execute(cid, PauseCase("等待伤情鉴定"), MEDIATOR)
+    app.execute(cid, PauseCase("等待伤情鉴定", clock.now + timedelta(days=10)), MEDIATOR)
     clock.advance(days=1, hours=4)
     app.execute(cid, ResumeCase(), MEDIATOR)
     app.execute(cid, RaiseLevel(Level.ORANGE, "双方亲属聚集"), MEDIATOR)

@@ -112,11 +112,12 @@ def drive_to_the_edges(app: FengqiaoApplication, clock: Clock, at: datetime) -> 
     run(first, AddAttachment(text(255), text(255), 2**62, "ab" * 32), MEDIATOR)
     run(first, AddNote(text(4000)), MEDIATOR)
     due = app.get_case(first).deadlines["resolve"].due_at
-    run(first, ExtendDeadline(due + bounds.MAX_EXTENSION, text(4000)), SUPERVISOR)
+    longest = due + app.policy.extension_total.as_timedelta()  # the most the domain accepts
+    run(first, ExtendDeadline(longest, text(4000)), SUPERVISOR)
     run(first, SignCase(), MEDIATOR)
     attendees = [text(128)] * bounds.MAX_ATTENDEES
     run(first, RecordMediationSession(clock.now, text(4000), attendees), MEDIATOR)
-    run(first, PauseCase(text(4000)), SUPERVISOR)
+    run(first, PauseCase(text(4000), clock.now + timedelta(days=30)), SUPERVISOR)
     clock.advance(days=30)
     run(first, ResumeCase(), SUPERVISOR)
     run(first, ResolveCase(text(20000), AgreementForm.WRITTEN, AMOUNT, text(200)), MEDIATOR)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -85,6 +85,10 @@ def _refer(app: FengqiaoApplication, case_id: UUID) -> object:
     return app.execute(case_id, ReferCase(Agency.COURT, "涉及土地确权，转诉调对接"), MEDIATOR)
 
 
+def _pause(app: FengqiaoApplication) -> PauseCase:
+    return PauseCase("等待伤情鉴定", app.clock() + timedelta(days=10))
+
+
 _RESOLVED: list[Step] = [_sign, _mediate, _resolve]
 
 # How to reach each status; "answered" is a referred case whose referral was answered.
@@ -92,7 +96,7 @@ ROUTES: dict[str, list[Step]] = {
     "registered": [],
     "rejected": [lambda app, c: app.execute(c, RejectCase("不属于人民调解受理范围"), MEDIATOR)],
     "signed": [_sign],
-    "paused": [_sign, lambda app, c: app.execute(c, PauseCase("等待伤情鉴定"), MEDIATOR)],
+    "paused": [_sign, lambda app, c: app.execute(c, _pause(app), MEDIATOR)],
     "referred": [_sign, _refer],
     "answered": [
         _sign,

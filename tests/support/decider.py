@@ -111,7 +111,7 @@ ROUTES: dict[str, list[StepFn]] = {
     "registered": [],
     "rejected": [(lambda at: RejectCase("不属于人民调解受理范围"), MEDIATOR)],
     "signed": [_SIGN],
-    "paused": [_SIGN, (lambda at: PauseCase("等待伤情鉴定"), MEDIATOR)],
+    "paused": [_SIGN, (lambda at: PauseCase("等待伤情鉴定", at + timedelta(days=10)), MEDIATOR)],
     "referred": [_SIGN, _REFER],
     "answered": [_SIGN, _REFER, (lambda at: AnswerReferral("法院已立案"), MEDIATOR)],
     "terminated": [

@@ -140,14 +140,24 @@ def test_an_extension_out_of_range_is_refused_naming_the_limit(until: datetime, 
     assert limit in error.reason
 
 
-def test_an_extension_may_add_up_to_ninety_days() -> None:
+def test_extensions_of_one_clock_add_up_to_the_policy_total() -> None:
+    """One step may ask for up to 90 days (what the views hold), but every extension of a
+    clock together adds at most the policy's total (30 days by default) to its first due."""
     case = drive("in_mediation")
-    longest = YELLOW_RESOLVE_DUE + MAX_EXTENSION
+    first = YELLOW_RESOLVE_DUE
+    at = T0 + timedelta(hours=1)
 
-    events = run(case, ExtendDeadline(longest, "需现场勘验"), SUPERVISOR, T0 + timedelta(hours=1))
+    assert names(run(case, ExtendDeadline(first + timedelta(days=20), "需勘验"), SUPERVISOR, at))
+    longest = first + timedelta(days=30)
+    events = run(case, ExtendDeadline(longest, "再需勘验"), SUPERVISOR, at + timedelta(hours=1))
+    assert (names(events), events[0].until) == (["DeadlineExtended"], longest)
+    assert case.deadlines["resolve"].extended_from == first
 
-    assert names(events) == ["DeadlineExtended"]
-    assert events[0].until == longest
+    beyond = ExtendDeadline(longest + timedelta(seconds=1), "还需勘验")
+    error = refused(case, InvalidInputError, beyond, SUPERVISOR, at + timedelta(hours=2))
+    assert (error.field, error.rule) == ("until", "extension_total")
+    assert error.limits["latest"] == longest
+    assert timedelta(days=30) < MAX_EXTENSION
 
 
 # --- mediation sessions and assessments ---------------------------------------------------

@@ -276,11 +276,13 @@ def test_a_paused_case_resumes_in_its_status_with_every_clock_moved_by_the_pause
     before = dict(case.deadlines)
     paused_at = later(case)
 
-    paused = run(case, PauseCase("等待伤情鉴定结果"), MEDIATOR, paused_at)
+    review = paused_at + timedelta(days=10)
+    paused = run(case, PauseCase("等待伤情鉴定结果", review), MEDIATOR, paused_at)
 
     assert names(paused) == ["Paused"]
     assert paused[0].reason == "等待伤情鉴定结果"
-    assert (case.status, case.deadlines, case.paused_from) == (Status.PAUSED, {}, Status(status))
+    assert (case.status, case.paused_from) == (Status.PAUSED, Status(status))
+    assert {k: d.due_at for k, d in case.deadlines.items()} == {"pause_review": review}
 
     resumed = run(case, ResumeCase(), MEDIATOR, paused_at + timedelta(days=2))
 
@@ -296,7 +298,8 @@ def test_a_paused_case_resumes_in_its_status_with_every_clock_moved_by_the_pause
 def test_a_pause_needs_a_reason(reason: str) -> None:
     case = drive("signed")
 
-    assert refused(case, InvalidInputError, PauseCase(reason), MEDIATOR).field == "reason"
+    pause = PauseCase(reason, later(case, timedelta(days=10)))
+    assert refused(case, InvalidInputError, pause, MEDIATOR).field == "reason"
 
 
 def test_a_supervisor_gives_more_time_to_resolve() -> None:

@@ -21,6 +21,7 @@ from domain.case.commands import (
     AddAttachment,
     AddNote,
     AnswerReferral,
+    AnswerSupervision,
     AssessCase,
     AssignCase,
     CaseCommand,
@@ -28,6 +29,7 @@ from domain.case.commands import (
     EscalateCase,
     ExtendDeadline,
     LowerLevel,
+    OrderSupervision,
     PauseCase,
     RaiseLevel,
     RateCase,
@@ -42,6 +44,7 @@ from domain.case.commands import (
     ResumeCase,
     ReturnCase,
     SignCase,
+    TakeOverCase,
     TerminateCase,
 )
 from domain.errors import CommandNotAllowedError
@@ -73,12 +76,15 @@ COMMANDS: dict[str, tuple[CaseCommand, Actor]] = {
     "record_judicial_confirmation": (RecordJudicialConfirmation(confirmed=True), MEDIATOR),
     "record_follow_up": (RecordFollowUp(satisfied=True), MEDIATOR),
     "rate": (RateCase(Grade.DISSATISFIED), REPORTER),
-    "pause": (PauseCase("等待鉴定"), MEDIATOR),
+    "pause": (PauseCase("等待鉴定", LATER), MEDIATOR),
     "resume": (ResumeCase(), MEDIATOR),
     "extend_deadline": (ExtendDeadline(LATER, "需勘验"), SUPERVISOR),
     "reopen": (ReopenCase("未履行"), SUPERVISOR),
     "close_case": (CloseCase(), MEDIATOR),
     "return_case": (ReturnCase("不属本镇"), TOWNSHIP_MEDIATOR),
+    "order_supervision": (OrderSupervision("请三日内约谈双方", LATER), SUPERVISOR),
+    "answer_supervision": (AnswerSupervision("已约谈双方"), MEDIATOR),
+    "take_over": (TakeOverCase("县级提级办理"), SUPERVISOR),
     "add_note": (AddNote("已电话联系申请人"), MEDIATOR),
     "add_attachment": (AddAttachment("调解协议书.pdf", "application/pdf", 20480, SHA), MEDIATOR),
 }
@@ -138,6 +144,10 @@ REFUSED: dict[str, list[str]] = {
     ],
     # Only a case handed over by hand, before signing: none of these was.
     "return_case": list(REACHABLE),
+    # 督办 while the case is open or its outcome followed up; answered only when ordered.
+    "order_supervision": ["closed", "rejected"],
+    "answer_supervision": list(REACHABLE),
+    "take_over": ["paused", *CONCLUDED_OR_ENDED],
     # Notes and attachments are part of the record in every status, closed cases included.
     "add_note": [],
     "add_attachment": [],

@@ -540,11 +540,16 @@ const names = {
       judicial_reminder: "司法确认提醒",
       judicial_confirmation: "司法确认",
       status_report: "每日报告",
+      supervision: "督办答复",
+      pause_review: "中止复查",
     },
     dueLabel: "{kind}期限",
     flag: {
       sign_overdue: "签收逾期",
       resolve_overdue: "化解逾期",
+      supervised: "督办",
+      supervision_overdue: "督办逾期",
+      pause_review_due: "中止待复查",
     },
     partyRole: { applicant: "申请人", respondent: "被申请人", third_party: "第三人" },
     role: {
@@ -563,7 +568,7 @@ const names = {
       dissatisfied: "不满意",
       very_dissatisfied: "非常不满意",
     },
-    cause: { overdue: "化解逾期", level_raised: "预警等级提高", manual: "督办决定", cross_area: "跨区域", rating: "差评退回再办" },
+    cause: { overdue: "化解逾期", level_raised: "预警等级提高", manual: "主管决定", cross_area: "跨区域", take_over: "提级办理", rating: "差评退回再办" },
     form: { written: "书面", oral: "口头" },
     attachmentKind: { photo: "照片", agreement: "协议", evidence: "证据", audio: "录音", other: "其他" },
     event: {
@@ -596,6 +601,9 @@ const names = {
       ClockFired: "时限到期",
       SignOverdueFlagged: "签收逾期",
       ResolveOverdueFlagged: "化解逾期",
+      SupervisionOrdered: "督办",
+      SupervisionReminded: "督办逾期",
+      SupervisionAnswered: "答复督办",
       AccessRecorded: "查阅记录",
     },
     field: {
@@ -660,9 +668,17 @@ const names = {
       judicial_reminder: "Judicial reminder",
       judicial_confirmation: "Judicial confirmation",
       status_report: "Status report",
+      supervision: "Supervision answer",
+      pause_review: "Pause review",
     },
     dueLabel: "{kind} by",
-    flag: { sign_overdue: "Sign overdue", resolve_overdue: "Resolve overdue" },
+    flag: {
+      sign_overdue: "Sign overdue",
+      resolve_overdue: "Resolve overdue",
+      supervised: "Supervised",
+      supervision_overdue: "Supervision overdue",
+      pause_review_due: "Pause review due",
+    },
     partyRole: { applicant: "Applicant", respondent: "Respondent", third_party: "Third party" },
     role: {
       reporter: "Reporter",
@@ -680,7 +696,7 @@ const names = {
       dissatisfied: "Dissatisfied",
       very_dissatisfied: "Very dissatisfied",
     },
-    cause: { overdue: "overdue", level_raised: "level raised", manual: "supervisor's decision", cross_area: "across areas", rating: "bad rating" },
+    cause: { overdue: "overdue", level_raised: "level raised", manual: "supervisor's decision", cross_area: "across areas", take_over: "taken over", rating: "bad rating" },
     form: { written: "written", oral: "oral" },
     attachmentKind: { photo: "Photo", agreement: "Agreement", evidence: "Evidence", audio: "Audio", other: "Other" },
     event: {
@@ -713,6 +729,9 @@ const names = {
       ClockFired: "Deadline came due",
       SignOverdueFlagged: "Sign-for overdue",
       ResolveOverdueFlagged: "Resolve overdue",
+      SupervisionOrdered: "Supervision ordered",
+      SupervisionReminded: "Supervision overdue",
+      SupervisionAnswered: "Supervision answered",
       AccessRecorded: "Access",
     },
     field: {},
@@ -757,7 +776,10 @@ const lines = {
     JudicialConfirmationRecorded: "登记司法确认结果，是否确认：{confirmed}",
     FollowUpRecorded: "回访：当事人是否满意：{satisfied}，协议是否履行：{agreement_honoured}",
     Rated: "评价：{grade}",
-    Paused: "中止办理；理由：{reason}",
+    Paused: "中止办理；理由：{reason}；复查日期：{review_at}",
+    SupervisionOrdered: "{by_unit} 督办（第 {order} 号）：{instruction}；答复期限 {due_at}",
+    SupervisionReminded: "第 {order} 号督办的答复期限 {due_at} 已过，再次督促",
+    SupervisionAnswered: "答复第 {order} 号督办",
     Resumed: "恢复办理",
     DeadlineExtended: "{kind}期限延长至 {until}；理由：{reason}",
     Reopened: "重新办理（{cause}）；理由：{reason}",
@@ -790,7 +812,10 @@ const lines = {
     JudicialConfirmationRecorded: "Judicial confirmation recorded; confirmed: {confirmed}",
     FollowUpRecorded: "Followed up; parties satisfied: {satisfied}; agreement honoured: {agreement_honoured}",
     Rated: "Rated {grade}",
-    Paused: "Paused; reason: {reason}",
+    Paused: "Paused; reason: {reason}; review on {review_at}",
+    SupervisionOrdered: "Supervision order {order} from {by_unit}: {instruction}; answer due {due_at}",
+    SupervisionReminded: "Supervision order {order}: answer due {due_at} missed, flagged again",
+    SupervisionAnswered: "Supervision order {order} answered",
     Resumed: "Resumed",
     DeadlineExtended: "{kind} deadline extended to {until}; reason: {reason}",
     Reopened: "Reopened ({cause}); reason: {reason}",
@@ -805,8 +830,8 @@ const lines = {
   },
 };
 
-const UNIT_FIELDS = new Set(["unit", "owner", "from_unit", "to_unit"]);
-const TIME_FIELDS = new Set(["occurred_at", "held_at", "until", "due_at", "missed_due_at"]);
+const UNIT_FIELDS = new Set(["unit", "owner", "from_unit", "to_unit", "by_unit"]);
+const TIME_FIELDS = new Set(["occurred_at", "held_at", "until", "due_at", "missed_due_at", "review_at"]);
 const AMOUNT_FIELDS = new Set(["amount", "amount_involved"]);
 const IDENT_FIELDS = new Set(["assignee"]); // user ids: data, not words
 const CODE_GROUPS = {
