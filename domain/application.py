@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
@@ -24,6 +24,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from domain.access import AccessRecord
 from domain.actors import Actor
 from domain.calendar import WorkingCalendar
+from domain.calendar_change import recompute_clocks
 from domain.case import Case, Registration
 from domain.case.commands import CaseCommand, Context
 from domain.deadline_batch import Due, act_on_deadlines
@@ -83,7 +84,8 @@ class FengqiaoApplication(Application[UUID]):
         self.clock = clock
         self.policy = policy or Policy()
         self._policies: dict[str, Policy] = {self.policy.version: self.policy}
-        self._calendars: dict[str, WorkingCalendar] = {}
+        # by calendar facts (holidays, workdays): the current policy's count for every case
+        self._calendars: dict[tuple[frozenset[date], frozenset[date]], WorkingCalendar] = {}
         self._units: Jurisdiction | None = None
         self._county_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -128,9 +130,13 @@ class FengqiaoApplication(Application[UUID]):
 
     # --- policy -------------------------------------------------------------------------
 
-    def adopt_policy(self, actor: Actor, policy: Policy, at: datetime | None = None) -> None:
+    def adopt_policy(self, actor: Actor, policy: Policy, at: datetime | None = None) -> int:
         """Records the configured policy in the policy book (once per version) and makes it
-        the one new cases are registered under."""
+        the one new cases are registered under, and its calendar facts (holidays, 调休
+        workdays) the ones every case's new clocks use. When this adoption changes the
+        calendar facts of the book's current policy, every running case's pending clocks on
+        the working calendar are recomputed (``domain.calendar_change``). Returns how many
+        cases were."""
         known = self._policies.get(policy.version)
         if known is not None and policy_to_document(known) != policy_to_document(policy):
             # This process already registers (or ran) cases under this version, maybe one
@@ -140,14 +146,23 @@ class FengqiaoApplication(Application[UUID]):
                 f"{policy.version!r} is in use with other rules: give changed rules a new version",
             )
 
-        def once() -> None:
-            book = self._policy_book()
-            if book.adopt(policy, actor.user, at or self.clock()):
-                self._commit(book)
+        now = at or self.clock()
 
-        self._retrying(once, lambda: self._policy_book().version)
+        def once() -> Policy | None:
+            """The policy this adoption replaced as current (None: nothing changed)."""
+            book = self._policy_book()
+            before = book.current
+            if not book.adopt(policy, actor.user, now):
+                return None
+            self._commit(book)
+            return None if before is None else book.get(before)
+
+        replaced = self._retrying(once, lambda: self._policy_book().version)
         self.policy = policy
         self._policies[policy.version] = policy
+        if replaced is None or replaced.calendar_facts == policy.calendar_facts:
+            return 0
+        return recompute_clocks(self, actor, replaced, policy, now, CASE_KINDS.values())
 
     def _policy_book(self) -> PolicyBook:
         try:
@@ -168,12 +183,16 @@ class FengqiaoApplication(Application[UUID]):
         """The case's policy on its calendar, in ``mode`` (default: the mode in force where
         the case is located)."""
         policy = self.policy_for(case.policy_version)
-        return Clocks(policy, self._calendar(policy), mode or self.mode_at(case.unit))
+        return Clocks(policy, self.calendar(), mode or self.mode_at(case.unit))
 
-    def _calendar(self, policy: Policy) -> WorkingCalendar:
-        calendar = self._calendars.get(policy.version)
+    def calendar(self, policy: Policy | None = None) -> WorkingCalendar:
+        """The working calendar of ``policy``'s calendar facts (default: the current policy's,
+        which every case's new clocks use whatever version the case keeps: holidays and 调休
+        are facts about the world, not rules frozen with a case)."""
+        facts = (policy or self.policy).calendar_facts
+        calendar = self._calendars.get(facts)
         if calendar is None:
-            calendar = self._calendars[policy.version] = WorkingCalendar(policy.holidays)
+            calendar = self._calendars[facts] = (policy or self.policy).calendar()
         return calendar
 
     # --- operating mode ----------------------------------------------------------------
@@ -294,7 +313,7 @@ class FengqiaoApplication(Application[UUID]):
             raise InvalidInputError("kind", f"must be one of {', '.join(CASE_KINDS)}")
         units = self._units_knowing(details.unit)
         mode = self._operations().mode_at(units, details.unit) if details.unit in units else None
-        clocks = Clocks(self.policy, self._calendar(self.policy), mode or Mode.NORMAL)
+        clocks = Clocks(self.policy, self.calendar(), mode or Mode.NORMAL)
         number, counter = self._next_number(units, details.unit, kind, at, case_id, at)
         case = case_class.register(case_id, actor, at, units, clocks, details, number)
         return case, (counter,)

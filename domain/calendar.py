@@ -1,6 +1,8 @@
-"""China's statutory working-day calendar, in Asia/Shanghai, with local holidays on top.
+"""China's statutory working-day calendar, in Asia/Shanghai, with local holidays and make-up
+working days on top.
 
-Working days come from ``chinese-calendar`` (public holidays and make-up working days, 调休).
+Working days come from ``chinese-calendar`` (public holidays and make-up working days, 调休);
+a policy's ``holidays`` and ``workdays`` (its calendar facts) override it day by day.
 For a year that package does not know yet, the calendar falls back to Monday–Friday and logs a
 warning once per year, so a deadline is never refused, only possibly a day off.
 """
@@ -23,8 +25,12 @@ log = logging.getLogger(__name__)
 class WorkingCalendar:
     """Answers "is this a working day" and adds working days or working time to an instant."""
 
-    def __init__(self, local_holidays: Iterable[date] = ()) -> None:
+    def __init__(
+        self, local_holidays: Iterable[date] = (), local_workdays: Iterable[date] = ()
+    ) -> None:
         self.local_holidays = frozenset(local_holidays)
+        # 调休: days worked although a weekend or holiday (a policy refuses a day in both)
+        self.local_workdays = frozenset(local_workdays)
         self.fallback_years: set[int] = set()
         # Answers by day: chinese-calendar scans its whole table on every question (~20 µs),
         # which made the calendar a third of a sweep's time in a burst of escalations.
@@ -33,9 +39,12 @@ class WorkingCalendar:
     @property
     def name(self) -> str:
         """How deadlines record the calendar they were computed on."""
+        name = "cn-statutory"
         if self.local_holidays:
-            return f"cn-statutory+{len(self.local_holidays)}-local"
-        return "cn-statutory"
+            name += f"+{len(self.local_holidays)}-local"
+        if self.local_workdays:
+            name += f"+{len(self.local_workdays)}-workdays"
+        return name
 
     def is_working_day(self, day: date) -> bool:
         working = self._working.get(day)
@@ -44,6 +53,8 @@ class WorkingCalendar:
         return working
 
     def _is_working_day(self, day: date) -> bool:
+        if day in self.local_workdays:
+            return True
         if day in self.local_holidays:
             return False
         try:

@@ -1,7 +1,9 @@
 """Policy: how long each tier has for a case of each level, and what a breach does.
 
 Policies are versioned data. A case records the version it was registered under and every
-clock it starts later uses that version, so a new policy applies to new cases only. The
+clock it starts later uses that version's rules, so a new policy applies to new cases only. The
+calendar facts (``holidays``, ``workdays``) are not rules but facts about the world: the current
+policy's count for every case (``domain.calendar_change``). The
 policy's intake rules (``domain.intake``: categories, a summary's length) are read when a case
 is registered and never again.
 """
@@ -79,6 +81,8 @@ class Policy:
     # 延期: all extensions of one clock together move it at most this far past its first due.
     extension_total: Duration = Duration(30, "d")
     holidays: frozenset[date] = frozenset()
+    # 调休: days worked although a weekend or a holiday (never also in ``holidays``).
+    workdays: frozenset[date] = frozenset()
     # Clocks the law fixes, which no operating mode shortens or stretches: 人民调解法 §33 gives
     # the parties 30 days to ask a court for 司法确认, whatever the county's mode.
     statutory: frozenset[DeadlineKind] = STATUTORY
@@ -86,6 +90,16 @@ class Policy:
     intake: Intake = field(default_factory=Intake)
     # How case numbers are written: a format per kind, counties' short names.
     numbering: Numbering = field(default_factory=Numbering)
+
+    @property
+    def calendar_facts(self) -> tuple[frozenset[date], frozenset[date]]:
+        """The local holidays and make-up working days: facts about the world, so the latest
+        adopted ones count for every case's new clocks (``FengqiaoApplication.calendar``)."""
+        return self.holidays, self.workdays
+
+    def calendar(self) -> WorkingCalendar:
+        """The working calendar of this policy's calendar facts."""
+        return WorkingCalendar(self.holidays, self.workdays)
 
     def rule_for(self, level: Level, tier: Tier) -> ClockRule:
         """The clocks of ``level`` at ``tier``.
@@ -184,15 +198,35 @@ class Clocks:
     def _due(
         self, duration: Duration, level: Level, at: datetime, halve: bool, mode: Mode
     ) -> tuple[datetime, str]:
-        if duration.basis is Basis.WORKING_DAYS:
-            if halve:
-                span = duration.as_timedelta() / 2
-                return self.calendar.add_working_time(at, span), self.calendar.name
-            return self.calendar.add_working_days(at, duration.amount), self.calendar.name
+        working_time = mode is Mode.HOLIDAY and level is not Level.RED
+        if duration.basis is Basis.WORKING_DAYS or working_time:
+            return on_calendar(self.calendar, duration, at, halve), self.calendar.name
         span = duration.as_timedelta() / 2 if halve else duration.as_timedelta()
-        if mode is Mode.HOLIDAY and level is not Level.RED:
-            return self.calendar.add_working_time(at, span), self.calendar.name
         return at + span, Basis.CALENDAR.value
 
     def rating_window_open(self, outcome_at: datetime, now: datetime) -> bool:
         return now - outcome_at <= self.policy.rating_window.as_timedelta()
+
+
+def on_calendar(
+    calendar: WorkingCalendar, duration: Duration, at: datetime, halve: bool
+) -> datetime:
+    """When ``duration`` from ``at`` ends on the working ``calendar``: whole working days, or
+    working time (a halved working-day rule, a calendar-time rule in holiday mode)."""
+    if duration.basis is Basis.WORKING_DAYS and not halve:
+        return calendar.add_working_days(at, duration.amount)
+    span = duration.as_timedelta() / 2 if halve else duration.as_timedelta()
+    return calendar.add_working_time(at, span)
+
+
+def on_working_calendar(deadline: Deadline) -> bool:
+    """Whether ``deadline`` was computed on the working calendar (a working-day rule, or
+    calendar time counted as working time in holiday mode), so calendar facts move it."""
+    return deadline.calendar != Basis.CALENDAR.value
+
+
+def rule_due(deadline: Deadline, calendar: WorkingCalendar) -> datetime:
+    """The due time ``deadline``'s rule gives from its start on ``calendar``, before any pause
+    or extension moved it. Only for a clock on the working calendar (``on_working_calendar``)."""
+    halve = deadline.mode == Mode.EMERGENCY.value
+    return on_calendar(calendar, Duration.parse(deadline.rule, "rule"), deadline.started_at, halve)

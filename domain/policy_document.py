@@ -5,7 +5,8 @@ named, so a typo never silently leaves a default in force.
 
 The ``[intake]`` table (categories per kind, a summary's least length) is written only when it
 differs from the built-in one: every version adopted before intake rules existed was written
-without it, and the policy book refuses to adopt a known version whose document changed.
+without it, and the policy book refuses to adopt a known version whose document changed. So
+is ``workdays`` (make-up working days, 调休), only when the policy lists any.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ _LATER_SECTIONS: dict[str, dict[str, str]] = {
 }
 _ALL_SECTIONS = {**_SECTIONS, **_LATER_SECTIONS}
 _TOP_LEVEL = {
-    "version", "holidays", "clocks", "intake", "numbering", "statutory", *_ALL_SECTIONS,
+    "version", "holidays", "workdays", "clocks", "intake", "numbering", "statutory", *_ALL_SECTIONS,
 }  # fmt: skip
 
 
@@ -56,7 +57,12 @@ def policy_from_document(document: dict[str, Any], base: Policy | None = None) -
     if not isinstance(version, str) or not version.strip():
         raise PolicyError("version", "a policy needs a non-empty version string")
     changes: dict[str, Any] = {"version": version.strip()}
-    changes["holidays"] = _holidays(document.get("holidays", []))
+    changes["holidays"] = _days("holidays", document.get("holidays", []))
+    changes["workdays"] = _days("workdays", document.get("workdays", []))
+    both = sorted(changes["holidays"] & changes["workdays"])
+    if both:
+        listed = ", ".join(day.isoformat() for day in both)
+        raise PolicyError("workdays", f"{listed} listed in holidays too: a day is one or the other")
     changes["clocks"] = _clocks(document.get("clocks", {}), policy)
     if "intake" in document:
         changes["intake"] = _intake(document["intake"], policy.intake)
@@ -80,6 +86,8 @@ def policy_to_document(policy: Policy) -> dict[str, Any]:
         "holidays": sorted(day.isoformat() for day in policy.holidays),
         "clocks": {},
     }
+    if policy.workdays:  # written only when listed: older documents read back unchanged
+        document["workdays"] = sorted(day.isoformat() for day in policy.workdays)
     for (level, tier), rule in policy.clocks.items():
         document["clocks"].setdefault(level.value, {})[tier.value] = {
             "sign": str(rule.sign),
@@ -183,15 +191,16 @@ def _table(key: str, value: Any) -> dict[str, Any]:
     return value
 
 
-def _holidays(values: Any) -> frozenset[date]:
+def _days(key: str, values: Any) -> frozenset[date]:
+    """``holidays`` or ``workdays``: a list of dates (TOML dates or ISO strings)."""
     if not isinstance(values, list):
-        raise PolicyError("holidays", "must be a list of dates")
+        raise PolicyError(key, "must be a list of dates")
     days = set()
     for value in values:
         try:
             days.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
         except ValueError:
-            raise PolicyError("holidays", f"{value!r} is not a date like 2027-02-18") from None
+            raise PolicyError(key, f"{value!r} is not a date like 2027-02-18") from None
     return frozenset(days)
 
 

@@ -166,6 +166,7 @@ class CasesView(View):
         Case.ReferralAnswered,
         Case.Rated,
         Case.DeadlineExtended,
+        Case.ClocksRecomputed,
         Case.NoteAdded,
         Case.AttachmentAdded,
         Dispute.JudicialConfirmationRequested,

@@ -300,6 +300,9 @@ TEXT: Mapping[type, Reading] = {
         None,
         {"kind": CLOCKS},
     ),
+    Case.ClocksRecomputed: Reading(
+        ("cause", "policy_version", "days"), "因节假日调整（{days}），期限重新计算"
+    ),
     Case.Reopened: Reading(("cause", "reason"), _reopened, _bad_rating),
     Case.Closed: Reading(("reason",), _closed),
     Case.Rejected: Reading(("reason",), "不予受理；理由：{reason}"),

@@ -211,6 +211,7 @@ class LedgerView(View):
     # Clocks, notes, files and the scheduler's flags are in no column of the ledger.
     ignores = (
         Case.DeadlineExtended,
+        Case.ClocksRecomputed,
         Case.NoteAdded,
         Case.AttachmentAdded,
         Case.ClockFired,

@@ -103,6 +103,7 @@ SAMPLES: dict[str, Any] = {
     "by_unit": COUNTY,
     "instruction": "请于三日内约谈双方",
     "review_at": UNTIL,
+    "days": ["2027-02-08"],
     "name": "张三身份证照片.jpg",
     "media_type": "image/jpeg",
     "size": 123456,
