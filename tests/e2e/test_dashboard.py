@@ -13,12 +13,14 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
+from domain.calendar import SHANGHAI
 from tests.support.browser import (
     SCREENSHOTS,
     Served,
@@ -34,7 +36,9 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.slow
 
+CITY = "511100"  # 乐山市
 COUNTY = "511123"  # 犍为县
+TOWNSHIP = "511123001"  # 罗城镇（示例）
 VILLAGE = "511123001001"  # 石溪村（示例）, under 罗城镇（示例） 511123001
 OTHER_VILLAGE = "511123002002"  # 红星村（示例）, under 清溪镇（示例） 511123002
 LIVE_WITHIN_MS = 2000  # a change must show within two seconds
@@ -74,6 +78,26 @@ def http(server: Served, token: str) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=f"{server.url}/api/v1", headers=headers, timeout=15) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def acting(server: Served) -> Iterator[Callable[[str, str], httpx.Client]]:
+    """A client of a role at a unit: the owning unit's people work a case (a village case's
+    supervisor is at the village), a unit above orders 督办 or takes it over."""
+    clients: dict[tuple[str, str], httpx.Client] = {}
+
+    def client(role: str, unit: str) -> httpx.Client:
+        if (role, unit) not in clients:
+            headers = {"Authorization": f"Bearer {mint(server.data_dir, role, unit)}"}
+            base = f"{server.url}/api/v1"
+            clients[role, unit] = httpx.Client(base_url=base, headers=headers, timeout=15)
+        return clients[role, unit]
+
+    try:
+        yield client
+    finally:
+        for opened in clients.values():
+            opened.close()
 
 
 @pytest.fixture(scope="module")
@@ -207,6 +231,24 @@ def eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
         time.sleep(0.1)
 
 
+def shanghai_input(moment: datetime) -> str:
+    """A moment as an ``<input type=datetime-local>`` reads it: Beijing time, to the minute."""
+    return f"{moment.astimezone(SHANGHAI):%Y-%m-%dT%H:%M}"
+
+
+def offered(page: Page) -> set[str]:
+    """The commands the case page offers, first or under 其他操作."""
+    keys: list[str] = page.eval_on_selector_all(
+        "#case-actions [data-action]", "es => es.map(e => e.dataset.action)"
+    )
+    return set(keys)
+
+
+def deadline(http: httpx.Client, case: str, kind: str) -> datetime:
+    clocks = {d["kind"]: d["due_at"] for d in http.get(f"/cases/{case}").json()["deadlines"]}
+    return datetime.fromisoformat(clocks[kind])
+
+
 def card_ids(page: Page, scope: str = "") -> list[str]:
     ids: list[str] = page.eval_on_selector_all(
         f"{scope} .card".strip(), "cards => cards.map(c => c.dataset.id)"
@@ -287,7 +329,11 @@ def test_the_board_lists_the_queue_in_the_apis_order(
 
 
 def test_the_board_follows_registrations_escalations_and_resolutions_live(
-    page: Page, token: str, http: httpx.Client, seeded: dict[str, str]
+    page: Page,
+    token: str,
+    http: httpx.Client,
+    acting: Callable[[str, str], httpx.Client],
+    seeded: dict[str, str],
 ) -> None:
     sign_in(page, token)
     page.click("[data-grouping=tier]")
@@ -300,10 +346,11 @@ def test_the_board_follows_registrations_escalations_and_resolutions_live(
         f".column[data-group=county] .card[data-id='{case}']", timeout=LIVE_WITHIN_MS
     )
 
-    # escalated elsewhere: a village case moves to the township column
+    # escalated elsewhere (by its owner, the village): it moves to the township column
     moving = seeded["yellow3"]
     page.wait_for_selector(f".column[data-group=village] .card[data-id='{moving}']")
-    command(http, moving, "escalate", {"reason": "村级调解未果，上交乡镇"})
+    village = acting("supervisor", "511123001002")  # 青龙村（示例）, where it was registered
+    command(village, moving, "escalate", {"reason": "村级调解未果，上交乡镇"})
     page.wait_for_selector(
         f".column[data-group=township] .card[data-id='{moving}']", timeout=LIVE_WITHIN_MS
     )
@@ -337,7 +384,11 @@ def test_the_board_polls_when_the_stream_is_missing(
 
 
 def test_a_case_page_signs_and_explains_a_refusal(
-    page: Page, token: str, http: httpx.Client, seeded: dict[str, str]
+    page: Page,
+    http: httpx.Client,
+    acting: Callable[[str, str], httpx.Client],
+    server: Served,
+    seeded: dict[str, str],
 ) -> None:
     parties = [
         {
@@ -350,7 +401,10 @@ def test_a_case_page_signs_and_explains_a_refusal(
         {"name": "李明", "role": "respondent", "phone": "13900002222"},
     ]
     case = register(http, "orange", VILLAGE, "邻里纠纷", "两户因新建围墙挡住通道发生争执", parties)
-    sign_in(page, token, f"#/cases/{case}")
+    # an orange case is the township's to work: its supervisor signs in
+    township = acting("supervisor", TOWNSHIP)
+    assert township.get(f"/cases/{case}").json()["owner"] == TOWNSHIP
+    sign_in(page, mint(server.data_dir, "supervisor", TOWNSHIP), f"#/cases/{case}")
     page.wait_for_selector("#case-status[data-status=registered]")
     body = page.inner_text("#view")
     assert "两户因新建围墙挡住通道发生争执" in body
@@ -382,7 +436,7 @@ def test_a_case_page_signs_and_explains_a_refusal(
     page.click("details[data-action=escalate] > summary")  # folded again
 
     # changed behind the page's back: If-Match catches it, the page shows the new version
-    command(http, case, "assign", {"assignee": "mediator-511123001-1"})
+    command(township, case, "assign", {"assignee": "mediator-511123001-1"})
     page.click("details[data-action=notes] > summary")
     page.fill("#f-notes-text", "第二条备注")
     page.click("details[data-action=notes] button[type=submit]")
@@ -492,3 +546,192 @@ def test_the_board_fits_a_phone(
         )
         assert len(set(columns)) == 1  # stacked, not side by side
         screenshot(phone, "board-phone")
+
+
+# --- who works a case: its owner; a unit above orders 督办 or takes it over -----------------
+
+WORK = {"sign", "assign", "assess", "pause", "escalate", "resolve", "reject", "extend"}
+
+
+def test_a_county_supervisor_orders_supervision_and_the_village_answers(
+    browser: Browser, server: Served, page: Page, http: httpx.Client, errors: list[str]
+) -> None:
+    case = register(http, "yellow", VILLAGE, "邻里纠纷", "督办测试：两户因共用水井清理费用争执")
+    assert http.get(f"/cases/{case}").json()["owner"] == VILLAGE
+
+    # the county, above the village: 督办 and 提级办理 first, none of the village's work
+    sign_in(page, mint(server.data_dir, "supervisor", COUNTY), f"#/cases/{case}")
+    page.wait_for_selector("#case-status[data-status=registered]")
+    first = page.eval_on_selector_all(
+        "#case-actions > .actions > [data-action]", "es => es.map(e => e.dataset.action)"
+    )
+    assert first == ["supervision-orders", "take-over", "notes"], first
+    assert not offered(page) & (WORK | {"supervision-answers"}), offered(page)
+    assert page.locator("#case-actions button[data-action=sign]").count() == 0
+    note = page.inner_text("#owner-note")
+    assert "本案由石溪村（示例）负责办理" in note
+    assert "督办" in note
+    assert "提级办理" in note
+    assert page.inner_text("details[data-action=supervision-orders] > summary") == "督办"
+    assert page.inner_text("details[data-action=take-over] > summary") == "提级办理"
+
+    # 督办: the answer is due three days on by default, in Beijing time
+    page.click("details[data-action=supervision-orders] > summary")
+    shown = datetime.fromisoformat(page.input_value("#f-supervision-orders-due_at"))
+    expected = datetime.now(SHANGHAI).replace(tzinfo=None) + timedelta(days=3)
+    assert abs(shown - expected) < timedelta(minutes=2), shown
+    page.click("details[data-action=supervision-orders] button[type=submit]")
+    assert "“督办要求”填写有误" in page.inner_text("#action-message")  # caught on the page
+    due = (datetime.now(SHANGHAI) + timedelta(days=2)).replace(
+        hour=17, minute=0, second=0, microsecond=0
+    )
+    page.fill("#f-supervision-orders-text", "三日内组织双方协商清理费用分摊，并报告结果")
+    page.fill("#f-supervision-orders-due_at", shanghai_input(due))
+    screenshot(page, "case-supervision-order")
+    page.click("details[data-action=supervision-orders] button[type=submit]")
+    page.wait_for_selector("#case-timeline [data-event=SupervisionOrdered]")
+    assert "已完成：督办" in page.inner_text("#action-message")
+    ordered = page.inner_text("#case-timeline [data-event=SupervisionOrdered]")
+    assert "犍为县 督办（第 1 号）：三日内组织双方协商清理费用分摊，并报告结果" in ordered
+    assert f"答复期限 {due:%Y-%m-%d} 17:00 北京时间" in ordered
+    assert page.inner_text("#case-head [data-flag=supervised]") == "督办"
+    assert "督办答复期限" in page.inner_text("#case-deadlines")
+    assert deadline(http, case, "supervision") == due
+    # one open order at a time: the next is no longer offered first
+    assert page.locator("#case-actions > .actions > [data-action=supervision-orders]").count() == 0
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "case-above")
+
+    # the village's board: the card says 督办, in its own colour, not an overdue one's
+    mediator = mint(server.data_dir, "mediator", VILLAGE)
+    for village in open_page(browser, server, errors, DESKTOP):
+        sign_in(village, mediator)
+        badge = village.locator(f".card[data-id='{case}'] .flag[data-flag=supervised]")
+        badge.wait_for()
+        assert badge.inner_text() == "督办"
+        colour = badge.evaluate("b => getComputedStyle(b).backgroundColor")
+        overdue = village.evaluate(
+            """() => {
+                const probe = document.createElement('span');
+                probe.className = 'flag flag-resolve_overdue';
+                document.body.append(probe);
+                const colour = getComputedStyle(probe).backgroundColor;
+                probe.remove();
+                return colour;
+            }"""
+        )
+        assert colour != overdue
+        village.locator(f".card[data-id='{case}']").scroll_into_view_if_needed()
+        screenshot(village, "board-supervised")
+
+        # the village mediator answers it from the case page: the flag and its clock go
+        village.click(f".card[data-id='{case}'] .card-summary a")
+        village.wait_for_selector("details[data-action=supervision-answers]")
+        assert village.locator("#owner-note").count() == 0  # the caller's unit works it
+        mine = offered(village)
+        assert {"sign", "supervision-answers"} <= mine
+        assert not {"supervision-orders", "take-over"} & mine
+        village.click("details[data-action=supervision-answers] > summary")
+        village.fill("#f-supervision-answers-answer", "已约双方周五到村委会协商，结果另报")
+        village.click("details[data-action=supervision-answers] button[type=submit]")
+        village.wait_for_selector("#case-timeline [data-event=SupervisionAnswered]")
+        assert "已完成：答复督办" in village.inner_text("#action-message")
+        assert village.locator("#case-head [data-flag=supervised]").count() == 0
+        assert "答复第 1 号督办" in village.inner_text("#case-timeline")
+        assert "supervised" not in http.get(f"/cases/{case}").json()["flags"]
+        assert village.locator("details[data-action=supervision-answers]").count() == 0
+
+
+def test_a_county_takes_a_village_case_over_and_the_city_cannot(
+    browser: Browser, server: Served, page: Page, http: httpx.Client, errors: list[str]
+) -> None:
+    case = register(http, "yellow", VILLAGE, "邻里纠纷", "提级测试：村民与养殖场因异味多次冲突")
+
+    # the city is above too, but the county is the top tier for cases: 督办 only
+    for city in open_page(browser, server, errors, DESKTOP):
+        sign_in(city, mint(server.data_dir, "supervisor", CITY), f"#/cases/{case}")
+        city.wait_for_selector("#case-actions details[data-action=supervision-orders]")
+        assert "take-over" not in offered(city)
+        assert not offered(city) & WORK
+
+    sign_in(page, mint(server.data_dir, "supervisor", COUNTY), f"#/cases/{case}")
+    page.click("details[data-action=take-over] > summary")
+    page.fill("#f-take-over-reason", "涉及多个村，由县级统一协调")
+    page.click("details[data-action=take-over] button[type=submit]")
+    page.wait_for_selector("#case-timeline [data-event=Escalated]")
+    assert "已完成：提级办理" in page.inner_text("#action-message")
+    moved = page.inner_text("#case-timeline [data-event=Escalated]")
+    assert "上交（提级办理）：由 石溪村（示例）（村级，黄色预警）至 犍为县（县级" in moved, moved
+    assert http.get(f"/cases/{case}").json()["owner"] == COUNTY
+    # now the county's to work: it signs for it, and orders no 督办 of itself
+    page.wait_for_selector("#case-actions > .actions > button[data-action=sign]")
+    assert page.locator("#owner-note").count() == 0
+    assert not {"supervision-orders", "take-over"} & offered(page)
+    assert "犍为县" in page.inner_text("#case-details")
+
+
+def test_a_pause_asks_for_its_review_date(
+    browser: Browser, server: Served, page: Page, http: httpx.Client, errors: list[str]
+) -> None:
+    case = register(http, "yellow", VILLAGE, "邻里纠纷", "中止测试：一方当事人外出务工，暂无法联系")
+    supervisor = mint(server.data_dir, "supervisor", VILLAGE)
+    sign_in(page, supervisor, f"#/cases/{case}")
+    page.wait_for_selector("#case-status[data-status=registered]")
+    page.click("#case-actions > .actions > details[data-action=pause] > summary")
+    assert "复查日期（北京时间" in page.inner_text("details[data-action=pause] form")
+    shown = datetime.fromisoformat(page.input_value("#f-pause-review_at"))
+    expected = datetime.now(SHANGHAI).replace(tzinfo=None) + timedelta(days=7)
+    assert abs(shown - expected) < timedelta(minutes=2), shown  # a week on by default
+    page.fill("#f-pause-reason", "当事人外出务工，春节后返乡再行调解")
+
+    # past the policy's pause maximum: the server's reason, in Chinese
+    too_late = datetime.now(SHANGHAI) + timedelta(days=40)
+    page.fill("#f-pause-review_at", shanghai_input(too_late))
+    page.click("details[data-action=pause] button[type=submit]")
+    page.wait_for_selector("#action-message.msg-error")
+    refused = page.inner_text("#action-message")
+    assert "“复查日期”填写有误" in refused, refused
+    assert "中止上限" in refused, refused
+    assert page.get_attribute("#case-status", "data-status") == "registered"
+    assert page.input_value("#f-pause-reason") == "当事人外出务工，春节后返乡再行调解"
+
+    review = (datetime.now(SHANGHAI) + timedelta(days=10)).replace(
+        hour=9, minute=30, second=0, microsecond=0
+    )
+    page.fill("#f-pause-review_at", shanghai_input(review))
+    # whatever the browser's own date format, the form says the time in words
+    assert page.inner_text("#f-pause-review_at-hint") == f"{review:%Y-%m-%d} 09:30 北京时间"
+    page.click("details[data-action=pause] button[type=submit]")
+    page.wait_for_selector("#case-status[data-status=paused]")
+    assert deadline(http, case, "pause_review") == review
+    paused = page.inner_text("#case-timeline [data-event=Paused]")
+    assert f"复查日期：{review:%Y-%m-%d} 09:30 北京时间" in paused, paused
+    assert "中止复查期限" in page.inner_text("#case-deadlines")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "case-paused")
+
+    # the board: a paused case's clock is its review date
+    for village in open_page(browser, server, errors, PHONE, scale=2):
+        sign_in(village, supervisor)
+        card = village.locator(f".card[data-id='{case}']")
+        card.wait_for()
+        assert card.locator(".status.st-paused").inner_text() == "已中止"
+        assert card.locator(".clock-label").inner_text() == "中止复查期限"
+        assert card.locator("time.countdown").get_attribute("datetime") is not None
+        width = village.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page scrolls sideways: {width}px"
+        card.scroll_into_view_if_needed()
+        screenshot(village, "board-paused-phone")
+
+
+def test_the_supervision_forms_fit_a_phone(
+    browser: Browser, server: Served, http: httpx.Client, errors: list[str]
+) -> None:
+    case = register(http, "yellow", VILLAGE, "邻里纠纷", "手机测试：两户因晾晒场地发生口角")
+    for phone in open_page(browser, server, errors, PHONE, scale=2):
+        sign_in(phone, mint(server.data_dir, "supervisor", COUNTY), f"#/cases/{case}")
+        phone.click("details[data-action=supervision-orders] > summary")
+        phone.locator("#owner-note").scroll_into_view_if_needed()
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page scrolls sideways: {width}px"
+        screenshot(phone, "case-above-phone")

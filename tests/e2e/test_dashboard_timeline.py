@@ -84,6 +84,13 @@ def http(server: Served, token: str) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
+def village(server: Served) -> Iterator[httpx.Client]:
+    """The village's supervisor: a village case is worked by its owner, the village."""
+    with client(server, mint(server.data_dir, "supervisor", VILLAGE)) as owner:
+        yield owner
+
+
+@pytest.fixture(scope="module")
 def reporter(server: Served) -> Iterator[httpx.Client]:
     with client(server, mint(server.data_dir, "reporter", VILLAGE)) as grid_worker:
         yield grid_worker
@@ -107,8 +114,8 @@ def upload(http: httpx.Client, case: str, name: str, content: bytes) -> Any:
 
 
 @pytest.fixture(scope="module")
-def lived(http: httpx.Client, reporter: httpx.Client) -> str:
-    """A dispute registered by a grid worker and worked by the county to a rated, noted,
+def lived(village: httpx.Client, reporter: httpx.Client) -> str:
+    """A dispute registered by a grid worker and worked by its village to a rated, noted,
     photographed end."""
     now = datetime.now(UTC)
     parties = [
@@ -138,19 +145,19 @@ def lived(http: httpx.Client, reporter: httpx.Client) -> str:
     )
     cid = case["id"]
     post(
-        http,
+        village,
         f"/cases/{cid}/assess",
         {"level": "yellow", "reason": "争执未升级", "triggers": ["3-9人"]},
     )
-    post(http, f"/cases/{cid}/sign")
-    post(http, f"/cases/{cid}/assign", {"assignee": ASSIGNEE})
+    post(village, f"/cases/{cid}/sign")
+    post(village, f"/cases/{cid}/assign", {"assignee": ASSIGNEE})
     held = (now - timedelta(minutes=20)).isoformat()
     session = {"held_at": held, "notes": SESSION_NOTES, "attendees": ATTENDEES}
-    post(http, f"/cases/{cid}/mediation-sessions", session)
+    post(village, f"/cases/{cid}/mediation-sessions", session)
     agreement = {"agreement": AGREEMENT, "form": "written", "amount": "1200"}
-    post(http, f"/cases/{cid}/resolve", {**agreement, "performance_due": "十日内"})
+    post(village, f"/cases/{cid}/resolve", {**agreement, "performance_due": "十日内"})
     follow_up = {"satisfied": True, "agreement_honoured": True, "note": FOLLOW_UP_NOTE}
-    post(http, f"/cases/{cid}/follow-ups", follow_up)
+    post(village, f"/cases/{cid}/follow-ups", follow_up)
     post(reporter, f"/cases/{cid}/ratings", {"grade": "very_satisfied"})
     post(reporter, f"/cases/{cid}/notes", {"text": NOTE})
     upload(reporter, cid, PHOTO_NAME, sample("jpeg"))
@@ -265,7 +272,7 @@ def test_the_case_file_reads_in_chinese_with_beijing_times(
     # a signature names who signed and the unit
     signed = timeline.locator("li[data-event=Signed]").inner_text()
     assert "石溪村（示例） 签收" in signed
-    assert "supervisor-511123" in signed
+    assert "supervisor-511123001001" in signed  # the village's supervisor
     session = timeline.locator("li[data-event=MediationSessionRecorded]").inner_text()
     held = next(e for e in file["entries"] if e["type"] == "MediationSessionRecorded")
     assert f"调解，时间：{shanghai(held['fields']['held_at'])}，参加 3 人" in session
@@ -373,7 +380,7 @@ def test_a_banner_says_the_mode_when_it_is_not_normal(
 
 
 def test_an_escalated_card_waits_for_its_signature(
-    page: Page, token: str, http: httpx.Client, reporter: httpx.Client
+    page: Page, token: str, village: httpx.Client, reporter: httpx.Client
 ) -> None:
     body = {
         "kind": "dispute",
@@ -383,8 +390,8 @@ def test_an_escalated_card_waits_for_its_signature(
         "channel": "grid_patrol",
     }
     case = post(reporter, "/cases", body)["id"]
-    post(http, f"/cases/{case}/sign")
-    post(http, f"/cases/{case}/escalate", {"reason": "村级调解未果，上交乡镇"})
+    post(village, f"/cases/{case}/sign")  # by its owner, the village, which hands it up
+    post(village, f"/cases/{case}/escalate", {"reason": "村级调解未果，上交乡镇"})
     page.goto("/#/")
     page.fill("#token", token)
     page.click("#signin-submit")

@@ -1,6 +1,6 @@
 // Talking to /api/v1: the bearer token, problem+json errors, commands, the queue stream.
 
-import { lang, name, t, translateDetail } from "./i18n.js";
+import { fieldName, lang, name, t, translateDetail } from "./i18n.js";
 
 const TOKEN_KEY = "fengqiao.token";
 const BASE = "/api/v1";
@@ -261,7 +261,7 @@ export function errorText(error, action = "") {
     case 400:
     case 422:
       if (p.field) {
-        return t("err.field", { field: name("field", p.field), reason: translateDetail(p.reason || detail) });
+        return t("err.field", { field: fieldName(p.field, action), reason: translateDetail(p.reason || detail) });
       }
       return t("err.input", { detail });
     default:

@@ -173,7 +173,7 @@ export function renderBoard(container) {
   function card(item, groupKey, previous) {
     const fresh = previous && previous.get(item.id) !== groupKey;
     const flags = item.flags
-      .map((flag) => `<span class="flag">${esc(name("flag", flag))}</span>`)
+      .map((flag) => `<span class="flag flag-${esc(flag)}" data-flag="${esc(flag)}">${esc(name("flag", flag))}</span>`)
       .join("");
     const owner = `${unitName(item.owner)} · ${name("tier", item.tier)}`;
     const clock = item.due_at
@@ -204,6 +204,11 @@ export function renderBoard(container) {
   // A case handed to a new owner (an escalation, a return) waits for its signature whatever
   // its status: the card says 待签收, and its clock is the sign-for deadline.
   function statusPill(item) {
+    // a paused case says so first: its clock is the review date, not the signature
+    if (item.awaiting_signature && item.status === "paused") {
+      return `<span class="status st-paused">${esc(name("status", item.status))}</span>
+        <span class="status st-registered" data-awaiting="true">${esc(t("board.awaiting"))}</span>`;
+    }
     if (item.awaiting_signature) {
       return `<span class="status st-registered" data-awaiting="true" title="${esc(name("status", item.status))}">${esc(t("board.awaiting"))}</span>`;
     }

@@ -7,6 +7,7 @@ import { appState, unitName, unitPath } from "./app.js";
 import {
   dueLabel,
   esc,
+  fieldName,
   fieldText,
   formatNumber,
   formatSize,
@@ -27,10 +28,18 @@ const WORKERS = ["mediator", "supervisor", "admin"];
 const APPROVERS = ["supervisor", "admin"];
 const ANYONE = ["reporter", "mediator", "supervisor", "admin"];
 
+// Where the sender must sit (domain/case/commands.py Scope): the owning unit works the case,
+// a unit above it orders 督办 or takes it over, anyone who may read it adds to the record.
+const OWNER = "owner";
+const ABOVE = "above";
+const RECORD = "record";
+const DAY_MS = 86400000;
+
 const OPEN = ["registered", "signed", "in_mediation", "paused", "reopened"];
 const WORKING = ["signed", "in_mediation", "reopened"];
 const CONCLUDED = ["resolved", "terminated", "referred", "followed_up"];
 const running = (c) => OPEN.includes(c.status) && c.status !== "paused";
+const supervised = (c) => c.flags.includes("supervised");
 const working = (c) => WORKING.includes(c.status) && !c.awaiting_signature;
 
 const list = (text) =>
@@ -39,7 +48,8 @@ const list = (text) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-// Each action: who, when it usually applies (to put it first), its fields and its body.
+// Each action: who, where they sit (``scope``, the owner's by default), when it usually
+// applies (to put it first), whether it is offered at all (``only``), its fields and its body.
 const ACTIONS = [
   { key: "sign", roles: WORKERS, when: (c) => running(c) && c.awaiting_signature },
   { key: "resume", roles: WORKERS, when: (c) => c.status === "paused" },
@@ -179,8 +189,12 @@ const ACTIONS = [
     key: "pause",
     roles: APPROVERS,
     when: running,
-    fields: [{ name: "reason", type: "textarea", required: true }],
-    body: (f) => ({ reason: f.reason.trim() }),
+    // the review date: a week ahead unless changed, within the policy's pause maximum
+    fields: [
+      { name: "reason", type: "textarea", required: true },
+      { name: "review_at", label: "form.reviewAt", type: "datetime-local", required: true, ahead: 7, within: 30 },
+    ],
+    body: (f) => ({ reason: f.reason.trim(), review_at: localInputToIso(f.review_at) }),
   },
   {
     key: "extend",
@@ -218,8 +232,37 @@ const ACTIONS = [
     body: (f) => ({ reason: f.reason.trim() }),
   },
   {
+    key: "supervision-answers",
+    roles: WORKERS,
+    when: supervised,
+    only: supervised, // an open 督办 waits for this answer
+    fields: [{ name: "answer", label: "form.supervisionAnswer", type: "textarea", required: true }],
+    body: (f) => ({ answer: f.answer.trim() }),
+  },
+  {
+    key: "supervision-orders",
+    roles: APPROVERS,
+    scope: ABOVE,
+    when: (c) => (OPEN.includes(c.status) || CONCLUDED.includes(c.status)) && !supervised(c),
+    fields: [
+      { name: "text", label: "form.instruction", type: "textarea", required: true },
+      { name: "due_at", label: "form.answerDue", type: "datetime-local", required: true, ahead: 3 },
+    ],
+    body: (f) => ({ text: f.text.trim(), due_at: localInputToIso(f.due_at) }),
+  },
+  {
+    key: "take-over",
+    roles: APPROVERS,
+    scope: ABOVE,
+    when: running,
+    only: (c, caller) => caller.tier !== "city", // the county is the top tier for cases
+    fields: [{ name: "reason", type: "textarea", required: true }],
+    body: (f) => ({ reason: f.reason.trim() }),
+  },
+  {
     key: "notes",
     roles: ANYONE,
+    scope: RECORD,
     when: () => true,
     fields: [{ name: "text", type: "textarea", required: true }],
     body: (f) => ({ text: f.text.trim() }),
@@ -353,7 +396,7 @@ export function renderCase(container, caseId) {
   }
 
   function drawDetails(c) {
-    const flags = c.flags.map((f) => `<span class="flag">${esc(name("flag", f))}</span>`).join("");
+    const flags = c.flags.map((f) => `<span class="flag flag-${esc(f)}" data-flag="${esc(f)}">${esc(name("flag", f))}</span>`).join("");
     body.querySelector("#case-head").innerHTML = `
       <header class="case-head lvl-${esc(c.level)}">
         <div class="case-badges">
@@ -650,7 +693,9 @@ export function renderCase(container, caseId) {
       if (!element) continue;
       element.open = true;
       for (const field of element.querySelectorAll("input, select, textarea")) {
-        if (field.name in values) field.value = values[field.name];
+        if (!(field.name in values)) continue;
+        field.value = values[field.name];
+        field.dispatchEvent(new Event("input")); // what reads the value (a time in words) follows
       }
     }
   }
@@ -658,19 +703,47 @@ export function renderCase(container, caseId) {
   function drawActions(c, sent = null) {
     const box = body.querySelector("#case-actions");
     const memory = remember(box, sent);
-    const mine = ACTIONS.filter((a) => a.roles.includes(state.caller.role));
+    const here = seat(c);
+    const caller = { ...state.caller, tier: state.unit?.tier };
+    const mine = ACTIONS.filter(
+      (a) =>
+        a.roles.includes(state.caller.role) &&
+        [RECORD, here].includes(a.scope || OWNER) &&
+        (!a.only || a.only(c, caller)),
+    );
+    const note = ownerNote(c, here, mine);
     if (!mine.length) {
-      box.innerHTML = `<p class="muted">${esc(t("case.noActions"))}</p>`;
+      box.innerHTML = `${note}<p class="muted">${esc(t("case.noActions"))}</p>`;
       return;
     }
     const likely = mine.filter((a) => a.when(c));
     const others = mine.filter((a) => !a.when(c));
-    box.innerHTML = `
+    box.innerHTML = `${note}
       <div class="actions">${likely.map(actionHtml).join("")}</div>
       ${others.length ? `<details class="more-actions"><summary>${esc(t("case.moreActions"))}</summary>
         <div class="actions">${others.map(actionHtml).join("")}</div></details>` : ""}`;
     for (const element of box.querySelectorAll("[data-action]")) wire(element);
     restore(box, memory);
+  }
+
+  // Where the caller sits for this case: its owner, a unit above the owner (the units tree
+  // from /units is the caller's subtree), or elsewhere (it reads the case, as where it happened).
+  function seat(c) {
+    const me = state.caller.unit;
+    if (c.owner === me) return OWNER;
+    for (let unit = state.units.get(c.owner); unit?.parent; unit = state.units.get(unit.parent)) {
+      if (unit.parent === me) return ABOVE;
+    }
+    return "";
+  }
+
+  // Who works the case, said when it is not the caller's unit.
+  function ownerNote(c, here, mine) {
+    if (here === OWNER) return "";
+    const owner = unitName(c.owner);
+    const commands = mine.some((a) => a.scope === ABOVE);
+    const text = commands ? t("case.ownerAbove", { owner }) : t("case.ownerElsewhere", { owner });
+    return `<p class="owner-note" id="owner-note" data-seat="${esc(here || "elsewhere")}">${esc(text)}</p>`;
   }
 
   function fieldHtml(action, field) {
@@ -689,11 +762,19 @@ export function renderCase(container, caseId) {
     } else if (field.type === "textarea") {
       control = `<textarea id="${id}" name="${field.name}" rows="2" ${required}></textarea>`;
     } else {
-      const value = field.now ? `value="${esc(shanghaiLocalInput())}"` : "";
-      const extra = `${field.inputmode ? `inputmode="${field.inputmode}"` : ""} ${field.pattern ? `pattern="${field.pattern}"` : ""}`;
+      // a date-time in Beijing time: now, or ``ahead`` days on, and no later than ``within`` days
+      const now = Date.now();
+      const start = field.now ? now : field.ahead ? now + field.ahead * DAY_MS : null;
+      const value = start === null ? "" : `value="${esc(shanghaiLocalInput(new Date(start)))}"`;
+      const bounds = field.ahead
+        ? `min="${esc(shanghaiLocalInput(new Date(now)))}" ${field.within ? `max="${esc(shanghaiLocalInput(new Date(now + field.within * DAY_MS)))}"` : ""}`
+        : "";
+      const extra = `${field.inputmode ? `inputmode="${field.inputmode}"` : ""} ${field.pattern ? `pattern="${field.pattern}"` : ""} ${bounds}`;
       control = `<input id="${id}" name="${field.name}" type="${field.type}" ${value} ${extra} ${required}>`;
     }
-    return `<label for="${id}">${esc(label)}</label>${control}`;
+    // a date-time also reads in words, whatever the browser's own format (12/08/2026, 05:00 PM)
+    const hint = field.type === "datetime-local" ? `<small class="field-hint" id="${id}-hint" aria-live="polite"></small>` : "";
+    return `<label for="${id}">${esc(label)}</label>${control}${hint}`;
   }
 
   function actionHtml(action) {
@@ -717,17 +798,26 @@ export function renderCase(container, caseId) {
       return;
     }
     const form = element.querySelector("form");
+    for (const input of form.querySelectorAll("input[type=datetime-local]")) {
+      const hint = form.querySelector(`#${input.id}-hint`);
+      const say = () => {
+        hint.textContent = input.value ? formatZoned(localInputToIso(input.value)) : "";
+      };
+      input.addEventListener("input", say);
+      input.addEventListener("change", say);
+      say();
+    }
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const missing = [...form.elements].find((el) => el.required && !el.value.trim());
       if (missing) {
-        message(t("err.field", { field: name("field", missing.name), reason: t("form.required") }), "error");
+        message(t("err.field", { field: fieldName(missing.name, action.key), reason: t("form.required") }), "error");
         missing.focus();
         return;
       }
       const bad = [...form.elements].find((el) => el.pattern && el.value.trim() && !new RegExp(`^(?:${el.pattern})$`).test(el.value.trim()));
       if (bad) {
-        message(t("err.field", { field: name("field", bad.name), reason: bad.value }), "error");
+        message(t("err.field", { field: fieldName(bad.name, action.key), reason: bad.value }), "error");
         bad.focus();
         return;
       }
@@ -752,6 +842,11 @@ export function renderCase(container, caseId) {
     }
   }
 
+  // A refusal names units by code (案件由 511123001002 负责办理): the names the page knows.
+  function named(text) {
+    return String(text).replace(/\b\d{6,15}\b/g, (code) => (state.units.has(code) ? unitName(code) : code));
+  }
+
   function message(text, kind, error) {
     const box = body.querySelector("#action-message");
     if (!box) return;
@@ -760,7 +855,7 @@ export function renderCase(container, caseId) {
     box.dataset.kind = kind || "";
     const raw = error instanceof api.ApiError && lang() !== "en" ? error.problem?.detail : "";
     box.innerHTML = text
-      ? `<span>${esc(text)}</span>${raw ? `<small class="raw">${esc(t("err.server.detail", { detail: raw }))}</small>` : ""}`
+      ? `<span>${esc(named(text))}</span>${raw ? `<small class="raw">${esc(t("err.server.detail", { detail: named(raw) }))}</small>` : ""}`
       : "";
     if (text) box.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }

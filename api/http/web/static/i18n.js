@@ -77,6 +77,8 @@ const zh = {
   "case.actions": "办理操作",
   "case.moreActions": "其他操作（当前状态下通常不可用）",
   "case.noActions": "您的角色不能办理此案件，仅可查看。",
+  "case.ownerAbove": "本案由{owner}负责办理。上级单位不直接办理，可以督办（要求其限期答复）或提级办理（由本单位接手办理）。",
+  "case.ownerElsewhere": "本案由{owner}负责办理，您可以查看案件，添加备注和附件。",
   "case.done": "已完成：{action}",
   "case.yuan": "元",
   "case.people.n": "{n} 人",
@@ -107,7 +109,7 @@ const zh = {
   "att.at": "上传时间",
   "att.sha": "校验值",
 
-  "file.owner": "所属单位",
+  "file.owner": "责任单位",
   "file.version": "第{n}版",
   "file.clocks": "时限：{changes}",
   "file.clockDue": "{kind}期限至 {time}",
@@ -169,6 +171,10 @@ const zh = {
   "form.deadlineKind": "时限",
   "form.answer": "回复内容",
   "form.court": "受理法院",
+  "form.reviewAt": "复查日期（北京时间，30 日内）",
+  "form.instruction": "督办要求",
+  "form.answerDue": "答复期限（北京时间）",
+  "form.supervisionAnswer": "答复内容（已采取的措施和下一步安排）",
   "form.required": "请填写此项",
 
   "stats.title": "统计分析",
@@ -249,6 +255,9 @@ const zh = {
   "action.close": "销号",
   "action.reject": "不予受理",
   "action.notes": "添加备注",
+  "action.supervision-orders": "督办",
+  "action.supervision-answers": "答复督办",
+  "action.take-over": "提级办理",
   "action.attachments": "上传附件",
 };
 
@@ -327,6 +336,8 @@ const en = {
   "case.actions": "Actions",
   "case.moreActions": "Other actions (usually not allowed in this status)",
   "case.noActions": "Your role cannot act on this case; you may read it.",
+  "case.ownerAbove": "{owner} works this case. A unit above does not work it: it orders supervision (an answer by a date) or takes the case over.",
+  "case.ownerElsewhere": "{owner} works this case; you may read it and add notes and attachments.",
   "case.done": "Done: {action}",
   "case.yuan": "yuan",
   "case.people.n": "{n}",
@@ -357,7 +368,7 @@ const en = {
   "att.at": "Added",
   "att.sha": "SHA-256",
 
-  "file.owner": "Unit",
+  "file.owner": "Owner",
   "file.version": "v{n}",
   "file.clocks": "Deadlines: {changes}",
   "file.clockDue": "{kind} deadline {time}",
@@ -419,6 +430,10 @@ const en = {
   "form.deadlineKind": "Deadline",
   "form.answer": "Answer",
   "form.court": "Court",
+  "form.reviewAt": "Review on (Beijing time, within 30 days)",
+  "form.instruction": "What the owner must do",
+  "form.answerDue": "Answer due (Beijing time)",
+  "form.supervisionAnswer": "Answer (what was done, what comes next)",
   "form.required": "Required",
 
   "stats.title": "Statistics",
@@ -499,6 +514,9 @@ const en = {
   "action.close": "Close",
   "action.reject": "Reject",
   "action.notes": "Add a note",
+  "action.supervision-orders": "Order supervision",
+  "action.supervision-answers": "Answer supervision",
+  "action.take-over": "Take over",
   "action.attachments": "Attach a file",
 };
 
@@ -628,6 +646,10 @@ const names = {
       kind: "时限",
       answer: "回复内容",
       court: "受理法院",
+      review_at: "复查日期",
+      due_at: "答复期限",
+      "supervision-orders.text": "督办要求",
+      "supervision-answers.answer": "答复内容",
       body: "请求内容",
       "If-Match": "版本",
       "Idempotency-Key": "请求标识",
@@ -914,6 +936,13 @@ export function name(group, code) {
   if (code === null || code === undefined) return "";
   const table = names[lang()][group] || {};
   return table[code] ?? names.zh[group]?.[code] ?? (lang() === "en" ? String(code).replaceAll("_", " ") : String(code));
+}
+
+// A form field's name, as one command's form calls it where that differs (a 督办's ``text`` is
+// its instruction, not a note).
+export function fieldName(field, action = "") {
+  const own = names[lang()].field?.[`${action}.${field}`] ?? names.zh.field[`${action}.${field}`];
+  return own && lang() !== "en" ? own : name("field", field);
 }
 
 export function dueLabel(kind) {
