@@ -106,6 +106,17 @@ def ahead(field: str, value: datetime, at: datetime) -> datetime:
     return value
 
 
+def future(field: str, value: datetime, at: datetime) -> datetime:
+    """A time something is due that a person sets (a review date, an answer's due time):
+    within ``ahead``'s bounds, and later than now."""
+    ahead(field, value, at)
+    if value <= at:
+        raise InvalidInputError(
+            field, f"must be later than now ({_iso(at)})", "after_now", {"now": at}
+        )
+    return value
+
+
 def extension(field: str, until: datetime, due_at: datetime) -> datetime:
     """A new due time: later than the current one, by at most ``MAX_EXTENSION``."""
     if until <= due_at:

@@ -28,6 +28,8 @@ class DeadlineKind(StrEnum):
     STATUS_REPORT = "status_report"  # a red case's daily report
     SUPERVISION = "supervision"  # 督办: the owner's answer is due (re-flagged while late)
     PAUSE_REVIEW = "pause_review"  # 中止 review: a paused case is looked at again
+    REFERRAL_ANSWER = "referral_answer"  # 转办: the agency's answer is due
+    REPORT_BACK = "report_back"  # an inbound referral's result is due to the referring body
 
 
 class Basis(StrEnum):

@@ -20,6 +20,7 @@ from domain.clocks import Basis, Deadline, DeadlineKind, Duration, utc
 from domain.intake import Intake
 from domain.levels import Level, Tier
 from domain.numbering import Numbering
+from domain.risk import RiskRules
 
 
 class Mode(StrEnum):
@@ -80,6 +81,10 @@ class Policy:
     pause_max: Duration = Duration(30, "d")
     # 延期: all extensions of one clock together move it at most this far past its first due.
     extension_total: Duration = Duration(30, "d")
+    # 转办: the agency a case was referred to answers within this.
+    referral_answer: Duration = Duration(15, "wd")
+    # 预警指标: the facts that suggest a case's level (people involved, amount, categories…).
+    risk: RiskRules = field(default_factory=RiskRules)
     holidays: frozenset[date] = frozenset()
     # 调休: days worked although a weekend or a holiday (never also in ``holidays``).
     workdays: frozenset[date] = frozenset()
@@ -192,6 +197,7 @@ class Clocks:
             DeadlineKind.STATUS_REPORT: self.policy.status_report_every,
             DeadlineKind.SUPERVISION: self.policy.supervision_reflag,
             DeadlineKind.PAUSE_REVIEW: self.policy.pause_max,
+            DeadlineKind.REFERRAL_ANSWER: self.policy.referral_answer,
         }
         return by_kind[kind]
 

@@ -22,6 +22,7 @@ from domain.intake import KINDS, MAX_CATEGORY, MAX_SUMMARY, Intake
 from domain.levels import Level, Tier
 from domain.numbering import Numbering
 from domain.policy import STATUTORY, Breach, ClockRule, Policy
+from domain.risk import RiskRules, risk_from_table, risk_to_table
 
 MAX_NUMBER_FORMAT = 100
 MAX_SHORT_NAME = 4
@@ -42,10 +43,12 @@ _LATER_SECTIONS: dict[str, dict[str, str]] = {
     "supervision": {"reflag": "supervision_reflag"},
     "pause": {"max": "pause_max"},
     "extension": {"total": "extension_total"},
+    "referral": {"answer": "referral_answer"},
 }
 _ALL_SECTIONS = {**_SECTIONS, **_LATER_SECTIONS}
 _TOP_LEVEL = {
-    "version", "holidays", "workdays", "clocks", "intake", "numbering", "statutory", *_ALL_SECTIONS,
+    "version", "holidays", "workdays", "clocks", "intake", "numbering", "statutory", "risk",
+    *_ALL_SECTIONS,
 }  # fmt: skip
 
 
@@ -70,6 +73,8 @@ def policy_from_document(document: dict[str, Any], base: Policy | None = None) -
         changes["numbering"] = _numbering(document["numbering"], policy.numbering)
     if "statutory" in document:
         changes["statutory"] = _statutory(document["statutory"])
+    if "risk" in document:
+        changes["risk"] = risk_from_table(document["risk"], policy.risk)
     for section, keys in _ALL_SECTIONS.items():
         values = _table(section, document.get(section, {}))
         _refuse_unknown(section, values, set(keys))
@@ -112,6 +117,8 @@ def policy_to_document(policy: Policy) -> dict[str, Any]:
             document[section] = {key: str(getattr(policy, f)) for key, f in keys.items()}
     if policy.statutory != STATUTORY:
         document["statutory"] = sorted(kind.value for kind in policy.statutory)
+    if policy.risk != RiskRules():  # like [intake]: older documents read back unchanged
+        document["risk"] = risk_to_table(policy.risk)
     return document
 
 

@@ -99,11 +99,33 @@ class Flag(StrEnum):
     SUPERVISED = "supervised"  # 督办: a unit above ordered the owner to act and answer
     SUPERVISION_OVERDUE = "supervision_overdue"  # the 督办's answer is late (re-flagged)
     PAUSE_REVIEW_DUE = "pause_review_due"  # a paused case's review date passed
+    REFERRAL_PENDING = "referral_pending"  # 转办待复: referred, the agency has not answered
+    REFERRAL_OVERDUE = "referral_overdue"  # the agency's answer is late
+    REPORT_BACK_OVERDUE = "report_back_overdue"  # an inbound referral's result is late
 
     @classmethod
     def overdue(cls, clock: str) -> Flag | None:
         """The flag a missed clock of this kind raises, if any."""
         return {"sign": cls.SIGN_OVERDUE, "resolve": cls.RESOLVE_OVERDUE}.get(clock)
+
+
+class LevelCause(StrEnum):
+    """Why a case has its warning level: what a card and the case file say beside it."""
+
+    REGISTERED = "registered"  # as the registration gave it
+    TRIGGERS = "triggers"  # the policy's risk triggers raised it at registration
+    ASSESSED = "assessed"  # 研判
+    RAISED = "raised"  # raised by hand
+    LOWERED = "lowered"  # lowered with a supervisor's approval
+    OVERDUE = "overdue"  # a missed resolve deadline climbed it with the case
+
+
+class ReferralOutcome(StrEnum):
+    """How the agency a case was referred to answered."""
+
+    ACCEPTED = "accepted"  # 受理, under its own case number
+    DECLINED = "declined"  # 不予受理: the case goes back to work
+    CONCLUDED = "concluded"  # it dealt with it and reported the result at once
 
 
 class ReopenCause(StrEnum):

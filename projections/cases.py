@@ -13,7 +13,7 @@ from typing import Any
 from domain.case import Case, status_after
 from domain.clocks import DeadlineKind
 from domain.dispute import Dispute
-from domain.status import OPEN, Flag, Status
+from domain.status import OPEN, EscalationCause, Flag, LevelCause, Status
 from projections.closure import add_unit, closure_ddl
 from projections.db import Cursor, to_us
 from projections.engine import Batch, View
@@ -31,12 +31,19 @@ COLUMNS = (
     "id", "kind", "category", "summary", "status", "paused_from", "level", "level_rank",
     "unit", "owner", "tier", "assignee", "awaiting_signature", "is_open", "next_due_us",
     "next_due_kind", "flags", "registered_us", "updated_us", "version", "policy_version",
-    "escalations", "number",
+    "escalations", "number", "level_cause",
 )  # fmt: skip
 
 _OPEN = {status.value for status in OPEN}
 
 _BREACHES = (Flag.SIGN_OVERDUE.value, Flag.RESOLVE_OVERDUE.value)
+_REFERRAL_FLAGS = (Flag.REFERRAL_PENDING.value, Flag.REFERRAL_OVERDUE.value)
+# What a clock that came due flags (as the aggregate does, ``domain.case._intake``).
+_FLAG_WHEN_DUE = {
+    DeadlineKind.PAUSE_REVIEW.value: Flag.PAUSE_REVIEW_DUE.value,
+    DeadlineKind.REFERRAL_ANSWER.value: Flag.REFERRAL_OVERDUE.value,
+    DeadlineKind.REPORT_BACK.value: Flag.REPORT_BACK_OVERDUE.value,
+}
 _FLAG_BY_EVENT: Mapping[type, str] = {
     Case.SignOverdueFlagged: Flag.SIGN_OVERDUE.value,
     Case.ResolveOverdueFlagged: Flag.RESOLVE_OVERDUE.value,
@@ -65,17 +72,24 @@ def _set_level(row: Row, level: str) -> None:
     row["level"], row["level_rank"] = level, level_rank(level)
 
 
-def _leveled(row: Row, event: Any) -> None:
-    _set_level(row, event.level)
+def _leveled(cause: LevelCause) -> Callable[[Row, Any], None]:
+    def leveled(row: Row, event: Any) -> None:
+        _set_level(row, event.level)
+        row["level_cause"] = cause.value
+
+    return leveled
 
 
 def _lowered(row: Row, event: Any) -> None:
     _set_level(row, event.level)
+    row["level_cause"] = LevelCause.LOWERED.value
     if event.owner != row["owner"]:
         _move(row, event.owner, event.tier)
 
 
 def _escalated(row: Row, event: Any) -> None:
+    if event.cause == EscalationCause.OVERDUE and event.to_level != event.from_level:
+        row["level_cause"] = LevelCause.OVERDUE.value
     _set_level(row, event.to_level)
     _move(row, event.to_unit, event.to_tier)
     row["escalations"] += 1
@@ -120,19 +134,33 @@ def _concluded(row: Row, event: Any) -> None:
     _set_flags(row, remove=_BREACHES)
 
 
+def _referred(row: Row, event: Any) -> None:
+    _concluded(row, event)
+    _set_flags(row, add=Flag.REFERRAL_PENDING.value)
+
+
+def _referral_answered(row: Row, event: Any) -> None:
+    _set_flags(row, remove=_REFERRAL_FLAGS)
+
+
 def _supervision_answered(row: Row, event: Any) -> None:
     _set_flags(row, remove=(Flag.SUPERVISED.value, Flag.SUPERVISION_OVERDUE.value))
 
 
 def _clock_fired(row: Row, event: Any) -> None:
-    if event.kind == DeadlineKind.PAUSE_REVIEW:
-        _set_flags(row, add=Flag.PAUSE_REVIEW_DUE.value)
+    flag = _FLAG_WHEN_DUE.get(event.kind)
+    if flag is not None:
+        _set_flags(row, add=flag)
+
+
+def _reported_back(row: Row, event: Any) -> None:
+    _set_flags(row, remove=(Flag.REPORT_BACK_OVERDUE.value,))
 
 
 # What each event does to an existing case row.
 _CHANGES: Mapping[type, Callable[[Row, Any], None]] = {
-    Case.Assessed: _leveled,
-    Case.LevelRaised: _leveled,
+    Case.Assessed: _leveled(LevelCause.ASSESSED),
+    Case.LevelRaised: _leveled(LevelCause.RAISED),
     Case.LevelLowered: _lowered,
     Case.Escalated: _escalated,
     Case.Returned: _returned,
@@ -142,9 +170,13 @@ _CHANGES: Mapping[type, Callable[[Row, Any], None]] = {
     Case.Paused: _paused,
     Case.Resumed: _resumed,
     Case.SupervisionAnswered: _supervision_answered,
+    Case.ReferralAnswered: _referral_answered,
+    Case.ReferralDeclined: _referral_answered,
+    Case.ReportedBack: _reported_back,
     Case.ClockFired: _clock_fired,
     **{event: _flag(flag) for event, flag in _FLAG_BY_EVENT.items()},
-    **dict.fromkeys((Case.Resolved, Case.Terminated, Case.Referred), _concluded),
+    **dict.fromkeys((Case.Resolved, Case.Terminated), _concluded),
+    Case.Referred: _referred,
 }
 # Events that change nothing but the status (domain.case.STATUS_AFTER, read in ``apply``).
 _STATUS_ONLY = (
@@ -158,12 +190,14 @@ _STATUS_ONLY = (
 
 class CasesView(View):
     name = "cases"
-    # 2: the case number; 3: a move clears the assignee; 4: 督办 and pause-review flags
-    schema_version = 4
+    # 2: the case number; 3: a move clears the assignee; 4: 督办 and pause-review flags;
+    # 5: a referral awaiting its answer stays in the queue (转办待复), report-back flags, and
+    # why each case has its level
+    schema_version = 5
     handles = (Case.Registered, *_CHANGES, *_STATUS_ONLY)
     # Beyond the version, time and next deadline every case event updates: nothing.
     ignores = (
-        Case.ReferralAnswered,
+        Case.ReferralResultReported,
         Case.Rated,
         Case.DeadlineExtended,
         Case.ClocksRecomputed,
@@ -183,7 +217,7 @@ class CasesView(View):
             "awaiting_signature INTEGER NOT NULL, is_open INTEGER NOT NULL, next_due_us BIGINT, "
             "next_due_kind TEXT, flags TEXT NOT NULL, registered_us BIGINT NOT NULL, "
             "updated_us BIGINT NOT NULL, version INTEGER NOT NULL, policy_version TEXT NOT NULL, "
-            "escalations INTEGER NOT NULL, number TEXT NOT NULL)",
+            "escalations INTEGER NOT NULL, number TEXT NOT NULL, level_cause TEXT NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_queue')} ON {cases} "
             "(owner, is_open, level_rank, next_due_us)",
             f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_unit')} ON {cases} "
@@ -223,7 +257,9 @@ def apply(row: Row | None, event: Any) -> Row:
         row["next_due_us"], row["next_due_kind"] = next_queue_due(event.deadlines)
     row["version"] = event.originator_version
     row["updated_us"] = to_us(event.timestamp)
-    row["is_open"] = int(row["status"] in _OPEN)
+    # a referral the agency has not answered keeps the case in its unit's queue (转办待复)
+    waiting = Flag.REFERRAL_PENDING.value in row["flags"].split(",")
+    row["is_open"] = int(row["status"] in _OPEN or waiting)
     return row
 
 
@@ -252,4 +288,5 @@ def _registered(event: Any) -> Row:
         "policy_version": event.policy_version,
         "escalations": 0,
         "number": event.number,
+        "level_cause": event.level_cause or LevelCause.REGISTERED.value,
     }

@@ -53,6 +53,7 @@ class DeadlinesView(View):
         Case.NoteAdded,
         Case.Numbered,
         Case.AttachmentAdded,
+        Case.ReferralResultReported,
         Dispute.JudicialConfirmationRecorded,
     )
 

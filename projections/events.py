@@ -20,7 +20,12 @@ from projections.db import to_us
 # The clocks the escalation queue orders by and flags as overdue.
 QUEUE_CLOCKS = (DeadlineKind.SIGN.value, DeadlineKind.RESOLVE.value)
 # What a queue card shows as its clock: a paused case has none of those, but its review date.
-_CARD_CLOCKS = (*QUEUE_CLOCKS, DeadlineKind.PAUSE_REVIEW.value)
+_CARD_CLOCKS = (
+    *QUEUE_CLOCKS,
+    DeadlineKind.PAUSE_REVIEW.value,
+    DeadlineKind.REFERRAL_ANSWER.value,
+    DeadlineKind.REPORT_BACK.value,
+)
 
 V = TypeVar("V")
 
@@ -58,8 +63,8 @@ def level_rank(level: str) -> int:
 
 
 def next_queue_due(deadlines: Mapping[str, Deadline]) -> tuple[int | None, str | None]:
-    """The nearest sign-for or resolve deadline (a paused case's review date): what the queue
-    orders by."""
+    """The nearest sign-for or resolve deadline (a paused case's review date, a referral's
+    answer, an inbound referral's report-back): what the queue orders by."""
     pending = [(to_us(d.due_at), kind) for kind, d in deadlines.items() if kind in _CARD_CLOCKS]
     if not pending:
         return None, None

@@ -57,8 +57,10 @@ class HistoryEntry:
 class HistoryView(View):
     name = "history"
     handles = (Case.Event,)  # every case event is a line of its timeline
-    # 2: structured fields instead of a stored English line (the line is built when read)
-    schema_version = 2
+    # 2: structured fields instead of a stored English line (the line is built when read);
+    # 3: why a registration has its level, an assessment below the risk triggers' suggestion,
+    # a referral answer's outcome and the agency's number
+    schema_version = 3
 
     def create_statements(self) -> list[str]:
         return [
@@ -146,6 +148,26 @@ def _count(source: str, target: str) -> Derive:
     return derive
 
 
+def _registered_line(fields: Fields) -> str:
+    """A registration, and the risk triggers that raised its level, when they did."""
+    line = (
+        "登记{kind}（{category}），来源：{channel}，发生地：{unit}，{level}预警，"
+        "责任单位：{owner}（{tier}），涉及 {people_involved} 人，当事人 {party_count} 人，"
+        "涉及金额：{amount_involved}，发生时间：{occurred_at}，编号：{number}"
+    )
+    if fields.get("level_cause") == "triggers":
+        return line + "；因触发预警指标（{risk_triggers}）定为{level}预警"
+    return line
+
+
+def _assessed(fields: Fields) -> str:
+    """An assessment, and why it is below what the risk triggers suggest, when it is."""
+    line = "研判：{level}预警；预警情形：{triggers}；理由：{reason}"
+    if fields.get("below_suggestion_reason"):
+        return line + "；低于预警指标建议的{suggested_level}预警，理由：{below_suggestion_reason}"
+    return line
+
+
 def _registered(event: Any, fields: Fields) -> None:
     """A registration reads with its kind (from the aggregate's class) and how many parties."""
     fields["kind"] = kind_of(event)
@@ -184,6 +206,13 @@ def _closed(fields: Fields) -> str:
     return "办结销号；理由：{reason}" if fields.get("reason") else "办结销号"
 
 
+def _referral_answered(fields: Fields) -> str:
+    """Answers recorded before outcomes existed say only that the agency answered."""
+    if fields.get("outcome"):
+        return "转办单位答复：{outcome}；对方案号：{reference}"
+    return "转办单位已答复"
+
+
 def _reopened(fields: Fields) -> str:
     if "grade" in fields:
         return "重新办理（{cause}）：评价为{grade}"
@@ -201,6 +230,8 @@ CLOCKS = {
     "status_report": "每日报告",
     "supervision": "督办答复",
     "pause_review": "中止复查",
+    "referral_answer": "转办答复",
+    "report_back": "反馈转办单位",
 }
 ATTACHMENT_KINDS = {
     "photo": "照片",
@@ -225,16 +256,17 @@ TEXT: Mapping[type, Reading] = {
             "amount_involved",
             "occurred_at",
             "number",
+            "level_cause",
+            "risk_triggers",
         ),
-        "登记{kind}（{category}），来源：{channel}，发生地：{unit}，{level}预警，"
-        "责任单位：{owner}（{tier}），涉及 {people_involved} 人，当事人 {party_count} 人，"
-        "涉及金额：{amount_involved}，发生时间：{occurred_at}，编号：{number}",
+        _registered_line,
         _registered,
         {"kind": CASE_KINDS},
     ),
     Case.Numbered: Reading(("number",), "编号：{number}"),
     Case.Assessed: Reading(
-        ("level", "triggers", "reason"), "研判：{level}预警；预警情形：{triggers}；理由：{reason}"
+        ("level", "triggers", "reason", "suggested_level", "below_suggestion_reason"),
+        _assessed,
     ),
     Case.LevelRaised: Reading(("level", "reason"), "预警等级提高为{level}；理由：{reason}"),
     Case.LevelLowered: Reading(
@@ -272,7 +304,10 @@ TEXT: Mapping[type, Reading] = {
     ),
     Case.Terminated: Reading(("reason",), "调解终止；理由：{reason}"),
     Case.Referred: Reading(("agency", "reason"), "转办至{agency}；理由：{reason}"),
-    Case.ReferralAnswered: Reading((), "转办单位已答复"),
+    Case.ReferralAnswered: Reading(("outcome", "reference"), _referral_answered),
+    Case.ReferralDeclined: Reading(("reason",), "转办单位不予受理，退回重新办理；理由：{reason}"),
+    Case.ReferralResultReported: Reading((), "登记转办单位的处理结果"),
+    Case.ReportedBack: Reading((), "已向转办来源单位反馈处理结果"),
     Dispute.JudicialConfirmationRequested: Reading(("court",), "向{court}申请司法确认"),
     Dispute.JudicialConfirmationRecorded: Reading(
         ("confirmed",), "登记司法确认结果，是否确认：{confirmed}"
@@ -371,6 +406,7 @@ LEVELS = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
 TIERS = {"city": "市级", "county": "县级", "township": "乡镇级", "village": "村级", "grid": "网格"}
 WORDS: Mapping[str, Mapping[str, str]] = {
     "level": LEVELS,
+    "suggested_level": LEVELS,
     "from_level": LEVELS,
     "to_level": LEVELS,
     "tier": TIERS,
@@ -395,6 +431,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "rating": "差评退回再办",
     },
     "form": {"written": "书面", "oral": "口头"},
+    "outcome": {"accepted": "已受理", "declined": "不予受理", "concluded": "已处理完毕"},
     "agency": {
         "court": "法院（诉调对接）",
         "police": "公安（公调对接）",
@@ -433,10 +470,29 @@ def in_words(name: str, value: Value, words: Mapping[str, Mapping[str, str]] | N
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
+        if name == "risk_triggers":
+            value = [trigger_words(code) for code in value]
         return "、".join(value) if value else "无"
     if name in TIMES and isinstance(value, str):
         return shanghai(value)
     return _measured(name, value) or _coded(name, str(value), words or {})
+
+
+_TRIGGER = re.compile(r"^(people_involved|amount_involved|police_callouts)>=(\S+)$")
+_TRIGGER_WORDS = {
+    "people_involved": "涉及{0}人以上",
+    "amount_involved": "涉及金额{0}元以上",
+    "police_callouts": "110出警{0}次以上",
+}
+
+
+def trigger_words(code: str) -> str:
+    """A risk trigger's code (``domain.risk``) in Chinese: people_involved>=30 → 涉及30人以上,
+    category=征地拆迁 → 征地拆迁类; an unknown code as it is."""
+    if code.startswith("category="):
+        return f"{code.removeprefix('category=')}类"
+    found = _TRIGGER.match(code)
+    return _TRIGGER_WORDS[found.group(1)].format(found.group(2)) if found else code
 
 
 def _measured(name: str, value: str | int | float) -> str | None:

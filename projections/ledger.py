@@ -198,6 +198,7 @@ _CHANGES: Mapping[type, Callable[[Row, Any], None]] = {
     Case.FollowUpRecorded: _followed_up,
     Case.Rated: _rated,
     Case.Reopened: _reopened,
+    Case.ReferralDeclined: _reopened,  # declined by the agency: back to work
     Case.Closed: _closed,
 }
 # Events that change nothing but the status (domain.case.STATUS_AFTER).
@@ -206,7 +207,7 @@ _STATUS_ONLY = (Case.Rejected, Case.MediationSessionRecorded)
 
 class LedgerView(View):
     name = "ledger"
-    schema_version = 2  # 2: a move clears the assignee
+    schema_version = 3  # 2: a move clears the assignee; 3: a declined referral goes back to work
     handles = (Case.Registered, *_CHANGES, *_STATUS_ONLY)
     # Clocks, notes, files and the scheduler's flags are in no column of the ledger.
     ignores = (
@@ -220,6 +221,8 @@ class LedgerView(View):
         Case.SupervisionOrdered,
         Case.SupervisionReminded,
         Case.SupervisionAnswered,
+        Case.ReferralResultReported,
+        Case.ReportedBack,
         Dispute.JudicialConfirmationRequested,
         Dispute.JudicialConfirmationRecorded,
     )

@@ -33,6 +33,7 @@ class QueueItem:
     flags: tuple[str, ...]
     version: int
     number: str = ""
+    level_cause: str = "registered"  # why it has its level (``domain.status.LevelCause``)
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ def queue_item(row: dict[str, Any], now: datetime) -> QueueItem:
         flags=tuple(f for f in row["flags"].split(",") if f),
         version=row["version"],
         number=row["number"],
+        level_cause=row["level_cause"],
     )
 
 

@@ -155,6 +155,7 @@ class StatisticsView(View):
         Case.NoteAdded,
         Case.Numbered,
         Case.AttachmentAdded,
+        Case.ReferralResultReported,
         Dispute.JudicialConfirmationRecorded,
     )
 

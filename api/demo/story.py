@@ -68,6 +68,15 @@ OVERDUES = {0: 84, 1: 12, 2: 4}
 NEXT_LEVEL = {Level.YELLOW: Level.ORANGE, Level.ORANGE: Level.RED}
 
 
+# How each agency numbers the cases it accepts (its own 案号/受案号).
+REFERENCE_PREFIX = {
+    Agency.COURT: "（2026）川1123民诉前调",
+    Agency.POLICE: "犍公（罗）受案字〔2026〕",
+    Agency.PROCURATORATE: "犍检民调〔2026〕",
+    Agency.PETITION_OFFICE: "犍信转〔2026〕",
+}
+
+
 class _Stop(Exception):  # noqa: N818 - a signal, not an error
     """The story goes no further: its next step lies in the future, or it is to stay open."""
 
@@ -145,8 +154,9 @@ class CaseStory:
         else:
             agency = REFERRALS.get(self._case.category, Agency.COURT)
             self._do(when, self._med(), ReferCase(agency, "超出人民调解范围，转办对接"))
-            answer = f"{agency.value}：已受理并依法处理"
-            self._do(self._later(72, 480), self._med(), AnswerReferral(answer))
+            reference = f"{REFERENCE_PREFIX[agency]}{self.rng.randint(10, 999)}号"
+            answer = AnswerReferral("已受理，依法处理中", reference=reference)
+            self._do(self._later(72, 336), self._med(), answer)
 
     def _aftercare(self) -> None:
         if self.rng.random() < 0.08:

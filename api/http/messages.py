@@ -80,6 +80,8 @@ _COMMANDS_BY_CLASS: dict[str, str] = {
     "OrderSupervision": "督办",
     "AnswerSupervision": "答复督办",
     "TakeOverCase": "提级办理",
+    "ReportReferralResult": "登记转办处理结果",
+    "ReportBack": "反馈转办来源单位",
 }
 # a refusal names its command by its words ("record a follow-up for"): the words → 中文
 COMMANDS: dict[str, str] = {
@@ -102,6 +104,8 @@ _CLOCKS = {
     "status_report": "每日报告",
     "supervision": "督办答复",
     "pause_review": "中止复查",
+    "referral_answer": "转办答复",
+    "report_back": "反馈转办来源",
 }
 NOT_ALLOWED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(f"^{pattern}$"), words)
@@ -136,6 +140,14 @@ NOT_ALLOWED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"no pending request for judicial confirmation", "没有待裁定的司法确认申请"),
         (r"order (\S+) from (\S+) awaits its answer", "{1} 的第 {0} 号督办尚待答复"),
         (r"no supervision order awaits an answer", "没有待答复的督办"),
+        (r"the referral has not been accepted", "转办单位尚未受理"),
+        (r"the result is recorded already", "处理结果已登记"),
+        (r"the case was not referred here by another body", "此案件不是其他单位转办来的"),
+        (r"the result was reported back already", "已反馈过处理结果"),
+        (
+            r"report the result back to the body that referred it first",
+            "请先向转办来源单位反馈处理结果",
+        ),
         (r"only a unit above (\S+) may do this", "只有 {0} 的上级单位可以这样做"),
         (
             r"the county is the top tier for cases \(矛盾不上交\)",
@@ -224,6 +236,7 @@ def rule(name: str, limits: Mapping[str, object]) -> str | None:
             f"至多设在 {limits['years']} 年以内，不能晚于{when(limits['latest'])}"
         ),
         "later_than": lambda: f"应晚于现在的期限（{when(limits['current'])}）",
+        "after_now": lambda: f"应晚于现在（{when(limits['now'])}）",
         "extension": lambda: (
             f"一次至多延长 {limits['days']} 天，即不晚于{when(limits['latest'])}；"
             "需要等待更久请中止案件"

@@ -267,6 +267,10 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
          "occurred_at": "2026-11-30T09:30:00+08:00",
          "parties": [{"name": "张三", "role": "applicant", "phone": "13987650321"},
                      {"name": "李四", "role": "respondent"}]},
+        {"kind": "dispute", "unit": "511123001001", "category": "合同债务",
+         "summary": "法院诉前委派：两户借款纠纷，请村调委会调解", "channel": "court",
+         "referral_in": {"agency": "court", "reference": "（2026）川1123民诉前调7号",
+                         "due_at": "2026-12-30T17:00:00+08:00"}},
     ],
     "AssessCase": [
         {"level": "orange", "triggers": ["矛盾有激化苗头", "涉及10至29人"],
@@ -283,7 +287,13 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "TerminateCase": [{"reason": "申请人撤回调解申请"}],
     "ReferCase": [{"agency": "court", "reason": "超出人民调解范围，转办对接"}],
-    "AnswerReferral": [{"answer": "犍为县人民法院：已立案受理"}],
+    "AnswerReferral": [
+        {"answer": "已立案受理", "outcome": "accepted", "reference": "（2026）川1123民诉前调12号"},
+        {"answer": "不属于本院诉前调解范围", "outcome": "declined"},
+        {"answer": "派出所已当场调处完毕", "outcome": "concluded"},
+    ],
+    "ReportReferralResult": [{"result": "法院主持达成调解协议，已出具调解书"}],
+    "ReportBack": [{"result": "经村调委会调解，双方达成书面协议并已履行"}],
     "JudicialConfirmation": [
         {"court": "犍为县人民法院"},  # requesting confirmation
         {"confirmed": True, "note": "（2026）川1123民特12号裁定确认有效"},  # the court's ruling

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from api.http.schemas import CaseOut, DeadlineOut, HistoryEntryOut, PartyOut, QueueItemOut, UnitOut
+from api.http.schemas import (
+    CallerOut,
+    CaseOut,
+    DeadlineOut,
+    HistoryEntryOut,
+    PartyOut,
+    QueueItemOut,
+    ReferralInOut,
+    SupervisionOut,
+    UnitOut,
+)
 from domain.case import Case
 from domain.jurisdiction import Jurisdiction, Unit
-from domain.parties import Party, masked
+from domain.parties import Party, mask_digits, masked
 from projections.history import HistoryEntry
 from projections.queue import QueueItem
 
@@ -54,6 +65,50 @@ def case_out(case: Case, now: datetime, unmasked: bool = False) -> CaseOut:
         amount_involved=str(case.amount_involved) if case.amount_involved is not None else None,
         parties=[party_out(p, unmasked) for p in case.parties],
         flags=sorted(case.flags),
+        level_cause=str(case.level_cause),
+        suggested_level=case.suggested_level.value if case.suggested_level else None,
+        risk_triggers=list(case.risk_triggers),
+        police_callouts=case.police_callouts,
+        caller=caller_out(case.caller, unmasked),
+        referral_in=referral_in_out(case),
+        supervision=supervision_out(case),
+    )
+
+
+def caller_out(caller: dict[str, Any] | None, unmasked: bool) -> CallerOut | None:
+    if caller is None:
+        return None
+    phone = caller.get("phone")
+    return CallerOut(
+        name=caller.get("name"),
+        phone=phone if unmasked else mask_digits(phone),
+        anonymous=bool(caller.get("anonymous")),
+    )
+
+
+def referral_in_out(case: Case) -> ReferralInOut | None:
+    referral = case.referral_in
+    if referral is None:
+        return None
+    due = referral.get("due_at")
+    return ReferralInOut(
+        agency=referral["agency"],
+        reference=referral["reference"],
+        due_at=due.astimezone(UTC) if due is not None else None,
+        reported_back=case.reported_back,
+    )
+
+
+def supervision_out(case: Case) -> SupervisionOut | None:
+    order = case.supervision
+    if order is None:
+        return None
+    return SupervisionOut(
+        order=order.number,
+        by_unit=order.by_unit,
+        instruction=order.text,
+        due_at=order.due_at.astimezone(UTC),
+        reminders=order.reminders,
     )
 
 
@@ -77,6 +132,7 @@ def queue_item_out(item: QueueItem) -> QueueItemOut:
         flags=list(item.flags),
         version=item.version,
         awaiting_signature=item.awaiting_signature,
+        level_cause=item.level_cause,
     )
 
 

@@ -47,6 +47,24 @@ class PartyIn(Command):
     address: Annotated[str, msgspec.Meta(max_length=300, pattern=NO_NUL)] | None = None
 
 
+class CallerIn(Command):
+    """Who called the hotline (or came in) to report it: a name and maybe a phone, or
+    ``anonymous`` with neither."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)] | None = None
+    phone: ShortText | None = None
+    anonymous: bool = False
+
+
+class ReferralIn(Command):
+    """Who referred the case here (诉前委派、110、信访转交、检调), their reference and the date
+    by which they want the result back."""
+
+    agency: Literal["court", "police", "procuratorate", "petition_office"]
+    reference: ShortText
+    due_at: AwareDatetime | None = None
+
+
 class RegisterCase(Command):
     kind: Kind
     unit: ShortText
@@ -58,6 +76,10 @@ class RegisterCase(Command):
     amount_involved: Amount | None = None
     parties: Annotated[list[PartyIn], msgspec.Meta(max_length=MAX_PARTIES)] = []
     occurred_at: AwareDatetime | None = None
+    referral_in: ReferralIn | None = None
+    # the hotline caller (or visitor) who reported it, besides the operator who records it
+    caller: CallerIn | None = None
+    police_callouts: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 0  # 110 call-outs so far
 
 
 class CasePayload(Command):
@@ -72,10 +94,18 @@ class CasePayload(Command):
 
 
 class AssessCase(CasePayload):
+    """研判: the level and what the assessor saw. Risk facts it corrects (people involved,
+    amount, police call-outs) feed the policy's risk triggers; a level below what they suggest
+    needs ``below_suggestion_reason``."""
+
     command = cmd.AssessCase
     level: LevelName
     reason: Text
     triggers: Annotated[list[ShortText], msgspec.Meta(max_length=MAX_TRIGGERS)] = []
+    people_involved: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None = None
+    amount_involved: Amount | None = None
+    police_callouts: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
+    below_suggestion_reason: FreeText = ""
 
 
 class SignCase(CasePayload):
@@ -114,8 +144,27 @@ class ReferCase(CasePayload):
 
 
 class AnswerReferral(CasePayload):
+    """The agency's answer to a referral: ``accepted`` under its case number (``reference``),
+    ``declined`` (the case goes back to work; ``answer`` says why) or ``concluded`` at once."""
+
     command = cmd.AnswerReferral
     answer: Text
+    outcome: Literal["accepted", "declined", "concluded"] = "accepted"
+    reference: Annotated[str, msgspec.Meta(max_length=100, pattern=NO_NUL)] = ""
+
+
+class ReportReferralResult(CasePayload):
+    """What the agency that accepted a referral finally did with it."""
+
+    command = cmd.ReportReferralResult
+    result: Text
+
+
+class ReportBack(CasePayload):
+    """反馈: the result sent back to the body that referred the case here."""
+
+    command = cmd.ReportBack
+    result: Text
 
 
 class JudicialConfirmation(CasePayload):
@@ -297,6 +346,38 @@ class CaseOut(msgspec.Struct, kw_only=True):
     amount_involved: str | None
     parties: list[PartyOut]
     flags: list[str]
+    # why it has its level: registered, triggers, assessed, raised, lowered, overdue
+    level_cause: str = "registered"
+    suggested_level: str | None = None  # what the policy's risk triggers suggest on its facts
+    risk_triggers: list[str] = []  # the triggers that fired, as codes (people_involved>=30 …)
+    police_callouts: int = 0
+    caller: CallerOut | None = None  # who reported it (masked like a party), or anonymous
+    referral_in: ReferralInOut | None = None  # the body that referred it here
+    supervision: SupervisionOut | None = None  # the open 督办, if any
+
+
+class CallerOut(msgspec.Struct, kw_only=True):
+    name: str | None
+    phone: str | None  # masked unless unmasked
+    anonymous: bool
+
+
+class ReferralInOut(msgspec.Struct, kw_only=True):
+    agency: str
+    reference: str
+    due_at: datetime | None
+    reported_back: bool
+
+
+class SupervisionOut(msgspec.Struct, kw_only=True):
+    """The open 督办: its number on the case, the unit that ordered it, what, by when, and how
+    many times its answer was flagged late."""
+
+    order: int
+    by_unit: str
+    instruction: str
+    due_at: datetime
+    reminders: int
 
 
 class QueueItemOut(msgspec.Struct, kw_only=True):
@@ -320,6 +401,9 @@ class QueueItemOut(msgspec.Struct, kw_only=True):
     # handed to a new owner who has not signed for it yet (after an escalation, say): the
     # card says 待签收 whatever the status, and its clock is the sign-for deadline
     awaiting_signature: bool = False
+    # why it has its level: registered, triggers, assessed, raised, lowered, overdue (an
+    # overdue climb turns a noise complaint red: the card tells it from a dangerous case)
+    level_cause: str = "registered"
 
 
 class QueueOut(msgspec.Struct, kw_only=True):
@@ -359,8 +443,9 @@ class FileEntryOut(msgspec.Struct, kw_only=True):
 
     Case events record who acted (``actor``) and in what role, not the unit the actor acted
     from: ``owner`` is the unit the case belonged to at the time, derived exactly by replaying
-    the case's events. The actor acted for it, from it or from a unit above it (commands act
-    on cases their subtree owns); a signature (``Signed``) is the owner's by definition."""
+    the case's events. The actor acted for it: its own people do the work, a unit above orders
+    督办 or takes the case over, anyone who may read it adds notes and attachments; a signature
+    (``Signed``) is the owner's by definition."""
 
     version: int
     position: int | None  # its place in the log, once the history view has reached it

@@ -23,7 +23,14 @@ from collections.abc import Mapping
 from domain.case._calendar import CalendarFacts
 from domain.case._intake import Intake
 from domain.case._outcomes import Outcomes
-from domain.case._state import CaseState, Deadlines, Registration, text
+from domain.case._state import (
+    Caller,
+    CaseState,
+    Deadlines,
+    InboundReferral,
+    Registration,
+    text,
+)
 from domain.case._supervision import Supervision, SupervisionOrder
 from domain.status import Status
 
@@ -45,6 +52,7 @@ STATUS_AFTER: Mapping[type[CaseState.Event], Status] = {
     Case.Resolved: Status.RESOLVED,
     Case.Terminated: Status.TERMINATED,
     Case.Referred: Status.REFERRED,
+    Case.ReferralDeclined: Status.REOPENED,
     Case.FollowUpRecorded: Status.FOLLOWED_UP,
     Case.Reopened: Status.REOPENED,
     Case.Closed: Status.CLOSED,
@@ -69,9 +77,11 @@ def status_after(
 
 __all__ = [
     "STATUS_AFTER",
+    "Caller",
     "Case",
     "CaseState",
     "Deadlines",
+    "InboundReferral",
     "Registration",
     "SupervisionOrder",
     "status_after",

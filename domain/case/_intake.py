@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from domain.actors import Actor
-from domain.bounds import ahead, extension
+from domain.bounds import ahead, extension, future
 from domain.case import commands as c
 from domain.case._state import CaseState, text
 from domain.clocks import DeadlineKind
@@ -18,6 +18,12 @@ from domain.status import OPEN, RUNNING, Flag, Status
 
 # The clocks a pause leaves running: a 督办's answer is owed whatever the case waits for.
 _PAUSE_KEEPS = frozenset({DeadlineKind.SUPERVISION.value})
+# What a clock that came due flags for the owner's supervisors, until it is dealt with.
+_FLAG_WHEN_DUE = {
+    DeadlineKind.PAUSE_REVIEW.value: Flag.PAUSE_REVIEW_DUE,
+    DeadlineKind.REFERRAL_ANSWER.value: Flag.REFERRAL_OVERDUE,
+    DeadlineKind.REPORT_BACK.value: Flag.REPORT_BACK_OVERDUE,
+}
 
 
 class Intake(CaseState):
@@ -150,7 +156,7 @@ class Intake(CaseState):
         """中止 (appraisal, hearing, waiting for a party): the work clocks stop, and a review
         clock starts at ``review_at``, at most the policy's ``pause_max`` ahead, so a paused
         case is looked at again. A 督办's answer clock keeps running."""
-        ahead("review_at", review_at, at)  # out of bounds whatever the status
+        future("review_at", review_at, at)  # out of bounds whatever the status
         self._require(c.PauseCase, RUNNING)
         longest = at + clocks.policy.pause_max.as_timedelta()
         if review_at > longest:
@@ -269,8 +275,9 @@ class Intake(CaseState):
 
         def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
-            if self.kind == DeadlineKind.PAUSE_REVIEW:
-                aggregate.flags.add(Flag.PAUSE_REVIEW_DUE)
+            flag = _FLAG_WHEN_DUE.get(self.kind)
+            if flag is not None:
+                aggregate.flags.add(flag)
 
     def act_on_clock(
         self, actor: Actor, at: datetime, clocks: Clocks, kind: DeadlineKind, due_at: datetime

@@ -13,8 +13,19 @@ from domain.case._state import WORK_CLOCKS, CaseState, Deadlines, non_negative_a
 from domain.clocks import DeadlineKind
 from domain.errors import CommandNotAllowedError, InvalidInputError
 from domain.policy import Clocks
-from domain.status import CONCLUDED, Agency, AgreementForm, Grade, Outcome, ReopenCause, Status
+from domain.status import (
+    CONCLUDED,
+    Agency,
+    AgreementForm,
+    Flag,
+    Grade,
+    Outcome,
+    ReferralOutcome,
+    ReopenCause,
+    Status,
+)
 
+_REFERRAL_FLAGS = frozenset({Flag.REFERRAL_PENDING, Flag.REFERRAL_OVERDUE})
 _AGREEMENT_CLOCKS = (
     DeadlineKind.FOLLOW_UP,
     DeadlineKind.JUDICIAL_REMINDER,
@@ -138,41 +149,133 @@ class Outcomes(CaseState):
             super().apply(aggregate)
             aggregate._conclude(Outcome.REFERRED, self.timestamp)
             aggregate.referral_answered = False
+            aggregate.flags.add(Flag.REFERRAL_PENDING)
 
-    def refer(self, actor: Actor, at: datetime, agency: Agency, reason: str) -> None:
-        """转办 to the court, police, procuratorate or petition office (诉调/公调/检调/访调对接)."""
+    def refer(
+        self, actor: Actor, at: datetime, clocks: Clocks, agency: Agency, reason: str
+    ) -> None:
+        """转办 to the court, police, procuratorate or petition office (诉调/公调/检调/访调对接).
+        The agency's answer is due within the policy's ``referral_answer`` (15 working days by
+        default); until it comes the case stays in its unit's queue as 转办待复."""
         self._require_signed(c.ReferCase)
+        answer = clocks.start(DeadlineKind.REFERRAL_ANSWER, self.level, self.tier, at)
         self._emit(
             self.Referred,
             actor,
             at,
             agency=agency.value,
             reason=text("reason", reason),
-            deadlines=self._without(*WORK_CLOCKS),
+            deadlines={**self._without(*WORK_CLOCKS), DeadlineKind.REFERRAL_ANSWER.value: answer},
         )
 
     class ReferralAnswered(CaseState.ClocksChanged):
+        """The agency accepted the case (under its own ``reference``) or dealt with it at once
+        (``concluded``); answers recorded before outcomes existed have none."""
+
         answer: str
+        outcome: str = ""  # a ReferralOutcome: accepted or concluded
+        reference: str = ""  # the agency's case number
 
         def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate.referral_answered = True
+            aggregate.flags.difference_update(_REFERRAL_FLAGS)
 
-    def answer_referral(self, actor: Actor, at: datetime, clocks: Clocks, answer: str) -> None:
-        """The agency's answer; the follow-up clock starts."""
+    class ReferralDeclined(CaseState.ClocksChanged):
+        """The agency would not take the case: it goes back to work (重新办理), on a new
+        resolve clock."""
+
+        reason: str
+
+        def apply(self, aggregate: CaseState) -> None:
+            super().apply(aggregate)
+            aggregate.outcome = None
+            aggregate.outcome_at = None
+            aggregate.referral_answered = False
+            aggregate.flags.difference_update(_REFERRAL_FLAGS)
+
+    def answer_referral(
+        self,
+        actor: Actor,
+        at: datetime,
+        clocks: Clocks,
+        answer: str,
+        outcome: ReferralOutcome = ReferralOutcome.ACCEPTED,
+        reference: str = "",
+    ) -> None:
+        """The agency's answer. Accepted (with its case number) or concluded: the follow-up
+        clock starts. Declined: back to work on a new resolve clock."""
         self._require(c.AnswerReferral, frozenset({Status.REFERRED}))
         if self.referral_answered:
             raise CommandNotAllowedError(
                 c.AnswerReferral.again, self.status.value, "already answered"
             )
+        answer = text("answer", answer)
+        remaining = self._without(DeadlineKind.REFERRAL_ANSWER)
+        if outcome is ReferralOutcome.DECLINED:
+            resolve = clocks.start(DeadlineKind.RESOLVE, self.level, self.tier, at)
+            deadlines = {**self._without(DeadlineKind.REFERRAL_ANSWER, DeadlineKind.FOLLOW_UP)}
+            deadlines[DeadlineKind.RESOLVE.value] = resolve
+            self._emit(self.ReferralDeclined, actor, at, reason=answer, deadlines=deadlines)
+            return
+        number = reference.strip() if isinstance(reference, str) else ""
+        if outcome is ReferralOutcome.ACCEPTED and not number:
+            raise InvalidInputError(
+                "reference", "an accepted referral needs the agency's case number", "required"
+            )
         follow_up = clocks.start(DeadlineKind.FOLLOW_UP, self.level, self.tier, at)
-        deadlines = {**self.deadlines, DeadlineKind.FOLLOW_UP.value: follow_up}
         self._emit(
             self.ReferralAnswered,
             actor,
             at,
-            answer=text("answer", answer),
-            deadlines=deadlines,
+            answer=answer,
+            outcome=outcome.value,
+            reference=text("reference", number, 100) if number else "",
+            deadlines={**remaining, DeadlineKind.FOLLOW_UP.value: follow_up},
+        )
+
+    class ReferralResultReported(CaseState.Event):
+        """What the agency finally did with a case it accepted (判决、调解、处罚、息访…)."""
+
+        result: str
+
+        def apply(self, aggregate: CaseState) -> None:
+            aggregate.referral_result = self.result
+
+    def report_referral_result(self, actor: Actor, at: datetime, result: str) -> None:
+        """Records the result an agency reports on a case it accepted, once."""
+        if self.outcome is not Outcome.REFERRED or not self.referral_answered:
+            self._refuse(c.ReportReferralResult, "the referral has not been accepted")
+        if self.referral_result:
+            self._refuse(c.ReportReferralResult, "the result is recorded already")
+        self._emit(self.ReferralResultReported, actor, at, result=text("result", result))
+
+    # --- an inbound referral: the result goes back to whoever sent the case -------------
+
+    class ReportedBack(CaseState.ClocksChanged):
+        """The result sent back to the body that referred the case here (法院、公安、信访…)."""
+
+        result: str
+
+        def apply(self, aggregate: CaseState) -> None:
+            super().apply(aggregate)
+            aggregate.reported_back = True
+            aggregate.flags.discard(Flag.REPORT_BACK_OVERDUE)
+
+    def report_back(self, actor: Actor, at: datetime, result: str) -> None:
+        """反馈: tells the referring body what came of the case it sent, once there is an
+        outcome (or the case was not accepted); the report-back clock stops."""
+        if self.referral_in is None:
+            self._refuse(c.ReportBack, "the case was not referred here by another body")
+        if self.reported_back:
+            self._refuse(c.ReportBack, "the result was reported back already")
+        self._require(c.ReportBack, CONCLUDED | {Status.CLOSED, Status.REJECTED})
+        self._emit(
+            self.ReportedBack,
+            actor,
+            at,
+            result=text("result", result),
+            deadlines=self._without(DeadlineKind.REPORT_BACK),
         )
 
     # --- after the outcome --------------------------------------------------------------
@@ -269,6 +372,8 @@ class Outcomes(CaseState):
         reason (the parties will not be satisfied whatever is done)."""
         if self.status is not Status.FOLLOWED_UP or self.outcome is None or self.follow_ups == 0:
             self._refuse(c.CloseCase, "销号 needs an outcome and at least one follow-up visit")
+        if self.referral_in is not None and not self.reported_back:
+            self._refuse(c.CloseCase, "report the result back to the body that referred it first")
         why = reason.strip() if isinstance(reason, str) else ""
         if self.follow_up_troubled:
             if not actor.approves:
@@ -277,7 +382,12 @@ class Outcomes(CaseState):
                 raise InvalidInputError(
                     "reason", "closing after a troubled follow-up visit needs a reason"
                 )
-        kept = {k: d for k, d in self.deadlines.items() if k.startswith("judicial")}
+        # 司法确认 runs on after closing, and so does an unanswered 督办
+        kept = {
+            k: d
+            for k, d in self.deadlines.items()
+            if k.startswith("judicial") or k == DeadlineKind.SUPERVISION
+        }
         reason = text("reason", why) if why else ""
         self._emit(self.Closed, actor, at, deadlines=kept, reason=reason)
 

@@ -4,6 +4,7 @@ hand, across areas and on a missed resolve deadline, and returning a case to its
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from domain.actors import Actor
 from domain.bounds import MAX_TRIGGERS, at_most
@@ -14,7 +15,8 @@ from domain.errors import InvalidInputError
 from domain.jurisdiction import Jurisdiction, Unit
 from domain.levels import Level, Tier
 from domain.policy import Breach, Clocks
-from domain.status import RUNNING, EscalationCause, Flag, Status
+from domain.risk import Facts, FactsUpdate
+from domain.status import RUNNING, EscalationCause, Flag, LevelCause, Status
 
 _BREACHES = frozenset({Flag.SIGN_OVERDUE, Flag.RESOLVE_OVERDUE})
 # Moves by hand, which the receiver may send back (退回) before signing.
@@ -39,13 +41,32 @@ class Ownership(CaseState):
         self._require(command, RUNNING, "resume it first" if self.status is Status.PAUSED else "")
 
     class Assessed(CaseState.Event):
+        """研判. Since risk triggers: the facts the assessment corrected (None: unchanged), what
+        the triggers suggested on them, and why the level is lower than that, if it is."""
+
         level: str
         triggers: list[str]
         reason: str
+        people_involved: int | None = None
+        amount_involved: Decimal | None = None
+        police_callouts: int | None = None
+        suggested_level: str = ""
+        risk_triggers: list[str] | None = None
+        below_suggestion_reason: str = ""
 
         def apply(self, aggregate: CaseState) -> None:
             aggregate.level = Level(self.level)
             aggregate.triggers = list(self.triggers)
+            aggregate.level_cause = LevelCause.ASSESSED
+            if self.people_involved is not None:
+                aggregate.people_involved = self.people_involved
+            if self.amount_involved is not None:
+                aggregate.amount_involved = self.amount_involved
+            if self.police_callouts is not None:
+                aggregate.police_callouts = self.police_callouts
+            if self.suggested_level:
+                aggregate.suggested_level = Level(self.suggested_level)
+                aggregate.risk_triggers = list(self.risk_triggers or [])
 
     def assess(
         self,
@@ -56,20 +77,44 @@ class Ownership(CaseState):
         level: Level,
         triggers: list[str],
         reason: str,
+        facts: FactsUpdate | None = None,
     ) -> None:
-        """研判: records the level and its triggers; a higher level moves the case up at once."""
+        """研判: records the level and its triggers, and any facts it corrects; the policy's
+        risk triggers suggest a level on the facts, and a level below the suggestion needs a
+        reason of its own. A higher level moves the case up at once."""
         at_most("triggers", triggers, MAX_TRIGGERS)  # out of bounds whatever the status
         self._level_change_allowed(c.AssessCase)
         if level < self.level:
             self._refuse(c.AssessCase, "lowering a level needs a supervisor: use lower")
-        cleaned = [text("triggers", t, 200) for t in triggers]
+        update = facts or FactsUpdate()
+        current = Facts(
+            self.category, self.people_involved, self.amount_involved, self.police_callouts
+        )
+        suggestion = clocks.policy.risk.suggest(update.applied_to(current))
+        below = update.below_suggestion_reason.strip()
+        if level < suggestion.level and not below:
+            raise InvalidInputError(
+                "below_suggestion_reason",
+                f"the risk triggers suggest {suggestion.level} "
+                f"({', '.join(suggestion.triggers)}): say why the case is assessed lower",
+                "below_suggestion",
+                {"suggested": suggestion.level.value, "triggers": list(suggestion.triggers)},
+            )
         self._emit(
             self.Assessed,
             actor,
             at,
             level=level.value,
-            triggers=cleaned,
+            triggers=[text("triggers", t, 200) for t in triggers],
             reason=text("reason", reason),
+            people_involved=update.people_involved,
+            amount_involved=update.amount_involved,
+            police_callouts=update.police_callouts,
+            suggested_level=suggestion.level.value,
+            risk_triggers=list(suggestion.triggers),
+            below_suggestion_reason=text("below_suggestion_reason", below)
+            if level < suggestion.level
+            else "",
         )
         self._move_up_for_level(actor, at, units, clocks, reason)
 
@@ -79,6 +124,7 @@ class Ownership(CaseState):
 
         def apply(self, aggregate: CaseState) -> None:
             aggregate.level = Level(self.level)
+            aggregate.level_cause = LevelCause.RAISED
 
     def raise_level(
         self,
@@ -112,6 +158,7 @@ class Ownership(CaseState):
         def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate.level = Level(self.level)
+            aggregate.level_cause = LevelCause.LOWERED
             if self.owner != aggregate.owner:
                 aggregate.previous_owner = aggregate.owner
                 aggregate.owner = self.owner
@@ -180,6 +227,8 @@ class Ownership(CaseState):
             aggregate.flags.difference_update(_BREACHES)
             if self.cause == EscalationCause.OVERDUE:
                 aggregate.overdue_floor = Tier(self.to_tier)
+                if self.to_level != self.from_level:
+                    aggregate.level_cause = LevelCause.OVERDUE
             if self.cause in _HELD:
                 aggregate.handed_to = self.to_unit
 

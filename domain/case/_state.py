@@ -18,14 +18,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor
-from domain.bounds import decision_time, in_the_past
+from domain.bounds import decision_time, future, in_the_past
 from domain.clocks import Deadline, DeadlineKind
 from domain.errors import CommandNotAllowedError, InvalidInputError, NotPermittedError
 from domain.jurisdiction import Jurisdiction
 from domain.levels import Level, Tier
-from domain.parties import Party, validated
+from domain.parties import Party, phone_number, validated
 from domain.policy import Clocks
-from domain.status import WORKING, Channel, Flag, Outcome, Status
+from domain.risk import Facts
+from domain.status import WORKING, Agency, Channel, Flag, LevelCause, Outcome, Status
 
 if TYPE_CHECKING:
     from domain.case.commands import CaseCommand
@@ -51,6 +52,30 @@ class Registration:
     amount_involved: Decimal | None = None
     occurred_at: datetime | None = None
     reporter: str | None = None
+    referral_in: InboundReferral | None = None
+    caller: Caller | None = None
+    police_callouts: int = 0
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who called the hotline (or walked in) to report the case, as the operator recorded
+    them: a name and maybe a phone, or nobody (匿名). Personal data: masked like a party's."""
+
+    name: str | None = None
+    phone: str | None = None
+    anonymous: bool = False
+
+
+@dataclass(frozen=True)
+class InboundReferral:
+    """A case another body referred here: the court (诉前委派), the police (110), the petition
+    office (信访转交) or the procuratorate (检调), under its reference, maybe with a date by
+    which it wants the result."""
+
+    agency: Agency
+    reference: str
+    due_at: datetime | None = None
 
 
 def deadlines_from_v1(stored: dict[str, Any]) -> Deadlines:
@@ -111,6 +136,14 @@ class CaseState(Aggregate):
         policy_version: str
         deadlines: Deadlines
         number: str = ""  # 一案一码; cases registered before numbering get it by ``Numbered``
+        # 诉前委派, 110, 信访转交, 检调: who sent the case here, their reference and due date
+        referral_in: dict[str, Any] | None = None
+        # the caller a hotline operator (or anyone) recorded: name and phone, or anonymous
+        caller: dict[str, Any] | None = None
+        police_callouts: int = 0  # 110 call-outs to the same dispute before it was registered
+        suggested_level: str = ""  # what the policy's risk triggers suggested ("" before them)
+        risk_triggers: list[str] | None = None  # the triggers that fired, as codes
+        level_cause: str = ""  # why the case has its level: a LevelCause ("" before causes)
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -138,8 +171,22 @@ class CaseState(Aggregate):
         policy_version: str,
         deadlines: Deadlines,
         number: str = "",
+        referral_in: dict[str, Any] | None = None,
+        caller: dict[str, Any] | None = None,
+        police_callouts: int = 0,
+        suggested_level: str = "",
+        risk_triggers: list[str] | None = None,
+        level_cause: str = "",
     ) -> None:
         self.number = number
+        self.referral_in = referral_in
+        self.caller = caller
+        self.police_callouts = police_callouts
+        self.suggested_level = Level(suggested_level) if suggested_level else None
+        self.risk_triggers = list(risk_triggers or [])
+        self.level_cause = level_cause or LevelCause.REGISTERED
+        self.reported_back = False
+        self.referral_result = ""
         self.category = category
         self.summary = summary
         self.unit = unit
@@ -193,17 +240,24 @@ class CaseState(Aggregate):
         decision_time(at)
         occurred = details.occurred_at
         occurred_at = None if occurred is None else in_the_past("occurred_at", occurred, at)
+        inbound = details.referral_in
+        if inbound is not None and inbound.due_at is not None:
+            future("referral_in.due_at", inbound.due_at, at)
         location = units.get(details.unit)
         if location.tier is Tier.CITY:
             raise InvalidInputError("unit", "a case is located in a county or below (矛盾不上交)")
-        owner = units.at_tier(location.code, details.level.owner_tier)
+        category = clocks.policy.intake.category(cls.KIND, details.category)
+        non_negative_amount("amount_involved", details.amount_involved)  # before comparing it
+        suggestion = clocks.policy.risk.suggest(_facts(details, category))
+        level = max(details.level, suggestion.level)  # the triggers raise a level, never lower
+        owner = units.at_tier(location.code, level.owner_tier)
         return cls._create(
             cls.Registered,
             id=case_id,
             timestamp=at,
             actor=actor.user,
             role=actor.role.value,
-            category=clocks.policy.intake.category(cls.KIND, details.category),
+            category=category,
             summary=clocks.policy.intake.summary(details.summary),
             unit=location.code,
             channel=details.channel.value,
@@ -213,12 +267,20 @@ class CaseState(Aggregate):
             people_involved=_non_negative("people_involved", details.people_involved),
             amount_involved=non_negative_amount("amount_involved", details.amount_involved),
             occurred_at=occurred_at,
-            level=details.level.value,
+            level=level.value,
             owner=owner.code,
             tier=owner.tier.value,
             policy_version=clocks.policy.version,
-            deadlines=clocks.on_arrival(details.level, owner.tier, at),
+            deadlines=_with_report_back(
+                clocks.on_arrival(level, owner.tier, at), clocks, inbound, at
+            ),
             number=number,
+            referral_in=_inbound(inbound),
+            caller=_caller(details.caller),
+            police_callouts=_non_negative("police_callouts", details.police_callouts),
+            suggested_level=suggestion.level.value,
+            risk_triggers=list(suggestion.triggers),
+            level_cause=LevelCause.TRIGGERS if level > details.level else LevelCause.REGISTERED,
         )
 
     class Numbered(Event):
@@ -321,6 +383,46 @@ def non_negative_amount(field: str, value: Decimal | None) -> Decimal | None:
     if value is not None and (not value.is_finite() or value < 0):
         raise InvalidInputError(field, "must be a non-negative amount")
     return value
+
+
+def _facts(details: Registration, category: str) -> Facts:
+    return Facts(
+        category, details.people_involved, details.amount_involved, details.police_callouts
+    )
+
+
+def _caller(caller: Caller | None) -> dict[str, Any] | None:
+    """The caller as the registration stores it: anonymous, or a name and maybe a phone."""
+    if caller is None:
+        return None
+    if caller.anonymous:
+        if caller.name or caller.phone:
+            raise InvalidInputError("caller", "an anonymous caller has no name or phone")
+        return {"name": None, "phone": None, "anonymous": True}
+    name = text("caller.name", caller.name or "", 100)
+    phone = phone_number("caller", caller.phone) if caller.phone else None
+    return {"name": name, "phone": phone, "anonymous": False}
+
+
+def _inbound(referral: InboundReferral | None) -> dict[str, Any] | None:
+    """An inbound referral as the registration stores it."""
+    if referral is None:
+        return None
+    return {
+        "agency": referral.agency.value,
+        "reference": text("referral_in.reference", referral.reference, 100),
+        "due_at": referral.due_at,
+    }
+
+
+def _with_report_back(
+    deadlines: Deadlines, clocks: Clocks, referral: InboundReferral | None, at: datetime
+) -> Deadlines:
+    """An inbound referral with a due date starts the clock of reporting the result back."""
+    if referral is None or referral.due_at is None:
+        return deadlines
+    report = clocks.given(DeadlineKind.REPORT_BACK, at, referral.due_at)
+    return {**deadlines, DeadlineKind.REPORT_BACK.value: report}
 
 
 def _non_negative(field: str, value: int) -> int:

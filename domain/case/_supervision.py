@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import cast
 
 from domain.actors import Actor
-from domain.bounds import ahead
+from domain.bounds import future
 from domain.case import commands as c
 from domain.case._ownership import Ownership
 from domain.case._state import CaseState, text
@@ -72,7 +72,7 @@ class Supervision(Ownership):
     ) -> None:
         """督办: a supervisor of a unit above the owner orders it to act and answer by
         ``due_at``. One order is open at a time: the next waits for its answer."""
-        ahead("due_at", due_at, at)  # out of bounds whatever the status
+        future("due_at", due_at, at)  # out of bounds whatever the status
         self._require_approval(c.OrderSupervision, actor)
         self._require(c.OrderSupervision, _SUPERVISABLE)
         self._require_above(c.OrderSupervision, actor, units)

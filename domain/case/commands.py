@@ -28,7 +28,8 @@ from domain.errors import InvalidInputError
 from domain.jurisdiction import Jurisdiction
 from domain.levels import Level
 from domain.policy import Clocks
-from domain.status import Agency, AgreementForm, Grade
+from domain.risk import FactsUpdate
+from domain.status import Agency, AgreementForm, Grade, ReferralOutcome
 
 if TYPE_CHECKING:
     from domain.case import Case
@@ -186,11 +187,24 @@ class ExtendDeadline(CaseCommand, roles=APPROVERS, path="extend", words="extend"
 
 @dataclass(frozen=True)
 class AssessCase(CaseCommand, roles=WORKERS, path="assess", words="assess"):
+    """研判: the level and what the assessor saw; any risk facts it corrects; and, when the
+    level is below what the policy's risk triggers suggest, why."""
+
     level: Level
     triggers: Sequence[str]
     reason: str
+    people_involved: int | None = None
+    amount_involved: Decimal | None = None
+    police_callouts: int | None = None
+    below_suggestion_reason: str = ""
 
     def run(self, case: Case, context: Context) -> None:
+        facts = FactsUpdate(
+            self.people_involved,
+            self.amount_involved,
+            self.police_callouts,
+            self.below_suggestion_reason,
+        )
         case.assess(
             context.actor,
             context.at,
@@ -199,6 +213,7 @@ class AssessCase(CaseCommand, roles=WORKERS, path="assess", words="assess"):
             self.level,
             list(self.triggers),
             self.reason,
+            facts,
         )
 
 
@@ -352,18 +367,45 @@ class ReferCase(CaseCommand, roles=WORKERS, path="referrals", words="refer"):
     reason: str
 
     def run(self, case: Case, context: Context) -> None:
-        case.refer(context.actor, context.at, self.agency, self.reason)
+        case.refer(context.actor, context.at, context.clocks(), self.agency, self.reason)
 
 
 @dataclass(frozen=True)
 class AnswerReferral(
     CaseCommand, roles=WORKERS, path="referral-answers", words="record a referral answer for"
 ):
+    """The agency's answer: accepted under its case number (``reference``), declined (the case
+    goes back to work; ``answer`` says why) or concluded at once."""
+
     again: ClassVar[str] = "answer the referral of"  # when it was answered already
     answer: str
+    outcome: ReferralOutcome = ReferralOutcome.ACCEPTED
+    reference: str = ""
 
     def run(self, case: Case, context: Context) -> None:
-        case.answer_referral(context.actor, context.at, context.clocks(), self.answer)
+        case.answer_referral(
+            context.actor, context.at, context.clocks(), self.answer, self.outcome, self.reference
+        )
+
+
+@dataclass(frozen=True)
+class ReportReferralResult(
+    CaseCommand, roles=WORKERS, path="referral-results", words="record the referral result for"
+):
+    result: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.report_referral_result(context.actor, context.at, self.result)
+
+
+@dataclass(frozen=True)
+class ReportBack(CaseCommand, roles=WORKERS, path="report-back", words="report back on"):
+    """反馈: the result sent back to the body that referred the case here."""
+
+    result: str
+
+    def run(self, case: Case, context: Context) -> None:
+        case.report_back(context.actor, context.at, self.result)
 
 
 @dataclass(frozen=True)
@@ -409,7 +451,10 @@ class RecordFollowUp(CaseCommand, roles=WORKERS, path="follow-ups", words="recor
 
 
 @dataclass(frozen=True)
-class RateCase(CaseCommand, roles=REPORTERS, path="ratings", words="rate"):
+class RateCase(CaseCommand, roles=REPORTERS, path="ratings", words="rate", scope=Scope.RECORD):
+    """好差评 as someone recorded it (the hotline taking a citizen's call, a grid worker): a
+    record of what the public said, not the owner's work."""
+
     grade: Grade
 
     def run(self, case: Case, context: Context) -> None:

@@ -68,7 +68,9 @@ def step(
     assert answer.headers["etag"] == f'"{after["version"]}"'
     assert after["updated_at"] == clock.now.isoformat().replace("+00:00", "Z")
     item = queue_item(http, case["id"])
-    if after["status"] in ("registered", "signed", "in_mediation", "paused", "reopened"):
+    open_statuses = ("registered", "signed", "in_mediation", "paused", "reopened")
+    # a referral the agency has not answered waits in the queue (转办待复)
+    if after["status"] in open_statuses or "referral_pending" in after["flags"]:
         assert item is not None, f"{command}: not in the queue"
         assert (item["version"], item["status"], item["level"], item["owner"]) == (
             after["version"],
@@ -228,7 +230,13 @@ def test_referral_and_its_answer(client: tuple[Client, Runtime], clock: Clock) -
     assert deadline(case, "follow_up") is None
     refused = send(http, case["id"], "follow-ups", {"satisfied": True})
     assert refused.status_code == 409
-    case = step(http, clock, case, "referral-answers", {"answer": "法院已立案调解"})
+    case = step(
+        http,
+        clock,
+        case,
+        "referral-answers",
+        {"answer": "法院已立案调解", "reference": "（2026）川1123民诉前调12号"},
+    )
     assert deadline(case, "follow_up") is not None
     case = step(http, clock, case, "follow-ups", {"satisfied": True})
     assert case["status"] == "followed_up"

@@ -190,7 +190,18 @@ def test_the_file_holds_every_event_and_text_masked_for_an_auditor(
         },
     ]
     assessed = by_type(file, "Assessed")["fields"]
-    assert assessed == {"level": "yellow", "reason": "争执未升级", "triggers": ["3-9人", "邻里"]}
+    assert assessed == {
+        "level": "yellow",
+        "reason": "争执未升级",
+        "triggers": ["3-9人", "邻里"],
+        # no risk fact corrected, no trigger fired: nothing to say about being below one
+        "people_involved": None,
+        "amount_involved": None,
+        "police_callouts": None,
+        "suggested_level": "yellow",
+        "risk_triggers": [],
+        "below_suggestion_reason": "",
+    }
     assert by_type(file, "Assigned")["fields"] == {"assignee": ASSIGNED}
     session = by_type(file, "MediationSessionRecorded")["fields"]
     assert session["attendees"] == ATTENDEES

@@ -663,7 +663,7 @@ def test_a_referral_waits_for_the_agency_before_the_follow_up(
     case = app.get_case(case.id)
     assert case.status is Status.REFERRED
     assert case.outcome is Outcome.REFERRED
-    assert kinds(case) == set()
+    assert kinds(case) == {"referral_answer"}  # the work clocks stop; the agency's answer is due
     assert last_event(app, case.id).agency == "police"
     error = refused(
         app,
@@ -673,7 +673,11 @@ def test_a_referral_waits_for_the_agency_before_the_follow_up(
     )
     assert "answered" in error.detail
     answered_at = clock.advance(days=3)
-    app.execute(case.id, AnswerReferral("派出所已受理并调解"), MEDIATOR)
+    app.execute(
+        case.id,
+        AnswerReferral("派出所已受理并调解", reference="犍公（罗）受字〔2026〕118号"),
+        MEDIATOR,
+    )
     case = app.get_case(case.id)
     assert case.referral_answered
     assert due(case, DeadlineKind.FOLLOW_UP) == answered_at + timedelta(days=7)
@@ -681,7 +685,7 @@ def test_a_referral_waits_for_the_agency_before_the_follow_up(
         app,
         case.id,
         CommandNotAllowedError,
-        lambda: app.execute(case.id, AnswerReferral("再次答复"), MEDIATOR),
+        lambda: app.execute(case.id, AnswerReferral("再次答复", reference="X-1"), MEDIATOR),
     )
     app.execute(case.id, RecordFollowUp(satisfied=True), MEDIATOR)
     app.execute(case.id, CloseCase(), MEDIATOR)

@@ -8,6 +8,7 @@ scratch equals the live views row for row.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -107,7 +108,10 @@ def drive_to_the_edges(app: FengqiaoApplication, clock: Clock, at: datetime) -> 
     app.adopt_policy(ADMIN, EXTREME_POLICY)
     first = app.register(REPORTER, "dispute", extreme_registration()).case.id
     run = app.execute
-    run(first, AssessCase(Level.YELLOW, [text(200)] * bounds.MAX_TRIGGERS, text(4000)), MEDIATOR)
+    # a million people involved: the risk triggers made it red, and it is assessed so
+    triggers = [text(200)] * bounds.MAX_TRIGGERS
+    facts = {"people_involved": 1_000_000, "amount_involved": AMOUNT, "police_callouts": 1000}
+    run(first, AssessCase(Level.RED, triggers, text(4000), **facts), MEDIATOR)
     run(first, AssignCase(text(128)), SUPERVISOR)
     run(first, AddAttachment(text(255), text(255), 2**62, "ab" * 32), MEDIATOR)
     run(first, AddNote(text(4000)), MEDIATOR)
@@ -125,7 +129,9 @@ def drive_to_the_edges(app: FengqiaoApplication, clock: Clock, at: datetime) -> 
     run(first, RecordJudicialConfirmation(False, text(4000)), MEDIATOR)
     run(first, RecordFollowUp(False, False, text(4000)), MEDIATOR)
     run(first, RateCase(Grade.VERY_DISSATISFIED), REPORTER)  # reopened for rework
-    second = app.register(REPORTER, "incident", extreme_registration()).case.id
+    # below every risk trigger, so that its level can be raised, lowered and escalated
+    quiet = replace(extreme_registration(), people_involved=1, amount_involved=None)
+    second = app.register(REPORTER, "incident", quiet).case.id
     run(second, RaiseLevel(Level.ORANGE, text(4000)), MEDIATOR)
     run(second, LowerLevel(Level.YELLOW, text(4000)), SUPERVISOR)
     run(second, EscalateCase(text(4000)), SUPERVISOR)
@@ -134,7 +140,7 @@ def drive_to_the_edges(app: FengqiaoApplication, clock: Clock, at: datetime) -> 
     run(second, ActOnDeadline(DeadlineKind.SIGN, sign), SYSTEM)
     run(second, SignCase(), TOWNSHIP_MEDIATOR)
     run(second, ReferCase(Agency.PETITION_OFFICE, text(4000)), TOWNSHIP_MEDIATOR)
-    run(second, AnswerReferral(text(4000)), TOWNSHIP_MEDIATOR)
+    run(second, AnswerReferral(text(4000), reference=text(100)), TOWNSHIP_MEDIATOR)
     run(second, RecordFollowUp(True, None, ""), TOWNSHIP_MEDIATOR)
     run(second, CloseCase(), TOWNSHIP_MEDIATOR)
     run(second, AddNote(text(4000)), TOWNSHIP_MEDIATOR)

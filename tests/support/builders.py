@@ -101,7 +101,9 @@ ROUTES: dict[str, list[Step]] = {
     "answered": [
         _sign,
         _refer,
-        lambda app, c: app.execute(c, AnswerReferral("法院已立案"), MEDIATOR),
+        lambda app, c: app.execute(
+            c, AnswerReferral("法院已立案", reference="（2026）川1123民诉前调12号"), MEDIATOR
+        ),
     ],
     "terminated": [
         _sign,

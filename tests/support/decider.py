@@ -113,7 +113,11 @@ ROUTES: dict[str, list[StepFn]] = {
     "signed": [_SIGN],
     "paused": [_SIGN, (lambda at: PauseCase("等待伤情鉴定", at + timedelta(days=10)), MEDIATOR)],
     "referred": [_SIGN, _REFER],
-    "answered": [_SIGN, _REFER, (lambda at: AnswerReferral("法院已立案"), MEDIATOR)],
+    "answered": [
+        _SIGN,
+        _REFER,
+        (lambda at: AnswerReferral("法院已立案", reference="（2026）川1123民诉前调12号"), MEDIATOR),
+    ],
     "terminated": [
         _SIGN,
         (lambda at: TerminateCase("一方拒绝调解，已告知诉讼途径"), MEDIATOR),

@@ -15,13 +15,16 @@ from decimal import Decimal
 import pytest
 
 from domain.actors import SYSTEM
-from domain.case import Case
+from domain.case import Case, InboundReferral
 from domain.case.commands import (
     ActOnDeadline,
     AnswerReferral,
+    CloseCase,
     RecordFollowUp,
     RecordMediationSession,
     ReferCase,
+    ReportBack,
+    ReportReferralResult,
     ResolveCase,
     TerminateCase,
 )
@@ -30,9 +33,9 @@ from domain.dispute import Dispute
 from domain.errors import CommandNotAllowedError, InvalidInputError
 from domain.incident import Incident
 from domain.levels import Level
-from domain.status import Agency, AgreementForm, Flag, Outcome, Status
+from domain.status import Agency, AgreementForm, Channel, Flag, Outcome, ReferralOutcome, Status
 from tests.support.decider import drive, due, later, names, refused, run
-from tests.support.world import MEDIATOR
+from tests.support.world import MEDIATOR, T0
 
 AGREEMENT = "李四赔偿张三500元"
 
@@ -183,7 +186,9 @@ def test_a_referral_stops_every_clock_and_waits_for_the_agencys_answer() -> None
     assert names(events) == ["Referred"]
     assert events[0].agency == "police"
     assert (case.status, case.outcome) == (Status.REFERRED, Outcome.REFERRED)
-    assert case.deadlines == {}
+    # the work clocks stop; the agency's answer is due in 15 working days (after 国庆)
+    assert {k: d.rule for k, d in case.deadlines.items()} == {"referral_answer": "15wd"}
+    assert Flag.REFERRAL_PENDING in case.flags
     error = refused(case, CommandNotAllowedError, RecordFollowUp(satisfied=True), MEDIATOR)
     assert "answered" in error.detail
 
@@ -192,12 +197,105 @@ def test_the_agencys_answer_starts_the_follow_up_clock_and_is_recorded_once() ->
     case = drive("referred")
     answered_at = later(case, timedelta(days=3))
 
-    events = run(case, AnswerReferral("派出所已受理并调解"), MEDIATOR, answered_at)
+    events = run(
+        case,
+        AnswerReferral("派出所已受理并调解", reference="犍公（罗）受字〔2026〕118号"),
+        MEDIATOR,
+        answered_at,
+    )
 
     assert names(events) == ["ReferralAnswered"]
     assert events[0].answer == "派出所已受理并调解"
     assert case.status is Status.REFERRED
     assert case.referral_answered
     assert due(case, DeadlineKind.FOLLOW_UP) == answered_at + timedelta(days=7)
-    again = refused(case, CommandNotAllowedError, AnswerReferral("再次答复"), MEDIATOR)
+    again = refused(
+        case, CommandNotAllowedError, AnswerReferral("再次答复", reference="X-1"), MEDIATOR
+    )
     assert (again.command, again.detail) == ("answer the referral of", "already answered")
+
+
+# --- referrals both ways ------------------------------------------------------------------------
+
+COURT_NUMBER = "（2026）川1123民诉前调12号"
+
+
+def test_an_accepted_referral_needs_the_agencys_case_number() -> None:
+    case = drive("referred")
+
+    error = refused(case, InvalidInputError, AnswerReferral("已受理"), MEDIATOR)
+
+    assert (error.field, error.rule) == ("reference", "required")
+
+
+def test_a_declined_referral_goes_back_to_work_on_a_new_resolve_clock() -> None:
+    case = drive("referred")
+    at = later(case, timedelta(days=2))
+
+    events = run(
+        case, AnswerReferral("不属于本院诉前调解范围", ReferralOutcome.DECLINED), MEDIATOR, at
+    )
+
+    assert names(events) == ["ReferralDeclined"]
+    assert events[0].reason == "不属于本院诉前调解范围"
+    assert (case.status, case.outcome) == (Status.REOPENED, None)
+    assert set(case.deadlines) == {"resolve"}
+    assert case.deadlines["resolve"].started_at == at
+    assert Flag.REFERRAL_PENDING not in case.flags
+    # back at work, it can be referred again, and answered again
+    run(case, ReferCase(Agency.PETITION_OFFICE, "改由信访部门处理"), MEDIATOR, later(case))
+    run(case, AnswerReferral("已转交", ReferralOutcome.CONCLUDED), MEDIATOR, later(case))
+    assert case.referral_answered
+
+
+def test_the_agencys_answer_clock_flags_the_case_when_it_runs_out() -> None:
+    case = drive("referred")
+    answer_due = due(case, DeadlineKind.REFERRAL_ANSWER)
+
+    assert run(case, ActOnDeadline(DeadlineKind.REFERRAL_ANSWER, answer_due), SYSTEM,
+               answer_due - timedelta(seconds=1)) == []  # fmt: skip
+    fired = run(case, ActOnDeadline(DeadlineKind.REFERRAL_ANSWER, answer_due), SYSTEM, answer_due)
+
+    assert names(fired) == ["ClockFired"]
+    assert {Flag.REFERRAL_PENDING, Flag.REFERRAL_OVERDUE} <= case.flags
+    run(case, AnswerReferral("已受理", reference=COURT_NUMBER), MEDIATOR, later(case))
+    assert not {Flag.REFERRAL_PENDING, Flag.REFERRAL_OVERDUE} & case.flags
+
+
+def test_an_accepted_referral_records_its_result_once() -> None:
+    case = drive("answered")
+
+    events = run(case, ReportReferralResult("法院主持达成调解协议"), MEDIATOR, later(case))
+
+    assert names(events) == ["ReferralResultReported"]
+    assert case.referral_result == "法院主持达成调解协议"
+    again = refused(case, CommandNotAllowedError, ReportReferralResult("又一次"), MEDIATOR)
+    assert again.detail == "the result is recorded already"
+
+
+def test_an_inbound_referral_is_due_back_and_closing_waits_for_the_report() -> None:
+    inbound = InboundReferral(Agency.COURT, COURT_NUMBER, T0 + timedelta(days=20))
+    case = drive("resolved", channel=Channel.COURT, referral_in=inbound)
+    assert case.referral_in == {
+        "agency": "court",
+        "reference": COURT_NUMBER,
+        "due_at": T0 + timedelta(days=20),
+    }
+    assert due(case, DeadlineKind.REPORT_BACK) == T0 + timedelta(days=20)
+    run(case, RecordFollowUp(satisfied=True, agreement_honoured=True), MEDIATOR, later(case))
+
+    refusal = refused(case, CommandNotAllowedError, CloseCase(), MEDIATOR)
+    assert refusal.detail == "report the result back to the body that referred it first"
+    events = run(case, ReportBack("经调解达成书面协议，已履行"), MEDIATOR, later(case))
+    assert names(events) == ["ReportedBack"]
+    assert DeadlineKind.REPORT_BACK.value not in case.deadlines
+    assert names(run(case, CloseCase(), MEDIATOR, later(case))) == ["Closed"]
+
+
+def test_an_inbound_referral_due_in_the_past_is_refused() -> None:
+    inbound = InboundReferral(Agency.POLICE, "110-20260928-0012", T0 - timedelta(hours=1))
+
+    with pytest.raises(InvalidInputError) as refusal:
+        drive("registered", referral_in=inbound)
+
+    assert (refusal.value.field, refusal.value.rule) == ("referral_in.due_at", "after_now")

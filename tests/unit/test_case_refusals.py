@@ -39,6 +39,8 @@ from domain.case.commands import (
     ReferCase,
     RejectCase,
     ReopenCase,
+    ReportBack,
+    ReportReferralResult,
     RequestJudicialConfirmation,
     ResolveCase,
     ResumeCase,
@@ -71,7 +73,7 @@ COMMANDS: dict[str, tuple[CaseCommand, Actor]] = {
     "resolve": (ResolveCase("协议", AgreementForm.WRITTEN), MEDIATOR),
     "terminate": (TerminateCase("调解终止"), MEDIATOR),
     "refer": (ReferCase(Agency.COURT, "诉调对接"), MEDIATOR),
-    "answer_referral": (AnswerReferral("已立案"), MEDIATOR),
+    "answer_referral": (AnswerReferral("已立案", reference="（2026）川1123民诉前调12号"), MEDIATOR),
     "request_judicial_confirmation": (RequestJudicialConfirmation("犍为县人民法院"), MEDIATOR),
     "record_judicial_confirmation": (RecordJudicialConfirmation(confirmed=True), MEDIATOR),
     "record_follow_up": (RecordFollowUp(satisfied=True), MEDIATOR),
@@ -82,6 +84,8 @@ COMMANDS: dict[str, tuple[CaseCommand, Actor]] = {
     "reopen": (ReopenCase("未履行"), SUPERVISOR),
     "close_case": (CloseCase(), MEDIATOR),
     "return_case": (ReturnCase("不属本镇"), TOWNSHIP_MEDIATOR),
+    "report_referral_result": (ReportReferralResult("法院调解结案"), MEDIATOR),
+    "report_back": (ReportBack("已调解结案"), MEDIATOR),
     "order_supervision": (OrderSupervision("请三日内约谈双方", LATER), SUPERVISOR),
     "answer_supervision": (AnswerSupervision("已约谈双方"), MEDIATOR),
     "take_over": (TakeOverCase("县级提级办理"), SUPERVISOR),
@@ -144,6 +148,9 @@ REFUSED: dict[str, list[str]] = {
     ],
     # Only a case handed over by hand, before signing: none of these was.
     "return_case": list(REACHABLE),
+    # Only an accepted referral has a result to record; only a case referred here reports back.
+    "report_referral_result": [s for s in REACHABLE if s != "answered"],
+    "report_back": list(REACHABLE),
     # 督办 while the case is open or its outcome followed up; answered only when ordered.
     "order_supervision": ["closed", "rejected"],
     "answer_supervision": list(REACHABLE),

@@ -33,21 +33,23 @@ from api.http.runtime import Runtime
 from api.http.schemas import (
     MAX_OFFSET,
     NO_NUL,
+    CallerIn,
     CaseListOut,
     CaseOut,
     HistoryEntryOut,
     Kind,
     LevelName,
+    ReferralIn,
     RegisterCase,
     StatusName,
 )
 from domain.actors import Actor
-from domain.case import Registration
+from domain.case import Caller, InboundReferral, Registration
 from domain.errors import InvalidInputError
 from domain.levels import Level
 from domain.parties import Party
 from domain.receipt import CommandReceipt, RequestKey
-from domain.status import Channel, PartyRole
+from domain.status import Agency, Channel, PartyRole
 from projections.queue import CaseFilter, list_cases
 
 Req = Request[Any, Any, Any]
@@ -69,7 +71,22 @@ def _registration(data: RegisterCase) -> Registration:
         people_involved=data.people_involved,
         amount_involved=Decimal(data.amount_involved) if data.amount_involved else None,
         occurred_at=data.occurred_at,
+        referral_in=_inbound(data.referral_in),
+        caller=_caller(data.caller),
+        police_callouts=data.police_callouts,
     )
+
+
+def _caller(caller: CallerIn | None) -> Caller | None:
+    if caller is None:
+        return None
+    return Caller(caller.name, caller.phone, caller.anonymous)
+
+
+def _inbound(referral: ReferralIn | None) -> InboundReferral | None:
+    if referral is None:
+        return None
+    return InboundReferral(Agency(referral.agency), referral.reference, referral.due_at)
 
 
 @post(

@@ -560,6 +560,8 @@ const names = {
       status_report: "每日报告",
       supervision: "督办答复",
       pause_review: "中止复查",
+      referral_answer: "转办答复",
+      report_back: "反馈转办单位",
     },
     dueLabel: "{kind}期限",
     flag: {
@@ -568,6 +570,9 @@ const names = {
       supervised: "督办",
       supervision_overdue: "督办逾期",
       pause_review_due: "中止待复查",
+      referral_pending: "转办待复",
+      referral_overdue: "转办超期未复",
+      report_back_overdue: "反馈逾期",
     },
     partyRole: { applicant: "申请人", respondent: "被申请人", third_party: "第三人" },
     role: {
@@ -588,6 +593,7 @@ const names = {
     },
     cause: { overdue: "化解逾期", level_raised: "预警等级提高", manual: "主管决定", cross_area: "跨区域", take_over: "提级办理", rating: "差评退回再办" },
     form: { written: "书面", oral: "口头" },
+    referralOutcome: { accepted: "已受理", declined: "不予受理", concluded: "已处理完毕" },
     attachmentKind: { photo: "照片", agreement: "协议", evidence: "证据", audio: "录音", other: "其他" },
     event: {
       Registered: "登记",
@@ -623,6 +629,9 @@ const names = {
       SupervisionOrdered: "督办",
       SupervisionReminded: "督办逾期",
       SupervisionAnswered: "答复督办",
+      ReferralDeclined: "转办被退回",
+      ReferralResultReported: "转办处理结果",
+      ReportedBack: "反馈转办来源",
       AccessRecorded: "查阅记录",
     },
     field: {
@@ -693,6 +702,8 @@ const names = {
       status_report: "Status report",
       supervision: "Supervision answer",
       pause_review: "Pause review",
+      referral_answer: "Referral answer",
+      report_back: "Report back",
     },
     dueLabel: "{kind} by",
     flag: {
@@ -701,6 +712,9 @@ const names = {
       supervised: "Supervised",
       supervision_overdue: "Supervision overdue",
       pause_review_due: "Pause review due",
+      referral_pending: "Awaiting referral answer",
+      referral_overdue: "Referral answer overdue",
+      report_back_overdue: "Report back overdue",
     },
     partyRole: { applicant: "Applicant", respondent: "Respondent", third_party: "Third party" },
     role: {
@@ -721,6 +735,7 @@ const names = {
     },
     cause: { overdue: "overdue", level_raised: "level raised", manual: "supervisor's decision", cross_area: "across areas", take_over: "taken over", rating: "bad rating" },
     form: { written: "written", oral: "oral" },
+    referralOutcome: { accepted: "accepted", declined: "declined", concluded: "dealt with" },
     attachmentKind: { photo: "Photo", agreement: "Agreement", evidence: "Evidence", audio: "Audio", other: "Other" },
     event: {
       Registered: "Registered",
@@ -756,6 +771,9 @@ const names = {
       SupervisionOrdered: "Supervision ordered",
       SupervisionReminded: "Supervision overdue",
       SupervisionAnswered: "Supervision answered",
+      ReferralDeclined: "Referral declined",
+      ReferralResultReported: "Referral result",
+      ReportedBack: "Reported back",
       AccessRecorded: "Access",
     },
     field: {},
@@ -796,6 +814,10 @@ const lines = {
     Terminated: "调解终止；理由：{reason}",
     Referred: "转办至{agency}；理由：{reason}",
     ReferralAnswered: "转办单位已答复",
+    "ReferralAnswered.outcome": "转办单位答复：{outcome}；对方案号：{reference}",
+    ReferralDeclined: "转办单位不予受理，退回重新办理；理由：{reason}",
+    ReferralResultReported: "登记转办单位的处理结果",
+    ReportedBack: "已向转办来源单位反馈处理结果",
     JudicialConfirmationRequested: "向{court}申请司法确认",
     JudicialConfirmationRecorded: "登记司法确认结果，是否确认：{confirmed}",
     FollowUpRecorded: "回访：当事人是否满意：{satisfied}，协议是否履行：{agreement_honoured}",
@@ -833,6 +855,10 @@ const lines = {
     Terminated: "Mediation terminated; reason: {reason}",
     Referred: "Referred to {agency}; reason: {reason}",
     ReferralAnswered: "The agency answered the referral",
+    "ReferralAnswered.outcome": "The agency answered: {outcome}; its reference {reference}",
+    ReferralDeclined: "The agency declined the referral: back to work; reason: {reason}",
+    ReferralResultReported: "The agency's result recorded",
+    ReportedBack: "Result reported back to the referring body",
     JudicialConfirmationRequested: "Judicial confirmation requested at {court}",
     JudicialConfirmationRecorded: "Judicial confirmation recorded; confirmed: {confirmed}",
     FollowUpRecorded: "Followed up; parties satisfied: {satisfied}; agreement honoured: {agreement_honoured}",
@@ -872,6 +898,7 @@ const CODE_GROUPS = {
   form: "form",
   agency: "agency",
   grade: "grade",
+  outcome: "referralOutcome",
 };
 // ``kind`` is the case's kind, a clock's or an attachment's, by event type.
 const KIND_GROUP = { Registered: "kind", DeadlineExtended: "due", ClockFired: "due", AttachmentAdded: "attachmentKind" };
@@ -881,6 +908,7 @@ const KIND_GROUP = { Registered: "kind", DeadlineExtended: "due", ClockFired: "d
 export function timelineHtml(type, fields, unitLabel = (code) => code) {
   let variant = type;
   if (type === "Escalated" && fields.missed_due_at) variant = "Escalated.overdue";
+  if (type === "ReferralAnswered" && fields.outcome) variant = "ReferralAnswered.outcome";
   if (type === "Reopened" && fields.grade) variant = "Reopened.rating";
   const template = lines[lang()][variant] ?? lines.zh[variant];
   if (!template) return esc(name("event", type));
