@@ -30,6 +30,7 @@ class DeadlineKind(StrEnum):
     PAUSE_REVIEW = "pause_review"  # 中止 review: a paused case is looked at again
     REFERRAL_ANSWER = "referral_answer"  # 转办: the agency's answer is due
     REPORT_BACK = "report_back"  # an inbound referral's result is due to the referring body
+    PERFORMANCE = "performance"  # 履行: the agreement's performance date passed: visit, check
 
 
 class Basis(StrEnum):

@@ -102,6 +102,7 @@ class Flag(StrEnum):
     REFERRAL_PENDING = "referral_pending"  # 转办待复: referred, the agency has not answered
     REFERRAL_OVERDUE = "referral_overdue"  # the agency's answer is late
     REPORT_BACK_OVERDUE = "report_back_overdue"  # an inbound referral's result is late
+    PERFORMANCE_DUE = "performance_due"  # 履行期限已到: a visit checks the agreement was honoured
 
     @classmethod
     def overdue(cls, clock: str) -> Flag | None:

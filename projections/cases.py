@@ -43,6 +43,7 @@ _FLAG_WHEN_DUE = {
     DeadlineKind.PAUSE_REVIEW.value: Flag.PAUSE_REVIEW_DUE.value,
     DeadlineKind.REFERRAL_ANSWER.value: Flag.REFERRAL_OVERDUE.value,
     DeadlineKind.REPORT_BACK.value: Flag.REPORT_BACK_OVERDUE.value,
+    DeadlineKind.PERFORMANCE.value: Flag.PERFORMANCE_DUE.value,
 }
 _FLAG_BY_EVENT: Mapping[type, str] = {
     Case.SignOverdueFlagged: Flag.SIGN_OVERDUE.value,
@@ -153,6 +154,11 @@ def _clock_fired(row: Row, event: Any) -> None:
         _set_flags(row, add=flag)
 
 
+def _followed_up(row: Row, event: Any) -> None:
+    if event.agreement_honoured is not None:  # the visit checked the performance
+        _set_flags(row, remove=(Flag.PERFORMANCE_DUE.value,))
+
+
 def _reported_back(row: Row, event: Any) -> None:
     _set_flags(row, remove=(Flag.REPORT_BACK_OVERDUE.value,))
 
@@ -173,6 +179,7 @@ _CHANGES: Mapping[type, Callable[[Row, Any], None]] = {
     Case.ReferralAnswered: _referral_answered,
     Case.ReferralDeclined: _referral_answered,
     Case.ReportedBack: _reported_back,
+    Case.FollowUpRecorded: _followed_up,
     Case.ClockFired: _clock_fired,
     **{event: _flag(flag) for event, flag in _FLAG_BY_EVENT.items()},
     **dict.fromkeys((Case.Resolved, Case.Terminated), _concluded),
@@ -182,7 +189,6 @@ _CHANGES: Mapping[type, Callable[[Row, Any], None]] = {
 _STATUS_ONLY = (
     Case.Rejected,
     Case.MediationSessionRecorded,
-    Case.FollowUpRecorded,
     Case.Reopened,
     Case.Closed,
 )

@@ -232,6 +232,7 @@ CLOCKS = {
     "pause_review": "中止复查",
     "referral_answer": "转办答复",
     "report_back": "反馈转办单位",
+    "performance": "履行",
 }
 ATTACHMENT_KINDS = {
     "photo": "照片",

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from domain.actors import Actor, Role
 from domain.calendar import SHANGHAI
-from domain.case import Registration
+from domain.case import Caller, InboundReferral, Registration
 from domain.jurisdiction import Unit
 from domain.levels import Level
 from domain.parties import Party
@@ -137,7 +137,6 @@ def registration(rng: Random, kind: str, village: Unit, at: datetime) -> Registr
     low, high = PEOPLE[level]
     amount = Decimal(rng.randrange(500, largest)) if largest and rng.random() < 0.8 else None
     found = parties(rng, kind, village)
-    caller = found[0].name if found and channel is Channel.HOTLINE else None
     return Registration(
         category=category,
         summary=f"{village.name}：{rng.choice(summaries)}",
@@ -148,8 +147,35 @@ def registration(rng: Random, kind: str, village: Unit, at: datetime) -> Registr
         people_involved=rng.randint(low, high),
         amount_involved=amount,
         occurred_at=at - timedelta(hours=rng.uniform(1, 72)),
-        reporter=caller,
+        caller=_caller(rng, channel, found),
+        referral_in=_referred_in(rng, channel, at),
     )
+
+
+# Who refers a case in, by the channel it came through, and how they number theirs.
+INBOUND = {
+    Channel.COURT: (Agency.COURT, "（2026）川1123民诉前调"),
+    Channel.POLICE_110: (Agency.POLICE, "犍公（罗）警情〔2026〕"),
+    Channel.PETITION_OFFICE: (Agency.PETITION_OFFICE, "犍信转〔2026〕"),
+}
+
+
+def _caller(rng: Random, channel: Channel, found: tuple[Party, ...]) -> Caller | None:
+    """A hotline call is recorded with the caller: a party who called, or someone anonymous."""
+    if channel is not Channel.HOTLINE:
+        return None
+    if not found or rng.random() < 0.2:
+        return Caller(anonymous=True)
+    return Caller(found[0].name, found[0].phone)
+
+
+def _referred_in(rng: Random, channel: Channel, at: datetime) -> InboundReferral | None:
+    """A case the court, the police or the petition office sent, due back in 30 days."""
+    inbound = INBOUND.get(channel)
+    if inbound is None:
+        return None
+    agency, prefix = inbound
+    return InboundReferral(agency, f"{prefix}{rng.randint(10, 999)}号", at + timedelta(days=30))
 
 
 def agreement(rng: Random, kind: str) -> str:

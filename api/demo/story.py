@@ -37,11 +37,13 @@ from domain.case.commands import (
     ActOnDeadline,
     AddNote,
     AnswerReferral,
+    AnswerSupervision,
     AssessCase,
     AssignCase,
     CaseCommand,
     CloseCase,
     ExtendDeadline,
+    OrderSupervision,
     PauseCase,
     RaiseLevel,
     RateCase,
@@ -50,6 +52,7 @@ from domain.case.commands import (
     RecordMediationSession,
     ReferCase,
     RejectCase,
+    ReportBack,
     RequestJudicialConfirmation,
     ResolveCase,
     ResumeCase,
@@ -144,6 +147,33 @@ class CaseStory:
             self._session()
         if rng.random() < 0.15:
             self._do(self._later(0.5, 4), self._med(), AddNote("已电话告知调解进展"))
+        if rng.random() < 0.08:
+            self._supervise()
+
+    def _above(self) -> Actor | None:
+        """The county's supervisor, when the county is above the owner."""
+        county = self.app.units().at_tier(self.village.code, Tier.COUNTY).code
+        if self._case.owner == county:
+            return None
+        return Actor(f"supervisor-{county}", Role.SUPERVISOR, county)
+
+    def _supervise(self) -> None:
+        """督办 from the county: answered within the day, mostly; now and then late (flagged
+        again each working day by the scheduler) before the answer comes."""
+        above = self._above()
+        if above is None:
+            return
+        when = self._later(1, 24)
+        due = when + timedelta(days=2)
+        order = OrderSupervision("请加快化解进度，两日内报告调处情况", due)
+        self._do(when, above, order)
+        late = self.rng.random() < 0.2
+        answered = due + timedelta(hours=30) if late else self._later(2, 40)
+        if late:
+            self._do(
+                due + self._sweep_delay(), SYSTEM, ActOnDeadline(DeadlineKind.SUPERVISION, due)
+            )
+        self._do(answered, self._med(), AnswerSupervision("已约谈双方当事人，正在组织再次调解"))
 
     def _conclude(self) -> None:
         when = self._before(self._due("resolve"), 0.2, 0.9)
@@ -173,6 +203,9 @@ class CaseStory:
         if window is not None and window > self.at and self.rng.random() < 0.25:
             self._judicial_confirmation(window)
         if self._case.status is Status.FOLLOWED_UP and self.rng.random() < 0.8:
+            if self._case.referral_in is not None:  # the referring body hears first
+                result = ReportBack("经调解已化解，结果已书面反馈")
+                self._do(self._later(1, 24), self._med(), result)
             if self._case.follow_up_troubled:  # only a supervisor closes it, saying why
                 reason = "经多次回访和调解，当事人仍不满意，已告知其他救济途径，审核销号"
                 self._do(self._later(2, 72), self._sup(), CloseCase(reason))

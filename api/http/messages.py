@@ -106,6 +106,7 @@ _CLOCKS = {
     "pause_review": "中止复查",
     "referral_answer": "转办答复",
     "report_back": "反馈转办来源",
+    "performance": "履行",
 }
 NOT_ALLOWED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(f"^{pattern}$"), words)
@@ -237,6 +238,8 @@ def rule(name: str, limits: Mapping[str, object]) -> str | None:
         ),
         "later_than": lambda: f"应晚于现在的期限（{when(limits['current'])}）",
         "after_now": lambda: f"应晚于现在（{when(limits['now'])}）",
+        "date": lambda: f"应为日期，如 {limits['example']}",
+        "date_range": lambda: f"应在 {limits['earliest']} 至 {limits['latest']} 之间",
         "extension": lambda: (
             f"一次至多延长 {limits['days']} 天，即不晚于{when(limits['latest'])}；"
             "需要等待更久请中止案件"

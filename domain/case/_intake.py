@@ -23,6 +23,7 @@ _FLAG_WHEN_DUE = {
     DeadlineKind.PAUSE_REVIEW.value: Flag.PAUSE_REVIEW_DUE,
     DeadlineKind.REFERRAL_ANSWER.value: Flag.REFERRAL_OVERDUE,
     DeadlineKind.REPORT_BACK.value: Flag.REPORT_BACK_OVERDUE,
+    DeadlineKind.PERFORMANCE.value: Flag.PERFORMANCE_DUE,
 }
 
 

@@ -3,11 +3,12 @@ follow-up, rating, reopening and closure."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from domain.actors import Actor
 from domain.bounds import MAX_ATTENDEES, at_most, in_the_past
+from domain.calendar import SHANGHAI, start_of_day
 from domain.case import commands as c
 from domain.case._state import WORK_CLOCKS, CaseState, Deadlines, non_negative_amount, text
 from domain.clocks import DeadlineKind
@@ -27,6 +28,7 @@ from domain.status import (
 
 _REFERRAL_FLAGS = frozenset({Flag.REFERRAL_PENDING, Flag.REFERRAL_OVERDUE})
 _AGREEMENT_CLOCKS = (
+    DeadlineKind.PERFORMANCE,
     DeadlineKind.FOLLOW_UP,
     DeadlineKind.JUDICIAL_REMINDER,
     DeadlineKind.JUDICIAL_CONFIRMATION,
@@ -107,7 +109,13 @@ class Outcomes(CaseState):
         )
         self._require_signed(c.ResolveCase)
         non_negative_amount("amount", amount)
+        due = performance_date(performance_due, at)
         deadlines = self._concluded_clocks(clocks, at) | self._agreement_clocks(clocks, form, at)
+        if due is not None:  # 履行: a reminder at the end of the day the agreement falls due
+            end = start_of_day(due + timedelta(days=1))
+            deadlines[DeadlineKind.PERFORMANCE.value] = clocks.given(
+                DeadlineKind.PERFORMANCE, at, end
+            )
         self._emit(
             self.Resolved,
             actor,
@@ -115,7 +123,7 @@ class Outcomes(CaseState):
             agreement=text("agreement", agreement, 20000),
             form=form.value,
             amount=amount,
-            performance_due=performance_due,
+            performance_due=due.isoformat() if due is not None else None,
             deadlines=deadlines,
         )
 
@@ -288,6 +296,8 @@ class Outcomes(CaseState):
         def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate.follow_ups += 1
+            if self.agreement_honoured is not None:  # the visit checked the performance
+                aggregate.flags.discard(Flag.PERFORMANCE_DUE)
             aggregate.follow_up_troubled = not self.satisfied or self.agreement_honoured is False
 
     def record_follow_up(
@@ -403,6 +413,34 @@ class Outcomes(CaseState):
 
 
 _NO_AGREEMENT = "only disputes have agreements a court can confirm"
+_LONGEST_PERFORMANCE = timedelta(days=366 * 5)
+
+
+def performance_date(value: str | None, at: datetime) -> date | None:
+    """履行期限: the date (Shanghai) by which the agreement is to be performed: from the day of
+    the resolution to five years on."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        due = date.fromisoformat(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        due = None
+    if due is None:
+        raise InvalidInputError(
+            "performance_due", "must be a date like 2026-12-11", "date", {"example": "2026-12-11"}
+        )
+    today = at.astimezone(SHANGHAI).date()
+    if not today <= due <= today + _LONGEST_PERFORMANCE:
+        latest = today + _LONGEST_PERFORMANCE
+        raise InvalidInputError(
+            "performance_due",
+            f"must be from {today.isoformat()} to {latest.isoformat()}",
+            "date_range",
+            {"earliest": today.isoformat(), "latest": latest.isoformat()},
+        )
+    return due
+
+
 _TROUBLED = (
     "the last follow-up found the parties dissatisfied or the agreement not honoured: "
     "a supervisor reopens it for rework or closes it with a reason"

@@ -9,7 +9,7 @@ What follows an outcome is in ``test_case_after_outcome.py``.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -112,7 +112,14 @@ def test_a_written_agreement_resolves_a_dispute_and_starts_follow_up_and_judicia
     )
     assert case.status is Status.RESOLVED
     assert (case.outcome, case.outcome_at) == (Outcome.RESOLVED, resolved_at)
-    assert set(case.deadlines) == {"follow_up", "judicial_reminder", "judicial_confirmation"}
+    assert set(case.deadlines) == {
+        "follow_up",
+        "judicial_reminder",
+        "judicial_confirmation",
+        "performance",
+    }
+    # 履行: a reminder at the end of the performance date, Shanghai time
+    assert due(case, DeadlineKind.PERFORMANCE) == datetime(2026, 10, 15, 16, 0, tzinfo=UTC)
     assert due(case, DeadlineKind.FOLLOW_UP) == resolved_at + timedelta(days=7)
     assert due(case, DeadlineKind.JUDICIAL_REMINDER) == resolved_at + timedelta(days=20)
     assert due(case, DeadlineKind.JUDICIAL_CONFIRMATION) == resolved_at + timedelta(days=30)
@@ -299,3 +306,35 @@ def test_an_inbound_referral_due_in_the_past_is_refused() -> None:
         drive("registered", referral_in=inbound)
 
     assert (refusal.value.field, refusal.value.rule) == ("referral_in.due_at", "after_now")
+
+
+# --- 履行: the performance date ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "rule"),
+    [("十日内", "date"), ("2026-09-27", "date_range"), ("2032-01-01", "date_range")],
+)
+def test_a_performance_date_must_be_a_date_from_today_on(given: str, rule: str) -> None:
+    case = drive("in_mediation")  # on 2026-09-28, Shanghai
+
+    agreement = ResolveCase(AGREEMENT, AgreementForm.WRITTEN, performance_due=given)
+    error = refused(case, InvalidInputError, agreement, MEDIATOR)
+
+    assert (error.field, error.rule) == ("performance_due", rule)
+
+
+def test_the_performance_reminder_flags_the_case_until_a_visit_checks_it() -> None:
+    case = drive("in_mediation")
+    run(case, ResolveCase(AGREEMENT, AgreementForm.ORAL, performance_due="2026-10-10"), MEDIATOR,
+        later(case))  # fmt: skip
+    reminder = due(case, DeadlineKind.PERFORMANCE)
+
+    fired = run(case, ActOnDeadline(DeadlineKind.PERFORMANCE, reminder), SYSTEM, reminder)
+
+    assert names(fired) == ["ClockFired"]
+    assert Flag.PERFORMANCE_DUE in case.flags
+    run(case, RecordFollowUp(satisfied=True, agreement_honoured=None), MEDIATOR, later(case))
+    assert Flag.PERFORMANCE_DUE in case.flags  # a visit that did not check it leaves the flag
+    run(case, RecordFollowUp(satisfied=True, agreement_honoured=True), MEDIATOR, later(case))
+    assert Flag.PERFORMANCE_DUE not in case.flags
