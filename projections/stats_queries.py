@@ -1,15 +1,15 @@
 """Statistics of a unit's subtree over a period [start, end), from the statistics view.
 
-A case belongs to a unit's statistics when its LOCATION unit is in the unit's subtree. Every
+A case belongs to a unit's statistics when its LOCATION unit is in the unit's subtree. The
+period's whole Shanghai days are summed from the day summaries; the parts of days a period
+with a time of day covers are counted from the facts themselves, so any period is exact. Every
 query is grouped by subtree root, so a unit's children cost the same few statements as the
-unit itself. Counts of cases are of distinct cases; a rate is ``None`` when nothing was there
-to divide by.
+unit itself. A rate is ``None`` when nothing was there to divide by.
 """
 
 from __future__ import annotations
 
-import statistics
-from bisect import bisect_right
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -18,20 +18,27 @@ from typing import Any
 from domain.application import CASE_KINDS
 from domain.calendar import SHANGHAI
 from domain.levels import Level
-from domain.status import Channel
-from projections.db import Cursor, Row, to_us
-from projections.statistics import OUTCOMES, SeriesPoint, Statistics, StatisticsView
+from domain.status import Agency, Channel, ReferralOutcome
+from projections.db import Cursor, to_us
+from projections.statistics import (
+    DISTINCT,
+    HOUR_US,
+    SeriesPoint,
+    Statistics,
+    StatisticsView,
+    day_of,
+    day_start,
+)
 
 __all__ = ["SeriesPoint", "Statistics", "get_children", "get_series", "get_statistics"]
 
-_HOUR_US = 3_600_000_000
-_ALIAS = {"cases": "c", "marks": "m", "clocks": "k"}
+UNANSWERED_OVERDUE = "unanswered_overdue"
 
 
 def get_statistics(
     view: StatisticsView, unit: str, start: datetime, end: datetime, now: datetime
 ) -> Statistics:
-    """The statistics of ``unit``'s subtree; ``overdue_open`` is as of ``min(end, now)``."""
+    """The statistics of ``unit``'s subtree; what is "at T" is as of ``min(end, now)``."""
     return _compute(view, [unit], start, end, now)[unit]
 
 
@@ -53,44 +60,63 @@ def get_children(
 
 @dataclass
 class _Tally:
-    registered: int = 0
+    """A root's counts: ``counts[measure][key]``, and the registrations by what is fixed."""
+
+    counts: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     by_level: dict[str, int] = field(default_factory=lambda: _zeros(Level))
     by_kind: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CASE_KINDS, 0))
     by_category: dict[str, int] = field(default_factory=dict)
-    by_channel: dict[str, int] = field(default_factory=lambda: _zeros(Channel))
-    escalated: int = 0
-    county: int = 0
-    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
-    local: int = 0
-    concluded: int = 0
-    breached: int = 0
-    ratings: int = 0
-    good: int = 0
-    reopened: int = 0
     overdue: int = 0
-    hours: list[float] = field(default_factory=list)
+    median: float | None = None
+
+    def total(self, measure: str) -> int:
+        return sum(self.counts[measure].values())
 
     def result(self) -> Statistics:
-        resolved, terminated = self.outcomes["resolved"], self.outcomes["terminated"]
+        n = self.total
+        registered, resolved, terminated = n("registered"), n("resolved"), n("terminated")
+        concluded = resolved + terminated
+        breached = n("resolved_breached") + n("terminated_breached")
+        referred = self.counts["referred"]
+        outcomes = self.counts["referral_outcome"]
         return Statistics(
-            registered=self.registered,
+            registered=registered,
             registered_by_level=dict(self.by_level),
             by_kind=dict(self.by_kind),
             by_category=dict(sorted(self.by_category.items())),
-            by_channel=dict(self.by_channel),
+            by_channel=_keys(_zeros(Channel), self.counts["registered"]),
             resolved=resolved,
             terminated=terminated,
-            referred=self.outcomes["referred"],
-            resolution_rate=_rate(resolved, resolved + terminated),
-            local_resolution_rate=_rate(self.local, resolved),
-            escalation_rate=_rate(self.escalated, self.registered),
-            county_share=_rate(self.county, self.registered),
-            on_time_rate=_rate(self.concluded - self.breached, self.concluded),
+            referred=n("referred"),
+            resolution_rate=_rate(resolved, concluded),
+            local_resolution_rate=_rate(n("resolved_village"), resolved),
+            escalation_rate=_rate(n("escalated"), registered),
+            county_share=_rate(n("county"), registered),
+            on_time_rate=_rate(concluded - breached, concluded),
             overdue_open=self.overdue,
-            median_hours_to_resolve=statistics.median(self.hours) if self.hours else None,
-            satisfaction_rate=_rate(self.good, self.ratings),
-            reopen_rate=_rate(self.reopened, resolved),
+            median_hours_to_resolve=self.median,
+            satisfaction_rate=_rate(n("rated_good"), n("rated")),
+            reopen_rate=_rate(n("resolved_reopened"), resolved),
+            township_or_below_rate=_rate(n("resolved_local"), resolved),
+            follow_up_rate=_rate(n("resolved_followed") + n("terminated_followed"), concluded),
+            performance_rate=_rate(n("honoured_true"), n("honoured_answered")),
+            referrals_by_agency=_keys(_zeros(Agency), referred),
+            referral_outcomes=_keys({**_zeros(ReferralOutcome), UNANSWERED_OVERDUE: 0}, outcomes),
+            inbound_by_agency=_keys(_zeros(Agency), self.counts["inbound"]),
+            reported_back=n("reported_back"),
+            supervision_orders=n("supervision_ordered"),
+            supervision_answered_on_time=n("supervision_on_time"),
+            supervision_overdue=n("supervision_overdue"),
+            below_suggestion=n("below_suggestion"),
+            raised_by_triggers=n("raised_by_triggers"),
         )
+
+
+def _keys(zeros: dict[str, int], counts: Counter[str]) -> dict[str, int]:
+    found = dict(zeros)
+    for key, count in counts.items():
+        found[key] = found.get(key, 0) + count
+    return found
 
 
 def _zeros(names: Iterable[str]) -> dict[str, int]:
@@ -101,19 +127,63 @@ def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+@dataclass(frozen=True)
+class _Period:
+    """[lo, hi) in microseconds, split into whole Shanghai days [first, last) and the parts
+    of days around them, counted from the facts."""
+
+    lo: int
+    hi: int
+
+    @property
+    def first(self) -> int:
+        day = day_of(self.lo)
+        return day if day_start(day) == self.lo else day + 1
+
+    @property
+    def last(self) -> int:
+        return day_of(self.hi)
+
+    def whole_days(self) -> tuple[int, int] | None:
+        return (self.first, self.last) if self.first < self.last else None
+
+    def parts(self) -> list[tuple[int, int]]:
+        """The ranges outside the whole days, each non-empty."""
+        if self.whole_days() is None:
+            ranges = [(self.lo, self.hi)]
+        else:
+            ranges = [(self.lo, day_start(self.first)), (day_start(self.last), self.hi)]
+        return [(a, b) for a, b in ranges if a < b]
+
+
 def _compute(
     view: StatisticsView, roots: list[str], start: datetime, end: datetime, now: datetime
 ) -> dict[str, Statistics]:
     if not roots:
         return {}
-    lo, hi = to_us(start), to_us(end)
+    return {root: t.result() for root, t in _tallies(view, roots, start, end, now).items()}
+
+
+def _tallies(
+    view: StatisticsView,
+    roots: list[str],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    full: bool = True,
+) -> dict[str, _Tally]:
+    """The counts of each root; without ``full``, only the counts (no median, nothing at T)."""
+    period = _Period(to_us(start), to_us(end))
     with view.db.transaction(write=False) as cursor:
         counter = _Counter(cursor, view, roots)
-        counter.registered(lo, hi)
-        counter.marks(lo, hi)
-        counter.hours(lo, hi)
-        counter.overdue(to_us(min(end, now)))
-    return {root: tally.result() for root, tally in counter.tallies.items()}
+        counter.summed(period)
+        counter.repeats(period)
+        if full:
+            counter.median(period)
+            at = to_us(min(end, now))
+            counter.overdue(at)
+            counter.unanswered(at)
+    return counter.tallies
 
 
 def subtree(view: StatisticsView, alias: str, roots: list[str]) -> str:
@@ -131,8 +201,7 @@ class _Counter:
         self.roots = roots
         self.tallies = {root: _Tally() for root in roots}
 
-    def _select(self, columns: str, table: str, where: str, *params: Any) -> list[Row]:
-        alias = _ALIAS[table]
+    def _select(self, columns: str, table: str, alias: str, where: str, *params: Any) -> list[Any]:
         self.cursor.execute(
             f"SELECT u.ancestor, {columns} FROM {self.view.t(table)} {alias} "
             f"{subtree(self.view, alias, self.roots)} AND {where}",
@@ -140,86 +209,101 @@ class _Counter:
         )
         return self.cursor.fetchall()
 
-    def registered(self, lo: int, hi: int) -> None:
-        rows = self._select(
-            "c.level, c.kind, c.category, c.channel, COUNT(*), "
-            "SUM(CASE WHEN c.escalated_us IS NULL THEN 0 ELSE 1 END), SUM(c.county)",
-            "cases",
-            "c.registered_us >= ? AND c.registered_us < ? "
-            "GROUP BY u.ancestor, c.level, c.kind, c.category, c.channel",
-            lo,
-            hi,
-        )
-        for root, level, kind, category, channel, count, escalated, county in rows:
-            tally = self.tallies[root]
-            n = int(count)
-            tally.registered += n
-            for counts, key in (
-                (tally.by_level, level),
-                (tally.by_kind, kind),
-                (tally.by_category, category),
-                (tally.by_channel, channel),
-            ):
-                counts[key] = counts.get(key, 0) + n
-            tally.escalated += int(escalated)
-            tally.county += int(county)
+    def _sources(self, period: _Period) -> list[tuple[str, str, str, list[int]]]:
+        """(table, count, where, params) of the day summaries and of the parts of days."""
+        found: list[tuple[str, str, str, list[int]]] = []
+        days = period.whole_days()
+        if days is not None:
+            found.append(("days", "SUM(d.n)", "d.day >= ? AND d.day < ?", list(days)))
+        parts = period.parts()
+        if parts:
+            where = " OR ".join("(d.at_us >= ? AND d.at_us < ?)" for _ in parts)
+            found.append(("facts", "COUNT(*)", f"({where})", [x for p in parts for x in p]))
+        return found
 
-    def marks(self, lo: int, hi: int) -> None:
-        outcome = "m.kind IN ('resolved', 'terminated', 'referred')"
-        reopened_later = (
-            f"EXISTS (SELECT 1 FROM {self.view.t('marks')} r WHERE r.case_id = m.case_id "
-            "AND r.kind = 'reopened' AND r.seq > m.seq)"
-        )
-        rows = self._select(
-            "COUNT(DISTINCT CASE WHEN m.kind = 'resolved' THEN m.case_id END), "
-            "COUNT(DISTINCT CASE WHEN m.kind = 'terminated' THEN m.case_id END), "
-            "COUNT(DISTINCT CASE WHEN m.kind = 'referred' THEN m.case_id END), "
-            "COUNT(DISTINCT CASE WHEN m.kind = 'resolved' AND m.village = 1 THEN m.case_id END), "
-            f"COUNT(DISTINCT CASE WHEN {outcome} THEN m.case_id END), "
-            f"COUNT(DISTINCT CASE WHEN {outcome} AND m.breached = 1 THEN m.case_id END), "
-            "SUM(CASE WHEN m.kind = 'rated' THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN m.kind = 'rated' THEN m.good ELSE 0 END), "
-            f"COUNT(DISTINCT CASE WHEN m.kind = 'resolved' AND {reopened_later} "
-            "THEN m.case_id END)",
-            "marks",
-            "m.at_us >= ? AND m.at_us < ? GROUP BY u.ancestor",
-            lo,
-            hi,
-        )
-        for row in rows:
-            tally = self.tallies[row[0]]
-            values = [int(v or 0) for v in row[1:]]
-            tally.outcomes = dict(zip(OUTCOMES, values[:3], strict=True))
-            tally.local, tally.concluded, tally.breached = values[3:6]
-            tally.ratings, tally.good, tally.reopened = values[6:9]
+    def summed(self, period: _Period) -> None:
+        for table, count, where, params in self._sources(period):
+            for root, measure, key, n in self._select(
+                f"d.measure, d.key, {count}", table, "d",
+                f"{where} GROUP BY u.ancestor, d.measure, d.key", *params,
+            ):  # fmt: skip
+                self.tallies[root].counts[str(measure)][str(key)] += int(n)
+            for root, level, kind, category, n in self._select(
+                f"d.level, d.kind, d.category, {count}", table, "d",
+                f"d.measure = 'registered' AND {where} "
+                "GROUP BY u.ancestor, d.level, d.kind, d.category", *params,
+            ):  # fmt: skip
+                tally = self.tallies[root]
+                for counts, name in (
+                    (tally.by_level, level),
+                    (tally.by_kind, kind),
+                    (tally.by_category, category),
+                ):
+                    counts[str(name)] = counts.get(str(name), 0) + int(n)
 
-    def hours(self, lo: int, hi: int) -> None:
-        """Registration to resolution, per resolution in the period."""
-        rows = self._select(
-            "m.at_us - m.registered_us",
-            "marks",
-            "m.kind = 'resolved' AND m.at_us >= ? AND m.at_us < ?",
-            lo,
-            hi,
-        )
-        for root, elapsed in rows:
-            self.tallies[root].hours.append(int(elapsed) / _HOUR_US)
+    def repeats(self, period: _Period) -> None:
+        """A case with several facts of a distinct measure in the period counts once: each
+        fact whose case's previous one of that measure is in the period too is taken off."""
+        for root, measure, key, n in self._select(
+            "d.measure, d.key, COUNT(*)", "facts", "d",
+            "d.prev_us >= ? AND d.at_us < ? GROUP BY u.ancestor, d.measure, d.key",
+            period.lo, period.hi,
+        ):  # fmt: skip
+            if measure in DISTINCT:
+                self.tallies[root].counts[str(measure)][str(key)] -= int(n)
+
+    def median(self, period: _Period) -> None:
+        """The exact median of the resolve durations: the hour histogram (summed like any
+        count) says which hour bucket holds the middle one or two; their durations are read
+        back from the facts of that bucket alone."""
+        wanted: dict[str, list[tuple[int, str]]] = {}  # root → (rank in bucket, bucket)
+        for root, tally in self.tallies.items():
+            histogram = sorted(
+                (k, n) for k, n in tally.counts.pop("resolve_hours", {}).items() if n
+            )
+            total = sum(n for _, n in histogram)
+            if not total:
+                continue
+            ranks = sorted({(total - 1) // 2, total // 2})
+            picks, before = [], 0
+            for bucket, n in histogram:
+                picks += [(rank - before, bucket) for rank in ranks if before <= rank < before + n]
+                before += n
+            wanted[root] = picks
+        buckets = sorted({bucket for picks in wanted.values() for _, bucket in picks})
+        if not buckets:
+            return
+        marks = ", ".join("?" for _ in buckets)
+        values: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
+        for root, key, value in self._select(
+            "d.key, d.value", "facts", "d",
+            f"d.measure = 'resolve_hours' AND d.key IN ({marks}) AND d.at_us >= ? "
+            "AND d.at_us < ?", *buckets, period.lo, period.hi,
+        ):  # fmt: skip
+            values[(root, str(key))].append(int(value))
+        for root, picks in wanted.items():
+            middle = [sorted(values[(root, bucket)])[rank] for rank, bucket in picks]
+            self.tallies[root].median = sum(middle) / len(middle) / HOUR_US
 
     def overdue(self, at: int) -> None:
         """Cases with a sign-for or resolve clock pending at ``at`` (started by an event
         before it, not ended by one before it) and due at or before it. Such clocks exist
         only on open cases: every event that ends a case's work removes them."""
-        rows = self._select(
-            "COUNT(DISTINCT k.case_id)",
-            "clocks",
-            "k.start_us < ? AND (k.stop_us IS NULL OR k.stop_us >= ?) AND k.due_us <= ? "
-            "GROUP BY u.ancestor",
-            at,
-            at,
-            at,
-        )
-        for root, count in rows:
+        for root, count in self._select(
+            "COUNT(DISTINCT k.case_id)", "clocks", "k",
+            "k.stop_us >= ? AND k.start_us < ? AND k.due_us <= ? GROUP BY u.ancestor",
+            at, at, at,
+        ):  # fmt: skip
             self.tallies[root].overdue = int(count)
+
+    def unanswered(self, at: int) -> None:
+        """Referrals out whose answer clock had run out at ``at`` with no answer by then."""
+        for root, count in self._select(
+            "COUNT(*)", "referrals", "r",
+            "r.stop_us >= ? AND r.start_us < ? AND r.due_us <= ? GROUP BY u.ancestor",
+            at, at, at,
+        ):  # fmt: skip
+            self.tallies[root].counts["referral_outcome"][UNANSWERED_OVERDUE] = int(count)
 
 
 # --- series ---------------------------------------------------------------------------
@@ -229,46 +313,25 @@ def get_series(
     view: StatisticsView, unit: str, start: datetime, end: datetime, bucket: str = "week"
 ) -> list[SeriesPoint]:
     """Per ISO week (Monday 00:00) or calendar month in Asia/Shanghai: cases registered (by
-    level at registration), cases resolved and cases escalated in the bucket. Buckets cover
-    [start, end); the first and last count only what falls inside it."""
+    level at registration), cases resolved and cases escalated (after their first signature)
+    in the bucket, each bucket's part of [start, end) counted like a period of its own."""
     bounds = _buckets(start, end, bucket)
-    if not bounds:
-        return []
-    starts = [to_us(b[1]) for b in bounds]
-    lo, hi = to_us(start), to_us(end)
-    levels = [_zeros(Level) for _ in bounds]
-    cases: dict[str, list[set[str]]] = {"resolved": [], "escalated": []}
-    for kind in cases:
-        cases[kind] = [set() for _ in bounds]
-    with view.db.transaction(write=False) as cursor:
-        cursor.execute(
-            f"SELECT c.registered_us, c.level FROM {view.t('cases')} c "
-            f"{subtree(view, 'c', [unit])} AND c.registered_us >= ? AND c.registered_us < ?",
-            (unit, lo, hi),
+    points = []
+    for label, b_start, b_end in bounds:
+        tally = _tallies(view, [unit], max(start, b_start), min(end, b_end), end, False)[unit]
+        figures = tally.result()
+        points.append(
+            SeriesPoint(
+                label=label,
+                start=b_start,
+                end=b_end,
+                registered=figures.registered,
+                registered_by_level=figures.registered_by_level,
+                resolved=figures.resolved,
+                escalated=tally.total("escalation"),
+            )
         )
-        for registered_us, level in cursor.fetchall():
-            counts = levels[bisect_right(starts, registered_us) - 1]
-            counts[level] = counts.get(level, 0) + 1
-        cursor.execute(
-            f"SELECT m.kind, m.case_id, m.at_us FROM {view.t('marks')} m "
-            f"{subtree(view, 'm', [unit])} AND m.kind IN ('resolved', 'escalated') "
-            "AND m.at_us >= ? AND m.at_us < ?",
-            (unit, lo, hi),
-        )
-        for kind, case_id, at_us in cursor.fetchall():
-            cases[kind][bisect_right(starts, at_us) - 1].add(case_id)
-    return [
-        SeriesPoint(
-            label=label,
-            start=b_start,
-            end=b_end,
-            registered=sum(levels[i].values()),
-            registered_by_level=levels[i],
-            resolved=len(cases["resolved"][i]),
-            escalated=len(cases["escalated"][i]),
-        )
-        for i, (label, b_start, b_end) in enumerate(bounds)
-    ]
+    return points
 
 
 def _buckets(start: datetime, end: datetime, bucket: str) -> list[tuple[str, datetime, datetime]]:

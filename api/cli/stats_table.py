@@ -15,8 +15,30 @@ from api.cli.display import period, unit_label
 from domain.jurisdiction import Jurisdiction
 from projections.statistics import Statistics
 
-_ROLL_UP = ("registered", "resolved", "local_resolution_rate", "escalation_rate", "county_share",
-            "on_time_rate", "overdue_open")  # fmt: skip
+_ROLL_UP = (
+    "registered", "resolved", "local_resolution_rate", "township_or_below_rate",
+    "escalation_rate", "county_share", "on_time_rate", "follow_up_rate", "overdue_open",
+)  # fmt: skip
+
+# Each figure's heading: the Chinese term a 综治中心 reads, then the API's name.
+LABELS = {
+    "registered": "登记数", "registered_by_level": "登记（按等级）", "by_kind": "类型",
+    "by_category": "类别", "by_channel": "来源渠道", "resolved": "化解数", "terminated": "终止数",
+    "referred": "转办数", "resolution_rate": "化解率", "local_resolution_rate": "就地化解率",
+    "escalation_rate": "上报率", "county_share": "上交率", "on_time_rate": "按期办结率",
+    "overdue_open": "超期未办", "median_hours_to_resolve": "化解用时中位数（小时）",
+    "satisfaction_rate": "满意率", "reopen_rate": "重办率", "township_or_below_rate": "不出镇率",
+    "follow_up_rate": "回访率", "performance_rate": "履行率",
+    "referrals_by_agency": "转出（按机关）",
+    "referral_outcomes": "转办答复", "inbound_by_agency": "转入（按机关）",
+    "reported_back": "已反馈", "supervision_orders": "督办数",
+    "supervision_answered_on_time": "督办按期答复", "supervision_overdue": "督办逾期",
+    "below_suggestion": "低于风险提示研判", "raised_by_triggers": "风险提示提级",
+}  # fmt: skip
+
+
+def _label(name: str) -> str:
+    return f"{LABELS.get(name, name)} {name}"
 
 
 def _cell(value: Any) -> str:
@@ -40,22 +62,22 @@ def statistics_tables(
     child unit."""
     figures = asdict(totals)
     heading = Text(f"statistics of {unit_label(units, unit)}, {period(start, end)}", style="bold")
-    main = Table(title="figures")
-    main.add_column("measure")
-    main.add_column("value", justify="right")
-    breakdowns = Table(title="registered by")
-    for column in ("breakdown", "key", "count"):
+    main = Table(title="指标 figures")
+    main.add_column("指标 measure")
+    main.add_column("数值 value", justify="right")
+    breakdowns = Table(title="分类 breakdowns")
+    for column in ("分类 breakdown", "项 key", "数 count"):
         breakdowns.add_column(column)
     for name, value in figures.items():
         if isinstance(value, dict):
             for key, count in sorted(value.items()):
-                breakdowns.add_row(name, Text(str(key)), _cell(count))  # users' words
+                breakdowns.add_row(_label(name), Text(str(key)), _cell(count))  # users' words
         elif not isinstance(value, list):
-            main.add_row(name, _cell(value))
-    roll_up = Table(title=Text(f"children of {unit_label(units, unit)}"))
-    roll_up.add_column("unit")
+            main.add_row(_label(name), _cell(value))
+    roll_up = Table(title=Text(f"下级单位 children of {unit_label(units, unit)}"))
+    roll_up.add_column("单位 unit")
     for name in _ROLL_UP:
-        roll_up.add_column(name, justify="right")
+        roll_up.add_column(LABELS[name], justify="right")
     for code, child in children:
         row = asdict(child)
         label = Text(unit_label(units, code))

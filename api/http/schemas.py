@@ -505,7 +505,8 @@ class QueueChangeOut(msgspec.Struct, kw_only=True):
 
 class FiguresOut(msgspec.Struct, kw_only=True):
     """The statistics of a subtree and period (docs/design.md, "Statistics"): counts of
-    distinct cases, rates null when their denominator is 0."""
+    distinct cases (of events where the design says so), rates null when their denominator
+    is 0."""
 
     registered: int
     registered_by_level: dict[str, int]
@@ -524,6 +525,19 @@ class FiguresOut(msgspec.Struct, kw_only=True):
     median_hours_to_resolve: float | None
     satisfaction_rate: float | None
     reopen_rate: float | None
+    township_or_below_rate: float | None = None
+    follow_up_rate: float | None = None
+    performance_rate: float | None = None
+    referrals_by_agency: dict[str, int] = {}
+    # accepted, declined, concluded in the period; unanswered_overdue as of the period's end
+    referral_outcomes: dict[str, int] = {}
+    inbound_by_agency: dict[str, int] = {}
+    reported_back: int = 0
+    supervision_orders: int = 0
+    supervision_answered_on_time: int = 0
+    supervision_overdue: int = 0
+    below_suggestion: int = 0
+    raised_by_triggers: int = 0
 
 
 class ChildFiguresOut(FiguresOut, kw_only=True):

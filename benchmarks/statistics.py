@@ -1,0 +1,96 @@
+"""Statistics benchmark: city-wide statistics of 30 days as the store grows.
+
+    .venv/bin/python -m benchmarks.statistics [--cases 2000 20000] [--backend sqlite|postgres|both]
+
+For each case count the demo generator tells the stories once in memory (real commands), the
+log is copied into each backend's event store, the statistics view alone is rebuilt, and
+``get_statistics`` for the city (511100) over the 30 days up to now is timed (p50/p99 of 50
+runs after 3 warm-ups), with the children of the city's county. Prints one table: the time per
+case count should stay nearly flat, the view holding day summaries rather than scanning cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from api.wiring.settings import postgres_env
+from benchmarks.views import PG_URL, copy_log, generate, percentiles, timed
+from domain.application import FengqiaoApplication
+from projections.stats_queries import get_children, get_statistics
+from projections.viewset import ViewSet
+
+CITY, COUNTY = "511100", "511123"
+RUNS, WARM_UPS = 50, 3
+
+
+def run_backend(
+    backend: str, cases: int, source: FengqiaoApplication, now: datetime, table: Table
+) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="fq-stats-bench-"))
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    if backend == "sqlite":
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(workdir / "events.sqlite3"),
+        }
+    else:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'create schema "{schema}"')
+        env = {**postgres_env(PG_URL), "POSTGRES_SCHEMA": schema}
+    app = FengqiaoApplication(env=env)
+    try:
+        events = copy_log(source, app)
+        views = (
+            ViewSet.sqlite(app, workdir / "views")
+            if backend == "sqlite"
+            else ViewSet.postgres(app, PG_URL, schema)
+        )
+        started = time.perf_counter()
+        views.rebuild(["statistics"])
+        rate = events / (time.perf_counter() - started)
+        start, end = now - timedelta(days=30), now
+        for name, query in (
+            ("city 30 days", lambda: get_statistics(views.statistics, CITY, start, end, now)),
+            ("county children", lambda: get_children(views.statistics, COUNTY, start, end, now)),
+        ):
+            timed(query, WARM_UPS)
+            p50, p99 = percentiles(timed(query, RUNS))
+            table.add_row(
+                backend, f"{cases:,}", f"{events:,}", name, f"{p50:.1f}", f"{p99:.1f}",
+                f"{rate:,.0f}",
+            )  # fmt: skip
+        views.close()
+    finally:
+        app.close()
+        if backend == "postgres":
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'drop schema "{schema}" cascade')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, nargs="+", default=[2_000, 20_000])
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args()
+    now = datetime.now(UTC).replace(microsecond=0)
+    table = Table(title="fengqiao statistics: city-wide, 30 days (ms)")
+    for column in ("backend", "cases", "events", "query", "p50 ms", "p99 ms", "rebuild ev/s"):
+        table.add_column(column, justify="right" if column[0] in "cepr" else "left")
+    for cases in args.cases:
+        source = generate(cases, now)
+        for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
+            run_backend(backend, cases, source, now, table)
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
