@@ -32,7 +32,7 @@ from tests.support.browser import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize
+    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, ViewportSize
 
 pytestmark = pytest.mark.slow
 
@@ -247,6 +247,19 @@ def offered(page: Page) -> set[str]:
 def deadline(http: httpx.Client, case: str, kind: str) -> datetime:
     clocks = {d["kind"]: d["due_at"] for d in http.get(f"/cases/{case}").json()["deadlines"]}
     return datetime.fromisoformat(clocks[kind])
+
+
+def scroll_to(target: Locator) -> None:
+    """Scroll a card into view; the board redraws live, so a card may be replaced meanwhile."""
+    from playwright.sync_api import Error as PlaywrightError  # only where a browser runs
+
+    for _ in range(5):
+        try:
+            target.scroll_into_view_if_needed(timeout=2000)
+            return
+        except PlaywrightError:
+            time.sleep(0.2)
+    target.scroll_into_view_if_needed()
 
 
 def card_ids(page: Page, scope: str = "") -> list[str]:
@@ -597,6 +610,13 @@ def test_a_county_supervisor_orders_supervision_and_the_village_answers(
     assert page.inner_text("#case-head [data-flag=supervised]") == "督办"
     assert "督办答复期限" in page.inner_text("#case-deadlines")
     assert deadline(http, case, "supervision") == due
+    # the open order in its own block: who, what, by when, how often it was flagged late
+    order = page.inner_text("#case-supervision")
+    assert order.startswith("督办 第 1 号"), order
+    assert "犍为县" in order
+    assert "三日内组织双方协商清理费用分摊，并报告结果" in order
+    assert f"{due:%Y-%m-%d} 17:00 北京时间" in order
+    assert page.inner_text("#supervision-reminders") == "0 次"
     # one open order at a time: the next is no longer offered first
     assert page.locator("#case-actions > .actions > [data-action=supervision-orders]").count() == 0
     page.evaluate("window.scrollTo(0, 0)")
@@ -621,7 +641,7 @@ def test_a_county_supervisor_orders_supervision_and_the_village_answers(
             }"""
         )
         assert colour != overdue
-        village.locator(f".card[data-id='{case}']").scroll_into_view_if_needed()
+        scroll_to(village.locator(f".card[data-id='{case}']"))
         screenshot(village, "board-supervised")
 
         # the village mediator answers it from the case page: the flag and its clock go
@@ -640,6 +660,7 @@ def test_a_county_supervisor_orders_supervision_and_the_village_answers(
         assert "答复第 1 号督办" in village.inner_text("#case-timeline")
         assert "supervised" not in http.get(f"/cases/{case}").json()["flags"]
         assert village.locator("details[data-action=supervision-answers]").count() == 0
+        assert village.locator("#case-supervision").is_hidden()
 
 
 def test_a_county_takes_a_village_case_over_and_the_city_cannot(
@@ -720,7 +741,7 @@ def test_a_pause_asks_for_its_review_date(
         assert card.locator("time.countdown").get_attribute("datetime") is not None
         width = village.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the page scrolls sideways: {width}px"
-        card.scroll_into_view_if_needed()
+        scroll_to(card)
         screenshot(village, "board-paused-phone")
 
 
@@ -735,3 +756,246 @@ def test_the_supervision_forms_fit_a_phone(
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the page scrolls sideways: {width}px"
         screenshot(phone, "case-above-phone")
+
+
+# --- referrals both ways, risk triggers, the caller --------------------------------------------
+
+COURT_NUMBER = "（2026）川1123民诉前调12号"
+
+
+def register_with(http: httpx.Client, **fields: Any) -> str:
+    """A dispute at the village registered with ``fields`` besides the usual ones."""
+    body: dict[str, Any] = {
+        "kind": "dispute",
+        "unit": VILLAGE,
+        "category": "邻里纠纷",
+        "channel": "hotline",
+        "level": "yellow",
+        "people_involved": 4,
+        **fields,
+    }
+    answer = http.post("/cases", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+def submit(page: Page, action: str, values: dict[str, str]) -> None:
+    """Open an action's form (first or under 其他操作), fill it and send it."""
+    form = page.locator(f"details[data-action={action}]")
+    if not form.is_visible():
+        page.click(".more-actions > summary")
+    if form.get_attribute("open") is None:
+        page.click(f"details[data-action={action}] > summary")
+    for field, value in values.items():
+        control = f"#f-{action}-{field}"
+        if page.locator(control).evaluate("e => e.tagName") == "SELECT":
+            page.select_option(control, value)
+        else:
+            page.fill(control, value)
+    page.click(f"details[data-action={action}] button[type=submit]")
+
+
+def test_a_referral_declined_then_one_accepted_from_the_case_page(
+    browser: Browser,
+    server: Served,
+    page: Page,
+    http: httpx.Client,
+    acting: Callable[[str, str], httpx.Client],
+    errors: list[str],
+) -> None:
+    caller = {"name": "王芳", "phone": "13800002222"}
+    summary = "转办测试：两户因宅基地确权争议，需法院诉调对接"
+    case = register_with(http, summary=summary, caller=caller)
+    village = acting("supervisor", VILLAGE)
+    command(village, case, "sign")
+    sign_in(page, mint(server.data_dir, "mediator", VILLAGE), f"#/cases/{case}")
+    page.wait_for_selector("#case-status[data-status=signed]")
+    details = page.inner_text("#case-details")
+    assert "反映人" in details
+    assert "王芳 · 138****2222" in details, details  # the phone masked as the API answers
+    assert "13800002222" not in page.inner_text("#view")
+
+    # referred: it waits as 转办待复 on the agency's answer clock
+    submit(page, "referrals", {"agency": "court", "reason": "涉及宅基地确权，移送法院诉前调解"})
+    page.wait_for_selector("#case-status[data-status=referred]")
+    assert page.inner_text("#case-head [data-flag=referral_pending]") == "转办待复"
+    assert "转办答复期限" in page.inner_text("#case-deadlines")
+    first = page.eval_on_selector_all(
+        "#case-actions > .actions > [data-action]", "es => es.map(e => e.dataset.action)"
+    )
+    assert first == ["referral-answers", "notes"], first  # no follow-up while it waits
+
+    # the answer form: 已受理 asks for the agency's number, 不予受理 for its reason
+    page.click("details[data-action=referral-answers] > summary")
+    options = page.eval_on_selector_all(
+        "#f-referral-answers-outcome option", "os => os.map(o => o.textContent)"
+    )
+    assert options == ["已受理", "不予受理", "已处理完毕"]
+    assert page.is_visible("#f-referral-answers-reference")
+    assert "对方案号" in page.inner_text("details[data-action=referral-answers] form")
+    page.select_option("#f-referral-answers-outcome", "declined")
+    assert not page.is_visible("#f-referral-answers-reference")
+    assert page.inner_text("label[for=f-referral-answers-answer]") == "不予受理的理由"
+    screenshot(page, "case-referral-answer")
+    page.fill("#f-referral-answers-answer", "不属于本院诉前调解范围")
+    page.click("details[data-action=referral-answers] button[type=submit]")
+    page.wait_for_selector("#case-status[data-status=reopened]")
+    declined = page.inner_text("#case-timeline [data-event=ReferralDeclined]")
+    assert "转办单位不予受理，退回重新办理；理由：不属于本院诉前调解范围" in declined
+    assert page.locator("#case-head [data-flag=referral_pending]").count() == 0
+
+    # referred again and accepted: the number is asked for on the page before anything is sent
+    submit(page, "referrals", {"agency": "court", "reason": "补充材料后再次移送法院"})
+    page.wait_for_selector("#case-status[data-status=referred]")
+    version = page.inner_text("#case-version")
+    submit(page, "referral-answers", {"outcome": "accepted", "answer": "已立案受理"})
+    assert "“对方案号”填写有误" in page.inner_text("#action-message")
+    assert page.inner_text("#case-version") == version
+    page.fill("#f-referral-answers-reference", COURT_NUMBER)
+    page.click("details[data-action=referral-answers] button[type=submit]")
+    page.wait_for_selector("#case-timeline [data-event=ReferralAnswered]")
+    accepted = page.inner_text("#case-timeline [data-event=ReferralAnswered]")
+    assert f"转办单位答复：已受理；对方案号：{COURT_NUMBER}" in accepted, accepted
+    assert page.locator("#case-head [data-flag=referral_pending]").count() == 0
+
+    # after acceptance: the agency's result, once
+    page.wait_for_selector("#case-actions details[data-action=referral-results]")
+    submit(page, "referral-results", {"result": "法院主持达成调解协议，已履行"})
+    page.wait_for_selector("#case-timeline [data-event=ReferralResultReported]")
+    assert "已完成：登记处理结果" in page.inner_text("#action-message")
+    assert "referral-results" not in offered(page)
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "case-referral-accepted")
+
+
+def test_a_case_referred_in_reports_back(
+    page: Page, server: Served, http: httpx.Client, acting: Callable[[str, str], httpx.Client]
+) -> None:
+    due = (datetime.now(SHANGHAI) + timedelta(days=20)).replace(
+        hour=17, minute=0, second=0, microsecond=0
+    )
+    referral_in = {"agency": "court", "reference": COURT_NUMBER, "due_at": due.isoformat()}
+    case = register_with(
+        http,
+        summary="诉前委派：两户因借款纠纷诉至法院，委派村调委会调解",
+        channel="court",
+        referral_in=referral_in,
+        caller={"anonymous": True},
+    )
+    village = acting("supervisor", VILLAGE)
+    command(village, case, "sign")
+    command(village, case, "terminate", {"reason": "一方拒绝调解"})
+    sign_in(page, mint(server.data_dir, "supervisor", VILLAGE), f"#/cases/{case}")
+    page.wait_for_selector("#case-referral-in")
+    block = page.inner_text("#case-referral-in")
+    assert "转办来源" in block
+    assert "法院（诉调对接）" in block
+    assert COURT_NUMBER in block
+    assert f"{due:%Y-%m-%d} 17:00 北京时间" in block
+    assert page.inner_text("#reported-back") == "未反馈"
+    assert "匿名" in page.inner_text("#case-details")
+    first = page.eval_on_selector_all(
+        "#case-actions > .actions > [data-action]", "es => es.map(e => e.dataset.action)"
+    )
+    assert "report-back" in first, first
+    assert page.inner_text("details[data-action=report-back] > summary") == "反馈"
+    submit(page, "report-back", {"result": "一方拒绝调解，调解终止，请法院依法审理"})
+    page.wait_for_selector("#reported-back[data-state=reported]")
+    assert page.inner_text("#reported-back") == "已反馈"
+    reported = page.inner_text("#case-timeline [data-event=ReportedBack]")
+    assert "已向转办来源单位反馈处理结果" in reported
+    assert "反馈内容" in reported
+    assert "report-back" not in offered(page)
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "case-referred-in")
+
+
+def test_forty_people_make_a_case_red_by_its_trigger(
+    browser: Browser, server: Served, page: Page, token: str, http: httpx.Client, errors: list[str]
+) -> None:
+    summary = "预警测试：四十余名村民因灌溉渠改道聚集村委会"
+    case = register_with(http, summary=summary, people_involved=40, police_callouts=1)
+    answer = http.get(f"/cases/{case}").json()
+    assert (answer["level"], answer["level_cause"]) == ("red", "triggers")
+
+    # the card: red, and marked as red by its trigger, not as registered
+    sign_in(page, token)
+    card = page.locator(f".card[data-id='{case}']")
+    card.wait_for()
+    assert card.get_attribute("data-level") == "red"
+    mark = card.locator(".cause-mark")
+    assert mark.inner_text() == "触发指标"
+    assert mark.get_attribute("title") == "预警等级来自：触发预警指标"
+    scroll_to(card)
+    screenshot(page, "board-triggered")
+
+    # the page: the level, its cause and the trigger in words, on the head and in the timeline
+    page.click(f".card[data-id='{case}'] .card-summary a")
+    page.wait_for_selector("#level-cause")
+    assert page.inner_text("#level-cause") == "红色预警 · 触发预警指标：涉及30人以上"
+    assert "110出警" in page.inner_text("#case-details")
+    registered = page.inner_text("#case-timeline [data-event=Registered] .tl-text")
+    assert registered.endswith("；因触发预警指标（涉及30人以上）定为红色预警"), registered
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "case-triggered")
+
+    for phone in open_page(browser, server, errors, PHONE, scale=2):
+        sign_in(phone, token, f"#/cases/{case}")
+        phone.wait_for_selector("#level-cause")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page scrolls sideways: {width}px"
+        screenshot(phone, "case-triggered-phone")
+        phone.click("a.back")
+        scroll_to(phone.locator(f".card[data-id='{case}']"))
+        screenshot(phone, "board-triggered-phone")
+
+
+def test_an_assessment_below_the_suggestion_waits_for_its_reason(
+    browser: Browser, server: Served, page: Page, http: httpx.Client, errors: list[str]
+) -> None:
+    case = register_with(http, summary="研判测试：村民与养猪场因粪污排放多次争吵")
+    sign_in(page, mint(server.data_dir, "supervisor", VILLAGE), f"#/cases/{case}")
+    page.wait_for_selector("#case-status[data-status=registered]")
+    assert page.inner_text("#level-cause") == "黄色预警 · 登记时确定"
+    page.click("details[data-action=assess] > summary")
+    assert page.input_value("#f-assess-people_involved") == "4"
+    assert not page.is_visible("#f-assess-below_suggestion_reason")  # nothing suggests more
+
+    # the facts corrected to 35 people, the level kept yellow: refused, and the reason asked for
+    page.fill("#f-assess-reason", "经核实多为围观群众，矛盾限于两户之间")
+    page.fill("#f-assess-people_involved", "35")
+    page.click("details[data-action=assess] button[type=submit]")
+    page.wait_for_selector("#action-message.msg-error")
+    refused = page.inner_text("#action-message")
+    assert "“低于建议等级的理由”填写有误" in refused, refused
+    assert "预警指标建议红色预警（涉及30人以上）" in refused, refused
+    assert "Assessed" not in {e["event_type"] for e in http.get(f"/cases/{case}/history").json()}
+    page.wait_for_selector("#f-assess-below_suggestion_reason", state="visible")
+    screenshot(page, "case-assess-refused")
+    page.click("details[data-action=assess] button[type=submit]")  # still empty: caught here
+    assert "“低于建议等级的理由”填写有误：请填写此项" in page.inner_text("#action-message")
+
+    page.fill("#f-assess-below_suggestion_reason", "三十余人为同一家族，诉求单一，无过激言行")
+    page.click("details[data-action=assess] button[type=submit]")
+    page.wait_for_selector("#case-timeline [data-event=Assessed]")
+    line = page.inner_text("#case-timeline [data-event=Assessed] .tl-text")
+    assert line.endswith(
+        "；低于预警指标建议的红色预警，理由：三十余人为同一家族，诉求单一，无过激言行"
+    ), line
+    cause = page.inner_text("#level-cause")
+    assert cause.startswith("黄色预警 · 研判"), cause
+    assert "预警指标建议红色预警（涉及30人以上）" in cause, cause
+
+    # assessed again: the case's own suggestion asks for the reason at once
+    page.click("details[data-action=assess] > summary")
+    page.wait_for_selector("#f-assess-below_suggestion_reason", state="visible")
+    assert "预警指标建议红色预警" in page.inner_text("#f-assess-below_suggestion_reason-hint")
+    page.select_option("#f-assess-level", "red")
+    assert not page.is_visible("#f-assess-below_suggestion_reason")
+    for phone in open_page(browser, server, errors, PHONE, scale=2):
+        sign_in(phone, mint(server.data_dir, "supervisor", VILLAGE), f"#/cases/{case}")
+        phone.click("details[data-action=assess] > summary")
+        phone.locator("details[data-action=assess]").scroll_into_view_if_needed()
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page scrolls sideways: {width}px"
+        screenshot(phone, "case-assess-phone")

@@ -155,7 +155,8 @@ def lived(village: httpx.Client, reporter: httpx.Client) -> str:
     session = {"held_at": held, "notes": SESSION_NOTES, "attendees": ATTENDEES}
     post(village, f"/cases/{cid}/mediation-sessions", session)
     agreement = {"agreement": AGREEMENT, "form": "written", "amount": "1200"}
-    post(village, f"/cases/{cid}/resolve", {**agreement, "performance_due": "十日内"})
+    performance_due = f"{(now + timedelta(days=10)).astimezone(SHANGHAI):%Y-%m-%d}"  # a date
+    post(village, f"/cases/{cid}/resolve", {**agreement, "performance_due": performance_due})
     follow_up = {"satisfied": True, "agreement_honoured": True, "note": FOLLOW_UP_NOTE}
     post(village, f"/cases/{cid}/follow-ups", follow_up)
     post(reporter, f"/cases/{cid}/ratings", {"grade": "very_satisfied"})

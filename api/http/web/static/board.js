@@ -187,6 +187,7 @@ export function renderBoard(container) {
         data-status="${esc(item.status)}" data-version="${item.version}">
         <div class="card-top">
           <span class="pill lvl-${esc(item.level)}">${esc(name("level", item.level))}</span>
+          ${causeMark(item)}
           ${statusPill(item)}
           <span class="card-kind">${esc(name("kind", item.kind))} · ${esc(item.category)}</span>
         </div>
@@ -199,6 +200,16 @@ export function renderBoard(container) {
         </dl>
         <div class="card-clock">${clock}${flags}</div>
       </article>`;
+  }
+
+  // Why the card has its colour, when it is not the level the registration gave: raised by
+  // the risk triggers (触发指标) or by a missed deadline (逾期升级, a noise complaint turned
+  // red by time, not by danger), assessed, raised or lowered by hand.
+  function causeMark(item) {
+    const cause = item.level_cause;
+    if (!cause || cause === "registered") return "";
+    const title = t("board.causeTitle", { cause: name("levelCause", cause) });
+    return `<span class="cause-mark cause-${esc(cause)}" data-cause="${esc(cause)}" title="${esc(title)}">${esc(name("levelCauseMark", cause))}</span>`;
   }
 
   // A case handed to a new owner (an escalation, a return) waits for its signature whatever

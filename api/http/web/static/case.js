@@ -21,6 +21,7 @@ import {
   shanghaiLocalInput,
   t,
   timelineHtml,
+  triggersText,
 } from "./i18n.js";
 
 // Who may send what (api/permissions.py COMMAND_ROLES); the server decides in the end.
@@ -40,6 +41,14 @@ const WORKING = ["signed", "in_mediation", "reopened"];
 const CONCLUDED = ["resolved", "terminated", "referred", "followed_up"];
 const running = (c) => OPEN.includes(c.status) && c.status !== "paused";
 const supervised = (c) => c.flags.includes("supervised");
+// referred out and waiting for the agency's answer (转办待复)
+const awaitingAnswer = (c) => c.status === "referred" && (c.flags.includes("referral_pending") || c.flags.includes("referral_overdue"));
+// referred here by another body that has not been told the result yet
+const toReportBack = (c) => Boolean(c.referral_in) && !c.referral_in.reported_back;
+// concluded, and not still waiting for the agency a referral went to
+const concluded = (c) => CONCLUDED.includes(c.status) && !awaitingAnswer(c);
+const LEVEL_RANK = { yellow: 0, orange: 1, red: 2 };
+const below = (level, suggested) => Boolean(suggested) && LEVEL_RANK[level] < LEVEL_RANK[suggested];
 const working = (c) => WORKING.includes(c.status) && !c.awaiting_signature;
 
 const list = (text) =>
@@ -72,12 +81,38 @@ const ACTIONS = [
     key: "assess",
     roles: WORKERS,
     when: running,
+    // the risk facts as they stand, to correct; the policy's triggers suggest a level on them,
+    // and a level below the suggestion needs its own reason (asked for when the case's
+    // suggestion is higher, or when the server says the corrected facts make it so)
     fields: [
       { name: "level", label: "form.level", type: "select", options: ["red", "orange", "yellow"], group: "level", current: "level" },
       { name: "reason", type: "textarea", required: true },
       { name: "triggers", type: "text" },
+      { name: "people_involved", label: "form.people", type: "text", inputmode: "numeric", pattern: "\\d{1,7}", current: "people_involved" },
+      { name: "amount_involved", label: "form.amountInvolved", type: "text", inputmode: "decimal", pattern: "\\d{1,12}(\\.\\d{1,2})?", current: "amount_involved" },
+      { name: "police_callouts", label: "form.policeCallouts", type: "text", inputmode: "numeric", pattern: "\\d{1,4}", current: "police_callouts" },
+      {
+        name: "below_suggestion_reason",
+        label: "form.belowSuggestion",
+        type: "textarea",
+        required: true,
+        shown: (v, c, asked) => asked || below(v.level, c.suggested_level),
+        hint: (c) => (c.suggested_level && c.suggested_level !== "yellow" ? t("form.suggestedNow", { level: name("level", c.suggested_level), triggers: triggersText(c.risk_triggers) }) : ""),
+      },
     ],
-    body: (f) => ({ level: f.level, reason: f.reason.trim(), triggers: list(f.triggers) }),
+    body: (f, c) => {
+      const body = { level: f.level, reason: f.reason.trim(), triggers: list(f.triggers) };
+      // a fact is sent only when it corrects what the case says
+      const people = (f.people_involved ?? "").trim();
+      if (people && Number(people) !== c.people_involved) body.people_involved = Number(people);
+      const amount = (f.amount_involved ?? "").trim();
+      if (amount && Number(amount) !== Number(c.amount_involved ?? NaN)) body.amount_involved = amount;
+      const callouts = (f.police_callouts ?? "").trim();
+      if (callouts && Number(callouts) !== c.police_callouts) body.police_callouts = Number(callouts);
+      const why = (f.below_suggestion_reason ?? "").trim();
+      if (why) body.below_suggestion_reason = why;
+      return body;
+    },
   },
   {
     key: "mediation-sessions",
@@ -98,17 +133,19 @@ const ACTIONS = [
       { name: "agreement", type: "textarea", required: true },
       { name: "form", type: "select", options: ["written", "oral"], labels: { written: "form.written", oral: "form.oral" } },
       { name: "amount", type: "text", inputmode: "decimal", pattern: "\\d{1,12}(\\.\\d{1,2})?" },
+      { name: "performance_due", label: "form.performanceDue", type: "date" },
     ],
     body: (f) => {
       const body = { agreement: f.agreement.trim(), form: f.form };
       if (f.amount.trim()) body.amount = f.amount.trim();
+      if (f.performance_due) body.performance_due = f.performance_due;
       return body;
     },
   },
   {
     key: "follow-ups",
     roles: WORKERS,
-    when: (c) => CONCLUDED.includes(c.status),
+    when: concluded,
     fields: [
       { name: "satisfied", type: "select", options: ["true", "false"], labels: { true: "form.yes", false: "form.no" } },
       {
@@ -158,11 +195,48 @@ const ACTIONS = [
     body: (f) => ({ agency: f.agency, reason: f.reason.trim() }),
   },
   {
+    // the agency's answer: 已受理 under its case number, 不予受理 (back to work), 已处理完毕
     key: "referral-answers",
     roles: WORKERS,
-    when: (c) => c.status === "referred",
-    fields: [{ name: "answer", type: "textarea", required: true }],
-    body: (f) => ({ answer: f.answer.trim() }),
+    when: awaitingAnswer,
+    fields: [
+      {
+        name: "outcome",
+        type: "select",
+        options: ["accepted", "declined", "concluded"],
+        group: "referralOutcome",
+      },
+      { name: "reference", type: "text", required: true, maxlength: 100, shown: (v) => v.outcome === "accepted" },
+      {
+        name: "answer",
+        label: (v) => ({ declined: "form.declineReason", concluded: "form.referralConcluded" })[v.outcome] || "form.referralAnswer",
+        type: "textarea",
+        required: true,
+      },
+    ],
+    body: (f) => {
+      const body = { answer: f.answer.trim(), outcome: f.outcome };
+      if (f.outcome === "accepted") body.reference = f.reference.trim();
+      return body;
+    },
+  },
+  {
+    // what the agency that accepted the referral finally did with it
+    key: "referral-results",
+    roles: WORKERS,
+    when: () => true,
+    only: (c, caller, known) => known.resultDue,
+    fields: [{ name: "result", type: "textarea", required: true }],
+    body: (f) => ({ result: f.result.trim() }),
+  },
+  {
+    // 反馈: the result sent back to the body that referred the case here
+    key: "report-back",
+    roles: WORKERS,
+    when: (c) => CONCLUDED.includes(c.status) || ["closed", "rejected"].includes(c.status),
+    only: toReportBack,
+    fields: [{ name: "result", label: "form.reportBack", type: "textarea", required: true }],
+    body: (f) => ({ result: f.result.trim() }),
   },
   {
     key: "judicial-confirmation",
@@ -174,7 +248,7 @@ const ACTIONS = [
   {
     key: "ratings",
     roles: ANYONE,
-    when: (c) => CONCLUDED.includes(c.status) || c.status === "closed",
+    when: (c) => concluded(c) || c.status === "closed",
     fields: [
       {
         name: "grade",
@@ -220,7 +294,7 @@ const ACTIONS = [
   {
     key: "reopen",
     roles: APPROVERS,
-    when: (c) => CONCLUDED.includes(c.status) || c.status === "closed",
+    when: (c) => concluded(c) || c.status === "closed",
     fields: [{ name: "reason", type: "textarea", required: true }],
     body: (f) => ({ reason: f.reason.trim() }),
   },
@@ -286,6 +360,8 @@ const RECORDED = {
   ],
   Resolved: [["agreement", "file.agreement"]],
   ReferralAnswered: [["answer", "file.answer"]],
+  ReferralResultReported: [["result", "file.referralResult"]],
+  ReportedBack: [["result", "file.reportedBack"]],
   FollowUpRecorded: [["note", "file.followNote"]],
   NoteAdded: [["text", "file.note"]],
   JudicialConfirmationRecorded: [["note", "file.rulingNote"]],
@@ -311,7 +387,9 @@ const EVENT_TONE = {
 export function renderCase(container, caseId) {
   const state = appState();
   let current = null;
+  let known = { resultDue: false }; // what the case file tells beyond the case's own answer
   let stopped = false;
+  const asked = new Map(); // action → fields the server asked for (a 422 naming a hidden one)
 
   container.innerHTML = `
     <section class="case-page">
@@ -330,6 +408,7 @@ export function renderCase(container, caseId) {
       if (stopped) return;
       const first = current === null;
       current = kase;
+      known = fromFile(kase, file);
       if (first) layout();
       drawDetails(kase);
       drawTimeline(file);
@@ -347,12 +426,24 @@ export function renderCase(container, caseId) {
     }
   }
 
+  // An accepted referral waits for the agency's result until one is recorded.
+  function fromFile(c, file) {
+    let resultDue = false;
+    for (const e of file.entries) {
+      if (e.type === "ReferralAnswered") resultDue = e.fields.outcome === "accepted";
+      if (e.type === "ReferralResultReported" || e.type === "ReferralDeclined") resultDue = false;
+    }
+    return { resultDue: resultDue && c.status === "referred" };
+  }
+
   function layout() {
     body.setAttribute("aria-busy", "false");
     body.innerHTML = `
       <div class="case-grid">
         <div class="case-main">
           <div id="case-head"></div>
+          <section class="panel supervision-panel" id="case-supervision" aria-labelledby="supervision-title" hidden></section>
+          <section class="panel referral-in-panel" id="case-referral-in" aria-labelledby="referral-in-title" hidden></section>
           <section class="panel" aria-labelledby="details-title">
             <h2 id="details-title">${esc(t("case.details"))}</h2>
             <div id="case-details"></div>
@@ -406,6 +497,7 @@ export function renderCase(container, caseId) {
           <span class="muted">${esc(name("kind", c.kind))} · ${esc(c.category)}</span>
           ${flags}
         </div>
+        <p class="level-cause" id="level-cause" data-cause="${esc(c.level_cause)}">${esc(levelText(c))}${suggestionHtml(c)}</p>
         ${c.number ? `<p class="case-number" id="case-number">${esc(c.number)}</p>` : ""}
         <h1 class="case-title">${esc(c.summary)}</h1>
         <p class="muted small mono">${esc(c.id)} · ${esc(t("case.version"))} <span id="case-version">${c.version}</span></p>
@@ -415,8 +507,10 @@ export function renderCase(container, caseId) {
       [t("case.owner"), `${unitName(c.owner)} · ${name("tier", c.tier)}`],
       [t("case.assignee"), c.assignee || t("board.unassigned")],
       [t("case.channel"), name("channel", c.channel)],
+      ...(c.caller ? [[t("case.caller"), callerText(c.caller)]] : []),
       [t("case.people"), t("case.people.n", { n: formatNumber(c.people_involved) })],
       [t("case.amount"), c.amount_involved ? `${formatYuan(c.amount_involved)} ${t("case.yuan")}` : "—"],
+      [t("case.policeCallouts"), t("case.policeCallouts.n", { n: formatNumber(c.police_callouts ?? 0) })],
       [t("case.registered"), formatTime(c.registered_at)],
       [t("case.updated"), formatTime(c.updated_at)],
       [t("case.policy"), c.policy_version],
@@ -424,6 +518,8 @@ export function renderCase(container, caseId) {
     body.querySelector("#case-details").innerHTML = `<dl class="facts">${rows
       .map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`)
       .join("")}</dl>`;
+    drawSupervision(c);
+    drawReferralIn(c);
     body.querySelector("#case-deadlines").innerHTML = c.deadlines.length
       ? `<ul class="deadlines">${c.deadlines
           .map(
@@ -448,6 +544,69 @@ export function renderCase(container, caseId) {
             .join("")}</tbody></table></div>
          <p class="muted small">${esc(t("case.masked"))}</p>`
       : `<p class="muted">${esc(t("case.noParties"))}</p>`;
+  }
+
+  // 红色预警 · 触发预警指标：涉及30人以上 / 逾期升级 / 研判: the level and why it is that.
+  function levelText(c) {
+    const level = `${name("level", c.level)}${lang() === "en" ? "" : "预警"}`;
+    const cause = name("levelCause", c.level_cause || "registered");
+    const said = c.level_cause === "triggers" && c.risk_triggers?.length ? t("case.triggered", { cause, triggers: triggersText(c.risk_triggers) }) : cause;
+    return t("case.levelLine", { level, cause: said });
+  }
+
+  // What the risk triggers suggest, when it is not the level the case has.
+  function suggestionHtml(c) {
+    if (!c.suggested_level || c.suggested_level === c.level) return "";
+    const level = name("level", c.suggested_level);
+    const text = c.risk_triggers?.length ? t("case.suggestedWhy", { level, triggers: triggersText(c.risk_triggers) }) : t("case.suggested", { level });
+    return `<span class="suggested" id="level-suggested" data-level="${esc(c.suggested_level)}">${esc(text)}</span>`;
+  }
+
+  // 匿名, or the caller's name and phone (masked as the API answers).
+  function callerText(caller) {
+    if (caller.anonymous) return t("case.anonymous");
+    return [caller.name, caller.phone].filter(Boolean).join(" · ") || t("value.missing");
+  }
+
+  // The open 督办: who ordered it, what, by when, and how often its answer was flagged late.
+  function drawSupervision(c) {
+    const box = body.querySelector("#case-supervision");
+    const order = c.supervision;
+    box.hidden = !order;
+    if (!order) {
+      box.innerHTML = "";
+      return;
+    }
+    const late = Date.parse(order.due_at) < Date.now();
+    box.innerHTML = `
+      <h2 id="supervision-title">${esc(t("case.supervision"))} <span class="muted small">${esc(t("case.supervisionOrder", { n: order.order }))}</span></h2>
+      <dl class="facts">
+        <div><dt>${esc(t("case.supervisionBy"))}</dt><dd>${esc(unitName(order.by_unit))}</dd></div>
+        <div><dt>${esc(t("case.supervisionDue"))}</dt><dd class="${late ? "late-text" : ""}">${esc(formatZoned(order.due_at))}</dd></div>
+        <div><dt>${esc(t("case.supervisionReminders"))}</dt><dd id="supervision-reminders">${esc(t("case.supervisionReminders.n", { n: order.reminders }))}</dd></div>
+        <div class="wide"><dt>${esc(t("case.supervisionText"))}</dt><dd id="supervision-text">${esc(order.instruction)}</dd></div>
+      </dl>`;
+  }
+
+  // Referred here (诉前委派、110、信访转交): by whom, under what number, when the result is due
+  // back and whether it was sent.
+  function drawReferralIn(c) {
+    const box = body.querySelector("#case-referral-in");
+    const from = c.referral_in;
+    box.hidden = !from;
+    if (!from) {
+      box.innerHTML = "";
+      return;
+    }
+    const sent = from.reported_back ? "reported" : "pending";
+    box.innerHTML = `
+      <h2 id="referral-in-title">${esc(t("case.referralIn"))}</h2>
+      <dl class="facts">
+        <div><dt>${esc(t("case.referralAgency"))}</dt><dd>${esc(name("agency", from.agency))}</dd></div>
+        <div><dt>${esc(t("case.referralReference"))}</dt><dd class="ident">${esc(from.reference)}</dd></div>
+        <div><dt>${esc(t("case.referralDue"))}</dt><dd>${esc(from.due_at ? formatZoned(from.due_at) : "—")}</dd></div>
+        <div><dt>${esc(t("case.referralState"))}</dt><dd><span class="status ${from.reported_back ? "st-resolved" : "st-reopened"}" id="reported-back" data-state="${sent}">${esc(t(from.reported_back ? "case.reportedBack" : "case.notReportedBack"))}</span></dd></div>
+      </dl>`;
   }
 
   const unitLabel = (code) => unitName(code);
@@ -709,15 +868,15 @@ export function renderCase(container, caseId) {
       (a) =>
         a.roles.includes(state.caller.role) &&
         [RECORD, here].includes(a.scope || OWNER) &&
-        (!a.only || a.only(c, caller)),
+        (!a.only || a.only(c, caller, known)),
     );
     const note = ownerNote(c, here, mine);
     if (!mine.length) {
       box.innerHTML = `${note}<p class="muted">${esc(t("case.noActions"))}</p>`;
       return;
     }
-    const likely = mine.filter((a) => a.when(c));
-    const others = mine.filter((a) => !a.when(c));
+    const likely = mine.filter((a) => a.when(c, known));
+    const others = mine.filter((a) => !a.when(c, known));
     box.innerHTML = `${note}
       <div class="actions">${likely.map(actionHtml).join("")}</div>
       ${others.length ? `<details class="more-actions"><summary>${esc(t("case.moreActions"))}</summary>
@@ -746,9 +905,15 @@ export function renderCase(container, caseId) {
     return `<p class="owner-note" id="owner-note" data-seat="${esc(here || "elsewhere")}">${esc(text)}</p>`;
   }
 
+  // A field's label: its own, one chosen by the form's other values, or form.<name>.
+  function labelOf(field, values = {}) {
+    const key = typeof field.label === "function" ? field.label(values) : field.label;
+    return t(key || `form.${field.name}`);
+  }
+
   function fieldHtml(action, field) {
     const id = `f-${action.key}-${field.name}`;
-    const label = t(field.label || `form.${field.name}`);
+    const label = labelOf(field);
     const required = field.required ? "required" : "";
     let control;
     if (field.type === "select") {
@@ -769,12 +934,37 @@ export function renderCase(container, caseId) {
       const bounds = field.ahead
         ? `min="${esc(shanghaiLocalInput(new Date(now)))}" ${field.within ? `max="${esc(shanghaiLocalInput(new Date(now + field.within * DAY_MS)))}"` : ""}`
         : "";
-      const extra = `${field.inputmode ? `inputmode="${field.inputmode}"` : ""} ${field.pattern ? `pattern="${field.pattern}"` : ""} ${bounds}`;
-      control = `<input id="${id}" name="${field.name}" type="${field.type}" ${value} ${extra} ${required}>`;
+      const extra = `${field.inputmode ? `inputmode="${field.inputmode}"` : ""} ${field.pattern ? `pattern="${field.pattern}"` : ""} ${field.maxlength ? `maxlength="${field.maxlength}"` : ""} ${bounds}`;
+      // a fact as the case states it, to correct
+      const stated = field.current && current[field.current] !== null && current[field.current] !== undefined;
+      const shownValue = stated ? `value="${esc(current[field.current])}"` : value;
+      control = `<input id="${id}" name="${field.name}" type="${field.type}" ${shownValue} ${extra} ${required}>`;
     }
     // a date-time also reads in words, whatever the browser's own format (12/08/2026, 05:00 PM)
-    const hint = field.type === "datetime-local" ? `<small class="field-hint" id="${id}-hint" aria-live="polite"></small>` : "";
-    return `<label for="${id}">${esc(label)}</label>${control}${hint}`;
+    const said = field.hint ? field.hint(current) : "";
+    const hint =
+      field.type === "datetime-local" || said
+        ? `<small class="field-hint" id="${id}-hint" aria-live="polite">${esc(said)}</small>`
+        : "";
+    return `<div class="field" data-field="${field.name}"><label for="${id}">${esc(label)}</label>${control}${hint}</div>`;
+  }
+
+  // Fields shown only for some values of the others (对方案号 for 已受理), or once the server
+  // asked for them; a hidden field is neither required nor sent. Labels that follow a choice.
+  function follow(action, form) {
+    const values = Object.fromEntries([...form.elements].filter((el) => el.name).map((el) => [el.name, el.value]));
+    const wanted = asked.get(action.key) || new Set();
+    for (const field of action.fields) {
+      const box = form.querySelector(`.field[data-field="${field.name}"]`);
+      const control = form.elements[field.name];
+      if (field.shown) {
+        const shown = field.shown(values, current, wanted.has(field.name));
+        box.hidden = !shown;
+        control.disabled = !shown;
+        control.required = shown && Boolean(field.required);
+      }
+      if (typeof field.label === "function") box.querySelector("label").textContent = labelOf(field, values);
+    }
   }
 
   function actionHtml(action) {
@@ -798,6 +988,10 @@ export function renderCase(container, caseId) {
       return;
     }
     const form = element.querySelector("form");
+    const following = () => follow(action, form);
+    form.addEventListener("input", following);
+    form.addEventListener("change", following);
+    following();
     for (const input of form.querySelectorAll("input[type=datetime-local]")) {
       const hint = form.querySelector(`#${input.id}-hint`);
       const say = () => {
@@ -809,37 +1003,49 @@ export function renderCase(container, caseId) {
     }
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      const missing = [...form.elements].find((el) => el.required && !el.value.trim());
+      const missing = [...form.elements].find((el) => el.required && !el.disabled && !el.value.trim());
       if (missing) {
         message(t("err.field", { field: fieldName(missing.name, action.key), reason: t("form.required") }), "error");
         missing.focus();
         return;
       }
-      const bad = [...form.elements].find((el) => el.pattern && el.value.trim() && !new RegExp(`^(?:${el.pattern})$`).test(el.value.trim()));
+      const bad = [...form.elements].find((el) => el.pattern && !el.disabled && el.value.trim() && !new RegExp(`^(?:${el.pattern})$`).test(el.value.trim()));
       if (bad) {
         message(t("err.field", { field: fieldName(bad.name, action.key), reason: bad.value }), "error");
         bad.focus();
         return;
       }
       const values = Object.fromEntries(new FormData(form).entries());
-      send(action, action.body(values), form.querySelector("button[type=submit]"));
+      send(action, action.body(values, current), form.querySelector("button[type=submit]"), form);
     });
   }
 
-  async function send(action, payload, button) {
+  async function send(action, payload, button, form = null) {
     const label = t(`action.${action.key}`);
     button.disabled = true;
     message("", "");
     try {
       await api.command(caseId, action.key, payload, current.version);
+      asked.delete(action.key);
       await load(action.key);
       message(t("case.done", { action: label }), "ok");
     } catch (error) {
       if (error instanceof api.ApiError && error.problem?.current_version !== undefined) await load();
       message(api.errorText(error, action.key), "error", error);
+      askFor(action, form, error);
     } finally {
       if (button.isConnected) button.disabled = false;
     }
+  }
+
+  // A 422 naming a field the form keeps hidden (低于建议等级的理由 when corrected facts raise
+  // the suggestion): the field is shown, and the caller types it there.
+  function askFor(action, form, error) {
+    const field = error instanceof api.ApiError && error.status === 422 ? error.problem?.field : null;
+    if (!form || !field || !action.fields?.some((f) => f.name === field && f.shown)) return;
+    asked.set(action.key, new Set([...(asked.get(action.key) || []), field]));
+    follow(action, form);
+    form.elements[field]?.focus({ preventScroll: true });
   }
 
   // A refusal names units by code (案件由 511123001002 负责办理): the names the page knows.

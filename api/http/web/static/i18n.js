@@ -46,6 +46,7 @@ const zh = {
   "board.overdueBy": "已逾期",
   "board.open": "查看",
   "board.awaiting": "待签收",
+  "board.causeTitle": "预警等级来自：{cause}",
 
   "case.back": "← 返回看板",
   "case.loading": "正在加载案件…",
@@ -62,6 +63,28 @@ const zh = {
   "case.updated": "最近更新",
   "case.version": "版本",
   "case.policy": "适用规则",
+  "case.levelLine": "{level} · {cause}",
+  "case.triggered": "{cause}：{triggers}",
+  "case.suggested": "预警指标建议{level}预警",
+  "case.suggestedWhy": "预警指标建议{level}预警（{triggers}）",
+  "case.policeCallouts": "110出警",
+  "case.policeCallouts.n": "{n} 次",
+  "case.caller": "反映人",
+  "case.anonymous": "匿名",
+  "case.referralIn": "转办来源",
+  "case.referralAgency": "来源单位",
+  "case.referralReference": "来源案号",
+  "case.referralDue": "反馈期限",
+  "case.referralState": "反馈情况",
+  "case.reportedBack": "已反馈",
+  "case.notReportedBack": "未反馈",
+  "case.supervision": "督办",
+  "case.supervisionOrder": "第 {n} 号",
+  "case.supervisionBy": "督办单位",
+  "case.supervisionText": "督办要求",
+  "case.supervisionDue": "答复期限",
+  "case.supervisionReminders": "催办次数",
+  "case.supervisionReminders.n": "{n} 次",
   "case.flags": "标记",
   "case.deadlines": "时限",
   "case.noDeadlines": "当前没有进行中的时限。",
@@ -122,6 +145,8 @@ const zh = {
   "file.notes": "调解情况",
   "file.agreement": "协议内容",
   "file.answer": "答复内容",
+  "file.referralResult": "处理结果",
+  "file.reportedBack": "反馈内容",
   "file.followNote": "回访记录",
   "file.note": "备注内容",
   "file.rulingNote": "裁定说明",
@@ -158,6 +183,7 @@ const zh = {
   "form.written": "书面协议",
   "form.oral": "口头协议",
   "form.amount": "履行金额（元，可选）",
+  "form.performanceDue": "履行期限（日期，可选）",
   "form.satisfied": "当事人是否满意",
   "form.honoured": "协议是否履行",
   "form.unknown": "不确定",
@@ -176,6 +202,18 @@ const zh = {
   "form.answerDue": "答复期限（北京时间）",
   "form.supervisionAnswer": "答复内容（已采取的措施和下一步安排）",
   "form.required": "请填写此项",
+  "form.outcome": "答复结果",
+  "form.reference": "对方案号",
+  "form.referralAnswer": "答复内容",
+  "form.declineReason": "不予受理的理由",
+  "form.referralConcluded": "处理情况",
+  "form.result": "处理结果",
+  "form.reportBack": "向来源单位反馈的处理结果",
+  "form.people": "涉及人数（核实后可更正）",
+  "form.amountInvolved": "涉及金额（元，核实后可更正）",
+  "form.policeCallouts": "110出警次数（核实后可更正）",
+  "form.belowSuggestion": "低于建议等级的理由",
+  "form.suggestedNow": "预警指标建议{level}预警（{triggers}），定级较低须说明理由。",
 
   "stats.title": "统计分析",
   "stats.from": "从",
@@ -242,6 +280,8 @@ const zh = {
   "action.terminate": "终止调解",
   "action.referrals": "转办",
   "action.referral-answers": "登记转办回复",
+  "action.referral-results": "登记处理结果",
+  "action.report-back": "反馈",
   "action.judicial-confirmation": "申请司法确认",
   "action.follow-ups": "回访",
   "action.ratings": "评价",
@@ -305,6 +345,7 @@ const en = {
   "board.overdueBy": "Overdue",
   "board.open": "Open",
   "board.awaiting": "Awaiting sign-for",
+  "board.causeTitle": "Level from: {cause}",
 
   "case.back": "← Back to the board",
   "case.loading": "Loading the case…",
@@ -321,6 +362,28 @@ const en = {
   "case.updated": "Last change",
   "case.version": "Version",
   "case.policy": "Policy",
+  "case.levelLine": "{level} · {cause}",
+  "case.triggered": "{cause}: {triggers}",
+  "case.suggested": "risk triggers suggest {level}",
+  "case.suggestedWhy": "risk triggers suggest {level} ({triggers})",
+  "case.policeCallouts": "Police call-outs",
+  "case.policeCallouts.n": "{n}",
+  "case.caller": "Reported by",
+  "case.anonymous": "anonymous",
+  "case.referralIn": "Referred here by",
+  "case.referralAgency": "Body",
+  "case.referralReference": "Their reference",
+  "case.referralDue": "Report back by",
+  "case.referralState": "Reported back",
+  "case.reportedBack": "reported back",
+  "case.notReportedBack": "not yet",
+  "case.supervision": "Supervision",
+  "case.supervisionOrder": "Order {n}",
+  "case.supervisionBy": "Ordered by",
+  "case.supervisionText": "Instruction",
+  "case.supervisionDue": "Answer due",
+  "case.supervisionReminders": "Reminders",
+  "case.supervisionReminders.n": "{n}",
   "case.flags": "Flags",
   "case.deadlines": "Deadlines",
   "case.noDeadlines": "No clock is running.",
@@ -381,6 +444,8 @@ const en = {
   "file.notes": "Session notes",
   "file.agreement": "Agreement",
   "file.answer": "Answer",
+  "file.referralResult": "Result",
+  "file.reportedBack": "Reported back",
   "file.followNote": "Follow-up note",
   "file.note": "Note",
   "file.rulingNote": "Ruling note",
@@ -417,6 +482,7 @@ const en = {
   "form.written": "Written",
   "form.oral": "Oral",
   "form.amount": "Amount (yuan, optional)",
+  "form.performanceDue": "Perform by (date, optional)",
   "form.satisfied": "Parties satisfied",
   "form.honoured": "Agreement honoured",
   "form.unknown": "Unknown",
@@ -435,6 +501,18 @@ const en = {
   "form.answerDue": "Answer due (Beijing time)",
   "form.supervisionAnswer": "Answer (what was done, what comes next)",
   "form.required": "Required",
+  "form.outcome": "Outcome",
+  "form.reference": "Their case number",
+  "form.referralAnswer": "Answer",
+  "form.declineReason": "Why they declined",
+  "form.referralConcluded": "What they did",
+  "form.result": "Result",
+  "form.reportBack": "Result reported back",
+  "form.people": "People involved (corrected)",
+  "form.amountInvolved": "Amount involved (yuan, corrected)",
+  "form.policeCallouts": "Police call-outs (corrected)",
+  "form.belowSuggestion": "Why below the suggested level",
+  "form.suggestedNow": "The risk triggers suggest {level} ({triggers}); a lower level needs a reason.",
 
   "stats.title": "Statistics",
   "stats.from": "From",
@@ -501,6 +579,8 @@ const en = {
   "action.terminate": "Terminate mediation",
   "action.referrals": "Refer",
   "action.referral-answers": "Record referral answer",
+  "action.referral-results": "Record the result",
+  "action.report-back": "Report back",
   "action.judicial-confirmation": "Request judicial confirmation",
   "action.follow-ups": "Follow up",
   "action.ratings": "Rate",
@@ -594,6 +674,9 @@ const names = {
     cause: { overdue: "化解逾期", level_raised: "预警等级提高", manual: "主管决定", cross_area: "跨区域", take_over: "提级办理", rating: "差评退回再办" },
     form: { written: "书面", oral: "口头" },
     referralOutcome: { accepted: "已受理", declined: "不予受理", concluded: "已处理完毕" },
+    // why a case has its level (``level_cause``); short marks for the board's cards
+    levelCause: { registered: "登记时确定", triggers: "触发预警指标", assessed: "研判", raised: "提高等级", lowered: "降低等级", overdue: "逾期升级" },
+    levelCauseMark: { triggers: "触发指标", assessed: "研判定级", raised: "已提级", lowered: "已降级", overdue: "逾期升级" },
     attachmentKind: { photo: "照片", agreement: "协议", evidence: "证据", audio: "录音", other: "其他" },
     event: {
       Registered: "登记",
@@ -645,6 +728,7 @@ const names = {
       agreement: "协议内容",
       form: "协议形式",
       amount: "金额",
+      performance_due: "履行期限",
       satisfied: "是否满意",
       agreement_honoured: "协议是否履行",
       note: "回访记录",
@@ -657,6 +741,15 @@ const names = {
       court: "受理法院",
       review_at: "复查日期",
       due_at: "答复期限",
+      outcome: "答复结果",
+      reference: "对方案号",
+      result: "处理结果",
+      people_involved: "涉及人数",
+      amount_involved: "涉及金额",
+      police_callouts: "110出警次数",
+      below_suggestion_reason: "低于建议等级的理由",
+      "report-back.result": "反馈的处理结果",
+      "referral-answers.answer": "答复内容",
       "supervision-orders.text": "督办要求",
       "supervision-answers.answer": "答复内容",
       body: "请求内容",
@@ -736,6 +829,8 @@ const names = {
     cause: { overdue: "overdue", level_raised: "level raised", manual: "supervisor's decision", cross_area: "across areas", take_over: "taken over", rating: "bad rating" },
     form: { written: "written", oral: "oral" },
     referralOutcome: { accepted: "accepted", declined: "declined", concluded: "dealt with" },
+    levelCause: { registered: "as registered", triggers: "risk triggers", assessed: "assessed", raised: "raised", lowered: "lowered", overdue: "raised when overdue" },
+    levelCauseMark: { triggers: "triggers", assessed: "assessed", raised: "raised", lowered: "lowered", overdue: "overdue" },
     attachmentKind: { photo: "Photo", agreement: "Agreement", evidence: "Evidence", audio: "Audio", other: "Other" },
     event: {
       Registered: "Registered",
@@ -788,6 +883,11 @@ const details = [
   [/resume it first/, "请先恢复办理"],
   [/lowering a level needs a supervisor: use lower/, "降低等级须经督办人员批准"],
   [/the referral has not been answered yet/, "转办单位尚未回复"],
+  [
+    /the risk triggers suggest (\w+) \(([^)]*)\): say why the case is assessed lower/,
+    (_, level, codes) =>
+      `预警指标建议${name("level", level)}预警（${codes.split(/,\s*/).map(triggerWords).join("、")}），定级较低须说明理由`,
+  ],
   [/Expected `str` of length >= 1/, "不能为空"],
   [/is required/, "必填"],
   [/must not contain NUL characters/, "含有不允许的字符"],
@@ -801,7 +901,9 @@ const lines = {
   zh: {
     Registered: "登记{kind}（{category}），来源：{channel}，发生地：{unit}，{level}预警，责任单位：{owner}（{tier}），涉及 {people_involved} 人，当事人 {party_count} 人，涉及金额：{amount_involved}，发生时间：{occurred_at}，编号：{number}",
     Numbered: "编号：{number}",
+    "Registered.triggers": "登记{kind}（{category}），来源：{channel}，发生地：{unit}，{level}预警，责任单位：{owner}（{tier}），涉及 {people_involved} 人，当事人 {party_count} 人，涉及金额：{amount_involved}，发生时间：{occurred_at}，编号：{number}；因触发预警指标（{risk_triggers}）定为{level}预警",
     Assessed: "研判：{level}预警；预警情形：{triggers}；理由：{reason}",
+    "Assessed.below": "研判：{level}预警；预警情形：{triggers}；理由：{reason}；低于预警指标建议的{suggested_level}预警，理由：{below_suggestion_reason}",
     LevelRaised: "预警等级提高为{level}；理由：{reason}",
     LevelLowered: "预警等级降为{level}，责任单位：{owner}（{tier}）；理由：{reason}",
     Signed: "{owner} 签收",
@@ -842,7 +944,9 @@ const lines = {
   en: {
     Registered: "Registered a {kind} ({category}) from {channel} at {unit}, {level} warning, owned by {owner} ({tier}); {people_involved} people involved, {party_count} parties, amount involved {amount_involved}, occurred {occurred_at}, number {number}",
     Numbered: "Numbered {number}",
+    "Registered.triggers": "Registered a {kind} ({category}) from {channel} at {unit}, {level} warning, owned by {owner} ({tier}); {people_involved} people involved, {party_count} parties, amount involved {amount_involved}, occurred {occurred_at}, number {number}; {level} because risk triggers fired ({risk_triggers})",
     Assessed: "Assessed {level}; triggers: {triggers}; reason: {reason}",
+    "Assessed.below": "Assessed {level}; triggers: {triggers}; reason: {reason}; below the {suggested_level} the risk triggers suggest, because: {below_suggestion_reason}",
     LevelRaised: "Level raised to {level}; reason: {reason}",
     LevelLowered: "Level lowered to {level}, owned by {owner} ({tier}); reason: {reason}",
     Signed: "Signed for by {owner}",
@@ -890,6 +994,7 @@ const CODE_GROUPS = {
   level: "level",
   from_level: "level",
   to_level: "level",
+  suggested_level: "level",
   tier: "tier",
   from_tier: "tier",
   to_tier: "tier",
@@ -907,6 +1012,8 @@ const KIND_GROUP = { Registered: "kind", DeadlineExtended: "due", ClockFired: "d
 // code. An event type without a line reads as its label.
 export function timelineHtml(type, fields, unitLabel = (code) => code) {
   let variant = type;
+  if (type === "Registered" && fields.level_cause === "triggers") variant = "Registered.triggers";
+  if (type === "Assessed" && fields.below_suggestion_reason) variant = "Assessed.below";
   if (type === "Escalated" && fields.missed_due_at) variant = "Escalated.overdue";
   if (type === "ReferralAnswered" && fields.outcome) variant = "ReferralAnswered.outcome";
   if (type === "Reopened" && fields.grade) variant = "Reopened.rating";
@@ -927,13 +1034,37 @@ export function timelineHtml(type, fields, unitLabel = (code) => code) {
 export function fieldText(type, field, value, unitLabel = (code) => code) {
   if (value === null || value === undefined || value === "") return t("value.missing");
   if (typeof value === "boolean") return t(value ? "value.yes" : "value.no");
-  if (Array.isArray(value)) return value.length ? value.join(lang() === "en" ? ", " : "、") : t("value.none");
+  if (Array.isArray(value)) {
+    const items = field === "risk_triggers" ? value.map(triggerWords) : value;
+    return items.length ? items.join(lang() === "en" ? ", " : "、") : t("value.none");
+  }
   if (TIME_FIELDS.has(field)) return formatZoned(value);
   if (AMOUNT_FIELDS.has(field)) return t("value.yuan", { v: value });
   if (field === "size") return formatSize(value);
   if (UNIT_FIELDS.has(field)) return unitLabel(value);
   const group = field === "kind" ? KIND_GROUP[type] : CODE_GROUPS[field];
   return group ? name(group, value) : String(value);
+}
+
+// A risk trigger's code (domain/risk.py) in words, as projections/history.py trigger_words
+// says it: people_involved>=30 → 涉及30人以上, category=征地拆迁 → 征地拆迁类.
+const TRIGGER = /^(people_involved|amount_involved|police_callouts)>=(\S+)$/;
+const TRIGGER_WORDS = {
+  zh: { people_involved: "涉及{n}人以上", amount_involved: "涉及金额{n}元以上", police_callouts: "110出警{n}次以上", category: "{n}类" },
+  en: { people_involved: "{n}+ people involved", amount_involved: "amount {n} yuan or more", police_callouts: "{n}+ police call-outs", category: "category {n}" },
+};
+
+export function triggerWords(code) {
+  const words = TRIGGER_WORDS[lang()];
+  const text = String(code ?? "");
+  if (text.startsWith("category=")) return words.category.replace("{n}", text.slice("category=".length));
+  const found = TRIGGER.exec(text);
+  return found ? words[found[1]].replace("{n}", found[2]) : text;
+}
+
+// Risk triggers in words, joined as the reader's language joins a list.
+export function triggersText(codes) {
+  return (codes || []).map(triggerWords).join(lang() === "en" ? ", " : "、");
 }
 
 export function formatSize(bytes) {
