@@ -17,6 +17,7 @@ from http import HTTPStatus
 from api.http.i18n import EN, Language, Pair, pick
 from domain.calendar import SHANGHAI
 from domain.case.commands import CASE_COMMANDS
+from projections.history import trigger_words
 
 # by the English title the code gives a problem (each family's title is fixed)
 TITLES: dict[str, str] = {
@@ -158,6 +159,10 @@ NOT_ALLOWED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+def _listed(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
 def not_allowed(detail: str) -> str:
     """Why a command is refused in this state, in Chinese; the domain's words when there is
     no reading for them yet (nothing the caller could use is hidden)."""
@@ -239,6 +244,11 @@ def rule(name: str, limits: Mapping[str, object]) -> str | None:
         "later_than": lambda: f"应晚于现在的期限（{when(limits['current'])}）",
         "after_now": lambda: f"应晚于现在（{when(limits['now'])}）",
         "date": lambda: f"应为日期，如 {limits['example']}",
+        "below_suggestion": lambda: (
+            f"预警指标建议{_LEVELS.get(str(limits['suggested']), limits['suggested'])}预警"
+            f"（{'、'.join(trigger_words(str(t)) for t in _listed(limits['triggers']))}），"
+            "定级低于建议须说明理由"
+        ),
         "date_range": lambda: f"应在 {limits['earliest']} 至 {limits['latest']} 之间",
         "extension": lambda: (
             f"一次至多延长 {limits['days']} 天，即不晚于{when(limits['latest'])}；"

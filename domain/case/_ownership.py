@@ -37,6 +37,12 @@ class Ownership(CaseState):
             tier = floor
         return units.at_tier(self.unit, tier)
 
+    def _supervise_breach(
+        self, actor: Actor, at: datetime, units: Jurisdiction, clocks: Clocks
+    ) -> None:
+        """The unit above orders 督办 on a breach at the top (``domain.case._supervision``)."""
+        raise NotImplementedError
+
     def _level_change_allowed(self, command: type[c.CaseCommand]) -> None:
         self._require(command, RUNNING, "resume it first" if self.status is Status.PAUSED else "")
 
@@ -347,6 +353,7 @@ class Ownership(CaseState):
         breach = clocks.policy.rule_for(self.level, self.tier).on_breach
         if target is None or breach is Breach.FLAG:
             self._emit(self.ResolveOverdueFlagged, actor, at, due_at=due_at)
+            self._supervise_breach(actor, at, units, clocks)
             return True
         native = target.tier.native_level or self.level
         level = native if native > self.level else self.level

@@ -23,6 +23,8 @@ from domain.levels import Tier
 from domain.policy import Clocks
 from domain.status import CONCLUDED, OPEN, RUNNING, EscalationCause, Flag
 
+# The 督办 a missed deadline at the top brings from the unit above (``_supervise_breach``).
+BREACH_INSTRUCTION = "化解期限已过仍未化解，请说明原因、报告进展并限期化解"
 # A 督办 can be ordered while a case is open or its outcome still being followed up.
 _SUPERVISABLE = OPEN | CONCLUDED
 
@@ -82,17 +84,41 @@ class Supervision(Ownership):
                 c.OrderSupervision,
                 f"order {open_order.number} from {open_order.by_unit} awaits its answer",
             )
+        self._order(actor, at, clocks, actor.unit, text("text", order), due_at)
+
+    def _order(
+        self,
+        actor: Actor,
+        at: datetime,
+        clocks: Clocks,
+        by_unit: str,
+        instruction: str,
+        due_at: datetime,
+    ) -> None:
         clock = clocks.given(DeadlineKind.SUPERVISION, at, due_at)
         self._emit(
             self.SupervisionOrdered,
             actor,
             at,
             order=self.supervision_orders + 1,
-            by_unit=actor.unit,
-            instruction=text("text", order),
+            by_unit=by_unit,
+            instruction=instruction,
             due_at=clock.due_at,
             deadlines={**self.deadlines, DeadlineKind.SUPERVISION.value: clock},
         )
+
+    def _supervise_breach(
+        self, actor: Actor, at: datetime, units: Jurisdiction, clocks: Clocks
+    ) -> None:
+        """A resolve deadline missed where the case cannot climb (the county, or a tier whose
+        policy flags instead) is not left at one flag: the unit above the owner (the city above
+        a county) orders 督办 at once, to be answered within one re-flag interval and flagged
+        again each interval until it is, unless an order is already open."""
+        above = units.ancestors(self.owner)
+        if self.supervision is not None or not above:
+            return
+        due = clocks.start(DeadlineKind.SUPERVISION, self.level, self.tier, at).due_at
+        self._order(actor, at, clocks, above[0].code, BREACH_INSTRUCTION, due)
 
     class SupervisionReminded(CaseState.ClocksChanged):
         """The answer to a 督办 is late: flagged again, and again each policy interval."""

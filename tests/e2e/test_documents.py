@@ -76,7 +76,7 @@ def worked(
         "agreement": AGREEMENT,
         "form": form,
         "amount": "500",
-        "performance_due": "十日内",
+        "performance_due": "2026-10-08",
     }
     as_mediator(http, case_id, "resolve", resolution)
     if until == "resolved":

@@ -12,6 +12,7 @@ from domain.actors import Actor, Role
 
 T0 = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)
 
+CITY = "511100"
 COUNTY = "511123"
 TOWNSHIP = "511123001"
 VILLAGE = "511123001001"
@@ -19,7 +20,7 @@ NEIGHBOUR_VILLAGE = "511123001002"
 OTHER_TOWNSHIP = "511123002"
 OTHER_COUNTY = "511102"
 
-ADMIN = Actor("admin-1", Role.ADMIN, "511100")
+ADMIN = Actor("admin-1", Role.ADMIN, CITY)
 REPORTER = Actor("grid-worker-1", Role.REPORTER, VILLAGE)
 MEDIATOR = Actor("mediator-1", Role.MEDIATOR, VILLAGE)
 TOWNSHIP_MEDIATOR = Actor("mediator-2", Role.MEDIATOR, TOWNSHIP)

@@ -42,6 +42,7 @@ from tests.support.decider import (
     run,
 )
 from tests.support.world import (
+    CITY,
     COUNTY,
     MEDIATOR,
     SUPERVISOR,
@@ -159,18 +160,24 @@ def test_an_orange_township_case_unresolved_for_five_working_days_moves_up_as_re
     assert due(case, DeadlineKind.STATUS_REPORT) == TOWNSHIP_RESOLVE_DUE + timedelta(days=1)
 
 
-def test_a_red_dispute_at_the_county_that_misses_its_deadline_is_flagged_once() -> None:
+def test_a_red_dispute_at_the_county_that_misses_its_deadline_is_flagged_and_supervised() -> None:
+    """At the top a missed deadline cannot climb: it is flagged once, and the city orders 督办,
+    whose answer clock is flagged again each working day until the county answers."""
     case = drive("in_mediation", level=Level.RED)
     resolve_due = due(case, RESOLVE)
     assert resolve_due == T0 + timedelta(days=3)
 
     events = sweep(case, RESOLVE, resolve_due)
 
-    assert names(events) == ["ResolveOverdueFlagged"]
+    assert names(events) == ["ResolveOverdueFlagged", "SupervisionOrdered"]
     assert events[0].due_at == resolve_due
+    assert (events[1].by_unit, events[1].order) == (CITY, 1)
+    assert events[1].instruction.startswith("化解期限已过")
     assert (case.owner, case.level) == (COUNTY, Level.RED)
-    assert Flag.RESOLVE_OVERDUE in case.flags
+    assert {Flag.RESOLVE_OVERDUE, Flag.SUPERVISED} <= case.flags
     assert sweep(case, RESOLVE, resolve_due, later(case)) == []
+    answer_due = due(case, DeadlineKind.SUPERVISION)
+    assert names(sweep(case, DeadlineKind.SUPERVISION, answer_due)) == ["SupervisionReminded"]
 
 
 def test_a_flagged_red_case_given_more_time_is_flagged_again_when_that_passes() -> None:
@@ -189,7 +196,8 @@ def test_a_flagged_red_case_lowered_to_the_township_moves_up_again_when_late() -
     sweep(case, RESOLVE, due(case, RESOLVE))
     run(case, LowerLevel(Level.ORANGE, "事态平息"), SUPERVISOR, later(case))
     run(case, SignCase(), TOWNSHIP_MEDIATOR, later(case))
-    assert (case.owner, case.flags) == (TOWNSHIP, set())
+    # the breach went with the county; the city's 督办 on it stays open for the new owner
+    assert (case.owner, case.flags) == (TOWNSHIP, {Flag.SUPERVISED})
 
     events = sweep(case, RESOLVE, due(case, RESOLVE))
 

@@ -168,8 +168,9 @@ def test_resolving_a_flagged_red_case_clears_its_overdue_flag() -> None:
 
     run(case, ResolveCase(AGREEMENT, AgreementForm.ORAL), MEDIATOR, later(case))
 
-    assert case.flags == set()
-    assert set(case.deadlines) == {"follow_up"}  # the status report stopped with the work
+    # the city's 督办 on the breach is still owed an answer, whatever the outcome
+    assert case.flags == {Flag.SUPERVISED}
+    assert set(case.deadlines) == {"follow_up", "supervision"}  # the status report stopped
 
 
 def test_a_failed_mediation_is_terminated_and_the_follow_up_clock_starts() -> None:

@@ -642,6 +642,7 @@ const names = {
       pause_review: "中止复查",
       referral_answer: "转办答复",
       report_back: "反馈转办单位",
+      performance: "履行",
     },
     dueLabel: "{kind}期限",
     flag: {
@@ -653,6 +654,7 @@ const names = {
       referral_pending: "转办待复",
       referral_overdue: "转办超期未复",
       report_back_overdue: "反馈逾期",
+      performance_due: "履行期限已到",
     },
     partyRole: { applicant: "申请人", respondent: "被申请人", third_party: "第三人" },
     role: {
@@ -797,6 +799,7 @@ const names = {
       pause_review: "Pause review",
       referral_answer: "Referral answer",
       report_back: "Report back",
+      performance: "Performance",
     },
     dueLabel: "{kind} by",
     flag: {
@@ -808,6 +811,7 @@ const names = {
       referral_pending: "Awaiting referral answer",
       referral_overdue: "Referral answer overdue",
       report_back_overdue: "Report back overdue",
+      performance_due: "Performance due",
     },
     partyRole: { applicant: "Applicant", respondent: "Respondent", third_party: "Third party" },
     role: {
