@@ -7,9 +7,12 @@ time the figure counts it at (the event's time; for a figure about a cohort, the
 it is about: an escalation counts for ``escalation_rate`` at the case's registration, a
 follow-up for ``follow_up_rate`` at the outcome it follows). The view keeps:
 
-- ``days``: counters per (location unit × Shanghai day of the anchor × kind × category × level
-  × measure × key), what a period's whole days are summed from, so a subtree and period cost
-  the same however large the store;
+- ``days``: counters per (unit × Shanghai day of the anchor × measure × key), each fact counted
+  at its location unit and at every unit above it, so a subtree's whole days are read from its
+  root's own rows (days × measures, however many units and cases below); a registration also
+  counts ``registered_level`` / ``_kind`` / ``_category`` by what is fixed at registration, a
+  fact of a distinct measure whose case had one before counts ``-measure`` keyed by that one's
+  day, and the resolve durations are a histogram of coarse buckets (``hours_bucket``);
 - ``facts``: each fact with its exact anchor, for the parts of days a period with a time of
   day covers, for the exact median (the hour bucket holding it is read back in detail) and
   for counting distinct cases (``prev_us``: the anchor of the case's previous fact of the same
@@ -25,6 +28,7 @@ The answers' types are here; the queries are in ``projections.stats_queries``.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -60,7 +64,7 @@ FACT_COLUMNS = (
     "case_id", "seq", "measure", "key", "unit", "kind", "category", "level", "day", "at_us",
     "prev_us", "value",
 )  # fmt: skip
-DAY_KEY = ("unit", "day", "measure", "key", "level", "kind", "category")
+DAY_KEY = ("unit", "day", "measure", "key")
 CLOCK_COLUMNS = ("case_id", "kind", "seq", "unit", "due_us", "start_us", "stop_us")
 REFERRAL_COLUMNS = ("case_id", "seq", "unit", "due_us", "start_us", "stop_us")
 
@@ -81,6 +85,20 @@ DISTINCT = frozenset({
 })  # fmt: skip
 
 Row = dict[str, Any]
+
+
+def hours_bucket(took_us: int) -> str:
+    """The median histogram's bucket of a duration: each hour below 16, then eight buckets
+    per doubling (each about 9 % wide), in an order that sorts as text."""
+    hours = max(0, took_us) // HOUR_US
+    found = hours if hours < 16 else 16 + int(8 * math.log2(hours / 16))
+    return f"{found:04d}"
+
+
+def correction(measure: str) -> str:
+    """The day counter of the facts of a distinct measure whose case had one before, keyed
+    by that previous fact's day."""
+    return f"-{measure}"
 
 
 def day_of(at_us: int) -> int:
@@ -157,13 +175,24 @@ class _Case:
             prev = last.get(measure)
             last[measure] = at
             row["last_json"] = json.dumps(last)
+        day = day_of(at)
         self.changes.facts.append(
             (row["id"], self.event.originator_version, measure, key, row["unit"], row["kind"],
-             row["category"], row["level"], day_of(at), at, prev, value)
+             row["category"], row["level"], day, at, prev, value)
         )  # fmt: skip
-        self.changes.days[
-            (row["unit"], day_of(at), measure, key, row["level"], row["kind"], row["category"])
-        ] += 1
+        counts = [(measure, key)]
+        if measure == "registered":
+            counts += [
+                ("registered_level", row["level"]),
+                ("registered_kind", row["kind"]),
+                ("registered_category", row["category"]),
+            ]
+        if prev is not None:
+            counts.append((correction(measure), f"{day_of(prev):06d}"))
+        days = self.changes.days
+        for unit in self.changes.ancestors(row["unit"]):
+            for name, value_key in counts:
+                days[(unit, day, name, value_key)] += 1
 
     # --- what each event does ------------------------------------------------------------
 
@@ -227,7 +256,7 @@ class _Case:
         if row["breached"]:
             self.fact("resolved_breached")
         took = self.at - row["registered_us"] - (row["paused_total_us"] or 0)
-        self.fact("resolve_hours", f"{took // HOUR_US:07d}", value=took)
+        self.fact("resolve_hours", hours_bucket(took), value=took)
         self._outcome("resolved")
 
     def terminated(self) -> None:
@@ -344,7 +373,9 @@ _CHANGES: Mapping[type, Callable[[_Case], None]] = {
 
 class StatisticsView(View):
     name = "statistics"
-    schema_version = 2  # day summaries and facts (issue 13), rebuilt from the log on start
+    # 2: day summaries and facts (issue 13); 3: the summaries rolled up to every ancestor,
+    # per (unit, day, measure, key) alone. Rebuilt from the log on start.
+    schema_version = 3
     # Registration, what a case accumulates and counts, and every event carrying clocks.
     handles = (*CLOCK_EVENTS, *_CHANGES)
     ignores = (
@@ -379,29 +410,32 @@ class StatisticsView(View):
             "category TEXT NOT NULL, level TEXT NOT NULL, day INTEGER NOT NULL, "
             "at_us BIGINT NOT NULL, prev_us BIGINT, value BIGINT NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {index('stats_facts_unit')} ON {facts} (unit, at_us)",
-            f"CREATE INDEX IF NOT EXISTS {index('stats_facts_measure')} ON {facts} "
-            "(measure, key, at_us)",
-            f"CREATE INDEX IF NOT EXISTS {index('stats_facts_prev')} ON {facts} (prev_us)",
+            f"CREATE INDEX IF NOT EXISTS {index('stats_facts_prev')} ON {facts} (unit, prev_us)",
+            f"CREATE INDEX IF NOT EXISTS {index('stats_facts_bucket')} ON {facts} "
+            "(unit, measure, key, at_us)",
             f"CREATE TABLE IF NOT EXISTS {days} (unit TEXT NOT NULL, day INTEGER NOT NULL, "
-            "measure TEXT NOT NULL, key TEXT NOT NULL, level TEXT NOT NULL, "
-            "kind TEXT NOT NULL, category TEXT NOT NULL, n BIGINT NOT NULL, "
+            "measure TEXT NOT NULL, key TEXT NOT NULL, n BIGINT NOT NULL, "
             f"PRIMARY KEY ({', '.join(DAY_KEY)}))",
             f"CREATE TABLE IF NOT EXISTS {clocks} (case_id TEXT NOT NULL, kind TEXT NOT NULL, "
             "seq INTEGER NOT NULL, unit TEXT NOT NULL, due_us BIGINT NOT NULL, "
             "start_us BIGINT NOT NULL, stop_us BIGINT NOT NULL, PRIMARY KEY (case_id, kind, seq))",
-            f"CREATE INDEX IF NOT EXISTS {index('stats_clocks_stop')} ON {clocks} (stop_us)",
+            f"CREATE INDEX IF NOT EXISTS {index('stats_clocks_stop')} ON {clocks} (unit, stop_us)",
+            f"CREATE INDEX IF NOT EXISTS {index('stats_clocks_open')} ON {clocks} (stop_us)",
             f"CREATE TABLE IF NOT EXISTS {referrals} (case_id TEXT NOT NULL, "
             "seq INTEGER NOT NULL, unit TEXT NOT NULL, due_us BIGINT, start_us BIGINT NOT NULL, "
             "stop_us BIGINT NOT NULL, PRIMARY KEY (case_id, seq))",
-            f"CREATE INDEX IF NOT EXISTS {index('stats_referrals_stop')} ON {referrals} (stop_us)",
+            f"CREATE INDEX IF NOT EXISTS {index('stats_referrals_stop')} ON {referrals} "
+            "(unit, stop_us)",
             *closure_ddl(self.t("units")),
+            f"CREATE INDEX IF NOT EXISTS {index('stats_units_up')} ON {self.t('units')} "
+            "(descendant, ancestor)",
         ]
 
     def table_names(self) -> list[str]:
         return ["cases", "facts", "days", "clocks", "referrals", "units"]
 
     def process(self, cursor: Cursor, batch: Batch) -> None:
-        changes = _Changes(self.t("cases"))
+        changes = _Changes(self.t("cases"), cursor, self.t("units"))
         changes.cases.load(
             cursor,
             (
@@ -421,12 +455,26 @@ class StatisticsView(View):
 class _Changes:
     """What one batch does to the view, held in memory and written in a few statements."""
 
-    def __init__(self, cases_table: str) -> None:
+    def __init__(self, cases_table: str, cursor: Cursor, units_table: str) -> None:
+        self.cursor, self.units_table = cursor, units_table
+        self._ancestors: dict[str, list[str]] = {}
         self.cases = RowBatch(cases_table, "id", CASE_COLUMNS)
         self.facts: list[tuple[Any, ...]] = []
         self.days: Counter[tuple[Any, ...]] = Counter()
         self.clocks: dict[tuple[str, str, int], tuple[Any, ...]] = {}
         self.referrals: dict[tuple[str, int], tuple[Any, ...]] = {}
+
+    def ancestors(self, unit: str) -> list[str]:
+        """The unit and every unit above it: a day counter counts for each of them, so a
+        subtree's figures are read from its root's counters alone."""
+        found = self._ancestors.get(unit)
+        if found is None:
+            self.cursor.execute(
+                f"SELECT ancestor FROM {self.units_table} WHERE descendant = ?", (unit,)
+            )
+            found = sorted({unit, *(str(row[0]) for row in self.cursor.fetchall())})
+            self._ancestors[unit] = found
+        return found
 
     def write(self, cursor: Cursor, view: StatisticsView) -> None:
         self.cases.flush(cursor)

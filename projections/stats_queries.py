@@ -176,13 +176,9 @@ def _tallies(
     period = _Period(to_us(start), to_us(end))
     with view.db.transaction(write=False) as cursor:
         counter = _Counter(cursor, view, roots)
-        counter.summed(period)
-        counter.repeats(period)
+        counter.count(period, to_us(min(end, now)) if full else None)
         if full:
             counter.median(period)
-            at = to_us(min(end, now))
-            counter.overdue(at)
-            counter.unanswered(at)
     return counter.tallies
 
 
@@ -193,7 +189,8 @@ def subtree(view: StatisticsView, alias: str, roots: list[str]) -> str:
 
 
 class _Counter:
-    """Runs the statistics' few grouped statements for a set of subtree roots."""
+    """Runs the statistics' statements for a set of subtree roots: one for every count, one
+    more for the median."""
 
     def __init__(self, cursor: Cursor, view: StatisticsView, roots: list[str]) -> None:
         self.cursor = cursor
@@ -201,61 +198,111 @@ class _Counter:
         self.roots = roots
         self.tallies = {root: _Tally() for root in roots}
 
-    def _select(self, columns: str, table: str, alias: str, where: str, *params: Any) -> list[Any]:
-        self.cursor.execute(
-            f"SELECT u.ancestor, {columns} FROM {self.view.t(table)} {alias} "
-            f"{subtree(self.view, alias, self.roots)} AND {where}",
-            (*self.roots, *params),
-        )
-        return self.cursor.fetchall()
+    def _from(self, table: str, alias: str) -> str:
+        """Rows of ``table`` located in a root's subtree: the closure table is searched by
+        ancestor, then ``table`` by (unit, …) for each descendant."""
+        return f"FROM {self.view.t(table)} {alias} {subtree(self.view, alias, self.roots)}"
 
-    def _sources(self, period: _Period) -> list[tuple[str, str, str, list[int]]]:
-        """(table, count, where, params) of the day summaries and of the parts of days."""
-        found: list[tuple[str, str, str, list[int]]] = []
+    def count(self, period: _Period, at: int | None) -> None:
+        """Every count in one statement (a UNION ALL of the parts below, each tagged):
+
+        - ``days``: the whole days, summed from the roots' own day counters (rolled up to
+          every ancestor as they were written), so the closure is not joined at all;
+        - ``parts``: the facts of the parts of days at either end, with whether each case's
+          previous fact of the measure is in the period too (it is then counted once);
+        - ``lead``: facts of the whole days whose case's previous one falls in the leading part
+          of a day (the day counters key corrections by that previous fact's day);
+        - ``overdue`` and ``unanswered``: the clocks and referrals pending at ``at``.
+        """
+        roots, marks = self.roots, ", ".join("?" for _ in self.roots)
+        selects: list[str] = []
+        params: list[Any] = []
         days = period.whole_days()
         if days is not None:
-            found.append(("days", "SUM(d.n)", "d.day >= ? AND d.day < ?", list(days)))
-        parts = period.parts()
-        if parts:
-            where = " OR ".join("(d.at_us >= ? AND d.at_us < ?)" for _ in parts)
-            found.append(("facts", "COUNT(*)", f"({where})", [x for p in parts for x in p]))
-        return found
+            selects.append(
+                "SELECT 'days', d.unit, d.measure, d.key, '', '', '', 0, SUM(d.n) "
+                f"FROM {self.view.t('days')} d WHERE d.unit IN ({marks}) "
+                "AND d.day >= ? AND d.day < ? GROUP BY d.unit, d.measure, d.key"
+            )
+            params += [*roots, *days]
+            lead = day_start(days[0])
+            if period.lo < lead:
+                selects.append(
+                    "SELECT 'lead', u.ancestor, f.measure, f.key, '', '', '', 0, COUNT(*) "
+                    f"{self._from('facts', 'f')} AND f.prev_us >= ? AND f.prev_us < ? "
+                    "AND f.at_us >= ? AND f.at_us < ? GROUP BY u.ancestor, f.measure, f.key"
+                )
+                params += [*roots, period.lo, lead, lead, day_start(days[1])]
+        for lo, hi in period.parts():
+            selects.append(
+                "SELECT 'parts', u.ancestor, f.measure, f.key, f.level, f.kind, f.category, "
+                "CASE WHEN f.prev_us >= ? THEN 1 ELSE 0 END, COUNT(*) "
+                f"{self._from('facts', 'f')} AND f.at_us >= ? AND f.at_us < ? "
+                "GROUP BY 2, 3, 4, 5, 6, 7, 8"
+            )
+            params += [period.lo, *roots, lo, hi]
+        if at is not None:
+            # Clocks pending at ``at`` (started by an event before it, not ended by one before
+            # it) and due at or before it; such clocks exist only on open cases.
+            selects.append(
+                "SELECT 'overdue', u.ancestor, '', '', '', '', '', 0, COUNT(DISTINCT k.case_id) "
+                f"{self._from('clocks', 'k')} AND k.stop_us >= ? AND k.start_us < ? "
+                "AND k.due_us <= ? GROUP BY u.ancestor"
+            )
+            # Referrals out whose answer clock had run out at ``at`` with no answer by then.
+            selects.append(
+                "SELECT 'unanswered', u.ancestor, '', '', '', '', '', 0, COUNT(*) "
+                f"{self._from('referrals', 'r')} AND r.stop_us >= ? AND r.start_us < ? "
+                "AND r.due_us <= ? GROUP BY u.ancestor"
+            )
+            params += [*roots, at, at, at, *roots, at, at, at]
+        if not selects:
+            return
+        self.cursor.execute(" UNION ALL ".join(selects), params)
+        first = f"{days[0]:06d}" if days is not None else ""
+        for part, root, measure, key, level, kind, category, repeat, n in self.cursor.fetchall():
+            self._add(str(part), self.tallies[str(root)], str(measure), str(key), int(n),
+                      (str(level), str(kind), str(category)), bool(repeat), first)  # fmt: skip
 
-    def summed(self, period: _Period) -> None:
-        for table, count, where, params in self._sources(period):
-            for root, measure, key, n in self._select(
-                f"d.measure, d.key, {count}", table, "d",
-                f"{where} GROUP BY u.ancestor, d.measure, d.key", *params,
-            ):  # fmt: skip
-                self.tallies[root].counts[str(measure)][str(key)] += int(n)
-            for root, level, kind, category, n in self._select(
-                f"d.level, d.kind, d.category, {count}", table, "d",
-                f"d.measure = 'registered' AND {where} "
-                "GROUP BY u.ancestor, d.level, d.kind, d.category", *params,
-            ):  # fmt: skip
-                tally = self.tallies[root]
-                for counts, name in (
-                    (tally.by_level, level),
-                    (tally.by_kind, kind),
-                    (tally.by_category, category),
+    @staticmethod
+    def _add(
+        part: str,
+        tally: _Tally,
+        measure: str,
+        key: str,
+        n: int,
+        fixed: tuple[str, str, str],
+        repeat: bool,
+        first: str,
+    ) -> None:
+        if part == "overdue":
+            tally.overdue = n
+        elif part == "unanswered":
+            tally.counts["referral_outcome"][UNANSWERED_OVERDUE] = n
+        elif part == "lead":
+            tally.counts[measure][key] -= n
+        elif part == "days":
+            if measure.startswith("-"):  # a repeat, taken off when its previous one counted
+                if key >= first:
+                    tally.counts[measure[1:]][""] -= n
+            elif measure.startswith("registered_"):
+                by = {"level": tally.by_level, "kind": tally.by_kind}
+                counts = by.get(measure.removeprefix("registered_"), tally.by_category)
+                counts[key] = counts.get(key, 0) + n
+            else:
+                tally.counts[measure][key] += n
+        else:  # a part of a day, from the facts
+            tally.counts[measure][key] += n - (n if repeat and measure in DISTINCT else 0)
+            if measure == "registered":
+                for counts, name in zip(
+                    (tally.by_level, tally.by_kind, tally.by_category), fixed, strict=True
                 ):
-                    counts[str(name)] = counts.get(str(name), 0) + int(n)
-
-    def repeats(self, period: _Period) -> None:
-        """A case with several facts of a distinct measure in the period counts once: each
-        fact whose case's previous one of that measure is in the period too is taken off."""
-        for root, measure, key, n in self._select(
-            "d.measure, d.key, COUNT(*)", "facts", "d",
-            "d.prev_us >= ? AND d.at_us < ? GROUP BY u.ancestor, d.measure, d.key",
-            period.lo, period.hi,
-        ):  # fmt: skip
-            if measure in DISTINCT:
-                self.tallies[root].counts[str(measure)][str(key)] -= int(n)
+                    counts[name] = counts.get(name, 0) + n
 
     def median(self, period: _Period) -> None:
-        """The exact median of the resolve durations: the hour histogram (summed like any
-        count) says which hour bucket holds the middle one or two; their durations are read
-        back from the facts of that bucket alone."""
+        """The exact median of the resolve durations: the histogram (summed like any count)
+        says which bucket holds the middle one or two; their durations are read back from
+        the facts of that bucket alone."""
         wanted: dict[str, list[tuple[int, str]]] = {}  # root → (rank in bucket, bucket)
         for root, tally in self.tallies.items():
             histogram = sorted(
@@ -275,35 +322,17 @@ class _Counter:
             return
         marks = ", ".join("?" for _ in buckets)
         values: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
-        for root, key, value in self._select(
-            "d.key, d.value", "facts", "d",
-            f"d.measure = 'resolve_hours' AND d.key IN ({marks}) AND d.at_us >= ? "
-            "AND d.at_us < ?", *buckets, period.lo, period.hi,
-        ):  # fmt: skip
-            values[(root, str(key))].append(int(value))
+        self.cursor.execute(
+            f"SELECT u.ancestor, f.key, f.value {self._from('facts', 'f')} "
+            f"AND f.measure = 'resolve_hours' AND f.key IN ({marks}) AND f.at_us >= ? "
+            "AND f.at_us < ?",
+            (*self.roots, *buckets, period.lo, period.hi),
+        )
+        for root, key, value in self.cursor.fetchall():
+            values[(str(root), str(key))].append(int(value))
         for root, picks in wanted.items():
             middle = [sorted(values[(root, bucket)])[rank] for rank, bucket in picks]
             self.tallies[root].median = sum(middle) / len(middle) / HOUR_US
-
-    def overdue(self, at: int) -> None:
-        """Cases with a sign-for or resolve clock pending at ``at`` (started by an event
-        before it, not ended by one before it) and due at or before it. Such clocks exist
-        only on open cases: every event that ends a case's work removes them."""
-        for root, count in self._select(
-            "COUNT(DISTINCT k.case_id)", "clocks", "k",
-            "k.stop_us >= ? AND k.start_us < ? AND k.due_us <= ? GROUP BY u.ancestor",
-            at, at, at,
-        ):  # fmt: skip
-            self.tallies[root].overdue = int(count)
-
-    def unanswered(self, at: int) -> None:
-        """Referrals out whose answer clock had run out at ``at`` with no answer by then."""
-        for root, count in self._select(
-            "COUNT(*)", "referrals", "r",
-            "r.stop_us >= ? AND r.start_us < ? AND r.due_us <= ? GROUP BY u.ancestor",
-            at, at, at,
-        ):  # fmt: skip
-            self.tallies[root].counts["referral_outcome"][UNANSWERED_OVERDUE] = int(count)
 
 
 # --- series ---------------------------------------------------------------------------

@@ -440,10 +440,39 @@ def count_rows(views: ViewSet, table: str) -> int:
     return int(row[0])
 
 
+BREAKDOWNS = "('registered_level', 'registered_kind', 'registered_category')"
+
+
 def facts_of(views: ViewSet) -> int:
-    """The facts the day summaries count, which must agree with them."""
-    with views.statistics.db.transaction(write=False) as cursor:
-        cursor.execute(f"SELECT SUM(n) FROM {views.statistics.t('days')}")
+    """Per unit, the facts its day counters count (rolled up from every unit below it),
+    which must agree with the facts located in its subtree: the registrations' breakdowns
+    (``registered_level``…) and the repeats (``-resolved``…) aside."""
+    stats = views.statistics
+    with stats.db.transaction(write=False) as cursor:
+        cursor.execute(
+            f"SELECT unit, SUM(n) FROM {stats.t('days')} WHERE measure NOT IN {BREAKDOWNS} "
+            "AND substr(measure, 1, 1) <> '-' GROUP BY unit"
+        )
+        counted = {str(unit): int(n) for unit, n in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT u.ancestor, COUNT(*) FROM {stats.t('facts')} f JOIN {stats.t('units')} u "
+            "ON u.descendant = f.unit GROUP BY u.ancestor"
+        )
+        located = {str(unit): int(n) for unit, n in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT SUM(n) FROM {stats.t('days')} WHERE measure IN {BREAKDOWNS} GROUP BY measure"
+        )
+        breakdowns = {int(n) for (n,) in cursor.fetchall()}
+    assert counted == located
+    # Each breakdown of the registrations counts each of them at each unit above it.
+    assert breakdowns == {sum_registered(views)}
+    return max(counted.values())
+
+
+def sum_registered(views: ViewSet) -> int:
+    stats = views.statistics
+    with stats.db.transaction(write=False) as cursor:
+        cursor.execute(f"SELECT SUM(n) FROM {stats.t('days')} WHERE measure = 'registered'")
         row = cursor.fetchone()
     assert row is not None
     return int(row[0])
