@@ -308,22 +308,24 @@ def test_an_orange_dispute_at_luocheng_left_unresolved_for_five_working_days_mov
     assert "status_report" in case.deadlines
 
 
-def test_a_red_dispute_at_the_county_that_misses_its_deadline_is_flagged_not_escalated(
+def test_a_red_dispute_at_the_county_that_misses_its_deadline_is_flagged_and_supervised(
     app: FengqiaoApplication, clock: Clock
 ) -> None:
     case = drive(app, "in_mediation", level=Level.RED)
     version = case.version
     case = miss_resolve(app, clock, case.id)
     assert (case.owner, case.level) == (COUNTY, Level.RED)
-    assert "resolve_overdue" in case.flags
-    assert case.version == version + 1
-    event = last_event(app, case.id)
+    assert {"resolve_overdue", "supervised"} <= case.flags
+    assert case.version == version + 2  # flagged, and the city's 督办 on it
+    ordered = last_event(app, case.id)
+    assert (type(ordered).__name__, ordered.by_unit) == ("SupervisionOrdered", "511100")
+    event = list(app.repository.event_store.get(case.id))[version]  # version + 1, from 0
     assert type(event).__name__ == "ResolveOverdueFlagged"
     assert event.due_at == T0 + timedelta(days=3)
     # The next sweep finds it flagged already and records nothing.
     again = app.execute(case.id, ActOnDeadline(DeadlineKind.RESOLVE, event.due_at), SYSTEM)
     assert again.position is None
-    assert app.get_case(case.id).version == version + 1
+    assert app.get_case(case.id).version == version + 2
 
 
 def test_a_repeated_sweep_with_the_same_deadline_acts_once(

@@ -597,7 +597,12 @@ def test_a_written_agreement_resolves_a_dispute_and_starts_follow_up_and_judicia
     assert case.status is Status.RESOLVED
     assert case.outcome is Outcome.RESOLVED
     assert case.outcome_at == resolved_at
-    assert kinds(case) == {"follow_up", "judicial_reminder", "judicial_confirmation"}
+    assert kinds(case) == {
+        "follow_up",
+        "judicial_reminder",
+        "judicial_confirmation",
+        "performance",  # the end of 2026-10-15, Shanghai
+    }
     assert due(case, DeadlineKind.FOLLOW_UP) == resolved_at + timedelta(days=7)
     assert due(case, DeadlineKind.JUDICIAL_REMINDER) == resolved_at + timedelta(days=20)
     assert due(case, DeadlineKind.JUDICIAL_CONFIRMATION) == resolved_at + timedelta(days=30)

@@ -145,15 +145,20 @@ def test_a_yellow_case_left_alone_climbs_to_the_township_then_the_county_on_time
         }
     assert harness.acted_at(county_resolve - TICK) == set()
     assert harness.acted_at(county_resolve) == {
-        (case_id, "resolve", "ResolveOverdueFlagged"),
+        # at the top: flagged, and the city orders 督办 at once
+        (case_id, "resolve", "ResolveOverdueFlagged, SupervisionOrdered"),
         (case_id, "status_report", "ClockFired"),
     }
-    # The county is the top: the case stays there, flagged once, however long it waits;
-    # the flagged resolve clock is not offered to the sweep again.
-    for day in (4, 5):
+    # The county is the top: the case stays there, flagged once, however long it waits (the
+    # flagged resolve clock is not offered to the sweep again); the city's 督办 on the breach
+    # is flagged again each working day until the county answers it.
+    # The order came with the breach on Monday 19 Oct; its answer is due by the end of the
+    # next working day, Tuesday 20 Oct (Shanghai): the sweep of day 5 (Wednesday 00:00) flags it.
+    assert due(app, case_id, "supervision") == shanghai(2026, 10, 21)
+    for day, supervision in ((4, []), (5, [("supervision", "SupervisionReminded")])):
         report = harness.sweep_at(arrived + timedelta(days=day))
-        assert [(d.kind, events) for d, events in report.acted] == [("status_report", "ClockFired")]
-        assert (report.due, report.unchanged) == (1, 0)
+        acted = sorted((d.kind, events) for d, events in report.acted)
+        assert acted == [("status_report", "ClockFired"), *supervision]
     case = app.get_case(case_id)
     assert (case.owner, case.level) == (COUNTY, Level.RED)
     assert "resolve_overdue" in case.flags
@@ -164,6 +169,8 @@ def test_a_yellow_case_left_alone_climbs_to_the_township_then_the_county_on_time
         "SignOverdueFlagged": 3,
         "Escalated": 2,
         "ResolveOverdueFlagged": 1,
+        "SupervisionOrdered": 1,
+        "SupervisionReminded": 1,
         "ClockFired": 5,
     }
     escalations = [h for h in history if h.event_type == "Escalated"]

@@ -18,6 +18,7 @@ import pytest
 from domain import bounds
 from domain.actors import SYSTEM
 from domain.application import FengqiaoApplication
+from domain.calendar import SHANGHAI
 from domain.case import Registration
 from domain.case.commands import (
     ActOnDeadline,
@@ -124,7 +125,9 @@ def drive_to_the_edges(app: FengqiaoApplication, clock: Clock, at: datetime) -> 
     run(first, PauseCase(text(4000), clock.now + timedelta(days=30)), SUPERVISOR)
     clock.advance(days=30)
     run(first, ResumeCase(), SUPERVISOR)
-    run(first, ResolveCase(text(20000), AgreementForm.WRITTEN, AMOUNT, text(200)), MEDIATOR)
+    # the latest performance date the domain takes: five years on
+    latest = (clock.now.astimezone(SHANGHAI).date() + timedelta(days=366 * 5)).isoformat()
+    run(first, ResolveCase(text(20000), AgreementForm.WRITTEN, AMOUNT, latest), MEDIATOR)
     run(first, RequestJudicialConfirmation(text(200)), MEDIATOR)
     run(first, RecordJudicialConfirmation(False, text(4000)), MEDIATOR)
     run(first, RecordFollowUp(False, False, text(4000)), MEDIATOR)
