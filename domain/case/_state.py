@@ -235,8 +235,10 @@ class CaseState(Aggregate):
         details: Registration,
         number: str = "",
     ) -> Self:
-        """登记: the case starts owned by its level's tier above its location, under the
-        ``number`` its county issued (``domain.numbering``)."""
+        """登记: the case starts at the higher of the level given and what the policy's risk
+        triggers suggest on its facts (``domain.risk``), owned by that level's tier above its
+        location, under the ``number`` its county issued (``domain.numbering``). A referral
+        from another body starts the clock of reporting back to it."""
         decision_time(at)
         occurred = details.occurred_at
         occurred_at = None if occurred is None else in_the_past("occurred_at", occurred, at)
