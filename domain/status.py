@@ -109,6 +109,21 @@ class Flag(StrEnum):
         """The flag a missed clock of this kind raises, if any."""
         return {"sign": cls.SIGN_OVERDUE, "resolve": cls.RESOLVE_OVERDUE}.get(clock)
 
+    @classmethod
+    def when_due(cls, clock: str) -> Flag | None:
+        """The flag a clock of this kind raises when it comes due (``ClockFired``), until it
+        is dealt with: read by the aggregate and the cases view alike."""
+        return {
+            "pause_review": cls.PAUSE_REVIEW_DUE,
+            "referral_answer": cls.REFERRAL_OVERDUE,
+            "report_back": cls.REPORT_BACK_OVERDUE,
+            "performance": cls.PERFORMANCE_DUE,
+        }.get(clock)
+
+
+# A referral awaiting the agency's answer, and late with it: cleared by any answer.
+REFERRAL_FLAGS = frozenset({Flag.REFERRAL_PENDING, Flag.REFERRAL_OVERDUE})
+
 
 class LevelCause(StrEnum):
     """Why a case has its warning level: what a card and the case file say beside it."""

@@ -11,9 +11,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from domain.case import Case, status_after
-from domain.clocks import DeadlineKind
 from domain.dispute import Dispute
-from domain.status import OPEN, EscalationCause, Flag, LevelCause, Status
+from domain.status import OPEN, REFERRAL_FLAGS, EscalationCause, Flag, LevelCause, Status
 from projections.closure import add_unit, closure_ddl
 from projections.db import Cursor, to_us
 from projections.engine import Batch, View
@@ -37,14 +36,7 @@ COLUMNS = (
 _OPEN = {status.value for status in OPEN}
 
 _BREACHES = (Flag.SIGN_OVERDUE.value, Flag.RESOLVE_OVERDUE.value)
-_REFERRAL_FLAGS = (Flag.REFERRAL_PENDING.value, Flag.REFERRAL_OVERDUE.value)
-# What a clock that came due flags (as the aggregate does, ``domain.case._intake``).
-_FLAG_WHEN_DUE = {
-    DeadlineKind.PAUSE_REVIEW.value: Flag.PAUSE_REVIEW_DUE.value,
-    DeadlineKind.REFERRAL_ANSWER.value: Flag.REFERRAL_OVERDUE.value,
-    DeadlineKind.REPORT_BACK.value: Flag.REPORT_BACK_OVERDUE.value,
-    DeadlineKind.PERFORMANCE.value: Flag.PERFORMANCE_DUE.value,
-}
+_REFERRAL_FLAGS = tuple(flag.value for flag in REFERRAL_FLAGS)
 _FLAG_BY_EVENT: Mapping[type, str] = {
     Case.SignOverdueFlagged: Flag.SIGN_OVERDUE.value,
     Case.ResolveOverdueFlagged: Flag.RESOLVE_OVERDUE.value,
@@ -149,9 +141,9 @@ def _supervision_answered(row: Row, event: Any) -> None:
 
 
 def _clock_fired(row: Row, event: Any) -> None:
-    flag = _FLAG_WHEN_DUE.get(event.kind)
+    flag = Flag.when_due(event.kind)  # as the aggregate flags it
     if flag is not None:
-        _set_flags(row, add=flag)
+        _set_flags(row, add=flag.value)
 
 
 def _followed_up(row: Row, event: Any) -> None:

@@ -18,13 +18,6 @@ from domain.status import OPEN, RUNNING, Flag, Status
 
 # The clocks a pause leaves running: a 督办's answer is owed whatever the case waits for.
 _PAUSE_KEEPS = frozenset({DeadlineKind.SUPERVISION.value})
-# What a clock that came due flags for the owner's supervisors, until it is dealt with.
-_FLAG_WHEN_DUE = {
-    DeadlineKind.PAUSE_REVIEW.value: Flag.PAUSE_REVIEW_DUE,
-    DeadlineKind.REFERRAL_ANSWER.value: Flag.REFERRAL_OVERDUE,
-    DeadlineKind.REPORT_BACK.value: Flag.REPORT_BACK_OVERDUE,
-    DeadlineKind.PERFORMANCE.value: Flag.PERFORMANCE_DUE,
-}
 
 
 class Intake(CaseState):
@@ -276,7 +269,7 @@ class Intake(CaseState):
 
         def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
-            flag = _FLAG_WHEN_DUE.get(self.kind)
+            flag = Flag.when_due(self.kind)
             if flag is not None:
                 aggregate.flags.add(flag)
 

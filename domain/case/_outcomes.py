@@ -7,15 +7,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from domain.actors import Actor
-from domain.bounds import MAX_ATTENDEES, at_most, in_the_past
+from domain.bounds import MAX_ATTENDEES, at_most, in_the_past, non_negative_amount
 from domain.calendar import SHANGHAI, start_of_day
 from domain.case import commands as c
-from domain.case._state import WORK_CLOCKS, CaseState, Deadlines, non_negative_amount, text
+from domain.case._state import WORK_CLOCKS, CaseState, Deadlines, text
 from domain.clocks import DeadlineKind
 from domain.errors import CommandNotAllowedError, InvalidInputError
 from domain.policy import Clocks
 from domain.status import (
     CONCLUDED,
+    REFERRAL_FLAGS,
     Agency,
     AgreementForm,
     Flag,
@@ -26,7 +27,6 @@ from domain.status import (
     Status,
 )
 
-_REFERRAL_FLAGS = frozenset({Flag.REFERRAL_PENDING, Flag.REFERRAL_OVERDUE})
 _AGREEMENT_CLOCKS = (
     DeadlineKind.PERFORMANCE,
     DeadlineKind.FOLLOW_UP,
@@ -187,7 +187,7 @@ class Outcomes(CaseState):
         def apply(self, aggregate: CaseState) -> None:
             super().apply(aggregate)
             aggregate.referral_answered = True
-            aggregate.flags.difference_update(_REFERRAL_FLAGS)
+            aggregate.flags.difference_update(REFERRAL_FLAGS)
 
     class ReferralDeclined(CaseState.ClocksChanged):
         """The agency would not take the case: it goes back to work (重新办理), on a new
@@ -200,7 +200,7 @@ class Outcomes(CaseState):
             aggregate.outcome = None
             aggregate.outcome_at = None
             aggregate.referral_answered = False
-            aggregate.flags.difference_update(_REFERRAL_FLAGS)
+            aggregate.flags.difference_update(REFERRAL_FLAGS)
 
     def answer_referral(
         self,
@@ -222,8 +222,7 @@ class Outcomes(CaseState):
         remaining = self._without(DeadlineKind.REFERRAL_ANSWER)
         if outcome is ReferralOutcome.DECLINED:
             resolve = clocks.start(DeadlineKind.RESOLVE, self.level, self.tier, at)
-            deadlines = {**self._without(DeadlineKind.REFERRAL_ANSWER, DeadlineKind.FOLLOW_UP)}
-            deadlines[DeadlineKind.RESOLVE.value] = resolve
+            deadlines = {**remaining, DeadlineKind.RESOLVE.value: resolve}
             self._emit(self.ReferralDeclined, actor, at, reason=answer, deadlines=deadlines)
             return
         number = reference.strip() if isinstance(reference, str) else ""
