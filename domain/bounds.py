@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TypeVar
 
 from domain.errors import InvalidInputError
@@ -152,3 +153,11 @@ def at_most(field: str, items: Sequence[T], limit: int) -> Sequence[T]:
 
 def _minutes(span: timedelta) -> str:
     return f"{int(span.total_seconds() // 60)} minutes"
+
+
+def non_negative_amount(field: str, value: Decimal | None) -> Decimal | None:
+    """An amount in 元: finite and not negative (a registration's, an agreement's, an
+    assessment's correction)."""
+    if value is not None and (not value.is_finite() or value < 0):
+        raise InvalidInputError(field, "must be a non-negative amount")
+    return value

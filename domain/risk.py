@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from domain.bounds import non_negative_amount
 from domain.errors import InvalidInputError, PolicyError
 from domain.levels import Level
 
@@ -99,9 +100,7 @@ class FactsUpdate:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise InvalidInputError(name, "must not be negative")
-        amount = self.amount_involved
-        if amount is not None and (not amount.is_finite() or amount < 0):
-            raise InvalidInputError("amount_involved", "must be a non-negative amount")
+        amount = non_negative_amount("amount_involved", self.amount_involved)
         return Facts(
             category=current.category,
             people_involved=_either(self.people_involved, current.people_involved),

@@ -18,7 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor
-from domain.bounds import decision_time, future, in_the_past
+from domain.bounds import decision_time, future, in_the_past, non_negative_amount
 from domain.clocks import Deadline, DeadlineKind
 from domain.errors import CommandNotAllowedError, InvalidInputError, NotPermittedError
 from domain.jurisdiction import Jurisdiction
@@ -249,7 +249,7 @@ class CaseState(Aggregate):
         if location.tier is Tier.CITY:
             raise InvalidInputError("unit", "a case is located in a county or below (矛盾不上交)")
         category = clocks.policy.intake.category(cls.KIND, details.category)
-        non_negative_amount("amount_involved", details.amount_involved)  # before comparing it
+        amount = non_negative_amount("amount_involved", details.amount_involved)  # then compared
         suggestion = clocks.policy.risk.suggest(_facts(details, category))
         level = max(details.level, suggestion.level)  # the triggers raise a level, never lower
         owner = units.at_tier(location.code, level.owner_tier)
@@ -267,7 +267,7 @@ class CaseState(Aggregate):
             recorded_by=actor.user,
             parties=list(validated(list(details.parties))),
             people_involved=_non_negative("people_involved", details.people_involved),
-            amount_involved=non_negative_amount("amount_involved", details.amount_involved),
+            amount_involved=amount,
             occurred_at=occurred_at,
             level=level.value,
             owner=owner.code,
@@ -379,12 +379,6 @@ def text(field: str, value: str, limit: int = 4000) -> str:
     if len(cleaned) > limit:
         raise InvalidInputError(field, f"must be at most {limit} characters")
     return cleaned
-
-
-def non_negative_amount(field: str, value: Decimal | None) -> Decimal | None:
-    if value is not None and (not value.is_finite() or value < 0):
-        raise InvalidInputError(field, "must be a non-negative amount")
-    return value
 
 
 def _facts(details: Registration, category: str) -> Facts:
