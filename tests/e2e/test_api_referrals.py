@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.http.runtime import Runtime
-from tests.e2e.test_api_accountability import SECOND, due, queue_card, sweep_at, timeline
 from tests.support.api import (
     API,
     COUNTY,
@@ -24,6 +23,7 @@ from tests.support.api import (
     register,
     send,
 )
+from tests.support.sweeps import SECOND, due, queue_card, sweep_at, timeline
 from tests.support.world import Clock
 
 COURT_NUMBER = "（2026）川1123民诉前调12号"
