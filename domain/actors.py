@@ -12,6 +12,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # 综治中心 / 矛调中心, 包案领导
     AUDITOR = "auditor"  # 纪检监察, 督查
     ADMIN = "admin"
+    INSPECTOR = "inspector"  # 督查: county or city, checks a sample of closed cases (督查回访)
+    CITIZEN = "citizen"  # a party rating their case through a signed link; never a token
     SYSTEM = "system"  # the scheduler acting on a missed deadline
 
 

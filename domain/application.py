@@ -28,6 +28,7 @@ from domain.calendar_change import recompute_clocks
 from domain.case import Case, Registration
 from domain.case.commands import CaseCommand, Context
 from domain.deadline_batch import Due, act_on_deadlines
+from domain.directory import DIRECTORY_ID, Directory
 from domain.dispute import Dispute
 from domain.errors import (
     CaseNotFoundError,
@@ -87,6 +88,7 @@ class FengqiaoApplication(Application[UUID]):
         # by calendar facts (holidays, workdays): the current policy's count for every case
         self._calendars: dict[tuple[frozenset[date], frozenset[date]], WorkingCalendar] = {}
         self._units: Jurisdiction | None = None
+        self._directory: tuple[float, Directory] | None = None  # when read (monotonic), what
         self._county_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -127,6 +129,42 @@ class FengqiaoApplication(Application[UUID]):
             return len(missing)
 
         return self._retrying(once, lambda: self.units(refresh=True).version)
+
+    # --- directory of staff ---------------------------------------------------------------
+
+    def directory(self, max_age: float = 0.0) -> Directory:
+        """The staff directory; one read at most ``max_age`` seconds old is reused (every
+        request checks its caller here, and a disabled member is let in no longer than that)."""
+        cached = self._directory
+        if cached is not None and time.monotonic() - cached[0] <= max_age:
+            return cached[1]
+        try:
+            directory: Directory = self.repository.get(DIRECTORY_ID)
+        except AggregateNotFoundError:
+            directory = Directory.create(self.clock())
+        self._directory = (time.monotonic(), directory)
+        return directory
+
+    def change_directory(
+        self, actor: Actor, change: Callable[[Directory], None], units: Iterable[str] = ()
+    ) -> int | None:
+        """Loads the directory, lets ``change`` decide, saves (again from the start when
+        another writer saved first). ``units`` are the units members are put in: each must
+        be in the tree. Returns the log position (None: nothing changed)."""
+        codes = list(dict.fromkeys(units))
+        tree = self._units_knowing(*codes)
+        for code in codes:
+            if code not in tree:
+                raise InvalidInputError("unit", f"no unit has the code {code!r}", "unit")
+
+        def once() -> int | None:
+            directory = self.directory()
+            change(directory)
+            position = self._commit(directory)
+            self._directory = None
+            return position
+
+        return self._retrying(once, lambda: self.directory().version)
 
     # --- policy -------------------------------------------------------------------------
 
@@ -547,7 +585,9 @@ class FengqiaoApplication(Application[UUID]):
 
     def context(self, case: Case, actor: Actor, at: datetime, mode: Mode | None = None) -> Context:
         """What a command on ``case`` may consult, read only if it asks."""
-        return Context(actor, at, self._units_knowing, lambda: self.clocks_for(case, mode))
+        return Context(
+            actor, at, self._units_knowing, lambda: self.clocks_for(case, mode), self.directory
+        )
 
     @staticmethod
     def _retrying(once: Callable[[], T], current_version: Callable[[], int]) -> T:

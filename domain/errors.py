@@ -90,3 +90,19 @@ class NotPermittedError(DomainError):
         super().__init__(f"{command} needs {needs}")
         self.command = command
         self.needs = needs
+
+
+class UnknownUserError(DomainError):
+    """No member of staff has this user id."""
+
+    def __init__(self, user: str) -> None:
+        super().__init__(f"no member of staff is {user!r}")
+        self.user = user
+
+
+class UserExistsError(DomainError):
+    """A member of staff has this user id already."""
+
+    def __init__(self, user: str) -> None:
+        super().__init__(f"a member of staff is {user!r} already")
+        self.user = user

@@ -7,6 +7,8 @@ codes are made up (county code + 3 digits, then + 3 digits), and each is flagged
 
 from __future__ import annotations
 
+from domain.actors import Role
+from domain.directory import StaffMember
 from domain.jurisdiction import Unit
 from domain.levels import Tier
 
@@ -54,3 +56,43 @@ def sample_units() -> list[Unit]:
                     Unit(f"{township_code}{v:03d}", name, Tier.VILLAGE, township_code, True)
                 )
     return units
+
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN_NAMES = (
+    "建华",
+    "秀英",
+    "志强",
+    "丽华",
+    "德明",
+    "红梅",
+    "国平",
+    "淑芬",
+    "文军",
+    "晓燕",
+    "永红",
+)
+# Who works at each tier of the sample tree, by role (a mediator's second post is "-2").
+STAFF_BY_TIER = {
+    Tier.CITY: ("admin", "supervisor", "inspector", "auditor"),
+    Tier.COUNTY: ("supervisor", "mediator", "mediator", "inspector", "auditor"),
+    Tier.TOWNSHIP: ("supervisor", "mediator", "mediator", "reporter"),
+    Tier.VILLAGE: ("mediator", "reporter"),
+}
+
+
+def sample_staff(units: list[Unit]) -> list[StaffMember]:
+    """Sample staff for every sample unit: ids like ``mediator-511123001001``
+    (``mediator-511123001-2`` for a unit's second mediator), made-up names marked "（示例）",
+    made-up mobile numbers (139 0000 xxxx) and addresses under the reserved ``.example``."""
+    staff: list[StaffMember] = []
+    for unit in units:
+        seen: dict[str, int] = {}
+        for role in STAFF_BY_TIER.get(unit.tier, ()):
+            seen[role] = seen.get(role, 0) + 1
+            user = f"{role}-{unit.code}" + ("" if seen[role] == 1 else f"-{seen[role]}")
+            n = len(staff)
+            name = SURNAMES[n % len(SURNAMES)] + GIVEN_NAMES[n % len(GIVEN_NAMES)] + SAMPLE_MARK
+            phone, email = f"1390000{n:04d}", f"{user}@staff.example"
+            staff.append(StaffMember(user, name, unit.code, (Role(role),), phone, email))
+    return staff

@@ -26,10 +26,11 @@ from litestar.security.jwt.token import JWTDecodeOptions
 from api.http.errors import TokenRefusedError
 from api.wiring.settings import Settings, SettingsError, write_private
 from domain.actors import Actor, Role
+from domain.directory import STAFF_ROLES
 
 ALGORITHM = "HS256"
 SECRET_FILE = "secret.key"
-HUMAN_ROLES = {role.value for role in Role if role is not Role.SYSTEM}
+HUMAN_ROLES = {role.value for role in STAFF_ROLES}
 # Clocks of the machine that mints a token and of this one differ by a few seconds: within
 # this margin a token issued "in the future" (or just expired) is still taken.
 CLOCK_LEEWAY = timedelta(seconds=30)

@@ -7,11 +7,12 @@ import math
 from datetime import datetime, timedelta
 from typing import cast
 
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.bounds import ahead, extension, future
 from domain.case import commands as c
 from domain.case._state import CaseState, text
 from domain.clocks import DeadlineKind
+from domain.directory import Directory
 from domain.errors import InvalidInputError
 from domain.policy import Clocks
 from domain.status import OPEN, RUNNING, Flag, Status
@@ -126,9 +127,18 @@ class Intake(CaseState):
         def apply(self, aggregate: CaseState) -> None:
             aggregate.assignee = self.assignee
 
-    def assign(self, actor: Actor, at: datetime, assignee: str) -> None:
+    def assign(self, actor: Actor, at: datetime, assignee: str, staff: Directory) -> None:
+        """Assigns the case to an active mediator of its owning unit (名单内在岗调解员)."""
         self._require(c.AssignCase, OPEN)
-        self._emit(self.Assigned, actor, at, assignee=text("assignee", assignee, 128))
+        member = staff.get(assignee)
+        if member is None or not member.acts_as(Role.MEDIATOR) or member.unit != self.owner:
+            raise InvalidInputError(
+                "assignee",
+                f"must be an active mediator of the owning unit {self.owner}",
+                "assignee",
+                {"unit": self.owner},
+            )
+        self._emit(self.Assigned, actor, at, assignee=assignee)
 
     # --- pausing and deadlines ----------------------------------------------------------
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from domain.actors import APPROVERS, REPORTERS, WORKERS, Actor, Role
 from domain.clocks import DeadlineKind
+from domain.directory import Directory
 from domain.errors import InvalidInputError
 from domain.jurisdiction import Jurisdiction
 from domain.levels import Level
@@ -54,6 +55,7 @@ class Context:
     at: datetime
     units: Callable[..., Jurisdiction]  # given unit codes, a tree that knows them
     clocks: Callable[[], Clocks]
+    directory: Callable[[], Directory] = Directory  # the staff (an empty one when not given)
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ class AssignCase(CaseCommand, roles=APPROVERS, path="assign", words="assign"):
     assignee: str
 
     def run(self, case: Case, context: Context) -> None:
-        case.assign(context.actor, context.at, self.assignee)
+        case.assign(context.actor, context.at, self.assignee, context.directory())
 
 
 @dataclass(frozen=True)
