@@ -38,6 +38,7 @@ from domain.errors import (
     VersionConflictError,
 )
 from domain.incident import Incident
+from domain.inspection import DrawAnswer, InspectionDraw, Month, draw_id
 from domain.jurisdiction import JURISDICTION_ID, Jurisdiction, Unit
 from domain.numbering import CaseNumbers, counter_id, county_of, number_year
 from domain.operations import OPERATIONS_ID, ModeInForce, Operations
@@ -287,6 +288,49 @@ class FengqiaoApplication(Application[UUID]):
             return None if target is None else operations.in_force(self.units(), target.code)
 
         return self._retrying(once, lambda: self._operations().version)
+
+    # --- 督查回访 -------------------------------------------------------------------------
+
+    def inspection_draw(self, township: str, month: Month) -> InspectionDraw | None:
+        """The draw of ``township`` for ``month``, if it was made."""
+        try:
+            draw: object = self.repository.get(draw_id(township, month))
+        except AggregateNotFoundError:
+            return None
+        return draw if isinstance(draw, InspectionDraw) else None
+
+    def draw_inspection(
+        self,
+        actor: Actor,
+        township: str,
+        month: Month,
+        population: Iterable[UUID],
+        seed: str,
+        at: datetime | None = None,
+    ) -> DrawAnswer:
+        """督查抽查: draws ``township``'s sample for ``month`` from ``population`` (the cases
+        closed in it and located in its subtree, as the caller read them) under ``seed``, by
+        the current policy's ``[inspection]`` rules, and starts each sampled case's callback
+        clock (on the case's own policy): the draw and the sampled cases in one transaction.
+        A township-month drawn before is answered with that draw, and nothing changes."""
+        now = at or self.clock()
+        population = list(population)
+
+        def once() -> DrawAnswer:
+            earlier = self.inspection_draw(township, month)
+            if earlier is not None:
+                return DrawAnswer(earlier, False, None)
+            units = self._units_knowing(township)
+            rules = self.policy.inspection
+            draw = InspectionDraw.draw(actor, now, units, township, month, population, seed, rules)
+            cases = [self.get_case(UUID(case_id)) for case_id in draw.sample]
+            for case in cases:
+                case.sample_for_inspection(
+                    actor, now, self.clocks_for(case), units, draw.id, township, str(month)
+                )
+            return DrawAnswer(draw, True, self._commit(draw, *cases))
+
+        return self._retrying(once, lambda: 0)
 
     # --- access to the record -------------------------------------------------------
 

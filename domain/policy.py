@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from domain.calendar import WorkingCalendar
 from domain.clocks import Basis, Deadline, DeadlineKind, Duration, utc
+from domain.inspection import InspectionRules
 from domain.intake import Intake
 from domain.levels import Level, Tier
 from domain.numbering import Numbering
@@ -95,6 +96,8 @@ class Policy:
     intake: Intake = field(default_factory=Intake)
     # How case numbers are written: a format per kind, counties' short names.
     numbering: Numbering = field(default_factory=Numbering)
+    # 督查回访: the monthly sample of closed cases per township, and the callback's clock.
+    inspection: InspectionRules = field(default_factory=InspectionRules)
 
     @property
     def calendar_facts(self) -> tuple[frozenset[date], frozenset[date]]:
@@ -198,6 +201,7 @@ class Clocks:
             DeadlineKind.SUPERVISION: self.policy.supervision_reflag,
             DeadlineKind.PAUSE_REVIEW: self.policy.pause_max,
             DeadlineKind.REFERRAL_ANSWER: self.policy.referral_answer,
+            DeadlineKind.INSPECTION: self.policy.inspection.due,
         }
         return by_kind[kind]
 

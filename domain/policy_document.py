@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from domain.clocks import DeadlineKind, Duration
 from domain.errors import PolicyError
+from domain.inspection import InspectionRules, inspection_from_table, inspection_to_table
 from domain.intake import KINDS, MAX_CATEGORY, MAX_SUMMARY, Intake
 from domain.levels import Level, Tier
 from domain.numbering import Numbering
@@ -48,7 +49,7 @@ _LATER_SECTIONS: dict[str, dict[str, str]] = {
 _ALL_SECTIONS = {**_SECTIONS, **_LATER_SECTIONS}
 _TOP_LEVEL = {
     "version", "holidays", "workdays", "clocks", "intake", "numbering", "statutory", "risk",
-    *_ALL_SECTIONS,
+    "inspection", *_ALL_SECTIONS,
 }  # fmt: skip
 
 
@@ -75,6 +76,8 @@ def policy_from_document(document: dict[str, Any], base: Policy | None = None) -
         changes["statutory"] = _statutory(document["statutory"])
     if "risk" in document:
         changes["risk"] = risk_from_table(document["risk"], policy.risk)
+    if "inspection" in document:
+        changes["inspection"] = inspection_from_table(document["inspection"], policy.inspection)
     for section, keys in _ALL_SECTIONS.items():
         values = _table(section, document.get(section, {}))
         _refuse_unknown(section, values, set(keys))
@@ -119,6 +122,8 @@ def policy_to_document(policy: Policy) -> dict[str, Any]:
         document["statutory"] = sorted(kind.value for kind in policy.statutory)
     if policy.risk != RiskRules():  # like [intake]: older documents read back unchanged
         document["risk"] = risk_to_table(policy.risk)
+    if policy.inspection != InspectionRules():  # like [risk]
+        document["inspection"] = inspection_to_table(policy.inspection)
     return document
 
 

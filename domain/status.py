@@ -103,6 +103,7 @@ class Flag(StrEnum):
     REFERRAL_OVERDUE = "referral_overdue"  # the agency's answer is late
     REPORT_BACK_OVERDUE = "report_back_overdue"  # an inbound referral's result is late
     PERFORMANCE_DUE = "performance_due"  # 履行期限已到: a visit checks the agreement was honoured
+    INSPECTION_OVERDUE = "inspection_overdue"  # 督查回访: the sampled case's callback is late
 
     @classmethod
     def overdue(cls, clock: str) -> Flag | None:
@@ -118,6 +119,7 @@ class Flag(StrEnum):
             "referral_answer": cls.REFERRAL_OVERDUE,
             "report_back": cls.REPORT_BACK_OVERDUE,
             "performance": cls.PERFORMANCE_DUE,
+            "inspection": cls.INSPECTION_OVERDUE,
         }.get(clock)
 
 
@@ -147,3 +149,4 @@ class ReferralOutcome(StrEnum):
 class ReopenCause(StrEnum):
     MANUAL = "manual"  # a supervisor sent it back to work
     RATING = "rating"  # a bad rating in the window: 差评 退回再办
+    INSPECTION = "inspection"  # 督查回访 found the work wanting: sent back for rework

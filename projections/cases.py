@@ -30,7 +30,12 @@ COLUMNS = (
     "id", "kind", "category", "summary", "status", "paused_from", "level", "level_rank",
     "unit", "owner", "tier", "assignee", "awaiting_signature", "is_open", "next_due_us",
     "next_due_kind", "flags", "registered_us", "updated_us", "version", "policy_version",
-    "escalations", "number", "level_cause",
+    "escalations", "number", "level_cause", "closed_us",
+)  # fmt: skip
+# 督查回访: each sample of a case by a township's monthly draw, and its callback.
+INSPECTION_COLUMNS = (
+    "case_id", "draw", "township", "month", "unit", "sampled_us", "due_us", "recorded_us",
+    "inspector", "reached", "satisfied", "honoured", "rework",
 )  # fmt: skip
 
 _OPEN = {status.value for status in OPEN}
@@ -151,6 +156,14 @@ def _followed_up(row: Row, event: Any) -> None:
         _set_flags(row, remove=(Flag.PERFORMANCE_DUE.value,))
 
 
+def _closed(row: Row, event: Any) -> None:
+    row["closed_us"] = to_us(event.timestamp)  # the last closing: a 督查 draw's month
+
+
+def _inspection_recorded(row: Row, event: Any) -> None:
+    _set_flags(row, remove=(Flag.INSPECTION_OVERDUE.value,))
+
+
 def _reported_back(row: Row, event: Any) -> None:
     _set_flags(row, remove=(Flag.REPORT_BACK_OVERDUE.value,))
 
@@ -173,6 +186,8 @@ _CHANGES: Mapping[type, Callable[[Row, Any], None]] = {
     Case.ReportedBack: _reported_back,
     Case.FollowUpRecorded: _followed_up,
     Case.ClockFired: _clock_fired,
+    Case.Closed: _closed,
+    Case.InspectionRecorded: _inspection_recorded,
     **{event: _flag(flag) for event, flag in _FLAG_BY_EVENT.items()},
     **dict.fromkeys((Case.Resolved, Case.Terminated), _concluded),
     Case.Referred: _referred,
@@ -182,7 +197,6 @@ _STATUS_ONLY = (
     Case.Rejected,
     Case.MediationSessionRecorded,
     Case.Reopened,
-    Case.Closed,
 )
 
 
@@ -191,8 +205,9 @@ class CasesView(View):
     # 2: the case number; 3: a move clears the assignee; 4: 督办 and pause-review flags;
     # 5: a referral awaiting its answer stays in the queue (转办待复), report-back flags, and
     # why each case has its level
-    schema_version = 5
-    handles = (Case.Registered, *_CHANGES, *_STATUS_ONLY)
+    # 7: when each case was last closed, and its 督查 samples (``inspections``)
+    schema_version = 7
+    handles = (Case.Registered, *_CHANGES, *_STATUS_ONLY, Case.InspectionSampled)
     # Beyond the version, time and next deadline every case event updates: nothing.
     ignores = (
         Case.ReferralResultReported,
@@ -215,17 +230,27 @@ class CasesView(View):
             "awaiting_signature INTEGER NOT NULL, is_open INTEGER NOT NULL, next_due_us BIGINT, "
             "next_due_kind TEXT, flags TEXT NOT NULL, registered_us BIGINT NOT NULL, "
             "updated_us BIGINT NOT NULL, version INTEGER NOT NULL, policy_version TEXT NOT NULL, "
-            "escalations INTEGER NOT NULL, number TEXT NOT NULL, level_cause TEXT NOT NULL)",
+            "escalations INTEGER NOT NULL, number TEXT NOT NULL, level_cause TEXT NOT NULL, "
+            "closed_us BIGINT)",
             f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_queue')} ON {cases} "
             "(owner, is_open, level_rank, next_due_us)",
             f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_unit')} ON {cases} "
             "(unit, registered_us)",
             f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_number')} ON {cases} (number)",
+            f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_closed')} ON {cases} "
+            "(unit, closed_us)",
             *closure_ddl(self.t("units")),
+            f"CREATE TABLE IF NOT EXISTS {self.t('inspections')} (case_id TEXT NOT NULL, "
+            "draw TEXT NOT NULL, township TEXT NOT NULL, month TEXT NOT NULL, "
+            "unit TEXT NOT NULL, sampled_us BIGINT NOT NULL, due_us BIGINT NOT NULL, "
+            "recorded_us BIGINT, inspector TEXT, reached INTEGER, satisfied INTEGER, "
+            "honoured INTEGER, rework INTEGER, PRIMARY KEY (case_id, draw))",
+            f"CREATE INDEX IF NOT EXISTS {self.db.index('inspections_unit')} "
+            f"ON {self.t('inspections')} (unit, due_us)",
         ]
 
     def table_names(self) -> list[str]:
-        return ["cases", "units"]
+        return ["cases", "units", "inspections"]
 
     def process(self, cursor: Cursor, batch: Batch) -> None:
         rows = RowBatch(self.t("cases"), "id", COLUMNS)
@@ -235,8 +260,34 @@ class CasesView(View):
                 add_unit(cursor, self.t("units"), event)
             elif is_case_event(event):
                 case_id = str(event.originator_id)
-                rows.put(apply(rows.get(case_id), event))
+                row = apply(rows.get(case_id), event)
+                rows.put(row)
+                if isinstance(event, Case.InspectionSampled | Case.InspectionRecorded):
+                    _inspection(cursor, self.t("inspections"), row, event)
         rows.flush(cursor)
+
+
+def _inspection(cursor: Cursor, table: str, row: Row, event: Any) -> None:
+    """A 督查 sample of the case, or its callback."""
+    if isinstance(event, Case.InspectionSampled):
+        names = ", ".join(INSPECTION_COLUMNS)
+        marks = ", ".join("?" for _ in INSPECTION_COLUMNS)
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) VALUES ({marks})",
+            (row["id"], event.draw, event.township, event.month, row["unit"],
+             to_us(event.timestamp), to_us(event.due_at), None, None, None, None, None, None),
+        )  # fmt: skip
+        return
+    cursor.execute(
+        f"UPDATE {table} SET recorded_us = ?, inspector = ?, reached = ?, satisfied = ?, "
+        "honoured = ?, rework = ? WHERE case_id = ? AND draw = ?",
+        (to_us(event.timestamp), event.actor, int(event.reached), _flag_of(event.satisfied),
+         _flag_of(event.agreement_honoured), int(event.rework), row["id"], event.draw),
+    )  # fmt: skip
+
+
+def _flag_of(value: bool | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def apply(row: Row | None, event: Any) -> Row:
@@ -287,4 +338,5 @@ def _registered(event: Any) -> Row:
         "escalations": 0,
         "number": event.number,
         "level_cause": event.level_cause or LevelCause.REGISTERED.value,
+        "closed_us": None,
     }

@@ -213,6 +213,18 @@ def _referral_answered(fields: Fields) -> str:
     return "转办单位已答复"
 
 
+def _inspection_recorded(fields: Fields) -> str:
+    """督查回访: what the inspector found (the remarks are in the case file), and rework."""
+    if fields.get("reached"):
+        line = (
+            "督查回访（期限 {due_at}）：已联系当事人，当事人是否满意：{satisfied}，"
+            "协议是否履行：{agreement_honoured}"
+        )
+    else:
+        line = "督查回访（期限 {due_at}）：未能联系上当事人"
+    return line + "；退回重新办理" if fields.get("rework") else line
+
+
 def _reopened(fields: Fields) -> str:
     if "grade" in fields:
         return "重新办理（{cause}）：评价为{grade}"
@@ -233,6 +245,7 @@ CLOCKS = {
     "referral_answer": "转办答复",
     "report_back": "反馈转办单位",
     "performance": "履行",
+    "inspection": "督查回访",
 }
 ATTACHMENT_KINDS = {
     "photo": "照片",
@@ -340,6 +353,13 @@ TEXT: Mapping[type, Reading] = {
         ("cause", "policy_version", "days"), "因节假日调整（{days}），期限重新计算"
     ),
     Case.Reopened: Reading(("cause", "reason"), _reopened, _bad_rating),
+    Case.InspectionSampled: Reading(
+        ("township", "month", "due_at"),
+        "督查抽查：{township} {month} 办结案件随机抽查选中本案，督查回访期限 {due_at}",
+    ),
+    Case.InspectionRecorded: Reading(
+        ("reached", "satisfied", "agreement_honoured", "rework", "due_at"), _inspection_recorded
+    ),
     Case.Closed: Reading(("reason",), _closed),
     Case.Rejected: Reading(("reason",), "不予受理；理由：{reason}"),
     Case.NoteAdded: Reading((), "添加备注"),
@@ -430,6 +450,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "cross_area": "跨区域",
         "take_over": "提级办理",
         "rating": "差评退回再办",
+        "inspection": "督查回访退回",
     },
     "form": {"written": "书面", "oral": "口头"},
     "outcome": {"accepted": "已受理", "declined": "不予受理", "concluded": "已处理完毕"},

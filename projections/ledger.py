@@ -223,6 +223,8 @@ class LedgerView(View):
         Case.SupervisionAnswered,
         Case.ReferralResultReported,
         Case.ReportedBack,
+        Case.InspectionSampled,  # a 督查 callback's rework is the Reopened after it
+        Case.InspectionRecorded,
         Dispute.JudicialConfirmationRequested,
         Dispute.JudicialConfirmationRecorded,
     )

@@ -38,7 +38,7 @@ from typing import Any
 from domain.case import Case
 from domain.clocks import Deadline, DeadlineKind
 from domain.dispute import Dispute
-from domain.status import Grade, LevelCause, ReferralOutcome
+from domain.status import Grade, LevelCause, ReferralOutcome, ReopenCause
 from projections.closure import add_unit, closure_ddl
 from projections.db import Cursor, to_us
 from projections.engine import Batch, View
@@ -59,6 +59,7 @@ CASE_COLUMNS = (
     "refer_seq", "refer_due_us", "refer_start_us",
     "sign_seq", "sign_due_us", "sign_started_us", "sign_from_us",
     "resolve_seq", "resolve_due_us", "resolve_started_us", "resolve_from_us",
+    "inspection_late",
 )  # fmt: skip
 FACT_COLUMNS = (
     "case_id", "seq", "measure", "key", "unit", "kind", "category", "level", "day", "at_us",
@@ -144,6 +145,15 @@ class Statistics:
     supervision_overdue: int = 0  # of them, reminded at least once
     below_suggestion: int = 0  # assessments below the risk triggers' suggestion
     raised_by_triggers: int = 0  # registrations whose level the risk triggers raised
+    # 督查回访, by the callbacks' due times: due in the period, called back by then, not
+    inspections_due: int = 0
+    inspections_on_time: int = 0
+    inspections_overdue: int = 0
+    inspections_recorded: int = 0  # callbacks recorded in the period
+    inspections_reached: int = 0  # of them, the parties reached
+    inspection_satisfaction_rate: float | None = None  # satisfied / reached, by inspectors
+    follow_up_satisfaction_rate: float | None = None  # satisfied / follow-ups, by the owners
+    reopened_by_inspection: int = 0  # cases sent back for rework by a callback in the period
 
 
 @dataclass(frozen=True)
@@ -294,6 +304,9 @@ class _Case:
 
     def followed_up(self) -> None:
         row, event = self.row, self.event
+        self.fact("followed_up")
+        if event.satisfied:
+            self.fact("followed_up_satisfied")
         if row["outcome"] in ("resolved", "terminated") and not row["followed"]:
             row["followed"] = 1
             self.fact(f"{row['outcome']}_followed", anchor=row["outcome_us"])
@@ -309,6 +322,8 @@ class _Case:
 
     def reopened(self) -> None:
         row = self.row
+        if self.event.cause == ReopenCause.INSPECTION:
+            self.fact("reopened_by_inspection")
         if row["outcome"] == "resolved":
             self.fact("resolved_reopened", anchor=row["outcome_us"])
         row["outcome"] = row["outcome_us"] = None
@@ -345,6 +360,37 @@ class _Case:
             self.fact("supervision_on_time", anchor=row["order_us"])
         row["order_us"] = row["order_due_us"] = row["order_reminded"] = None
 
+    # --- 督查回访: facts at the callback's due time, whenever it is recorded ----------------
+
+    def inspection_sampled(self) -> None:
+        self.row["inspection_late"] = 0
+        self.fact("inspection_due", anchor=to_us(self.event.due_at))
+
+    def inspection_recorded(self) -> None:
+        event = self.event
+        self.fact("inspection_recorded")
+        if event.reached:
+            self.fact("inspection_reached")
+            if event.satisfied:
+                self.fact("inspection_satisfied")
+        due = to_us(event.due_at)
+        if self.at <= due:
+            self.fact("inspection_on_time", anchor=due)
+        else:
+            self._inspection_late(due)
+        self.row["inspection_late"] = None
+
+    def clock_fired(self) -> None:
+        if self.event.kind == DeadlineKind.INSPECTION.value:
+            self._inspection_late(to_us(self.event.due_at))
+
+    def _inspection_late(self, due: int) -> None:
+        """A callback not made by its due time, counted once (the clock firing, or a late
+        callback when no sweep saw it due)."""
+        if self.row["inspection_late"] == 0:
+            self.row["inspection_late"] = 1
+            self.fact("inspection_overdue", anchor=due)
+
 
 # What each event does, by the nearest class in its MRO.
 _CHANGES: Mapping[type, Callable[[_Case], None]] = {
@@ -368,14 +414,18 @@ _CHANGES: Mapping[type, Callable[[_Case], None]] = {
     Case.SupervisionOrdered: _Case.supervision_ordered,
     Case.SupervisionReminded: _Case.supervision_reminded,
     Case.SupervisionAnswered: _Case.supervision_answered,
+    Case.InspectionSampled: _Case.inspection_sampled,
+    Case.InspectionRecorded: _Case.inspection_recorded,
+    Case.ClockFired: _Case.clock_fired,
 }
 
 
 class StatisticsView(View):
     name = "statistics"
     # 2: day summaries and facts (issue 13); 3: the summaries rolled up to every ancestor,
-    # per (unit, day, measure, key) alone. Rebuilt from the log on start.
-    schema_version = 3
+    # per (unit, day, measure, key) alone; 4: 督查回访 and the follow-ups' satisfaction.
+    # Rebuilt from the log on start.
+    schema_version = 4
     # Registration, what a case accumulates and counts, and every event carrying clocks.
     handles = (*CLOCK_EVENTS, *_CHANGES)
     ignores = (
@@ -404,7 +454,7 @@ class StatisticsView(View):
             "refer_start_us BIGINT, "
             "sign_seq INTEGER, sign_due_us BIGINT, sign_started_us BIGINT, sign_from_us BIGINT, "
             "resolve_seq INTEGER, resolve_due_us BIGINT, resolve_started_us BIGINT, "
-            "resolve_from_us BIGINT)",
+            "resolve_from_us BIGINT, inspection_late INTEGER)",
             f"CREATE TABLE IF NOT EXISTS {facts} (case_id TEXT NOT NULL, seq INTEGER NOT NULL, "
             "measure TEXT NOT NULL, key TEXT NOT NULL, unit TEXT NOT NULL, kind TEXT NOT NULL, "
             "category TEXT NOT NULL, level TEXT NOT NULL, day INTEGER NOT NULL, "

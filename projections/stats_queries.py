@@ -10,7 +10,7 @@ unit itself. A rate is ``None`` when nothing was there to divide by.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -109,7 +109,23 @@ class _Tally:
             supervision_overdue=n("supervision_overdue"),
             below_suggestion=n("below_suggestion"),
             raised_by_triggers=n("raised_by_triggers"),
+            **_inspection_figures(n),
         )
+
+
+def _inspection_figures(n: Callable[[str], int]) -> dict[str, Any]:
+    """督查回访 (callbacks due, on time, overdue: by their due times), what the inspectors
+    found against what the owners' follow-ups found, and the rework the callbacks ordered."""
+    return {
+        "inspections_due": n("inspection_due"),
+        "inspections_on_time": n("inspection_on_time"),
+        "inspections_overdue": n("inspection_overdue"),
+        "inspections_recorded": n("inspection_recorded"),
+        "inspections_reached": n("inspection_reached"),
+        "inspection_satisfaction_rate": _rate(n("inspection_satisfied"), n("inspection_reached")),
+        "follow_up_satisfaction_rate": _rate(n("followed_up_satisfied"), n("followed_up")),
+        "reopened_by_inspection": n("reopened_by_inspection"),
+    }
 
 
 def _keys(zeros: dict[str, int], counts: Counter[str]) -> dict[str, int]:

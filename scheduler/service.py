@@ -6,6 +6,10 @@ once (the case refuses a clock it has already acted on).
 
 Besides its interval, the timer wakes when the next known deadline falls due, if that comes
 first: a clock is acted on when it falls due rather than up to an interval later.
+
+Beside the sweeps, a cron job draws the 督查回访 samples of the month before (``monthly``):
+every day at 01:00 in Shanghai, so a service that was down on the 1st draws when it is back;
+a township-month drawn already is found and left as it is. Only the lock holder draws.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from domain.calendar import SHANGHAI
 from scheduler.heartbeat import Heartbeat
 from scheduler.lock import SweepLock
 from scheduler.sweep import Sweeper, SweepReport
 
 log = logging.getLogger(__name__)
+DRAW_HOUR = 1  # 01:00 in Shanghai: the month before has ended, the cases view caught up
 
 
 class SweepService:
@@ -35,8 +41,11 @@ class SweepService:
         interval: float,
         refresh: Callable[[], None] = lambda: None,
         heartbeat: Heartbeat | None = None,
+        monthly: Callable[[], object] | None = None,
     ) -> None:
         self.sweeper = sweeper
+        self.monthly = monthly  # the month before's 督查 draws (``scheduler.inspections``)
+        self._locking = threading.Lock()  # the sweeps and the draws ask for the lock apart
         self.heartbeat = heartbeat  # every process reads when the sweeps last ran
         self.lock = lock
         self.interval = interval
@@ -51,7 +60,7 @@ class SweepService:
 
     def run_once(self) -> SweepReport | None:
         """One sweep if this instance holds the lock; None when another instance does."""
-        if not self.lock.acquire():
+        if not self._holds_lock():
             return None
         self.refresh()
         report = self.sweeper.sweep()
@@ -59,6 +68,22 @@ class SweepService:
         if self.heartbeat is not None:
             self.heartbeat.beat()
         return report
+
+    def _holds_lock(self) -> bool:
+        with self._locking:
+            return self.lock.acquire()
+
+    def draw_monthly(self) -> bool:
+        """The month before's 督查 draws, if this instance holds the lock; a failure is logged
+        and tried again the next day (the draws already made stay made)."""
+        if self.monthly is None or not self._holds_lock():
+            return False
+        try:
+            self.monthly()
+        except Exception as error:
+            log.error("督查抽查 not drawn, tried again tomorrow: %r", error, exc_info=True)
+            return False
+        return True
 
     def start(self) -> None:
         self._stopping = False
@@ -72,6 +97,17 @@ class SweepService:
             coalesce=True,
             next_run_time=None,
         )
+        if self.monthly is not None:
+            scheduler.add_job(
+                self.draw_monthly,
+                "cron",
+                hour=DRAW_HOUR,
+                timezone=SHANGHAI,
+                id="inspection-draws",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=3600,
+            )
         scheduler.start()
         scheduler.modify_job("sweep", next_run_time=_now())  # first sweep at once: catch up
         self._scheduler = scheduler

@@ -23,6 +23,7 @@ from api.http.routes import (
     commands,
     documents,
     health,
+    inspections,
     ledger,
     mode,
     reads,
@@ -57,6 +58,7 @@ def create_app(runtime: Runtime) -> Litestar:
                 *stream.HANDLERS,
                 *mode.HANDLERS,
                 *audit.HANDLERS,
+                *inspections.HANDLERS,
             ]
         ),
         before_request=strict_json,  # every body: JSON only, no repeated keys, no coercion

@@ -53,6 +53,13 @@ LABELS: dict[str, Pair] = {
     "other_unit": ("另一方单位", "other unit"),
     "text": ("内容", "text"),
     "mode": ("运行模式", "mode"),
+    # 督查回访
+    "reached": ("是否联系上当事人", "parties reached"),
+    "remarks": ("督查意见", "remarks"),
+    "rework": ("是否退回重新办理", "send back for rework"),
+    "township": ("乡镇（街道）", "township"),
+    "month": ("抽查月份", "month"),
+    "state": ("回访状态", "state"),
     "at": ("操作时间", "time of the command"),
     # lists and statistics
     "limit": ("每页条数", "limit"),
@@ -125,6 +132,10 @@ GLOSSES: dict[str, str] = {
     "followed_up": "已回访",
     "closed": "已办结",
     "rejected": "不予受理",
+    "pending": "待回访",
+    "overdue": "逾期未回访",
+    "done": "已按期回访",
+    "done_late": "逾期后回访",
 }
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 

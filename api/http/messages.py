@@ -83,6 +83,7 @@ _COMMANDS_BY_CLASS: dict[str, str] = {
     "TakeOverCase": "提级办理",
     "ReportReferralResult": "登记转办处理结果",
     "ReportBack": "反馈转办来源单位",
+    "RecordInspection": "记录督查回访",
 }
 # a refusal names its command by its words ("record a follow-up for"): the words → 中文
 COMMANDS: dict[str, str] = {
@@ -108,6 +109,7 @@ _CLOCKS = {
     "referral_answer": "转办答复",
     "report_back": "反馈转办来源",
     "performance": "履行",
+    "inspection": "督查回访",
 }
 NOT_ALLOWED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(f"^{pattern}$"), words)
@@ -146,6 +148,12 @@ NOT_ALLOWED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"the result is recorded already", "处理结果已登记"),
         (r"the case was not referred here by another body", "此案件不是其他单位转办来的"),
         (r"the result was reported back already", "已反馈过处理结果"),
+        (r"the case was not sampled for inspection", "本案未被督查抽查选中"),
+        (r"the inspection is recorded already", "督查回访已记录过"),
+        (
+            r"the case is being worked again already: record it without rework",
+            "案件已在重新办理中：请不选“退回重新办理”后记录",
+        ),
         (
             r"report the result back to the body that referred it first",
             "请先向转办来源单位反馈处理结果",
@@ -275,6 +283,10 @@ def rule(name: str, limits: Mapping[str, object]) -> str | None:
             "应为中国大陆手机号码（11 位，如 13812345678）或带区号的固定电话"
             "（如 0833-1234567），可加 +86"
         ),
+        # 督查回访
+        "month": lambda: f"应为年月，如 {limits['example']}",
+        "month_ended": lambda: f"{limits['month']} 尚未结束：只能抽查已结束月份办结的案件",
+        "township": lambda: "应为乡镇（街道）的单位代码",
     }.get(name)
     try:
         return None if said is None else said()

@@ -318,6 +318,14 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "CloseCase": [{}, {"reason": "经三次调解和回访，当事人仍不满意，已告知诉讼途径，审核销号"}],
     "RejectCase": [{"reason": "不属于矛盾纠纷受理范围"}],
     "AddNote": [{"text": "已电话联系双方，约定周三上午到村委会调解"}],
+    "RecordInspection": [
+        {"reached": True, "satisfied": True, "agreement_honoured": True,
+         "remarks": "电话回访申请人，对调解结果满意，协议已履行"},
+        {"reached": True, "satisfied": False, "agreement_honoured": False,
+         "remarks": "被申请人未按协议赔偿，申请人不满意", "rework": True},
+        {"reached": False, "remarks": "三次拨打均无人接听"},
+    ],
+    "DrawInspection": [{"township": "511123001", "month": "2026-10"}],
     "SwitchMode": [{"mode": "holiday", "reason": "春节假期值班安排"}],
     "SwitchUnitMode": [
         {"mode": "emergency", "reason": "防汛Ⅱ级应急响应"},

@@ -57,6 +57,9 @@ def require_command(
     require_read(actor, units, case)
     if command.scope is Scope.RECORD:
         return
+    if command.scope is Scope.INSPECTION:
+        require_inspector_seat(actor, units, case.unit)
+        return
     if command.scope is Scope.ABOVE:
         if actor.unit == case.owner or not units.is_within(case.owner, actor.unit):
             raise ForbiddenError(
@@ -106,3 +109,44 @@ def require_known_unit(actor: Actor, units: Jurisdiction) -> None:
     """A caller whose own unit is not in the tree sees nothing."""
     if actor.unit not in units:
         raise ForbiddenError(f"unit {actor.unit} is not in the jurisdiction")
+
+
+# --- 督查回访 ----------------------------------------------------------------------------------
+
+# who reads the sampled cases and draws of their subtree, and who draws by hand
+INSPECTION_READERS = frozenset({Role.INSPECTOR, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN})
+INSPECTION_DRAWERS = frozenset({Role.INSPECTOR, Role.ADMIN})
+_INSPECTOR_TIERS = frozenset({Tier.CITY, Tier.COUNTY})
+
+
+def require_inspector_seat(actor: Actor, units: Jurisdiction, location: str) -> None:
+    """An inspector sits at a county or at the city, and inspects what happened in its
+    subtree: a case located there, a township's draw."""
+    tier = units.get(actor.unit).tier if actor.unit in units else None
+    if tier not in _INSPECTOR_TIERS:
+        raise ForbiddenError(
+            "inspectors sit at a county or the city",
+            "督查回访由县级或市级督查人员进行。",
+        )
+    if location not in units or not units.is_within(location, actor.unit):
+        raise ForbiddenError(
+            f"{location} is outside {actor.unit}'s jurisdiction",
+            f"{location} 不在 {actor.unit} 的督查范围内。",
+        )
+
+
+def require_inspection_read(actor: Actor, units: Jurisdiction, code: str) -> None:
+    """An inspector, a supervisor, an auditor or an admin, of ``code`` or a unit above it."""
+    require_role(actor, INSPECTION_READERS, "read the 督查 samples")
+    require_unit(actor, units, code)
+
+
+def require_inspection_draw(actor: Actor, units: Jurisdiction, township: str) -> None:
+    """An inspector of the county or city above the township, or an admin above it."""
+    require_role(actor, INSPECTION_DRAWERS, "draw 督查 samples")
+    if township not in units:
+        raise UnknownUnitError(township)
+    if actor.role is Role.INSPECTOR:
+        require_inspector_seat(actor, units, township)
+    else:
+        require_unit(actor, units, township)

@@ -10,6 +10,8 @@ from api.http.schemas import (
     CaseOut,
     DeadlineOut,
     HistoryEntryOut,
+    InspectionItemOut,
+    InspectionOut,
     PartyOut,
     QueueItemOut,
     ReferralInOut,
@@ -20,6 +22,7 @@ from domain.case import Case
 from domain.jurisdiction import Jurisdiction, Unit
 from domain.parties import Party, mask_digits, masked
 from projections.history import HistoryEntry
+from projections.inspections import InspectionItem
 from projections.queue import QueueItem
 
 
@@ -72,6 +75,7 @@ def case_out(case: Case, now: datetime, unmasked: bool = False) -> CaseOut:
         caller=caller_out(case.caller, unmasked),
         referral_in=referral_in_out(case),
         supervision=supervision_out(case),
+        inspection=inspection_out(case, now),
     )
 
 
@@ -109,6 +113,50 @@ def supervision_out(case: Case) -> SupervisionOut | None:
         instruction=order.text,
         due_at=order.due_at.astimezone(UTC),
         reminders=order.reminders,
+    )
+
+
+def inspection_out(case: Case, now: datetime) -> InspectionOut | None:
+    sample = case.inspection
+    if sample is None:
+        return None
+    return InspectionOut(
+        draw=sample.draw,
+        township=sample.township,
+        month=sample.month,
+        due_at=sample.due_at.astimezone(UTC),
+        overdue=not sample.recorded and now >= sample.due_at,
+        recorded_at=sample.recorded_at.astimezone(UTC) if sample.recorded_at else None,
+        reached=sample.reached,
+        satisfied=sample.satisfied,
+        agreement_honoured=sample.agreement_honoured,
+        rework=sample.rework,
+    )
+
+
+def inspection_item_out(item: InspectionItem) -> InspectionItemOut:
+    return InspectionItemOut(
+        case=str(item.case_id),
+        number=item.number,
+        kind=item.kind,
+        category=item.category,
+        summary=item.summary,
+        level=item.level,
+        unit=item.unit,
+        owner=item.owner,
+        status=item.status,
+        township=item.township,
+        month=item.month,
+        draw=item.draw,
+        sampled_at=item.sampled_at,
+        due_at=item.due_at,
+        state=item.state,
+        recorded_at=item.recorded_at,
+        inspector=item.inspector,
+        reached=item.reached,
+        satisfied=item.satisfied,
+        agreement_honoured=item.agreement_honoured,
+        rework=item.rework,
     )
 
 

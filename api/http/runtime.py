@@ -16,6 +16,7 @@ from api.wiring.views import build_views, split_schema
 from domain.application import FengqiaoApplication
 from projections.viewset import ViewSet
 from scheduler.heartbeat import Heartbeat
+from scheduler.inspections import MonthlyDraw
 from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock, lock_key
 from scheduler.service import SweepService
 from scheduler.sweep import Sweeper
@@ -70,7 +71,8 @@ def build_sweeps(
     beat: Heartbeat | None = None,
 ) -> SweepService:
     """The scheduler: one sweeper per database (an advisory lock on PostgreSQL), recording
-    each sweep on ``beat`` (a new heartbeat beside the deadlines view when not given)."""
+    each sweep on ``beat`` (a new heartbeat beside the deadlines view when not given), and
+    drawing the month before's 督查回访 samples each night (``scheduler.inspections``)."""
     lock: SweepLock = ProcessLock()
     if settings.database_url is not None:
         conninfo, schema = split_schema(settings.database_url)
@@ -80,7 +82,15 @@ def build_sweeps(
         views.runners["deadlines"].wait(app.recorder.max_notification_id() or 0, 1.0)
 
     sweeper = Sweeper(app, views.deadlines, clock)
-    return SweepService(sweeper, lock, settings.sweep_seconds, refresh, beat or heartbeat(views))
+    draws = MonthlyDraw(app, views.cases, clock)
+
+    def monthly() -> None:  # the cases closed up to now in the view first: the population
+        views.runners["cases"].wait(app.recorder.max_notification_id() or 0, 5.0)
+        draws.run()
+
+    return SweepService(
+        sweeper, lock, settings.sweep_seconds, refresh, beat or heartbeat(views), monthly
+    )
 
 
 def heartbeat(views: ViewSet) -> Heartbeat:

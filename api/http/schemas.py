@@ -281,6 +281,31 @@ class AddNote(CasePayload):
     text: Text
 
 
+class RecordInspection(CasePayload):
+    """督查回访: an inspector of the county or the city above records the callback on a
+    sampled case, once. A party not ``reached`` said nothing (leave ``satisfied`` and
+    ``agreement_honoured`` out); one reached says whether they are ``satisfied``. ``rework``
+    sends a concluded or closed case back to its owner on the rework clock."""
+
+    command = cmd.RecordInspection
+    reached: bool
+    satisfied: bool | None = None
+    agreement_honoured: bool | None = None
+    remarks: FreeText = ""
+    rework: bool = False
+
+
+MonthText = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-[0-9]{2}$")]
+
+
+class DrawInspection(Command):
+    """督查抽查 by hand: a township's sample of the cases closed in ``month`` (2026-10), drawn
+    now if it was not drawn before (a second draw answers the first)."""
+
+    township: ShortText
+    month: MonthText
+
+
 class SwitchMode(Command):
     mode: Literal["normal", "holiday", "emergency"]
     reason: Text
@@ -354,6 +379,7 @@ class CaseOut(msgspec.Struct, kw_only=True):
     caller: CallerOut | None = None  # who reported it (masked like a party), or anonymous
     referral_in: ReferralInOut | None = None  # the body that referred it here
     supervision: SupervisionOut | None = None  # the open 督办, if any
+    inspection: InspectionOut | None = None  # its 督查回访 sample, if a monthly draw took it
 
 
 class CallerOut(msgspec.Struct, kw_only=True):
@@ -378,6 +404,22 @@ class SupervisionOut(msgspec.Struct, kw_only=True):
     instruction: str
     due_at: datetime
     reminders: int
+
+
+class InspectionOut(msgspec.Struct, kw_only=True):
+    """A case's 督查回访 sample: the draw (township, month), when the callback is due, and
+    once recorded, when and what it found."""
+
+    draw: str
+    township: str
+    month: str
+    due_at: datetime
+    overdue: bool  # not recorded, and due
+    recorded_at: datetime | None
+    reached: bool | None
+    satisfied: bool | None
+    agreement_honoured: bool | None
+    rework: bool
 
 
 class QueueItemOut(msgspec.Struct, kw_only=True):
@@ -538,6 +580,18 @@ class FiguresOut(msgspec.Struct, kw_only=True):
     supervision_overdue: int = 0
     below_suggestion: int = 0
     raised_by_triggers: int = 0
+    # 督查回访, counted at the callbacks' due times: due in the period, called back by then,
+    # not called back by then (up to now); callbacks recorded in the period and the parties
+    # reached; satisfaction the inspectors found (satisfied / reached) beside the owners'
+    # follow-ups' (satisfied / follow-ups in the period); cases sent back for rework
+    inspections_due: int = 0
+    inspections_on_time: int = 0
+    inspections_overdue: int = 0
+    inspections_recorded: int = 0
+    inspections_reached: int = 0
+    inspection_satisfaction_rate: float | None = None
+    follow_up_satisfaction_rate: float | None = None
+    reopened_by_inspection: int = 0
 
 
 class ChildFiguresOut(FiguresOut, kw_only=True):
@@ -592,3 +646,126 @@ class ProblemOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     current_version: int | None = None  # a stale If-Match: the version to read and retry from
     command: str | None = None  # a command refused in this status: its words
     case_status: str | None = None
+
+
+# --- 督查回访 (``api.http.routes.inspections``) ------------------------------------------------
+
+
+class InspectionItemOut(msgspec.Struct, kw_only=True):
+    """A sampled case in the inspectors' list: the case, the draw that took it, when its
+    callback is due and its state (pending, overdue, done, done_late), and what was found."""
+
+    case: str
+    number: str
+    kind: str
+    category: str
+    summary: str
+    level: str
+    unit: str
+    owner: str
+    status: str
+    township: str
+    month: str
+    draw: str
+    sampled_at: datetime
+    due_at: datetime
+    state: Literal["pending", "overdue", "done", "done_late"]
+    recorded_at: datetime | None
+    inspector: str | None
+    reached: bool | None
+    satisfied: bool | None
+    agreement_honoured: bool | None
+    rework: bool | None
+
+
+class InspectionListOut(msgspec.Struct, kw_only=True):
+    unit: str
+    now: datetime
+    items: list[InspectionItemOut]
+
+
+class InspectionDrawOut(msgspec.Struct, kw_only=True):
+    """A township's draw for a month, as recorded (its seed, the population drawn from, the
+    percentage and minimum, the sample) and checked: ``rederived`` is the sample derived again
+    from the recorded population and seed (``verified``: the same)."""
+
+    id: str
+    township: str
+    month: str
+    drawn_at: datetime
+    drawn_by: str
+    role: str
+    seed: str
+    percentage: int
+    minimum: int
+    population_size: int
+    population: list[str]
+    sample: list[str]
+    rederived: list[str]
+    verified: bool
+    rule: str  # how the sample is derived, for anyone checking by hand
+    new: bool = False  # this request drew it (false: it was drawn before)
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+NoticeId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
+
+
+class NoticeOut(msgspec.Struct, kw_only=True):
+    """An in-app notice: its words (Chinese, 北京时间), the case it is about and whether the
+    caller has read it. ``template`` names the kind of notice (``assigned``, ``moved``,
+    ``supervision_ordered``, ``red_alert``, ``breach_warning``…)."""
+
+    id: str
+    template: str
+    text: str
+    case: str
+    number: str
+    level: str
+    urgent: bool
+    created_at: datetime
+    read: bool
+
+
+class NoticesOut(msgspec.Struct, kw_only=True):
+    """The caller's in-app notices, newest first, and how many are unread."""
+
+    unread: int
+    items: list[NoticeOut]
+
+
+class MarkRead(Command):
+    """Notices the caller has read: these ``ids`` (others' are passed over), or ``all``."""
+
+    ids: Annotated[list[NoticeId], msgspec.Meta(max_length=200)] = []
+    all: bool = False
+
+
+class UnreadOut(msgspec.Struct, kw_only=True):
+    unread: int
+
+
+class NoticeStreamOut(msgspec.Struct, kw_only=True):
+    """An event of the notification stream: ``ready`` carries only ``unread``; ``notice`` a
+    new notice too."""
+
+    unread: int
+    notice: NoticeOut | None = None
+
+
+class DeadLetterOut(msgspec.Struct, kw_only=True):
+    """A notice the dispatcher gave up on (a permanent failure, or still failing after the
+    give-up age): where it was to go (a staff user id or ``party:<case>:<index>``, never an
+    address), how often it was tried and why it failed."""
+
+    id: str
+    channel: str
+    template: str
+    recipient: str
+    case: str
+    number: str
+    attempts: int
+    last_error: str
+    created_at: datetime
+    given_up_at: datetime | None

@@ -1,11 +1,12 @@
 """The case aggregate: one lifecycle shared by disputes and incidents.
 
-``Case`` is assembled from five private parts, each a set of commands with the events they
+``Case`` is assembled from private parts, each a set of commands with the events they
 record: ``_intake`` (rejection, notes, attachments, signing, assignment, pauses, extensions,
 the scheduler's clocks), ``_ownership`` (levels, escalation, returns, a missed resolve
 deadline), ``_supervision`` (督办 and 提级办理 by a unit above the owner), ``_outcomes``
-(mediation, outcomes, follow-up, rating, reopening, closure) and ``_calendar`` (clocks
-recomputed when the holidays and 调休 change). They share only ``_state`` (the
+(mediation, outcomes, follow-up, rating, reopening, closure), ``_inspection`` (督查回访: a
+sample of closed cases called back by inspectors) and ``_calendar`` (clocks recomputed when
+the holidays and 调休 change). They share only ``_state`` (the
 case's fields, registration, guards). ``commands`` holds the commands as data.
 
 ``domain.dispute.Dispute`` and ``domain.incident.Incident`` subclass ``Case``; the library gives
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from domain.case._calendar import CalendarFacts
+from domain.case._inspection import Inspection, InspectionSample
 from domain.case._intake import Intake
 from domain.case._outcomes import Outcomes
 from domain.case._state import (
@@ -35,7 +37,7 @@ from domain.case._supervision import Supervision, SupervisionOrder
 from domain.status import Status
 
 
-class Case(Intake, Supervision, Outcomes, CalendarFacts):
+class Case(Intake, Supervision, Inspection, Outcomes, CalendarFacts):
     """A dispute or incident, from registration to closure."""
 
     def status_after(
@@ -82,6 +84,7 @@ __all__ = [
     "CaseState",
     "Deadlines",
     "InboundReferral",
+    "InspectionSample",
     "Registration",
     "SupervisionOrder",
     "status_after",

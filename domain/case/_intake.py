@@ -18,7 +18,8 @@ from domain.policy import Clocks
 from domain.status import OPEN, RUNNING, Flag, Status
 
 # The clocks a pause leaves running: a 督办's answer is owed whatever the case waits for.
-_PAUSE_KEEPS = frozenset({DeadlineKind.SUPERVISION.value})
+# 督办's answer and 督查回访's callback are owed by others than the owner: a pause keeps them.
+_PAUSE_KEEPS = frozenset({DeadlineKind.SUPERVISION.value, DeadlineKind.INSPECTION.value})
 
 
 class Intake(CaseState):

@@ -391,11 +391,11 @@ class Outcomes(CaseState):
                 raise InvalidInputError(
                     "reason", "closing after a troubled follow-up visit needs a reason"
                 )
-        # 司法确认 runs on after closing, and so does an unanswered 督办
+        # 司法确认 runs on after closing, and so do an unanswered 督办 and a 督查回访 callback
         kept = {
             k: d
             for k, d in self.deadlines.items()
-            if k.startswith("judicial") or k == DeadlineKind.SUPERVISION
+            if k.startswith("judicial") or k in (DeadlineKind.SUPERVISION, DeadlineKind.INSPECTION)
         }
         reason = text("reason", why) if why else ""
         self._emit(self.Closed, actor, at, deadlines=kept, reason=reason)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from domain.case import Case
 
 SCHEDULER = frozenset({Role.SYSTEM})
+INSPECTORS = frozenset({Role.INSPECTOR})
 
 
 class Scope(StrEnum):
@@ -44,6 +45,8 @@ class Scope(StrEnum):
     OWNER = "owner"  # the work: only the owning unit's people
     RECORD = "record"  # notes and attachments: anyone who may read the case
     ABOVE = "above"  # 督办 and 提级办理: a unit above the owner
+    # 督查回访: an inspector of the county or the city whose subtree holds the case's location
+    INSPECTION = "inspection"
 
 
 @dataclass(frozen=True)
@@ -477,6 +480,39 @@ class CloseCase(CaseCommand, roles=WORKERS, path="close", words="close"):
 
     def run(self, case: Case, context: Context) -> None:
         case.close_case(context.actor, context.at, self.reason)
+
+
+# --- 督查回访 -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordInspection(
+    CaseCommand,
+    roles=INSPECTORS,
+    path="inspections",
+    words="record an inspection of",
+    scope=Scope.INSPECTION,
+):
+    """督查回访: an inspector's callback on a case a monthly draw sampled. ``rework`` sends
+    the case back to its owner for rework."""
+
+    reached: bool
+    satisfied: bool | None = None
+    agreement_honoured: bool | None = None
+    remarks: str = ""
+    rework: bool = False
+
+    def run(self, case: Case, context: Context) -> None:
+        case.record_inspection(
+            context.actor,
+            context.at,
+            context.clocks(),
+            self.reached,
+            self.satisfied,
+            self.agreement_honoured,
+            self.remarks,
+            self.rework,
+        )
 
 
 # --- the scheduler's ----------------------------------------------------------------------

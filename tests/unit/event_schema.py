@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 from domain.access import AccessRecord
 from domain.dispute import Dispute
 from domain.incident import Incident
+from domain.inspection import InspectionDraw
 from domain.jurisdiction import Jurisdiction
 from domain.numbering import CaseNumbers
 from domain.operations import Operations
@@ -38,6 +39,7 @@ AGGREGATES = (
     AccessRecord,
     CommandReceipt,
     CaseNumbers,
+    InspectionDraw,
 )
 VALUE_OBJECTS = (DeadlineAsDict(), PartyAsDict())
 # Fields every event has from the library; their meaning is the library's.

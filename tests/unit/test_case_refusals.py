@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.case.commands import (
     CASE_COMMANDS,
     ActOnDeadline,
@@ -34,6 +34,7 @@ from domain.case.commands import (
     RaiseLevel,
     RateCase,
     RecordFollowUp,
+    RecordInspection,
     RecordJudicialConfirmation,
     RecordMediationSession,
     ReferCase,
@@ -55,9 +56,17 @@ from domain.status import Agency, AgreementForm, Grade
 from tests.support import builders
 from tests.support.builders import SHA
 from tests.support.decider import REACHABLE, drive, later, names, refused, run
-from tests.support.world import MEDIATOR, REPORTER, SUPERVISOR, T0, TOWNSHIP_MEDIATOR
+from tests.support.world import (
+    COUNTY,
+    MEDIATOR,
+    REPORTER,
+    SUPERVISOR,
+    T0,
+    TOWNSHIP_MEDIATOR,
+)
 
 LATER = datetime(2027, 1, 1, tzinfo=UTC)
+INSPECTOR = Actor("inspector-1", Role.INSPECTOR, COUNTY)
 
 # Each command of the table, as a given actor sends it. Mediation sessions are held at T0, so
 # "held before it is recorded" never stands in for a refusal by status.
@@ -89,6 +98,7 @@ COMMANDS: dict[str, tuple[CaseCommand, Actor]] = {
     "order_supervision": (OrderSupervision("请三日内约谈双方", LATER), SUPERVISOR),
     "answer_supervision": (AnswerSupervision("已约谈双方"), MEDIATOR),
     "take_over": (TakeOverCase("县级提级办理"), SUPERVISOR),
+    "record_inspection": (RecordInspection(reached=True, satisfied=True), INSPECTOR),
     "add_note": (AddNote("已电话联系申请人"), MEDIATOR),
     "add_attachment": (AddAttachment("调解协议书.pdf", "application/pdf", 20480, SHA), MEDIATOR),
 }
@@ -155,6 +165,8 @@ REFUSED: dict[str, list[str]] = {
     "order_supervision": ["closed", "rejected"],
     "answer_supervision": list(REACHABLE),
     "take_over": ["paused", *CONCLUDED_OR_ENDED],
+    # 督查回访 only on a case a monthly draw sampled: none of these was.
+    "record_inspection": list(REACHABLE),
     # Notes and attachments are part of the record in every status, closed cases included.
     "add_note": [],
     "add_attachment": [],

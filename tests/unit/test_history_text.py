@@ -50,6 +50,7 @@ PRIVATE = (
     "备注正文",
     "裁定书说明",
     "身份证照片",
+    "督查回访记录正文",
 )
 
 SAMPLES: dict[str, Any] = {
@@ -112,6 +113,12 @@ SAMPLES: dict[str, Any] = {
     "sha256": "ab" * 32,
     "latitude": 29.21,
     "longitude": 103.95,
+    "draw": "2f1c6a7e-0d4b-5c8e-9a31-6b2d7e4f0a19",
+    "township": TOWNSHIP,
+    "month": "2026-08",
+    "reached": True,
+    "remarks": "督查回访记录正文：张三表示满意",
+    "rework": True,
 }
 KINDS = {"DeadlineExtended": "resolve", "ClockFired": "follow_up", "AttachmentAdded": "photo"}
 BASE = {"originator_id", "originator_version", "timestamp", "actor", "role", "originator_topic"}

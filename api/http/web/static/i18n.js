@@ -643,6 +643,7 @@ const names = {
       referral_answer: "转办答复",
       report_back: "反馈转办单位",
       performance: "履行",
+      inspection: "督查回访",
     },
     dueLabel: "{kind}期限",
     flag: {
@@ -655,6 +656,7 @@ const names = {
       referral_overdue: "转办超期未复",
       report_back_overdue: "反馈逾期",
       performance_due: "履行期限已到",
+      inspection_overdue: "督查回访逾期",
     },
     partyRole: { applicant: "申请人", respondent: "被申请人", third_party: "第三人" },
     role: {
@@ -663,6 +665,7 @@ const names = {
       supervisor: "督办人员",
       auditor: "监督审计",
       admin: "系统管理员",
+      inspector: "督查人员",
       system: "系统",
     },
     agency: { court: "法院（诉调对接）", police: "公安（公调对接）", procuratorate: "检察院（检调对接）", petition_office: "信访部门（访调对接）" },
@@ -673,7 +676,7 @@ const names = {
       dissatisfied: "不满意",
       very_dissatisfied: "非常不满意",
     },
-    cause: { overdue: "化解逾期", level_raised: "预警等级提高", manual: "主管决定", cross_area: "跨区域", take_over: "提级办理", rating: "差评退回再办" },
+    cause: { overdue: "化解逾期", level_raised: "预警等级提高", manual: "主管决定", cross_area: "跨区域", take_over: "提级办理", rating: "差评退回再办", inspection: "督查回访退回" },
     form: { written: "书面", oral: "口头" },
     referralOutcome: { accepted: "已受理", declined: "不予受理", concluded: "已处理完毕" },
     // why a case has its level (``level_cause``); short marks for the board's cards
@@ -717,6 +720,8 @@ const names = {
       ReferralDeclined: "转办被退回",
       ReferralResultReported: "转办处理结果",
       ReportedBack: "反馈转办来源",
+      InspectionSampled: "督查抽查",
+      InspectionRecorded: "督查回访",
       AccessRecorded: "查阅记录",
     },
     field: {
@@ -800,6 +805,7 @@ const names = {
       referral_answer: "Referral answer",
       report_back: "Report back",
       performance: "Performance",
+      inspection: "Inspection callback",
     },
     dueLabel: "{kind} by",
     flag: {
@@ -812,6 +818,7 @@ const names = {
       referral_overdue: "Referral answer overdue",
       report_back_overdue: "Report back overdue",
       performance_due: "Performance due",
+      inspection_overdue: "Inspection overdue",
     },
     partyRole: { applicant: "Applicant", respondent: "Respondent", third_party: "Third party" },
     role: {
@@ -820,6 +827,7 @@ const names = {
       supervisor: "Supervisor",
       auditor: "Auditor",
       admin: "Administrator",
+      inspector: "Inspector",
       system: "System",
     },
     agency: { court: "Court", police: "Police", procuratorate: "Procuratorate", petition_office: "Petition office" },
@@ -830,7 +838,7 @@ const names = {
       dissatisfied: "Dissatisfied",
       very_dissatisfied: "Very dissatisfied",
     },
-    cause: { overdue: "overdue", level_raised: "level raised", manual: "supervisor's decision", cross_area: "across areas", take_over: "taken over", rating: "bad rating" },
+    cause: { overdue: "overdue", level_raised: "level raised", manual: "supervisor's decision", cross_area: "across areas", take_over: "taken over", rating: "bad rating", inspection: "sent back by inspection" },
     form: { written: "written", oral: "oral" },
     referralOutcome: { accepted: "accepted", declined: "declined", concluded: "dealt with" },
     levelCause: { registered: "as registered", triggers: "risk triggers", assessed: "assessed", raised: "raised", lowered: "lowered", overdue: "raised when overdue" },
@@ -873,6 +881,8 @@ const names = {
       ReferralDeclined: "Referral declined",
       ReferralResultReported: "Referral result",
       ReportedBack: "Reported back",
+      InspectionSampled: "Sampled for inspection",
+      InspectionRecorded: "Inspection callback",
       AccessRecorded: "Access",
     },
     field: {},
@@ -924,6 +934,11 @@ const lines = {
     ReferralDeclined: "转办单位不予受理，退回重新办理；理由：{reason}",
     ReferralResultReported: "登记转办单位的处理结果",
     ReportedBack: "已向转办来源单位反馈处理结果",
+    InspectionSampled: "督查抽查：{township} {month} 办结案件随机抽查选中本案，督查回访期限 {due_at}",
+    InspectionRecorded: "督查回访（期限 {due_at}）：已联系当事人，当事人是否满意：{satisfied}，协议是否履行：{agreement_honoured}",
+    "InspectionRecorded.rework": "督查回访（期限 {due_at}）：已联系当事人，当事人是否满意：{satisfied}，协议是否履行：{agreement_honoured}；退回重新办理",
+    "InspectionRecorded.unreached": "督查回访（期限 {due_at}）：未能联系上当事人",
+    "InspectionRecorded.unreached.rework": "督查回访（期限 {due_at}）：未能联系上当事人；退回重新办理",
     JudicialConfirmationRequested: "向{court}申请司法确认",
     JudicialConfirmationRecorded: "登记司法确认结果，是否确认：{confirmed}",
     FollowUpRecorded: "回访：当事人是否满意：{satisfied}，协议是否履行：{agreement_honoured}",
@@ -967,6 +982,11 @@ const lines = {
     ReferralDeclined: "The agency declined the referral: back to work; reason: {reason}",
     ReferralResultReported: "The agency's result recorded",
     ReportedBack: "Result reported back to the referring body",
+    InspectionSampled: "Sampled for inspection in {township}'s draw of cases closed in {month}; callback due {due_at}",
+    InspectionRecorded: "Inspection callback (due {due_at}): parties satisfied: {satisfied}; agreement honoured: {agreement_honoured}",
+    "InspectionRecorded.rework": "Inspection callback (due {due_at}): parties satisfied: {satisfied}; agreement honoured: {agreement_honoured}; sent back for rework",
+    "InspectionRecorded.unreached": "Inspection callback (due {due_at}): the parties could not be reached",
+    "InspectionRecorded.unreached.rework": "Inspection callback (due {due_at}): the parties could not be reached; sent back for rework",
     JudicialConfirmationRequested: "Judicial confirmation requested at {court}",
     JudicialConfirmationRecorded: "Judicial confirmation recorded; confirmed: {confirmed}",
     FollowUpRecorded: "Followed up; parties satisfied: {satisfied}; agreement honoured: {agreement_honoured}",
@@ -990,7 +1010,7 @@ const lines = {
   },
 };
 
-const UNIT_FIELDS = new Set(["unit", "owner", "from_unit", "to_unit", "by_unit"]);
+const UNIT_FIELDS = new Set(["unit", "owner", "from_unit", "to_unit", "by_unit", "township"]);
 const TIME_FIELDS = new Set(["occurred_at", "held_at", "until", "due_at", "missed_due_at", "review_at"]);
 const AMOUNT_FIELDS = new Set(["amount", "amount_involved"]);
 const IDENT_FIELDS = new Set(["assignee"]); // user ids: data, not words
@@ -1021,6 +1041,9 @@ export function timelineHtml(type, fields, unitLabel = (code) => code) {
   if (type === "Escalated" && fields.missed_due_at) variant = "Escalated.overdue";
   if (type === "ReferralAnswered" && fields.outcome) variant = "ReferralAnswered.outcome";
   if (type === "Reopened" && fields.grade) variant = "Reopened.rating";
+  if (type === "InspectionRecorded") {
+    variant = `InspectionRecorded${fields.reached ? "" : ".unreached"}${fields.rework ? ".rework" : ""}`;
+  }
   const template = lines[lang()][variant] ?? lines.zh[variant];
   if (!template) return esc(name("event", type));
   return template
