@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,8 +20,6 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-import uvicorn
-from litestar import Litestar
 from litestar.testing import TestClient
 
 from api.http.app import create_app
@@ -40,44 +37,11 @@ from tests.support.api import (
     registration,
     token,
 )
+from tests.support.live import LiveServer
 from tests.support.world import Clock
 
 API = "/api/v1"
 SEE_WITHIN = 2.0  # seconds: what a supervisor's board is promised
-
-
-class LiveServer:
-    """The app under uvicorn on a free loopback port, in a daemon thread."""
-
-    def __init__(self, app: Litestar) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        config = uvicorn.Config(
-            app, log_level="warning", lifespan="on", timeout_graceful_shutdown=3
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(15)
-        assert not self.thread.is_alive(), "uvicorn did not stop"
 
 
 @dataclass
