@@ -30,7 +30,7 @@ from api.http.routes import (
     stream,
 )
 from api.http.runtime import Runtime
-from api.http.web import schema_viewer
+from api.http.web import rating, schema_viewer
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -64,7 +64,12 @@ def create_app(runtime: Runtime) -> Litestar:
         before_request=strict_json,  # every body: JSON only, no repeated keys, no coercion
     )
     return Litestar(
-        route_handlers=[api, *health.HANDLERS, web.router()],
+        route_handlers=[
+            api,
+            *health.HANDLERS,
+            rating.router(runtime.rate_page_limit),
+            web.router(),
+        ],
         dependencies={"runtime": Provide(lambda: runtime, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         on_app_init=[jwt_auth(runtime.secret).on_app_init],

@@ -35,7 +35,8 @@ from api.http.expectations import body_type as _body_type
 JSON_TYPES = ("application/json",)
 
 
-def _is_json(media_type: str) -> bool:
+def is_json(media_type: str) -> bool:
+    """``application/json`` or ``application/*+json`` (any case, parameters stripped)."""
     media_type = media_type.strip().lower()
     return media_type in JSON_TYPES or (
         media_type.startswith("application/") and media_type.endswith("+json")
@@ -51,6 +52,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             )
         seen[key] = value
     return seen
+
+
+def no_repeated_keys(body: bytes) -> None:
+    """Refuses (400, ``BodyRefusedError``) a JSON body that gives a key twice in one object;
+    ``body`` is well-formed JSON."""
+    # Numbers stay text: only the keys matter here, and Python limits an int's digits.
+    json.loads(body, object_pairs_hook=_no_duplicates, parse_int=str, parse_float=str)
 
 
 def _invalid(request: Request[Any, Any, Any], error: msgspec.ValidationError) -> Exception:
@@ -73,7 +81,7 @@ async def strict_json(request: Request[Any, Any, Any]) -> None:
     if not body:
         return  # Litestar answers a missing body (400)
     media_type = request.content_type[0]
-    if not _is_json(media_type):
+    if not is_json(media_type):
         reason = f"must be application/json, not {media_type or 'missing'}"
         limits = {"given": media_type, "expected": JSON_TYPES[0]}
         raise BodyRefusedError(415, "Content-Type", reason, "media_type", limits)
@@ -81,8 +89,7 @@ async def strict_json(request: Request[Any, Any, Any]) -> None:
         msgspec.json.decode(body)
     except msgspec.DecodeError:
         return  # malformed: Litestar's own decoding answers (400)
-    # Numbers stay text: only the keys matter here, and Python limits an int's digits.
-    json.loads(body, object_pairs_hook=_no_duplicates, parse_int=str, parse_float=str)
+    no_repeated_keys(body)
     try:
         msgspec.json.decode(body, type=body_type, strict=True)
     except msgspec.ValidationError as error:

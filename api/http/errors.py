@@ -29,6 +29,7 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_410_GONE,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
@@ -41,8 +42,11 @@ from domain.errors import (
     CaseNotFoundError,
     CommandNotAllowedError,
     InvalidInputError,
+    InvitationExpiredError,
+    InvitationUsedError,
     NotPermittedError,
     PolicyError,
+    UnknownInvitationError,
     UnknownUnitError,
     VersionConflictError,
 )
@@ -170,6 +174,9 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (InvalidInputError, HTTP_422_UNPROCESSABLE_ENTITY, "Invalid input"),
     (UnknownUnitError, HTTP_422_UNPROCESSABLE_ENTITY, "Unknown unit"),
     (CaseNotFoundError, HTTP_404_NOT_FOUND, "Not found"),
+    (UnknownInvitationError, HTTP_404_NOT_FOUND, "Not found"),
+    (InvitationUsedError, HTTP_409_CONFLICT, "Invitation used"),
+    (InvitationExpiredError, HTTP_410_GONE, "Invitation expired"),
     (VersionConflictError, HTTP_409_CONFLICT, "Version conflict"),
     (CommandNotAllowedError, HTTP_409_CONFLICT, "Command not allowed"),
     (NotPermittedError, HTTP_403_FORBIDDEN, "Forbidden"),
@@ -210,6 +217,8 @@ def _in_chinese(error: Exception, scope: str) -> tuple[str, str | None]:
     if isinstance(error, PolicyError):
         reason = f"无效（{error.reason}）"
         return f"政策配置项 {error.key} {reason}。", reason
+    if isinstance(error, UnknownInvitationError | InvitationUsedError | InvitationExpiredError):
+        return messages.invitation(error), None
     return _chinese_detail(error), None
 
 
@@ -350,6 +359,7 @@ _TITLES = {
     HTTP_404_NOT_FOUND: "Not found",
     405: "Method not allowed",
     413: "Request body too large",
+    429: "Too many requests",
     HTTP_500_INTERNAL_SERVER_ERROR: "Internal error",
     HTTP_503_SERVICE_UNAVAILABLE: "Service unavailable",
 }
@@ -456,6 +466,9 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     NotPermittedError: _domain,
     PolicyError: _domain,
     UnknownUnitError: _domain,
+    UnknownInvitationError: _domain,
+    InvitationUsedError: _domain,
+    InvitationExpiredError: _domain,
     VersionConflictError: _domain,
     ForbiddenError: _domain,
     IdempotencyKeyReuseError: _domain,

@@ -17,6 +17,7 @@ from http import HTTPStatus
 from api.http.i18n import EN, Language, Pair, pick
 from domain.calendar import SHANGHAI
 from domain.case.commands import CASE_COMMANDS
+from domain.errors import InvitationExpiredError, InvitationUsedError, UnknownInvitationError
 from projections.history import trigger_words
 
 # by the English title the code gives a problem (each family's title is fixed)
@@ -29,6 +30,9 @@ TITLES: dict[str, str] = {
     "Forbidden": "无权操作",
     "Idempotency-Key reused": "幂等键已用于其他请求",
     "Invalid policy": "政策配置无效",
+    "Invitation used": "已评价过",
+    "Invitation expired": "评价链接已过期",
+    "Too many requests": "请求过于频繁",
     "Bad request": "请求有误",
     "Unauthorized": "未通过身份验证",
     "Unsupported media type": "不支持的内容类型",
@@ -46,9 +50,11 @@ GENERAL: dict[int, Pair] = {
     404: ("找不到请求的资源", "not found"),
     405: ("不支持此请求方法", "method not allowed"),
     409: ("与案件当前状态冲突", "conflicts with the case as it stands"),
+    410: ("已失效", "no longer available"),
     413: ("请求内容过大", "the request body is too large"),
     415: ("请求内容须为 JSON", "the request body must be JSON"),
     422: ("输入有误", "invalid input"),
+    429: ("请求过于频繁，请稍后再试", "too many requests; try again later"),
     500: ("服务器内部错误", "unexpected error"),
     503: ("服务暂不可用，请稍后再试", "the service is unavailable; try again shortly"),
 }
@@ -91,7 +97,13 @@ COMMANDS: dict[str, str] = {
     for command in CASE_COMMANDS
     if command.__name__ in _COMMANDS_BY_CLASS
 }
-APPROVERS: dict[str, str] = {"a supervisor": "主管或管理员"}
+# who a rule lets do it (``NotPermittedError.needs``) → 中文: "只有{…}可以{command}"
+APPROVERS: dict[str, str] = {
+    "a supervisor": "主管或管理员",
+    "someone who did not handle the case": (
+        "非本案承办人员（办理过本案的人员不能评价自己办理的案件）"
+    ),
+}
 # Why a case's state refuses a command, as the domain says it (``CommandNotAllowedError.detail``)
 # → 中文; ``{0}``… are the parts the pattern captured (a unit code, a level, a tier, a clock).
 _LEVELS = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
@@ -279,6 +291,8 @@ def rule(name: str, limits: Mapping[str, object]) -> str | None:
             f"不是有效的居民身份证号码：第 7 至 14 位应为 {when(limits['earliest'])}以来"
             "真实的出生日期（年月日）"
         ),
+        "unknown_field": lambda: "不是这个请求可以填写的项，请删掉",
+        "rating_body": lambda: "应为 JSON 对象 {grade, comment}",
         "phone": lambda: (
             "应为中国大陆手机号码（11 位，如 13812345678）或带区号的固定电话"
             "（如 0833-1234567），可加 +86"
@@ -292,3 +306,12 @@ def rule(name: str, limits: Mapping[str, object]) -> str | None:
         return None if said is None else said()
     except KeyError:  # a rule raised without the limits it names
         return None
+
+
+def invitation(error: UnknownInvitationError | InvitationUsedError | InvitationExpiredError) -> str:
+    """Why a rating invitation cannot be used, in Chinese."""
+    if isinstance(error, InvitationUsedError):
+        return "这个评价邀请已经用过：每个邀请只能评价一次。"
+    if isinstance(error, InvitationExpiredError):
+        return f"评价邀请的有效期至{when(error.expired_at)}，现已过期。"
+    return "找不到这个评价邀请：链接无效，或不是本案件发出的。"

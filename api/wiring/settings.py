@@ -43,6 +43,19 @@ def attachment_max_mib(environ: Mapping[str, str]) -> int:
     return value
 
 
+RATE_PAGE_LIMIT = "FENGQIAO_RATE_PAGE_LIMIT"
+# Requests a minute one address may make to the public rating page (open, and submit).
+DEFAULT_RATE_PAGE_LIMIT = 30
+
+
+def rate_page_limit(environ: Mapping[str, str]) -> int:
+    """Requests a minute from one address to ``/rate/…`` (``FENGQIAO_RATE_PAGE_LIMIT``)."""
+    raw = (environ.get(RATE_PAGE_LIMIT) or str(DEFAULT_RATE_PAGE_LIMIT)).strip()
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 10_000):
+        raise SettingsError(f"{RATE_PAGE_LIMIT}: {raw!r} is not a whole number from 1 to 10000")
+    return int(raw)
+
+
 DOCUMENT_TEMPLATES = "FENGQIAO_DOCUMENT_TEMPLATES"
 
 
@@ -68,6 +81,7 @@ class Settings:
     cipher_key: str | None = None
     attachment_max_mib: int = DEFAULT_ATTACHMENT_MAX_MIB
     document_templates: Path | None = None
+    rate_page_limit: int = DEFAULT_RATE_PAGE_LIMIT  # a minute per address, /rate/…
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -91,6 +105,7 @@ class Settings:
             cipher_key=environ.get("FENGQIAO_CIPHER_KEY") or None,
             attachment_max_mib=attachment_max_mib(environ),
             document_templates=document_templates(environ),
+            rate_page_limit=rate_page_limit(environ),
         )
 
     @property
