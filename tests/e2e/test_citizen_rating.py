@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +47,7 @@ from tests.support.api import (
     party,
     register,
     send,
+    token,
 )
 from tests.support.backends import store_env
 from tests.support.browser import launch, playwright_session
@@ -522,6 +524,7 @@ def test_a_bad_rating_is_reviewed_confirmed_or_disputed_and_counted(
 # --- in Chromium -----------------------------------------------------------------------------
 
 PHONE_SCREEN = {"width": 375, "height": 667}
+DESKTOP = {"width": 1366, "height": 900}
 
 
 @dataclass
@@ -572,6 +575,72 @@ def test_a_party_rates_on_a_phone_in_chromium(live: Live, clock: Clock, tmp_path
     (rated,) = ratings(live.http, invited.case_id)
     assert rated["fields"]["channel"] == "citizen_link"
     assert rated["fields"]["grade"] == "basically_satisfied"
+
+
+@pytest.mark.slow
+def test_the_dashboard_takes_a_callback_and_reviews_a_bad_rating(
+    live: Live, clock: Clock, tmp_path: Path
+) -> None:
+    """On the case page: a hotline operator records a callback with its channel and the
+    party's words; the village's supervisor sees the 差评核实 box for a bad rating, is asked
+    for a reason to dispute it, and disputes it with one."""
+    invited = resolved(live.http, live.runtime, clock)
+    clock.advance(minutes=1)
+    bad = {"grade": "very_dissatisfied", "comment": "对方至今未付款"}
+    ok(live.http.post(f"/rate/{invited.tokens[0]}", json=bad))
+
+    with case_page(live, invited.case_id, token("reporter", TOWNSHIP)) as tab:
+        rating = tab.locator('details.action[data-action="ratings"]')
+        rating.locator("summary").click()
+        rating.locator("select[name=grade]").select_option("satisfied")
+        rating.locator("select[name=channel]").select_option("visit")
+        rating.locator("textarea[name=comment]").fill("上门回访，当事人表示满意")
+        rating.locator("button[type=submit]").click()
+        tab.wait_for_selector('#action-message[data-kind="ok"]')
+        line = tab.locator('#case-timeline li[data-event="Rated"]').first
+        assert "评价：满意（上门回访）" in line.inner_text()
+        # whoever reads the case sees the review; its buttons are the owner's supervisor's
+        assert tab.locator("#case-rating-review").is_visible()
+        assert tab.locator("#review-form").count() == 0
+
+    with case_page(live, invited.case_id, token("supervisor", VILLAGE)) as tab:
+        box = tab.locator("#case-rating-review")
+        assert "差评核实" in box.locator("h2").inner_text()
+        assert box.locator("#review-grade").inner_text() == "非常不满意 · 当事人手机评价"
+        assert box.locator("#review-comment").inner_text() == "对方至今未付款"
+        keep(tab, tmp_path, "review")
+        box.locator("#review-dispute").click()  # no reason yet
+        assert "核实情况" in tab.locator("#action-message").inner_text()
+        box.locator("#review-reason").fill("经核实系对方未按期付款，调解工作无不当")
+        box.locator("#review-dispute").click()
+        tab.wait_for_selector("#case-rating-review", state="hidden")
+        line = tab.locator('#case-timeline li[data-event="RatingReviewed"]')
+        assert "差评核实：不属实；理由：经核实系对方未按期付款" in line.inner_text()
+    assert queued(live.http, invited.case_id) is None
+
+
+@contextmanager
+def case_page(live: Live, case_id: str, bearer: str) -> Iterator[Any]:
+    """The case page in a desktop tab of its own, signed in with ``bearer``; a script error
+    fails the test."""
+    context = live.browser.new_context(
+        viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    errors: list[str] = []
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        tab.goto(f"{live.url}/#/")
+        tab.fill("#token", bearer)
+        tab.click("#signin-submit")
+        tab.wait_for_selector("#who-unit")
+        tab.goto(f"{live.url}/#/cases/{case_id}")
+        tab.wait_for_selector("#case-version")
+        yield tab
+        assert errors == []
+    finally:
+        context.close()
 
 
 def rate_on_a_phone(tab: Any, url: str, invited: Invited, folder: Path) -> None:

@@ -248,6 +248,7 @@ const ACTIONS = [
   {
     key: "ratings",
     roles: ANYONE,
+    scope: RECORD, // a record of what the public said, taken by whoever reads the case
     when: (c) => concluded(c) || c.status === "closed",
     fields: [
       {
@@ -256,8 +257,15 @@ const ACTIONS = [
         options: ["very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"],
         group: "grade",
       },
+      // how staff took it: a party's own link is theirs alone; whoever handled the case may not
+      { name: "channel", type: "select", options: ["phone_callback", "visit", "hotline", "walk_in"], group: "ratingChannel" },
+      { name: "comment", type: "textarea", maxlength: 500 },
     ],
-    body: (f) => ({ grade: f.grade }),
+    body: (f) => {
+      const body = { grade: f.grade, channel: f.channel };
+      if (f.comment.trim()) body.comment = f.comment.trim();
+      return body;
+    },
   },
   {
     key: "pause",
@@ -342,6 +350,9 @@ const ACTIONS = [
     body: (f) => ({ text: f.text.trim() }),
   },
 ];
+
+// 差评核实 (ReviewRating): sent from the review box, not the actions list.
+const REVIEW = { key: "rating-reviews" };
 
 // Who may attach a file (AddAttachment's roles).
 const ATTACHERS = ANYONE;
@@ -433,7 +444,19 @@ export function renderCase(container, caseId) {
       if (e.type === "ReferralAnswered") resultDue = e.fields.outcome === "accepted";
       if (e.type === "ReferralResultReported" || e.type === "ReferralDeclined") resultDue = false;
     }
-    return { resultDue: resultDue && c.status === "referred" };
+    return { resultDue: resultDue && c.status === "referred", review: underReview(file) };
+  }
+
+  // The bad rating awaiting 差评核实, with the rating that opened it (how, what was said).
+  function underReview(file) {
+    let rated = null;
+    let review = null;
+    for (const e of file.entries) {
+      if (e.type === "Rated") rated = e.fields;
+      if (e.type === "RatingReviewOpened") review = { grade: e.fields.grade, rated };
+      if (e.type === "RatingReviewed") review = null;
+    }
+    return review;
   }
 
   function layout() {
@@ -444,6 +467,7 @@ export function renderCase(container, caseId) {
           <div id="case-head"></div>
           <section class="panel supervision-panel" id="case-supervision" aria-labelledby="supervision-title" hidden></section>
           <section class="panel referral-in-panel" id="case-referral-in" aria-labelledby="referral-in-title" hidden></section>
+          <section class="panel review-panel" id="case-rating-review" aria-labelledby="review-title" hidden></section>
           <section class="panel" aria-labelledby="details-title">
             <h2 id="details-title">${esc(t("case.details"))}</h2>
             <div id="case-details"></div>
@@ -520,6 +544,7 @@ export function renderCase(container, caseId) {
       .join("")}</dl>`;
     drawSupervision(c);
     drawReferralIn(c);
+    drawReview(c);
     body.querySelector("#case-deadlines").innerHTML = c.deadlines.length
       ? `<ul class="deadlines">${c.deadlines
           .map(
@@ -607,6 +632,85 @@ export function renderCase(container, caseId) {
         <div><dt>${esc(t("case.referralDue"))}</dt><dd>${esc(from.due_at ? formatZoned(from.due_at) : "—")}</dd></div>
         <div><dt>${esc(t("case.referralState"))}</dt><dd><span class="status ${from.reported_back ? "st-resolved" : "st-reopened"}" id="reported-back" data-state="${sent}">${esc(t(from.reported_back ? "case.reportedBack" : "case.notReportedBack"))}</span></dd></div>
       </dl>`;
+  }
+
+  // 差评核实: the bad rating, how it was taken, by when it is reviewed; the owning unit's
+  // supervisor confirms it (the case goes back for rework) or disputes it with a reason.
+  function drawReview(c) {
+    const box = body.querySelector("#case-rating-review");
+    const review = c.flags.includes("rating_review") ? known.review : null;
+    const typed = box.querySelector("#review-reason")?.value || "";
+    box.hidden = !review;
+    if (!review) {
+      box.innerHTML = "";
+      return;
+    }
+    const due = c.deadlines.find((d) => d.kind === "rating_review");
+    const rated = review.rated || {};
+    const how = rated.channel ? ` · ${name("ratingChannel", rated.channel)}` : "";
+    const mine = APPROVERS.includes(state.caller.role) && seat(c) === OWNER;
+    box.innerHTML = `
+      <h2 id="review-title">${esc(t("case.review"))}</h2>
+      <dl class="facts">
+        <div><dt>${esc(t("case.reviewGrade"))}</dt><dd id="review-grade" data-grade="${esc(review.grade)}">${esc(name("grade", review.grade) + how)}</dd></div>
+        <div><dt>${esc(t("case.reviewDue"))}</dt><dd class="${due?.overdue ? "late-text" : ""}">${esc(due ? formatZoned(due.due_at) : "—")}</dd></div>
+        ${rated.comment ? `<div class="wide"><dt>${esc(t("case.reviewComment"))}</dt><dd id="review-comment">${esc(rated.comment)}</dd></div>` : ""}
+      </dl>
+      <p class="muted small">${esc(t("case.reviewWho"))}</p>
+      ${
+        mine
+          ? `<form class="review-form" id="review-form" novalidate>
+        <label for="review-reason">${esc(t("case.reviewReason"))}</label>
+        <textarea id="review-reason" name="reason" rows="2" maxlength="2000" placeholder="${esc(t("case.reviewReasonHint"))}">${esc(typed)}</textarea>
+        <div class="review-buttons">
+          <button type="submit" class="primary" value="confirm" id="review-confirm">${esc(t("case.reviewConfirm"))}</button>
+          <button type="submit" class="secondary" value="dispute" id="review-dispute">${esc(t("case.reviewDispute"))}</button>
+        </div>
+      </form>`
+          : ""
+      }`;
+    const form = box.querySelector("#review-form");
+    form?.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const decision = event.submitter?.value === "dispute" ? "dispute" : "confirm";
+      const reason = form.reason.value.trim();
+      if (decision === "dispute" && !reason) {
+        message(t("err.field", { field: t("case.reviewReason"), reason: t("form.required") }), "error");
+        form.reason.focus();
+        return;
+      }
+      send(REVIEW, reason ? { decision, reason } : { decision }, event.submitter);
+    });
+  }
+
+  // 督查回访: the draw that sampled the case, when the callback is due, and what it found.
+  function drawInspection(c) {
+    const box = body.querySelector("#case-inspection");
+    const sample = c.inspection;
+    box.hidden = !sample;
+    if (!sample) {
+      box.innerHTML = "";
+      return;
+    }
+    const recorded = Boolean(sample.recorded_at);
+    const late = recorded ? Date.parse(sample.recorded_at) > Date.parse(sample.due_at) : sample.overdue;
+    const state = recorded ? (late ? "done_late" : "done") : late ? "overdue" : "pending";
+    const colon = lang() === "en" ? ": " : "：";
+    const yes = (value) => (value === null || value === undefined ? t("value.missing") : t(value ? "value.yes" : "value.no"));
+    const found = !recorded
+      ? "—"
+      : sample.reached
+        ? `${t("form.satisfied")}${colon}${yes(sample.satisfied)} · ${t("form.honoured")}${colon}${yes(sample.agreement_honoured)}`
+        : t("inspections.unreached");
+    box.innerHTML = `
+      <h2 id="inspection-title">${esc(t("case.inspection"))}</h2>
+      <dl class="facts">
+        <div><dt>${esc(t("case.inspectionDraw"))}</dt><dd>${esc(unitName(sample.township))} · ${esc(sample.month)}</dd></div>
+        <div><dt>${esc(t("case.inspectionDue"))}</dt><dd class="${late ? "late-text" : ""}">${esc(formatZoned(sample.due_at))}</dd></div>
+        <div><dt>${esc(t("case.inspectionState"))}</dt><dd id="inspection-state" data-state="${state}">${esc(name("inspectionState", state))}</dd></div>
+        <div><dt>${esc(t("case.inspectionFound"))}</dt><dd id="inspection-found">${esc(found)}${sample.rework ? ` · ${esc(t("inspections.rework"))}` : ""}</dd></div>
+      </dl>
+      <p class="muted small">${esc(t("case.inspectionWho"))}</p>`;
   }
 
   const unitLabel = (code) => unitName(code);

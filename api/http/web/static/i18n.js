@@ -79,6 +79,15 @@ const zh = {
   "case.reportedBack": "已反馈",
   "case.notReportedBack": "未反馈",
   "case.supervision": "督办",
+  "case.review": "差评核实",
+  "case.reviewGrade": "当事人评价",
+  "case.reviewComment": "当事人意见",
+  "case.reviewDue": "核实期限",
+  "case.reviewReason": "核实情况",
+  "case.reviewReasonHint": "认定不属实须写明理由；属实可不填",
+  "case.reviewConfirm": "属实，退回再办",
+  "case.reviewDispute": "不属实",
+  "case.reviewWho": "由承办单位主管核实：属实则案件退回重新办理，不属实须写明理由。",
   "case.supervisionOrder": "第 {n} 号",
   "case.supervisionBy": "督办单位",
   "case.supervisionText": "督办要求",
@@ -193,6 +202,8 @@ const zh = {
   "form.text": "备注内容",
   "form.agency": "转办单位",
   "form.grade": "评价",
+  "form.channel": "评价方式",
+  "form.comment": "当事人意见（选填）",
   "form.until": "延长至（北京时间）",
   "form.deadlineKind": "时限",
   "form.answer": "回复内容",
@@ -285,6 +296,7 @@ const zh = {
   "action.judicial-confirmation": "申请司法确认",
   "action.follow-ups": "回访",
   "action.ratings": "评价",
+  "action.rating-reviews": "核实差评",
   "action.pause": "中止",
   "action.resume": "恢复办理",
   "action.extend": "延期",
@@ -378,6 +390,15 @@ const en = {
   "case.reportedBack": "reported back",
   "case.notReportedBack": "not yet",
   "case.supervision": "Supervision",
+  "case.review": "Bad rating under review",
+  "case.reviewGrade": "The party's rating",
+  "case.reviewComment": "What they said",
+  "case.reviewDue": "Review due",
+  "case.reviewReason": "Findings",
+  "case.reviewReasonHint": "A reason is needed to dispute it; optional to confirm",
+  "case.reviewConfirm": "Confirm: rework",
+  "case.reviewDispute": "Dispute",
+  "case.reviewWho": "The owning unit's supervisor reviews it: confirmed, the case goes back for rework; disputed, with a reason.",
   "case.supervisionOrder": "Order {n}",
   "case.supervisionBy": "Ordered by",
   "case.supervisionText": "Instruction",
@@ -492,6 +513,8 @@ const en = {
   "form.text": "Note",
   "form.agency": "Refer to",
   "form.grade": "Rating",
+  "form.channel": "Taken by",
+  "form.comment": "What the party said (optional)",
   "form.until": "Extend to (Beijing time)",
   "form.deadlineKind": "Deadline",
   "form.answer": "Answer",
@@ -584,6 +607,7 @@ const en = {
   "action.judicial-confirmation": "Request judicial confirmation",
   "action.follow-ups": "Follow up",
   "action.ratings": "Rate",
+  "action.rating-reviews": "Review the bad rating",
   "action.pause": "Pause",
   "action.resume": "Resume",
   "action.extend": "Extend a deadline",
@@ -644,6 +668,7 @@ const names = {
       report_back: "反馈转办单位",
       performance: "履行",
       inspection: "督查回访",
+      rating_review: "差评核实",
     },
     dueLabel: "{kind}期限",
     flag: {
@@ -657,6 +682,8 @@ const names = {
       report_back_overdue: "反馈逾期",
       performance_due: "履行期限已到",
       inspection_overdue: "督查回访逾期",
+      rating_review: "差评待核实",
+      rating_review_overdue: "差评核实逾期",
     },
     partyRole: { applicant: "申请人", respondent: "被申请人", third_party: "第三人" },
     role: {
@@ -666,6 +693,7 @@ const names = {
       auditor: "监督审计",
       admin: "系统管理员",
       inspector: "督查人员",
+      citizen: "当事人",
       system: "系统",
     },
     agency: { court: "法院（诉调对接）", police: "公安（公调对接）", procuratorate: "检察院（检调对接）", petition_office: "信访部门（访调对接）" },
@@ -678,6 +706,9 @@ const names = {
     },
     cause: { overdue: "化解逾期", level_raised: "预警等级提高", manual: "主管决定", cross_area: "跨区域", take_over: "提级办理", rating: "差评退回再办", inspection: "督查回访退回" },
     form: { written: "书面", oral: "口头" },
+    ratingChannel: { citizen_link: "当事人手机评价", phone_callback: "电话回访", visit: "上门回访", hotline: "服务热线", walk_in: "群众来访", staff: "工作人员录入" },
+    reviewDecision: { confirm: "属实，退回再办", dispute: "不属实" },
+    ratingOccasion: { resolved: "化解后", closed: "办结后" },
     referralOutcome: { accepted: "已受理", declined: "不予受理", concluded: "已处理完毕" },
     // why a case has its level (``level_cause``); short marks for the board's cards
     levelCause: { registered: "登记时确定", triggers: "触发预警指标", assessed: "研判", raised: "提高等级", lowered: "降低等级", overdue: "逾期升级" },
@@ -806,6 +837,7 @@ const names = {
       report_back: "Report back",
       performance: "Performance",
       inspection: "Inspection callback",
+      rating_review: "Bad rating review",
     },
     dueLabel: "{kind} by",
     flag: {
@@ -819,6 +851,8 @@ const names = {
       report_back_overdue: "Report back overdue",
       performance_due: "Performance due",
       inspection_overdue: "Inspection overdue",
+      rating_review: "Bad rating to review",
+      rating_review_overdue: "Bad rating review overdue",
     },
     partyRole: { applicant: "Applicant", respondent: "Respondent", third_party: "Third party" },
     role: {
@@ -828,6 +862,7 @@ const names = {
       auditor: "Auditor",
       admin: "Administrator",
       inspector: "Inspector",
+      citizen: "Party",
       system: "System",
     },
     agency: { court: "Court", police: "Police", procuratorate: "Procuratorate", petition_office: "Petition office" },
@@ -840,6 +875,9 @@ const names = {
     },
     cause: { overdue: "overdue", level_raised: "level raised", manual: "supervisor's decision", cross_area: "across areas", take_over: "taken over", rating: "bad rating", inspection: "sent back by inspection" },
     form: { written: "written", oral: "oral" },
+    ratingChannel: { citizen_link: "the party's own link", phone_callback: "phone callback", visit: "visit", hotline: "hotline", walk_in: "walk-in", staff: "staff" },
+    reviewDecision: { confirm: "confirmed, back for rework", dispute: "disputed" },
+    ratingOccasion: { resolved: "on resolution", closed: "on closing" },
     referralOutcome: { accepted: "accepted", declined: "declined", concluded: "dealt with" },
     levelCause: { registered: "as registered", triggers: "risk triggers", assessed: "assessed", raised: "raised", lowered: "lowered", overdue: "raised when overdue" },
     levelCauseMark: { triggers: "triggers", assessed: "assessed", raised: "raised", lowered: "lowered", overdue: "overdue" },
@@ -952,6 +990,7 @@ const lines = {
     ClocksRecomputed: "因节假日调整（{days}），期限重新计算",
     Reopened: "重新办理（{cause}）；理由：{reason}",
     "Reopened.rating": "重新办理（{cause}）：评价为{grade}",
+    "Rated.channel": "评价：{grade}（{channel}）",
     Closed: "办结销号",
     Rejected: "不予受理；理由：{reason}",
     NoteAdded: "添加备注",
@@ -1000,6 +1039,7 @@ const lines = {
     ClocksRecomputed: "Deadlines recomputed for a change of holidays ({days})",
     Reopened: "Reopened ({cause}); reason: {reason}",
     "Reopened.rating": "Reopened ({cause}): rated {grade}",
+    "Rated.channel": "Rated {grade} ({channel})",
     Closed: "Closed",
     Rejected: "Rejected; reason: {reason}",
     NoteAdded: "Note added",
@@ -1011,7 +1051,7 @@ const lines = {
 };
 
 const UNIT_FIELDS = new Set(["unit", "owner", "from_unit", "to_unit", "by_unit", "township"]);
-const TIME_FIELDS = new Set(["occurred_at", "held_at", "until", "due_at", "missed_due_at", "review_at"]);
+const TIME_FIELDS = new Set(["occurred_at", "held_at", "until", "due_at", "missed_due_at", "review_at", "expires_at"]);
 const AMOUNT_FIELDS = new Set(["amount", "amount_involved"]);
 const IDENT_FIELDS = new Set(["assignee"]); // user ids: data, not words
 const CODE_GROUPS = {
@@ -1028,7 +1068,11 @@ const CODE_GROUPS = {
   agency: "agency",
   grade: "grade",
   outcome: "referralOutcome",
+  decision: "reviewDecision",
+  occasion: "ratingOccasion",
 };
+// A field whose codes mean something else in one event: a rating's channel is how it was taken.
+const CODE_GROUPS_BY_TYPE = { Rated: { channel: "ratingChannel" } };
 // ``kind`` is the case's kind, a clock's or an attachment's, by event type.
 const KIND_GROUP = { Registered: "kind", DeadlineExtended: "due", ClockFired: "due", AttachmentAdded: "attachmentKind" };
 
@@ -1041,6 +1085,7 @@ export function timelineHtml(type, fields, unitLabel = (code) => code) {
   if (type === "Escalated" && fields.missed_due_at) variant = "Escalated.overdue";
   if (type === "ReferralAnswered" && fields.outcome) variant = "ReferralAnswered.outcome";
   if (type === "Reopened" && fields.grade) variant = "Reopened.rating";
+  if (type === "Rated" && fields.channel) variant = "Rated.channel";
   if (type === "InspectionRecorded") {
     variant = `InspectionRecorded${fields.reached ? "" : ".unreached"}${fields.rework ? ".rework" : ""}`;
   }
@@ -1069,7 +1114,7 @@ export function fieldText(type, field, value, unitLabel = (code) => code) {
   if (AMOUNT_FIELDS.has(field)) return t("value.yuan", { v: value });
   if (field === "size") return formatSize(value);
   if (UNIT_FIELDS.has(field)) return unitLabel(value);
-  const group = field === "kind" ? KIND_GROUP[type] : CODE_GROUPS[field];
+  const group = field === "kind" ? KIND_GROUP[type] : (CODE_GROUPS_BY_TYPE[type]?.[field] ?? CODE_GROUPS[field]);
   return group ? name(group, value) : String(value);
 }
 
