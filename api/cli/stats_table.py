@@ -34,6 +34,10 @@ LABELS = {
     "reported_back": "已反馈", "supervision_orders": "督办数",
     "supervision_answered_on_time": "督办按期答复", "supervision_overdue": "督办逾期",
     "below_suggestion": "低于风险提示研判", "raised_by_triggers": "风险提示提级",
+    "inspections_due": "督查回访到期", "inspections_on_time": "督查按期回访",
+    "inspections_overdue": "督查回访逾期", "inspections_recorded": "督查回访数",
+    "inspections_reached": "督查联系上当事人", "inspection_satisfaction_rate": "督查满意率",
+    "follow_up_satisfaction_rate": "回访满意率", "reopened_by_inspection": "督查退回重办",
 }  # fmt: skip
 
 

@@ -1,9 +1,11 @@
-// The dashboard's shell: sign-in, the header, hash routes (#/ board, #/cases/{id}, #/stats).
+// The dashboard's shell: sign-in, the header, hash routes (#/ board, #/cases/{id}, #/stats,
+// #/inspections: 督查回访's sampled cases).
 
 import * as api from "./api.js";
 import { errorText } from "./api.js";
 import { renderBoard } from "./board.js";
 import { renderCase } from "./case.js";
+import { renderInspections } from "./inspections.js";
 import { lang, setLang, t, name, esc } from "./i18n.js";
 import { renderStats } from "./stats.js";
 
@@ -15,6 +17,8 @@ const state = {
 };
 
 const view = () => document.getElementById("view");
+// who reads the 督查 samples of their subtree (GET /inspections)
+const INSPECTION_READERS = ["inspector", "supervisor", "auditor", "admin"];
 
 // --- unit names ----------------------------------------------------------------------------
 
@@ -207,6 +211,7 @@ function renderHeader() {
     ? `<nav class="nav" aria-label="main">
          <a href="#/" data-nav="board">${esc(t("nav.board"))}</a>
          <a href="#/stats" data-nav="stats">${esc(t("nav.stats"))}</a>
+         ${INSPECTION_READERS.includes(state.caller.role) ? `<a href="#/inspections" data-nav="inspections">${esc(t("nav.inspections"))}</a>` : ""}
        </nav>`
     : "";
   header.innerHTML = `
@@ -238,7 +243,14 @@ function renderHeader() {
 }
 
 function markNav() {
-  const current = location.hash.startsWith("#/stats") ? "stats" : location.hash.startsWith("#/cases/") ? "" : "board";
+  const hash = location.hash;
+  const current = hash.startsWith("#/stats")
+    ? "stats"
+    : hash.startsWith("#/inspections")
+      ? "inspections"
+      : hash.startsWith("#/cases/")
+        ? ""
+        : "board";
   for (const link of document.querySelectorAll("[data-nav]")) {
     if (link.dataset.nav === current) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -269,6 +281,8 @@ function route() {
     state.cleanup = renderCase(container, match[1]);
   } else if ((match = /^#\/stats(?:\/(\w+))?(?:\?.*)?$/.exec(hash))) {
     state.cleanup = renderStats(container, match[1] || state.caller.unit);
+  } else if (hash === "#/inspections") {
+    state.cleanup = renderInspections(container);
   } else {
     state.cleanup = renderBoard(container);
   }

@@ -34,6 +34,7 @@ const ANYONE = ["reporter", "mediator", "supervisor", "admin"];
 const OWNER = "owner";
 const ABOVE = "above";
 const RECORD = "record";
+const INSPECT = "inspection"; // 督查回访: an inspector of the county or city over the location
 const DAY_MS = 86400000;
 
 const OPEN = ["registered", "signed", "in_mediation", "paused", "reopened"];
@@ -342,6 +343,36 @@ const ACTIONS = [
     body: (f) => ({ reason: f.reason.trim() }),
   },
   {
+    // 督查回访: once, on a case a monthly draw sampled
+    key: "inspections",
+    roles: ["inspector"],
+    scope: INSPECT,
+    when: () => true,
+    only: (c) => Boolean(c.inspection) && !c.inspection.recorded_at,
+    fields: [
+      { name: "reached", type: "select", options: ["true", "false"], labels: { true: "form.yes", false: "form.no" } },
+      { name: "satisfied", type: "select", options: ["true", "false"], labels: { true: "form.yes", false: "form.no" }, shown: (v) => v.reached === "true" },
+      {
+        name: "agreement_honoured",
+        label: "form.honoured",
+        type: "select",
+        options: ["", "true", "false"],
+        labels: { "": "form.unknown", true: "form.yes", false: "form.no" },
+        shown: (v) => v.reached === "true",
+      },
+      { name: "remarks", label: "form.remarks", type: "textarea" },
+      { name: "rework", label: "form.rework", type: "select", options: ["false", "true"], labels: { false: "form.no", true: "form.yes" } },
+    ],
+    body: (f) => {
+      const body = { reached: f.reached === "true", remarks: f.remarks.trim(), rework: f.rework === "true" };
+      if (body.reached) {
+        body.satisfied = f.satisfied === "true";
+        body.agreement_honoured = f.agreement_honoured === "" ? null : f.agreement_honoured === "true";
+      }
+      return body;
+    },
+  },
+  {
     key: "notes",
     roles: ANYONE,
     scope: RECORD,
@@ -374,6 +405,7 @@ const RECORDED = {
   ReferralResultReported: [["result", "file.referralResult"]],
   ReportedBack: [["result", "file.reportedBack"]],
   FollowUpRecorded: [["note", "file.followNote"]],
+  InspectionRecorded: [["remarks", "file.remarks"]],
   NoteAdded: [["text", "file.note"]],
   JudicialConfirmationRecorded: [["note", "file.rulingNote"]],
   AttachmentAdded: [["name", "file.attachment", true]],
@@ -467,6 +499,7 @@ export function renderCase(container, caseId) {
           <div id="case-head"></div>
           <section class="panel supervision-panel" id="case-supervision" aria-labelledby="supervision-title" hidden></section>
           <section class="panel referral-in-panel" id="case-referral-in" aria-labelledby="referral-in-title" hidden></section>
+          <section class="panel inspection-panel" id="case-inspection" aria-labelledby="inspection-title" hidden></section>
           <section class="panel review-panel" id="case-rating-review" aria-labelledby="review-title" hidden></section>
           <section class="panel" aria-labelledby="details-title">
             <h2 id="details-title">${esc(t("case.details"))}</h2>
@@ -544,6 +577,7 @@ export function renderCase(container, caseId) {
       .join("")}</dl>`;
     drawSupervision(c);
     drawReferralIn(c);
+    drawInspection(c);
     drawReview(c);
     body.querySelector("#case-deadlines").innerHTML = c.deadlines.length
       ? `<ul class="deadlines">${c.deadlines
@@ -681,6 +715,36 @@ export function renderCase(container, caseId) {
       }
       send(REVIEW, reason ? { decision, reason } : { decision }, event.submitter);
     });
+  }
+
+  // 督查回访: the draw that sampled the case, when the callback is due, and what it found.
+  function drawInspection(c) {
+    const box = body.querySelector("#case-inspection");
+    const sample = c.inspection;
+    box.hidden = !sample;
+    if (!sample) {
+      box.innerHTML = "";
+      return;
+    }
+    const recorded = Boolean(sample.recorded_at);
+    const late = recorded ? Date.parse(sample.recorded_at) > Date.parse(sample.due_at) : sample.overdue;
+    const state = recorded ? (late ? "done_late" : "done") : late ? "overdue" : "pending";
+    const colon = lang() === "en" ? ": " : "：";
+    const yes = (value) => (value === null || value === undefined ? t("value.missing") : t(value ? "value.yes" : "value.no"));
+    const found = !recorded
+      ? "—"
+      : sample.reached
+        ? `${t("form.satisfied")}${colon}${yes(sample.satisfied)} · ${t("form.honoured")}${colon}${yes(sample.agreement_honoured)}`
+        : t("inspections.unreached");
+    box.innerHTML = `
+      <h2 id="inspection-title">${esc(t("case.inspection"))}</h2>
+      <dl class="facts">
+        <div><dt>${esc(t("case.inspectionDraw"))}</dt><dd>${esc(unitName(sample.township))} · ${esc(sample.month)}</dd></div>
+        <div><dt>${esc(t("case.inspectionDue"))}</dt><dd class="${late ? "late-text" : ""}">${esc(formatZoned(sample.due_at))}</dd></div>
+        <div><dt>${esc(t("case.inspectionState"))}</dt><dd id="inspection-state" data-state="${state}">${esc(name("inspectionState", state))}</dd></div>
+        <div><dt>${esc(t("case.inspectionFound"))}</dt><dd id="inspection-found">${esc(found)}${sample.rework ? ` · ${esc(t("inspections.rework"))}` : ""}</dd></div>
+      </dl>
+      <p class="muted small">${esc(t("case.inspectionWho"))}</p>`;
   }
 
   // 督查回访: the draw that sampled the case, when the callback is due, and what it found.
@@ -971,7 +1035,7 @@ export function renderCase(container, caseId) {
     const mine = ACTIONS.filter(
       (a) =>
         a.roles.includes(state.caller.role) &&
-        [RECORD, here].includes(a.scope || OWNER) &&
+        [RECORD, here, inspecting(c, caller)].includes(a.scope || OWNER) &&
         (!a.only || a.only(c, caller, known)),
     );
     const note = ownerNote(c, here, mine);
@@ -998,6 +1062,12 @@ export function renderCase(container, caseId) {
       if (unit.parent === me) return ABOVE;
     }
     return "";
+  }
+
+  // An inspector sits at a county or the city and inspects the cases located below it (the
+  // units tree from /units is the caller's subtree).
+  function inspecting(c, caller) {
+    return ["county", "city"].includes(caller.tier) && state.units.has(c.unit) ? INSPECT : "";
   }
 
   // Who works the case, said when it is not the caller's unit.
