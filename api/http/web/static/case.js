@@ -747,36 +747,6 @@ export function renderCase(container, caseId) {
       <p class="muted small">${esc(t("case.inspectionWho"))}</p>`;
   }
 
-  // 督查回访: the draw that sampled the case, when the callback is due, and what it found.
-  function drawInspection(c) {
-    const box = body.querySelector("#case-inspection");
-    const sample = c.inspection;
-    box.hidden = !sample;
-    if (!sample) {
-      box.innerHTML = "";
-      return;
-    }
-    const recorded = Boolean(sample.recorded_at);
-    const late = recorded ? Date.parse(sample.recorded_at) > Date.parse(sample.due_at) : sample.overdue;
-    const state = recorded ? (late ? "done_late" : "done") : late ? "overdue" : "pending";
-    const colon = lang() === "en" ? ": " : "：";
-    const yes = (value) => (value === null || value === undefined ? t("value.missing") : t(value ? "value.yes" : "value.no"));
-    const found = !recorded
-      ? "—"
-      : sample.reached
-        ? `${t("form.satisfied")}${colon}${yes(sample.satisfied)} · ${t("form.honoured")}${colon}${yes(sample.agreement_honoured)}`
-        : t("inspections.unreached");
-    box.innerHTML = `
-      <h2 id="inspection-title">${esc(t("case.inspection"))}</h2>
-      <dl class="facts">
-        <div><dt>${esc(t("case.inspectionDraw"))}</dt><dd>${esc(unitName(sample.township))} · ${esc(sample.month)}</dd></div>
-        <div><dt>${esc(t("case.inspectionDue"))}</dt><dd class="${late ? "late-text" : ""}">${esc(formatZoned(sample.due_at))}</dd></div>
-        <div><dt>${esc(t("case.inspectionState"))}</dt><dd id="inspection-state" data-state="${state}">${esc(name("inspectionState", state))}</dd></div>
-        <div><dt>${esc(t("case.inspectionFound"))}</dt><dd id="inspection-found">${esc(found)}${sample.rework ? ` · ${esc(t("inspections.rework"))}` : ""}</dd></div>
-      </dl>
-      <p class="muted small">${esc(t("case.inspectionWho"))}</p>`;
-  }
-
   const unitLabel = (code) => unitName(code);
 
   // The case file, newest first: what happened (from the entry's timeline fields), who did
