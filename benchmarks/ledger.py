@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from domain.actors import Actor
     from domain.case import Case
     from domain.case.commands import CaseCommand
+    from domain.directory import Directory
     from domain.jurisdiction import Jurisdiction
     from domain.policy import Clocks
 
@@ -82,9 +83,10 @@ def generate(data: Path, cases: int) -> tuple[int, float]:
             u.code for u in sample_units() if u.tier is Tier.VILLAGE and u.code.startswith(COUNTY)
         ]
         clocks = Clocks(app.policy, WorkingCalendar(app.policy.holidays))
+        staff = _mediators(villages)
         batch = []
         for index in range(cases):
-            batch.append(_case(index, villages[index % len(villages)], units, clocks))
+            batch.append(_case(index, villages[index % len(villages)], units, clocks, staff))
             if len(batch) == SAVE_CASES:
                 app.save(*batch)
                 batch = []
@@ -102,7 +104,19 @@ def generate(data: Path, cases: int) -> tuple[int, float]:
         app.close()
 
 
-def _case(index: int, village: str, units: Jurisdiction, clocks: Clocks) -> Case:
+def _mediators(villages: list[str]) -> Directory:
+    """A directory (in memory) with each village's mediator, whom its cases are assigned to."""
+    from api.wiring.bootstrap import OPERATOR
+    from domain.actors import Role
+    from domain.directory import Directory, StaffMember
+
+    staff = Directory.create(T0)
+    people = [StaffMember(f"mediator-{v}", "调解员", v, (Role.MEDIATOR,)) for v in villages]
+    staff.enrol(OPERATOR, people, T0)
+    return staff
+
+
+def _case(index: int, village: str, units: Jurisdiction, clocks: Clocks, staff: Directory) -> Case:
     """Case ``index``, registered in ``village`` and taken along one of four paths."""
     from domain.actors import Actor, Role
     from domain.case import Registration
@@ -152,7 +166,7 @@ def _case(index: int, village: str, units: Jurisdiction, clocks: Clocks) -> Case
         steps = [(SignCase(), mediator), (TerminateCase("一方拒绝调解"), mediator)]
     for step, (command, actor) in enumerate(steps, start=1):
         when = at + timedelta(minutes=2 + step)
-        command.run(case, Context(actor, when, lambda *_: units, lambda: clocks))
+        command.run(case, Context(actor, when, lambda *_: units, lambda: clocks, lambda: staff))
     return case
 
 

@@ -31,6 +31,7 @@ class DeadlineKind(StrEnum):
     REFERRAL_ANSWER = "referral_answer"  # 转办: the agency's answer is due
     REPORT_BACK = "report_back"  # an inbound referral's result is due to the referring body
     PERFORMANCE = "performance"  # 履行: the agreement's performance date passed: visit, check
+    RATING_REVIEW = "rating_review"  # 差评核实: the owner's supervisor confirms or disputes
     INSPECTION = "inspection"  # 督查回访: an inspector calls a sampled case's parties back
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 
 class DomainError(Exception):
@@ -106,3 +107,28 @@ class UserExistsError(DomainError):
     def __init__(self, user: str) -> None:
         super().__init__(f"a member of staff is {user!r} already")
         self.user = user
+
+
+class UnknownInvitationError(DomainError):
+    """No rating invitation of the case has this id."""
+
+    def __init__(self, invitation: str) -> None:
+        super().__init__(f"no rating invitation {invitation}")
+        self.invitation = invitation
+
+
+class InvitationUsedError(DomainError):
+    """A rating invitation works once, and this one was used."""
+
+    def __init__(self, invitation: str) -> None:
+        super().__init__(f"the rating invitation {invitation} was used already")
+        self.invitation = invitation
+
+
+class InvitationExpiredError(DomainError):
+    """A rating invitation works until the policy's rating window has passed."""
+
+    def __init__(self, invitation: str, expired_at: datetime) -> None:
+        super().__init__(f"the rating invitation {invitation} expired at {expired_at.isoformat()}")
+        self.invitation = invitation
+        self.expired_at = expired_at

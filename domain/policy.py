@@ -84,6 +84,8 @@ class Policy:
     extension_total: Duration = Duration(30, "d")
     # 转办: the agency a case was referred to answers within this.
     referral_answer: Duration = Duration(15, "wd")
+    # 差评核实: a bad rating is confirmed (rework) or disputed with a reason within this.
+    rating_review: Duration = Duration(5, "wd")
     # 预警指标: the facts that suggest a case's level (people involved, amount, categories…).
     risk: RiskRules = field(default_factory=RiskRules)
     holidays: frozenset[date] = frozenset()
@@ -201,6 +203,7 @@ class Clocks:
             DeadlineKind.SUPERVISION: self.policy.supervision_reflag,
             DeadlineKind.PAUSE_REVIEW: self.policy.pause_max,
             DeadlineKind.REFERRAL_ANSWER: self.policy.referral_answer,
+            DeadlineKind.RATING_REVIEW: self.policy.rating_review,
             DeadlineKind.INSPECTION: self.policy.inspection.due,
         }
         return by_kind[kind]

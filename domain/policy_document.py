@@ -45,6 +45,7 @@ _LATER_SECTIONS: dict[str, dict[str, str]] = {
     "pause": {"max": "pause_max"},
     "extension": {"total": "extension_total"},
     "referral": {"answer": "referral_answer"},
+    "rating_review": {"within": "rating_review"},
 }
 _ALL_SECTIONS = {**_SECTIONS, **_LATER_SECTIONS}
 _TOP_LEVEL = {

@@ -103,6 +103,8 @@ class Flag(StrEnum):
     REFERRAL_OVERDUE = "referral_overdue"  # the agency's answer is late
     REPORT_BACK_OVERDUE = "report_back_overdue"  # an inbound referral's result is late
     PERFORMANCE_DUE = "performance_due"  # 履行期限已到: a visit checks the agreement was honoured
+    RATING_REVIEW = "rating_review"  # 差评核实: a bad rating awaits the supervisor's finding
+    RATING_REVIEW_OVERDUE = "rating_review_overdue"  # the finding is late
     INSPECTION_OVERDUE = "inspection_overdue"  # 督查回访: the sampled case's callback is late
 
     @classmethod
@@ -119,6 +121,7 @@ class Flag(StrEnum):
             "referral_answer": cls.REFERRAL_OVERDUE,
             "report_back": cls.REPORT_BACK_OVERDUE,
             "performance": cls.PERFORMANCE_DUE,
+            "rating_review": cls.RATING_REVIEW_OVERDUE,
             "inspection": cls.INSPECTION_OVERDUE,
         }.get(clock)
 
@@ -148,5 +151,27 @@ class ReferralOutcome(StrEnum):
 
 class ReopenCause(StrEnum):
     MANUAL = "manual"  # a supervisor sent it back to work
-    RATING = "rating"  # a bad rating in the window: 差评 退回再办
+    RATING = "rating"  # a bad rating in the window, confirmed by 差评核实: 退回再办
     INSPECTION = "inspection"  # 督查回访 found the work wanting: sent back for rework
+
+
+class RatingChannel(StrEnum):
+    """How a rating reached the record."""
+
+    CITIZEN_LINK = "citizen_link"  # the party, through their invitation, on their own phone
+    PHONE_CALLBACK = "phone_callback"  # 电话回访: staff called the party
+    VISIT = "visit"  # 上门回访
+    HOTLINE = "hotline"  # the party called the hotline (12345, 心连心)
+    WALK_IN = "walk_in"  # 来访
+    STAFF = "staff"  # recorded by staff before channels were recorded
+
+
+# What staff may say they took a rating through (a link is the party's own).
+STAFF_CHANNELS = frozenset(RatingChannel) - {RatingChannel.CITIZEN_LINK, RatingChannel.STAFF}
+
+
+class ReviewDecision(StrEnum):
+    """差评核实: what the owning unit's supervisor found."""
+
+    CONFIRM = "confirm"  # 属实: the case goes back for rework
+    DISPUTE = "dispute"  # 不属实: recorded with the reason, no rework

@@ -42,6 +42,8 @@ _OPEN = {status.value for status in OPEN}
 
 _BREACHES = (Flag.SIGN_OVERDUE.value, Flag.RESOLVE_OVERDUE.value)
 _REFERRAL_FLAGS = tuple(flag.value for flag in REFERRAL_FLAGS)
+# Flags that keep a concluded or closed case in its owner's queue until dealt with.
+_WAITING = {Flag.REFERRAL_PENDING.value, Flag.RATING_REVIEW.value}
 _FLAG_BY_EVENT: Mapping[type, str] = {
     Case.SignOverdueFlagged: Flag.SIGN_OVERDUE.value,
     Case.ResolveOverdueFlagged: Flag.RESOLVE_OVERDUE.value,
@@ -151,6 +153,14 @@ def _clock_fired(row: Row, event: Any) -> None:
         _set_flags(row, add=flag.value)
 
 
+def _rating_review_opened(row: Row, event: Any) -> None:
+    _set_flags(row, add=Flag.RATING_REVIEW.value)
+
+
+def _rating_reviewed(row: Row, event: Any) -> None:
+    _set_flags(row, remove=(Flag.RATING_REVIEW.value, Flag.RATING_REVIEW_OVERDUE.value))
+
+
 def _followed_up(row: Row, event: Any) -> None:
     if event.agreement_honoured is not None:  # the visit checked the performance
         _set_flags(row, remove=(Flag.PERFORMANCE_DUE.value,))
@@ -188,6 +198,8 @@ _CHANGES: Mapping[type, Callable[[Row, Any], None]] = {
     Case.ClockFired: _clock_fired,
     Case.Closed: _closed,
     Case.InspectionRecorded: _inspection_recorded,
+    Case.RatingReviewOpened: _rating_review_opened,
+    Case.RatingReviewed: _rating_reviewed,
     **{event: _flag(flag) for event, flag in _FLAG_BY_EVENT.items()},
     **dict.fromkeys((Case.Resolved, Case.Terminated), _concluded),
     Case.Referred: _referred,
@@ -205,6 +217,7 @@ class CasesView(View):
     # 2: the case number; 3: a move clears the assignee; 4: 督办 and pause-review flags;
     # 5: a referral awaiting its answer stays in the queue (转办待复), report-back flags, and
     # why each case has its level
+    # 6: a bad rating awaiting 差评核实 keeps the case in the queue
     # 7: when each case was last closed, and its 督查 samples (``inspections``)
     schema_version = 7
     handles = (Case.Registered, *_CHANGES, *_STATUS_ONLY, Case.InspectionSampled)
@@ -212,6 +225,7 @@ class CasesView(View):
     ignores = (
         Case.ReferralResultReported,
         Case.Rated,
+        Case.RatingInvited,
         Case.DeadlineExtended,
         Case.ClocksRecomputed,
         Case.NoteAdded,
@@ -306,8 +320,9 @@ def apply(row: Row | None, event: Any) -> Row:
         row["next_due_us"], row["next_due_kind"] = next_queue_due(event.deadlines)
     row["version"] = event.originator_version
     row["updated_us"] = to_us(event.timestamp)
-    # a referral the agency has not answered keeps the case in its unit's queue (转办待复)
-    waiting = Flag.REFERRAL_PENDING.value in row["flags"].split(",")
+    # a referral the agency has not answered keeps the case in its unit's queue (转办待复), and
+    # so does a bad rating awaiting 差评核实
+    waiting = bool(_WAITING & set(row["flags"].split(",")))
     row["is_open"] = int(row["status"] in _OPEN or waiting)
     return row
 

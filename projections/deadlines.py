@@ -50,6 +50,7 @@ class DeadlinesView(View):
         Case.LevelRaised,
         Case.Assigned,
         Case.Rated,
+        Case.RatingInvited,
         Case.NoteAdded,
         Case.Numbered,
         Case.AttachmentAdded,

@@ -213,6 +213,28 @@ def _referral_answered(fields: Fields) -> str:
     return "转办单位已答复"
 
 
+def _rated(fields: Fields) -> str:
+    """A rating, how it was taken, and what the party said."""
+    line = "评价：{grade}（{channel}）"
+    return line + "；意见：{comment}" if fields.get("comment") else line
+
+
+def _reviewed(fields: Fields) -> str:
+    return (
+        "差评核实：{decision}；理由：{reason}" if fields.get("reason") else "差评核实：{decision}"
+    )
+
+
+RATING_CHANNELS = {
+    "citizen_link": "当事人手机评价",
+    "phone_callback": "电话回访",
+    "visit": "上门回访",
+    "hotline": "服务热线",
+    "walk_in": "群众来访",
+    "staff": "工作人员录入",
+}
+
+
 def _inspection_recorded(fields: Fields) -> str:
     """督查回访: what the inspector found (the remarks are in the case file), and rework."""
     if fields.get("reached"):
@@ -330,7 +352,22 @@ TEXT: Mapping[type, Reading] = {
         ("satisfied", "agreement_honoured"),
         "回访：当事人是否满意：{satisfied}，协议是否履行：{agreement_honoured}",
     ),
-    Case.Rated: Reading(("grade",), "评价：{grade}"),
+    Case.Rated: Reading(
+        ("grade", "channel", "comment"), _rated, None, {"channel": RATING_CHANNELS}
+    ),
+    Case.RatingInvited: Reading(
+        ("occasion", "expires_at"),
+        "邀请 {invited} 位当事人评价（{occasion}），链接有效期至 {expires_at}",
+        _count("invitations", "invited"),
+        {"occasion": {"resolved": "化解后", "closed": "办结后"}},
+    ),
+    Case.RatingReviewOpened: Reading(("grade",), "差评核实：评价为{grade}，待主管核实"),
+    Case.RatingReviewed: Reading(
+        ("decision", "reason"),
+        _reviewed,
+        None,
+        {"decision": {"confirm": "属实，退回再办", "dispute": "不属实"}},
+    ),
     Case.Paused: Reading(
         ("reason", "review_at"), "中止办理；理由：{reason}；复查日期：{review_at}"
     ),
@@ -468,7 +505,9 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "very_dissatisfied": "非常不满意",
     },
 }
-TIMES = frozenset({"occurred_at", "held_at", "until", "due_at", "missed_due_at", "review_at"})
+TIMES = frozenset(
+    {"occurred_at", "held_at", "until", "due_at", "missed_due_at", "review_at", "expires_at"}
+)
 AMOUNTS = frozenset({"amount", "amount_involved"})
 MISSING = "未填"
 

@@ -223,6 +223,9 @@ class LedgerView(View):
         Case.SupervisionAnswered,
         Case.ReferralResultReported,
         Case.ReportedBack,
+        Case.RatingInvited,
+        Case.RatingReviewOpened,
+        Case.RatingReviewed,
         Case.InspectionSampled,  # a 督查 callback's rework is the Reopened after it
         Case.InspectionRecorded,
         Dispute.JudicialConfirmationRequested,

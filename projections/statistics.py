@@ -154,6 +154,14 @@ class Statistics:
     inspection_satisfaction_rate: float | None = None  # satisfied / reached, by inspectors
     follow_up_satisfaction_rate: float | None = None  # satisfied / follow-ups, by the owners
     reopened_by_inspection: int = 0  # cases sent back for rework by a callback in the period
+    # 好差评 by how it was taken (citizen_link, phone_callback…): ratings and the good share
+    ratings_by_channel: dict[str, int] = field(default_factory=dict)
+    satisfaction_by_channel: dict[str, float | None] = field(default_factory=dict)
+    invitations_sent: int = 0  # parties invited to rate on their own phones
+    invitations_answered: int = 0  # of invitations, used to rate (in the period)
+    bad_ratings_reviewed: int = 0  # 差评核实 opened
+    bad_ratings_confirmed: int = 0  # found 属实: rework
+    bad_ratings_disputed: int = 0  # found 不属实, with a reason
 
 
 @dataclass(frozen=True)
@@ -316,9 +324,23 @@ class _Case:
                 self.fact("honoured_true")
 
     def rated(self) -> None:
-        self.fact("rated")
+        """A rating, keyed by how it was taken (a party's own link, a phone callback…)."""
+        channel = self.event.channel
+        self.fact("rated", key=channel)
         if Grade(self.event.grade) in GOOD_GRADES:
-            self.fact("rated_good")
+            self.fact("rated_good", key=channel)
+        if self.event.invitation is not None:
+            self.fact("invitation_answered", key=str(self.event.party))
+
+    def rating_invited(self) -> None:
+        for invitation in self.event.invitations:
+            self.fact("invited", key=str(invitation["party"]))
+
+    def rating_review_opened(self) -> None:
+        self.fact("bad_rating_reviewed")
+
+    def rating_reviewed(self) -> None:
+        self.fact(f"bad_rating_{self.event.decision}")  # bad_rating_confirm / _dispute
 
     def reopened(self) -> None:
         row = self.row
@@ -407,6 +429,9 @@ _CHANGES: Mapping[type, Callable[[_Case], None]] = {
     Case.ReportedBack: _Case.reported_back,
     Case.FollowUpRecorded: _Case.followed_up,
     Case.Rated: _Case.rated,
+    Case.RatingInvited: _Case.rating_invited,
+    Case.RatingReviewOpened: _Case.rating_review_opened,
+    Case.RatingReviewed: _Case.rating_reviewed,
     Case.Reopened: _Case.reopened,
     Case.Paused: _Case.paused,
     Case.Resumed: _Case.resumed,
@@ -423,8 +448,8 @@ _CHANGES: Mapping[type, Callable[[_Case], None]] = {
 class StatisticsView(View):
     name = "statistics"
     # 2: day summaries and facts (issue 13); 3: the summaries rolled up to every ancestor,
-    # per (unit, day, measure, key) alone; 4: 督查回访 and the follow-ups' satisfaction.
-    # Rebuilt from the log on start.
+    # per (unit, day, measure, key) alone; 4: ratings by channel, invitations, 差评核实, 督查回访
+    # and the follow-ups' satisfaction. Rebuilt from the log on start.
     schema_version = 4
     # Registration, what a case accumulates and counts, and every event carrying clocks.
     handles = (*CLOCK_EVENTS, *_CHANGES)

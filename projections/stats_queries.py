@@ -18,7 +18,7 @@ from typing import Any
 from domain.application import CASE_KINDS
 from domain.calendar import SHANGHAI
 from domain.levels import Level
-from domain.status import Agency, Channel, ReferralOutcome
+from domain.status import Agency, Channel, RatingChannel, ReferralOutcome
 from projections.db import Cursor, to_us
 from projections.statistics import (
     DISTINCT,
@@ -109,8 +109,19 @@ class _Tally:
             supervision_overdue=n("supervision_overdue"),
             below_suggestion=n("below_suggestion"),
             raised_by_triggers=n("raised_by_triggers"),
+            ratings_by_channel=_keys(_zeros(RatingChannel), self.counts["rated"]),
+            satisfaction_by_channel=self._satisfaction_by_channel(),
+            invitations_sent=n("invited"),
+            invitations_answered=n("invitation_answered"),
+            bad_ratings_reviewed=n("bad_rating_reviewed"),
+            bad_ratings_confirmed=n("bad_rating_confirm"),
+            bad_ratings_disputed=n("bad_rating_dispute"),
             **_inspection_figures(n),
         )
+
+    def _satisfaction_by_channel(self) -> dict[str, float | None]:
+        rated, good = self.counts["rated"], self.counts["rated_good"]
+        return {str(c): _rate(good[c], rated[c]) for c in RatingChannel}
 
 
 def _inspection_figures(n: Callable[[str], int]) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from domain.case.commands import (
     OrderSupervision,
     PauseCase,
     RaiseLevel,
+    RateByInvitation,
     RateCase,
     RecordFollowUp,
     RecordJudicialConfirmation,
@@ -56,15 +57,26 @@ from domain.case.commands import (
     RequestJudicialConfirmation,
     ResolveCase,
     ResumeCase,
+    ReviewRating,
     SignCase,
     TerminateCase,
 )
 from domain.clocks import DeadlineKind
 from domain.jurisdiction import Unit
 from domain.levels import Level, Tier
-from domain.status import OPEN, Agency, AgreementForm, Flag, Outcome, Status
+from domain.status import (
+    OPEN,
+    Agency,
+    AgreementForm,
+    Flag,
+    Outcome,
+    RatingChannel,
+    ReviewDecision,
+    Status,
+)
 
 MINUTE = timedelta(minutes=1)
+CITIZEN = Actor("citizen", Role.CITIZEN, "")  # a party rating through their invitation
 RECENT = timedelta(days=7)  # open cases arrived lately: older ones would have been worked
 FATES = {"resolved": 72, "terminated": 11, "referred": 7, "open": 6, "rejected": 4}
 OVERDUES = {0: 84, 1: 12, 2: 4}
@@ -193,8 +205,7 @@ class CaseStory:
             raise _Stop  # the follow-up visit has not happened (yet)
         self._follow_up()
         if self.rng.random() < 0.75:
-            grade = pick(self.rng, GRADES)
-            self._do(self._later(0.5, 48), HOTLINE, RateCase(grade))
+            self._rate()
             if self._case.status is Status.REOPENED:  # 差评 退回再办, on the rework clock
                 self._session()
                 self._resolve(self._before(self._due("resolve")))
@@ -211,6 +222,31 @@ class CaseStory:
                 self._do(self._later(2, 72), self._sup(), CloseCase(reason))
             else:
                 self._do(self._later(2, 72), self._med(), CloseCase())
+
+    def _rate(self) -> None:
+        """好差评: a party on their own phone through their invitation (most), or the hotline
+        calling back; a bad rating is checked by the owner's supervisor (差评核实): mostly
+        found 属实 and sent back for rework, now and then disputed with a reason."""
+        grade, when = pick(self.rng, GRADES), self._later(0.5, 48)
+        case = self._case
+        usable = [
+            key
+            for key, (_, expires_at) in case.invitations.items()
+            if key not in case.used_invitations and expires_at >= self._step(when)
+        ]
+        if usable and self.rng.random() < 0.6:
+            invitation = UUID(self.rng.choice(sorted(usable)))
+            self._do(when, CITIZEN, RateByInvitation(invitation, grade))
+        else:
+            self._do(when, HOTLINE, RateCase(grade, RatingChannel.HOTLINE))
+        if Flag.RATING_REVIEW in self._case.flags:
+            confirmed = self.rng.random() < 0.7
+            review = (
+                ReviewRating(ReviewDecision.CONFIRM, "经核实，当事人反映属实，退回再办")
+                if confirmed
+                else ReviewRating(ReviewDecision.DISPUTE, "经核实，当事人诉求超出协议范围")
+            )
+            self._do(self._later(2, 72), self._sup(), review)
 
     def _sweep(self) -> None:
         """What the scheduler would have done by ``now``: flag a missed sign-for deadline and

@@ -90,6 +90,8 @@ _COMMANDS_BY_CLASS: dict[str, str] = {
     "ReportReferralResult": "登记转办处理结果",
     "ReportBack": "反馈转办来源单位",
     "RecordInspection": "记录督查回访",
+    "RateByInvitation": "评价",
+    "ReviewRating": "核实差评",
 }
 # a refusal names its command by its words ("record a follow-up for"): the words → 中文
 COMMANDS: dict[str, str] = {
@@ -122,6 +124,7 @@ _CLOCKS = {
     "report_back": "反馈转办来源",
     "performance": "履行",
     "inspection": "督查回访",
+    "rating_review": "差评核实",
 }
 NOT_ALLOWED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(f"^{pattern}$"), words)
@@ -166,6 +169,8 @@ NOT_ALLOWED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"the case is being worked again already: record it without rework",
             "案件已在重新办理中：请不选“退回重新办理”后记录",
         ),
+        (r"no bad rating is awaiting review", "没有待核实的差评"),
+        (r"the case is being reworked", "案件正在重新办理，暂不能评价"),
         (
             r"report the result back to the body that referred it first",
             "请先向转办来源单位反馈处理结果",

@@ -188,11 +188,29 @@ class RecordFollowUp(CasePayload):
     note: FreeText = ""
 
 
+GradeName = Literal[
+    "very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"
+]
+RatingComment = Annotated[str, msgspec.Meta(max_length=500, pattern=NO_NUL)]
+
+
 class RateCase(CasePayload):
+    """好差评 as staff took it from a party: ``channel`` says how (a phone callback, a visit,
+    the hotline, a walk-in). Nobody who handled the case may record it (403)."""
+
     command = cmd.RateCase
-    grade: Literal[
-        "very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"
-    ]
+    grade: GradeName
+    channel: Literal["phone_callback", "visit", "hotline", "walk_in"] = "phone_callback"
+    comment: RatingComment = ""
+
+
+class ReviewRating(CasePayload):
+    """差评核实: the owning unit's supervisor finds a bad rating 属实 (``confirm``: the case
+    goes back for rework) or 不属实 (``dispute``, with a ``reason``)."""
+
+    command = cmd.ReviewRating
+    decision: Literal["confirm", "dispute"]
+    reason: FreeText = ""
 
 
 class PauseCase(CasePayload):
@@ -580,6 +598,14 @@ class FiguresOut(msgspec.Struct, kw_only=True):
     supervision_overdue: int = 0
     below_suggestion: int = 0
     raised_by_triggers: int = 0
+    # 好差评 by how it was taken: citizen_link (the party's own phone), phone_callback…
+    ratings_by_channel: dict[str, int] = {}
+    satisfaction_by_channel: dict[str, float | None] = {}
+    invitations_sent: int = 0
+    invitations_answered: int = 0
+    bad_ratings_reviewed: int = 0  # 差评核实 opened
+    bad_ratings_confirmed: int = 0
+    bad_ratings_disputed: int = 0
     # 督查回访, counted at the callbacks' due times: due in the period, called back by then,
     # not called back by then (up to now); callbacks recorded in the period and the parties
     # reached; satisfaction the inspectors found (satisfied / reached) beside the owners'

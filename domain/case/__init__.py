@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from domain.case._calendar import CalendarFacts
 from domain.case._inspection import Inspection, InspectionSample
 from domain.case._intake import Intake
-from domain.case._outcomes import Outcomes
+from domain.case._ratings import Ratings
 from domain.case._state import (
     Caller,
     CaseState,
@@ -37,7 +37,7 @@ from domain.case._supervision import Supervision, SupervisionOrder
 from domain.status import Status
 
 
-class Case(Intake, Supervision, Inspection, Outcomes, CalendarFacts):
+class Case(Intake, Supervision, Inspection, Ratings, CalendarFacts):
     """A dispute or incident, from registration to closure."""
 
     def status_after(

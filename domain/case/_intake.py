@@ -107,6 +107,7 @@ class Intake(CaseState):
     # --- signing and assignment ---------------------------------------------------------
 
     class Signed(CaseState.ClocksChanged):
+        handles_case = True
         owner: str
 
         def apply(self, aggregate: CaseState) -> None:
@@ -127,6 +128,7 @@ class Intake(CaseState):
 
         def apply(self, aggregate: CaseState) -> None:
             aggregate.assignee = self.assignee
+            aggregate.handlers.add(self.assignee)
 
     def assign(self, actor: Actor, at: datetime, assignee: str, staff: Directory) -> None:
         """Assigns the case to an active mediator of its owning unit (名单内在岗调解员)."""

@@ -20,7 +20,6 @@ from domain.status import (
     Agency,
     AgreementForm,
     Flag,
-    Grade,
     Outcome,
     ReferralOutcome,
     ReopenCause,
@@ -39,6 +38,7 @@ class Outcomes(CaseState):
     """Mediation, the three outcomes and what follows them."""
 
     class MediationSessionRecorded(CaseState.ClocksChanged):
+        handles_case = True
         held_at: datetime
         notes: str
         attendees: list[str]
@@ -82,6 +82,7 @@ class Outcomes(CaseState):
         return {**kept, DeadlineKind.FOLLOW_UP.value: follow_up}
 
     class Resolved(CaseState.ClocksChanged):
+        handles_case = True
         agreement: str
         form: str
         amount: Decimal | None
@@ -132,6 +133,7 @@ class Outcomes(CaseState):
         return {}
 
     class Terminated(CaseState.ClocksChanged):
+        handles_case = True
         reason: str
 
         def apply(self, aggregate: CaseState) -> None:
@@ -150,6 +152,7 @@ class Outcomes(CaseState):
         )
 
     class Referred(CaseState.ClocksChanged):
+        handles_case = True
         agency: str
         reason: str
 
@@ -288,6 +291,7 @@ class Outcomes(CaseState):
     # --- after the outcome --------------------------------------------------------------
 
     class FollowUpRecorded(CaseState.ClocksChanged):
+        handles_case = True
         satisfied: bool
         agreement_honoured: bool | None
         note: str
@@ -323,10 +327,19 @@ class Outcomes(CaseState):
         )
 
     class Rated(CaseState.Event):
+        """好差评 (``domain.case._ratings``): by a party through their invitation, or taken by
+        staff through ``channel`` (ratings recorded before channels say ``staff``)."""
+
         grade: str
+        channel: str = "staff"
+        comment: str = ""
+        invitation: str | None = None  # the party's invitation, when rated through it
+        party: int | None = None  # the party's index, when rated through an invitation
 
         def apply(self, aggregate: CaseState) -> None:
-            pass
+            aggregate.rated_since_outcome = True
+            if self.invitation is not None:
+                aggregate.used_invitations.add(self.invitation)
 
     class Reopened(CaseState.ClocksChanged):
         cause: str  # a ReopenCause
@@ -339,15 +352,6 @@ class Outcomes(CaseState):
             aggregate.follow_ups = 0
             if self.cause == ReopenCause.RATING:
                 aggregate.reworked_for_rating = True
-
-    def rate(self, actor: Actor, at: datetime, clocks: Clocks, grade: Grade) -> None:
-        """好差评. A 不满意/非常不满意 rating within the rating window sends the case back for
-        rework (退回再办) once; later bad ratings are recorded for the statistics only."""
-        self._require(c.RateCase, CONCLUDED | {Status.CLOSED})
-        self._emit(self.Rated, actor, at, grade=grade.value)
-        window_open = self.outcome_at is not None and clocks.rating_window_open(self.outcome_at, at)
-        if grade.is_bad and window_open and not self.reworked_for_rating:
-            self._reopen(actor, at, clocks, ReopenCause.RATING, f"差评 退回再办: {grade.value}")
 
     def reopen(self, actor: Actor, at: datetime, clocks: Clocks, reason: str) -> None:
         """A supervisor returns a concluded or closed case to work, on the rework clock."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, Self, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -94,6 +94,8 @@ class CaseState(Aggregate):
     class Event(Aggregate.Event):
         actor: str
         role: str
+        # the actor of an event of this class handled the case (and may not rate it)
+        handles_case: ClassVar[bool] = False
 
         def mutate(self, aggregate: Any) -> Any:
             """Applies the event, then moves the status by the lifecycle table."""
@@ -103,6 +105,8 @@ class CaseState(Aggregate):
             before, paused_from = case.status, case.paused_from
             result = super().mutate(aggregate)
             case.status = case.status_after(self, before, paused_from)
+            if self.handles_case:
+                case.handlers.add(self.actor)
             return result
 
     class ClocksChanged(Event):
@@ -219,6 +223,11 @@ class CaseState(Aggregate):
         self.follow_up_troubled = False
         self.sessions = 0
         self.reworked_for_rating = False
+        # 好差评: invitation id → (party index, expires at); those used; rated since the outcome
+        self.invitations: dict[str, tuple[int, datetime]] = {}
+        self.used_invitations: set[str] = set()
+        self.rated_since_outcome = False
+        self.handlers: set[str] = set()  # who signed, was assigned, mediated, concluded
         self.paused_from: Status | None = None
         self.paused_at: datetime | None = None
         self.paused_deadlines: Deadlines = {}
@@ -366,6 +375,7 @@ class CaseState(Aggregate):
         self.outcome_at = at
         self.follow_ups = 0
         self.follow_up_troubled = False
+        self.rated_since_outcome = False
         self.flags.difference_update({Flag.SIGN_OVERDUE, Flag.RESOLVE_OVERDUE})
 
 

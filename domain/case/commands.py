@@ -21,6 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
+from uuid import UUID
 
 from domain.actors import APPROVERS, REPORTERS, WORKERS, Actor, Role
 from domain.clocks import DeadlineKind
@@ -30,12 +31,20 @@ from domain.jurisdiction import Jurisdiction
 from domain.levels import Level
 from domain.policy import Clocks
 from domain.risk import FactsUpdate
-from domain.status import Agency, AgreementForm, Grade, ReferralOutcome
+from domain.status import (
+    Agency,
+    AgreementForm,
+    Grade,
+    RatingChannel,
+    ReferralOutcome,
+    ReviewDecision,
+)
 
 if TYPE_CHECKING:
     from domain.case import Case
 
 SCHEDULER = frozenset({Role.SYSTEM})
+CITIZENS = frozenset({Role.CITIZEN})
 INSPECTORS = frozenset({Role.INSPECTOR})
 
 
@@ -457,13 +466,44 @@ class RecordFollowUp(CaseCommand, roles=WORKERS, path="follow-ups", words="recor
 
 @dataclass(frozen=True)
 class RateCase(CaseCommand, roles=REPORTERS, path="ratings", words="rate", scope=Scope.RECORD):
-    """好差评 as someone recorded it (the hotline taking a citizen's call, a grid worker): a
-    record of what the public said, not the owner's work."""
+    """好差评 as staff took it from a party (a phone callback, a visit, the hotline): a record
+    of what the public said, never by someone who handled the case."""
 
     grade: Grade
+    channel: RatingChannel = RatingChannel.PHONE_CALLBACK
+    comment: str = ""
 
     def run(self, case: Case, context: Context) -> None:
-        case.rate(context.actor, context.at, context.clocks(), self.grade)
+        case.rate(
+            context.actor, context.at, context.clocks(), self.grade, self.channel, self.comment
+        )
+
+
+@dataclass(frozen=True)
+class RateByInvitation(
+    CaseCommand, roles=CITIZENS, path="rating-invitations", words="rate", scope=Scope.RECORD
+):
+    """好差评 by a party, through the invitation sent to their phone (the public rating
+    page, ``/rate/<link>``; no HTTP command route)."""
+
+    invitation: UUID
+    grade: Grade
+    comment: str = ""
+
+    def run(self, case: Case, context: Context) -> None:
+        clocks = context.clocks()
+        case.rate_by_invitation(context.at, clocks, self.invitation, self.grade, self.comment)
+
+
+@dataclass(frozen=True)
+class ReviewRating(CaseCommand, roles=APPROVERS, path="rating-reviews", words="review a rating"):
+    """差评核实: the owner's supervisor confirms a bad rating (rework) or disputes it."""
+
+    decision: ReviewDecision
+    reason: str = ""
+
+    def run(self, case: Case, context: Context) -> None:
+        case.review_rating(context.actor, context.at, context.clocks(), self.decision, self.reason)
 
 
 @dataclass(frozen=True)
@@ -479,7 +519,7 @@ class CloseCase(CaseCommand, roles=WORKERS, path="close", words="close"):
     reason: str = ""  # needed, from a supervisor, after a troubled follow-up visit
 
     def run(self, case: Case, context: Context) -> None:
-        case.close_case(context.actor, context.at, self.reason)
+        case.close_case(context.actor, context.at, self.reason, context.clocks())
 
 
 # --- 督查回访 -------------------------------------------------------------------------------

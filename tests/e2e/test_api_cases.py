@@ -69,8 +69,10 @@ def step(
     assert after["updated_at"] == clock.now.isoformat().replace("+00:00", "Z")
     item = queue_item(http, case["id"])
     open_statuses = ("registered", "signed", "in_mediation", "paused", "reopened")
-    # a referral the agency has not answered waits in the queue (转办待复)
-    if after["status"] in open_statuses or "referral_pending" in after["flags"]:
+    # a referral the agency has not answered waits in the queue (转办待复), and so does a bad
+    # rating awaiting 差评核实
+    waiting = {"referral_pending", "rating_review"} & set(after["flags"])
+    if after["status"] in open_statuses or waiting:
         assert item is not None, f"{command}: not in the queue"
         assert (item["version"], item["status"], item["level"], item["owner"]) == (
             after["version"],
@@ -185,7 +187,7 @@ def test_a_dispute_lives_its_whole_life_over_http(
     case = step(http, clock, case, "reopen", {"reason": "当事人反映未履行"}, **SUPERVISOR)
     assert case["status"] == "reopened"
     assert deadline(case, "resolve") is not None
-    assert case["version"] == 13
+    assert case["version"] == 14  # the resolution also invited the parties to rate
 
     read = get(http, f"/cases/{case['id']}")
     assert read == case
@@ -193,10 +195,10 @@ def test_a_dispute_lives_its_whole_life_over_http(
     history = get(http, f"/cases/{case['id']}/history")
     assert [entry["event_type"] for entry in history] == [
         "Registered", "Assessed", "Signed", "Assigned", "MediationSessionRecorded", "Resolved",
-        "JudicialConfirmationRequested", "JudicialConfirmationRecorded", "FollowUpRecorded",
-        "Rated", "Closed", "NoteAdded", "Reopened",
+        "RatingInvited", "JudicialConfirmationRequested", "JudicialConfirmationRecorded",
+        "FollowUpRecorded", "Rated", "Closed", "NoteAdded", "Reopened",
     ]  # fmt: skip
-    assert [entry["version"] for entry in history] == list(range(1, 14))
+    assert [entry["version"] for entry in history] == list(range(1, 15))
     assert history[0]["actor"] == "grid-worker-1"
     assert history[0]["role"] == "reporter"
     assert history[3]["role"] == "supervisor"
@@ -357,7 +359,10 @@ def test_a_bad_rating_sends_the_case_back_for_rework(
     )
     case = step(http, clock, case, "resolve", {"agreement": "已清理落石并设置警示", "form": "oral"})
     assert deadline(case, "judicial_confirmation") is None  # incidents have no court agreement
-    case = step(http, clock, case, "ratings", {"grade": "very_dissatisfied"})
+    # taken by the hotline: the mediator who resolved it may not rate it
+    case = step(http, clock, case, "ratings", {"grade": "very_dissatisfied"}, role="reporter")
+    assert (case["status"], case["flags"]) == ("resolved", ["rating_review"])  # 差评核实
+    case = step(http, clock, case, "rating-reviews", {"decision": "confirm"}, **SUPERVISOR)
     assert case["status"] == "reopened"
     refused = send(http, case["id"], "judicial-confirmation", {"court": "法院"})
     assert refused.status_code == 409

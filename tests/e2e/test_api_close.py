@@ -68,8 +68,9 @@ def test_after_a_troubled_visit_only_a_supervisor_closes_and_says_why(
 
     assert closed["status"] == "closed"
     file = ok(http.get(f"{API}/cases/{case_id}/file", headers=auth("supervisor", COUNTY)))
-    assert file["entries"][-1]["type"] == "Closed"
-    assert file["entries"][-1]["fields"]["reason"] == REASON
+    # closed unrated: the parties are invited to rate once more (好差评)
+    assert [entry["type"] for entry in file["entries"][-2:]] == ["Closed", "RatingInvited"]
+    assert file["entries"][-2]["fields"]["reason"] == REASON
 
 
 def test_a_satisfied_visit_after_a_troubled_one_lets_the_mediator_close(

@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 
 from domain.application import FengqiaoApplication
-from domain.case.commands import EscalateCase, RateCase, RecordFollowUp
+from domain.case.commands import EscalateCase, RateCase, RecordFollowUp, ReviewRating
 from domain.parties import Party
-from domain.status import Grade, PartyRole
+from domain.status import Grade, PartyRole, ReviewDecision
 from projections.ledger import LedgerRow, ledger_rows, ledger_view, mask_name, masked_parties
 from projections.ledger_files import HEADERS, write_xlsx
 from projections.viewset import ViewSet
@@ -65,7 +65,8 @@ def test_escalation_moves_the_tier_and_a_reopening_forgets_the_outcome(
     app: FengqiaoApplication, views: ViewSet
 ) -> None:
     case = drive(app, "followed_up")
-    app.execute(case.id, RateCase(Grade.DISSATISFIED), REPORTER)  # reopens it, once
+    app.execute(case.id, RateCase(Grade.DISSATISFIED), REPORTER)
+    app.execute(case.id, ReviewRating(ReviewDecision.CONFIRM), SUPERVISOR)  # 退回再办
     escalated = drive(app, "signed")
     app.execute(escalated.id, EscalateCase("涉及多户，需镇级协调"), SUPERVISOR)
 

@@ -41,6 +41,7 @@ from domain.case.commands import (
     ResolveCase,
     ResumeCase,
     ReturnCase,
+    ReviewRating,
     SignCase,
     TerminateCase,
 )
@@ -56,7 +57,16 @@ from domain.errors import (
 from domain.incident import Incident
 from domain.levels import Level, Tier
 from domain.parties import Party
-from domain.status import Agency, AgreementForm, Channel, Grade, Outcome, PartyRole, Status
+from domain.status import (
+    Agency,
+    AgreementForm,
+    Channel,
+    Grade,
+    Outcome,
+    PartyRole,
+    ReviewDecision,
+    Status,
+)
 from tests.support.builders import (
     SHA,
     drive,
@@ -606,7 +616,8 @@ def test_a_written_agreement_resolves_a_dispute_and_starts_follow_up_and_judicia
     assert due(case, DeadlineKind.FOLLOW_UP) == resolved_at + timedelta(days=7)
     assert due(case, DeadlineKind.JUDICIAL_REMINDER) == resolved_at + timedelta(days=20)
     assert due(case, DeadlineKind.JUDICIAL_CONFIRMATION) == resolved_at + timedelta(days=30)
-    event = last_event(app, case.id)
+    assert event_names(app, case.id)[-2:] == ["Resolved", "RatingInvited"]  # 好差评
+    event = list(app.repository.event_store.get(case.id))[-2]
     assert (event.amount, event.form, event.performance_due) == (
         Decimal(500),
         "written",
@@ -851,17 +862,19 @@ def test_a_good_rating_is_recorded_and_changes_nothing_else(
 
 
 @pytest.mark.parametrize("grade", [Grade.DISSATISFIED, Grade.VERY_DISSATISFIED])
-def test_a_bad_rating_within_the_window_reopens_the_case_for_rework_once(
+def test_a_bad_rating_within_the_window_confirmed_by_review_reopens_the_case(
     app: FengqiaoApplication, clock: Clock, grade: Grade
 ) -> None:
     case = drive(app, "followed_up")
     clock.advance(days=10)
     app.execute(case.id, RateCase(grade), REPORTER)
+    assert event_names(app, case.id)[-2:] == ["Rated", "RatingReviewOpened"]
+    app.execute(case.id, ReviewRating(ReviewDecision.CONFIRM), SUPERVISOR)
     case = app.get_case(case.id)
     assert case.status is Status.REOPENED
     assert case.outcome is None
     assert case.reworked_for_rating
-    assert event_names(app, case.id)[-2:] == ["Rated", "Reopened"]
+    assert event_names(app, case.id)[-2:] == ["RatingReviewed", "Reopened"]
     assert last_event(app, case.id).cause == "rating"
     rework = case.pending(DeadlineKind.RESOLVE)
     assert rework is not None
@@ -869,14 +882,15 @@ def test_a_bad_rating_within_the_window_reopens_the_case_for_rework_once(
     # Ten days after T0 (Thu Oct 8) plus 15 working days, 调休 Saturday Oct 10 included.
     assert due(case, DeadlineKind.RESOLVE) == datetime(2026, 10, 28, 16, 0, tzinfo=UTC)
 
-    # Rework, and the second bad rating is recorded but does not reopen again.
+    # Rework, and the second bad rating is reviewed again: disputed, it reopens nothing.
     mediate(app, case.id)
     resolve(app, case.id)
     app.execute(case.id, RecordFollowUp(satisfied=False), MEDIATOR)
     app.execute(case.id, RateCase(grade), REPORTER)
+    app.execute(case.id, ReviewRating(ReviewDecision.DISPUTE, "诉求超出协议范围"), SUPERVISOR)
     case = app.get_case(case.id)
     assert case.status is Status.FOLLOWED_UP
-    assert event_names(app, case.id)[-1] == "Rated"
+    assert event_names(app, case.id)[-1] == "RatingReviewed"
     assert event_names(app, case.id).count("Reopened") == 1
     # the last visit found them dissatisfied: a supervisor closes, saying why
     app.execute(case.id, CloseCase("已返工一次，当事人仍不满意，审核销号"), SUPERVISOR)
@@ -900,6 +914,7 @@ def test_a_bad_rating_of_a_closed_case_within_the_window_reopens_it(
     case = drive(app, "closed")
     clock.advance(days=2)
     app.execute(case.id, RateCase(Grade.DISSATISFIED), REPORTER)
+    app.execute(case.id, ReviewRating(ReviewDecision.CONFIRM), SUPERVISOR)
     assert app.get_case(case.id).status is Status.REOPENED
 
 

@@ -33,6 +33,7 @@ from domain.case.commands import (
     RejectCase,
     RequestJudicialConfirmation,
     ResumeCase,
+    ReviewRating,
     SignCase,
 )
 from domain.clocks import DeadlineKind
@@ -40,7 +41,7 @@ from domain.errors import VersionConflictError
 from domain.levels import Level
 from domain.policy import Mode, Policy
 from domain.samples import sample_units
-from domain.status import Agency, Grade, Status
+from domain.status import Agency, Grade, ReviewDecision, Status
 from tests.support.backends import store_env
 from tests.support.builders import SHA, event_names, mediate, register, resolve
 from tests.support.world import (
@@ -90,6 +91,7 @@ def rich_history(app: FengqiaoApplication, clock: Clock) -> Case:
     clock.advance(days=5)
     app.execute(cid, RecordFollowUp(satisfied=False, agreement_honoured=False), MEDIATOR)
     app.execute(cid, RateCase(Grade.VERY_DISSATISFIED), REPORTER)
+    app.execute(cid, ReviewRating(ReviewDecision.CONFIRM), SUPERVISOR)
     return app.execute(cid, AddNote("已重新组织调解"), MEDIATOR).case
 
 

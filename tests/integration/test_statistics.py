@@ -51,12 +51,13 @@ from domain.case.commands import (
     RateCase,
     ReferCase,
     RejectCase,
+    ReviewRating,
     SignCase,
     TerminateCase,
 )
 from domain.clocks import DeadlineKind
 from domain.levels import Level
-from domain.status import Agency, Channel, Grade
+from domain.status import Agency, Channel, Grade, ReviewDecision
 from projections.db import Cursor
 from projections.engine import Batch
 from projections.statistics import StatisticsView
@@ -75,6 +76,7 @@ from tests.support.world import (
     MEDIATOR,
     NEIGHBOUR_VILLAGE,
     OTHER_TOWNSHIP,
+    REPORTER,
     SUPERVISOR,
     T0,
     TOWNSHIP,
@@ -127,7 +129,7 @@ def build_scenario(app: FengqiaoApplication) -> dict[str, UUID]:
     app.execute(a, SignCase(), MEDIATOR, at=at(0, 1))
     mediate(app, a, at=at(0, 2))
     resolve(app, a, at=at(1))
-    app.execute(a, RateCase(Grade.SATISFIED), MEDIATOR, at=at(2))
+    app.execute(a, RateCase(Grade.SATISFIED), REPORTER, at=at(2))
 
     b = ids["B"] = register(
         app,
@@ -141,10 +143,11 @@ def build_scenario(app: FengqiaoApplication) -> dict[str, UUID]:
     app.execute(b, SignCase(), MEDIATOR, at=at(0, 2))
     mediate(app, b, at=at(0, 3))
     resolve(app, b, at=at(3))
-    app.execute(b, RateCase(Grade.DISSATISFIED), MEDIATOR, at=at(4))  # 退回再办
+    app.execute(b, RateCase(Grade.DISSATISFIED), REPORTER, at=at(4))
+    app.execute(b, ReviewRating(ReviewDecision.CONFIRM), SUPERVISOR, at=at(4))  # 退回再办
     assert app.get_case(b).status == "reopened"
     resolve(app, b, at=at(10))
-    app.execute(b, RateCase(Grade.BASICALLY_SATISFIED), MEDIATOR, at=at(11))
+    app.execute(b, RateCase(Grade.BASICALLY_SATISFIED), REPORTER, at=at(11))
 
     c = ids["C"] = register(app, at=at(0, 2), category="土地承包", channel=Channel.WALK_IN).id
     app.execute(c, SignCase(), MEDIATOR, at=at(0, 3))
@@ -175,7 +178,8 @@ def build_scenario(app: FengqiaoApplication) -> dict[str, UUID]:
     app.execute(f, SignCase(), TOWNSHIP_MEDIATOR, at=at(2, 2))
     mediate(app, f, at=at(3))
     resolve(app, f, at=at(5))
-    app.execute(f, RateCase(Grade.VERY_DISSATISFIED), MEDIATOR, at=at(6))  # 退回再办
+    app.execute(f, RateCase(Grade.VERY_DISSATISFIED), REPORTER, at=at(6))
+    app.execute(f, ReviewRating(ReviewDecision.CONFIRM), SUPERVISOR, at=at(6))  # 退回再办
     app.execute(f, EscalateCase("久拖未决，提级办理"), SUPERVISOR, at=at(7))
     assert app.get_case(f).owner == COUNTY
     assert app.get_case(f).deadlines["sign"].due_at == cst(10, 5, 11)
@@ -194,7 +198,7 @@ def build_scenario(app: FengqiaoApplication) -> dict[str, UUID]:
     app.execute(j, SignCase(), MEDIATOR, at=at(4, 1))
     mediate(app, j, at=at(4, 2))
     resolve(app, j, at=at(5))
-    app.execute(j, RateCase(Grade.VERY_SATISFIED), MEDIATOR, at=at(6))
+    app.execute(j, RateCase(Grade.VERY_SATISFIED), REPORTER, at=at(6))
 
     ids["I"] = register(app, at=at(), unit=OTHER_COUNTY_VILLAGE).id
     return ids
@@ -208,6 +212,21 @@ def stats_of(
 
 NO_AGENCY = {"court": 0, "police": 0, "procuratorate": 0, "petition_office": 0}
 NO_ANSWER = {"accepted": 0, "declined": 0, "concluded": 0, "unanswered_overdue": 0}
+NO_RATINGS = dict.fromkeys(
+    ("citizen_link", "phone_callback", "visit", "hotline", "walk_in", "staff"), 0
+)
+
+
+def by_phone(ratings: int, good: int) -> dict[str, Any]:
+    """Ratings all taken by phone callbacks (``RateCase``'s default): counts, and the rates."""
+    counts = {**NO_RATINGS, "phone_callback": ratings}
+    return {
+        "ratings_by_channel": counts,
+        "satisfaction_by_channel": {
+            channel: (good / ratings if channel == "phone_callback" else None) for channel in counts
+        },
+    }
+
 
 # The county, Sep 28 - Nov 1 (everything but H's registration and I).
 COUNTY_WHOLE_PERIOD = Statistics(
@@ -252,6 +271,11 @@ COUNTY_WHOLE_PERIOD = Statistics(
     # D's answer from the court (15 working days from Sep 30) had not come by Nov 1
     referral_outcomes={"accepted": 0, "declined": 0, "concluded": 0, "unanswered_overdue": 1},
     inbound_by_agency=NO_AGENCY,
+    **by_phone(5, 3),  # as satisfaction_rate: every rating was taken by a phone callback
+    invitations_sent=6,  # H A F resolved with two parties each with a phone; B J have none
+    invitations_answered=0,
+    bad_ratings_reviewed=2,  # B F
+    bad_ratings_confirmed=2,  # both sent back for rework
 )
 
 
@@ -295,6 +319,10 @@ def test_a_period_counts_only_what_happened_in_it(views: ViewSet) -> None:
         referrals_by_agency=NO_AGENCY,
         referral_outcomes=NO_ANSWER,  # D's answer is not due before Oct 8
         inbound_by_agency=NO_AGENCY,
+        **by_phone(3, 1),
+        invitations_sent=2,  # F's two parties; B and J have none
+        bad_ratings_reviewed=2,  # B F
+        bad_ratings_confirmed=2,
     )
 
 

@@ -182,6 +182,7 @@ def build_scenario(app: FengqiaoApplication) -> dict[str, UUID]:
 
 AGENCIES = ("court", "police", "procuratorate", "petition_office")
 CHANNELS = ("grid_patrol", "hotline", "walk_in", "police_110", "court", "petition_office", "online")
+RATING_CHANNELS = ("citizen_link", "phone_callback", "visit", "hotline", "walk_in", "staff")
 
 EXPECTED = Statistics(
     registered=10,  # P Q R S U V X Y Z W
@@ -213,6 +214,9 @@ EXPECTED = Statistics(
     supervision_overdue=1,  # Y, reminded once
     below_suggestion=1,  # Z's assessment
     raised_by_triggers=1,  # Z's registration
+    ratings_by_channel=dict.fromkeys(RATING_CHANNELS, 0),  # nobody rated
+    satisfaction_by_channel=dict.fromkeys(RATING_CHANNELS),
+    invitations_sent=8,  # Q R U V resolved, two parties with a phone each; W terminated
 )
 
 

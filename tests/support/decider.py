@@ -11,7 +11,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.calendar import WorkingCalendar
 from domain.case import Case, Registration
 from domain.case.commands import (
@@ -30,6 +30,7 @@ from domain.case.commands import (
     TerminateCase,
 )
 from domain.clocks import DeadlineKind
+from domain.directory import Directory, StaffMember
 from domain.dispute import Dispute
 from domain.jurisdiction import Jurisdiction
 from domain.levels import Level
@@ -37,7 +38,16 @@ from domain.policy import Clocks, Mode, Policy
 from domain.samples import sample_units
 from domain.status import Agency, AgreementForm
 from tests.support.builders import registration
-from tests.support.world import ADMIN, MEDIATOR, REPORTER, SUPERVISOR, T0
+from tests.support.world import (
+    ADMIN,
+    COUNTY,
+    MEDIATOR,
+    REPORTER,
+    SUPERVISOR,
+    T0,
+    TOWNSHIP,
+    VILLAGE,
+)
 
 E = TypeVar("E", bound=Exception)
 
@@ -52,6 +62,30 @@ def sample_jurisdiction() -> Jurisdiction:
 
 
 UNITS = sample_jurisdiction()
+
+
+def sample_directory() -> Directory:
+    """The staff the unit tests assign cases to: mediators of the village, the township and
+    the county, and a village mediator who has left (disabled)."""
+    staff = Directory.create(T0)
+    people = [
+        StaffMember(user, f"调解员{user}", unit, (Role.MEDIATOR,))
+        for user, unit in (
+            ("mediator-1", VILLAGE),
+            ("mediator-7", VILLAGE),
+            ("mediator-9", VILLAGE),
+            ("mediator-village", VILLAGE),
+            ("mediator-gone", VILLAGE),
+            ("mediator-township", TOWNSHIP),
+            ("mediator-county", COUNTY),
+        )
+    ]
+    staff.enrol(ADMIN, people, T0)
+    staff.disable(ADMIN, "mediator-gone", "调离", T0)
+    return staff
+
+
+STAFF = sample_directory()
 
 
 def clocks(mode: Mode = Mode.NORMAL, policy: Policy | None = None) -> Clocks:
@@ -72,7 +106,7 @@ def run(
 ) -> list[Any]:
     """Runs ``command`` on ``case`` and returns the events it recorded (collected, so the
     next command starts from them as the past)."""
-    command.run(case, Context(actor, at, lambda *codes: UNITS, lambda: clocks(mode)))
+    command.run(case, Context(actor, at, lambda *codes: UNITS, lambda: clocks(mode), lambda: STAFF))
     return list(case.collect_events())
 
 

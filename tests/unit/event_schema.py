@@ -18,6 +18,7 @@ from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.utils import get_topic
 
 from domain.access import AccessRecord
+from domain.directory import Directory
 from domain.dispute import Dispute
 from domain.incident import Incident
 from domain.inspection import InspectionDraw
@@ -39,6 +40,7 @@ AGGREGATES = (
     AccessRecord,
     CommandReceipt,
     CaseNumbers,
+    Directory,
     InspectionDraw,
 )
 VALUE_OBJECTS = (DeadlineAsDict(), PartyAsDict())

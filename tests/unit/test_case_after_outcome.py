@@ -21,13 +21,14 @@ from domain.case.commands import (
     ReopenCase,
     RequestJudicialConfirmation,
     ResolveCase,
+    ReviewRating,
     TerminateCase,
 )
 from domain.clocks import DeadlineKind
 from domain.dispute import Dispute
 from domain.errors import CommandNotAllowedError, InvalidInputError, NotPermittedError
 from domain.incident import Incident
-from domain.status import AgreementForm, Grade, Status
+from domain.status import AgreementForm, Grade, ReviewDecision, Status
 from tests.support.decider import drive, due, later, mediate, names, refused, run
 from tests.support.world import MEDIATOR, REPORTER, SUPERVISOR, T0
 
@@ -118,6 +119,7 @@ def test_a_new_written_agreement_after_rework_can_be_confirmed_again() -> None:
     run(case, RequestJudicialConfirmation("犍为县人民法院"), MEDIATOR, later(case))
     run(case, RecordJudicialConfirmation(False, "协议内容不明确"), MEDIATOR, later(case))
     run(case, RateCase(Grade.DISSATISFIED), REPORTER, later(case))
+    run(case, ReviewRating(ReviewDecision.CONFIRM), SUPERVISOR, later(case))
     assert case.status is Status.REOPENED
     mediate(case)
     run(
@@ -171,7 +173,8 @@ def test_closing_needs_an_outcome_and_a_follow_up_visit(status: str) -> None:
     run(case, RecordFollowUp(satisfied=True), MEDIATOR, later(case))
     events = run(case, CloseCase(), MEDIATOR, later(case))
 
-    assert names(events) == ["Closed"]
+    # nobody rated it since the outcome: the parties are invited again (好差评)
+    assert names(events) == ["Closed", "RatingInvited"]
     assert case.status is Status.CLOSED
 
 
@@ -180,7 +183,7 @@ def test_closing_keeps_only_the_judicial_clocks() -> None:
 
     events = run(case, CloseCase(), MEDIATOR, later(case))
 
-    assert names(events) == ["Closed"]
+    assert names(events) == ["Closed", "RatingInvited"]
     assert set(events[0].deadlines) == {"judicial_reminder", "judicial_confirmation"}
     assert case.status is Status.CLOSED
 
@@ -202,14 +205,19 @@ def test_a_good_rating_is_recorded_and_changes_nothing_else(grade: Grade) -> Non
 
 
 @pytest.mark.parametrize("grade", [Grade.DISSATISFIED, Grade.VERY_DISSATISFIED])
-def test_a_bad_rating_within_the_window_reopens_the_case_for_rework_once(grade: Grade) -> None:
+def test_a_bad_rating_within_the_window_confirmed_by_review_reopens_the_case(grade: Grade) -> None:
+    """差评核实: the bad rating opens a review; the supervisor confirms it and the case goes
+    back for rework on the rework clock."""
     case = drive("followed_up")
     rated_at = T0 + timedelta(days=10)
 
     events = run(case, RateCase(grade), REPORTER, rated_at)
 
-    assert names(events) == ["Rated", "Reopened"]
-    assert events[1].cause == "rating"
+    assert names(events) == ["Rated", "RatingReviewOpened"]
+    assert case.status is Status.FOLLOWED_UP
+    reviewed = run(case, ReviewRating(ReviewDecision.CONFIRM), SUPERVISOR, rated_at)
+    assert names(reviewed) == ["RatingReviewed", "Reopened"]
+    assert reviewed[1].cause == "rating"
     assert (case.status, case.outcome) == (Status.REOPENED, None)
     assert case.reworked_for_rating
     rework = case.pending(DeadlineKind.RESOLVE)
@@ -224,16 +232,19 @@ def test_a_bad_rating_within_the_window_reopens_the_case_for_rework_once(grade: 
     run(case, RecordFollowUp(satisfied=False), MEDIATOR, later(case))
     again = run(case, RateCase(grade), REPORTER, later(case))
 
-    assert names(again) == ["Rated"]
+    assert names(again) == ["Rated", "RatingReviewOpened"]  # reviewed again, each time
     assert case.status is Status.FOLLOWED_UP
 
 
-def test_a_bad_rating_of_a_closed_case_within_the_window_reopens_it() -> None:
+def test_a_bad_rating_of_a_closed_case_confirmed_by_review_reopens_it() -> None:
     case = drive("closed")
 
     events = run(case, RateCase(Grade.DISSATISFIED), REPORTER, later(case, timedelta(days=2)))
+    assert names(events) == ["Rated", "RatingReviewOpened"]
+    assert case.status is Status.CLOSED
+    reviewed = run(case, ReviewRating(ReviewDecision.CONFIRM), SUPERVISOR, later(case))
 
-    assert names(events) == ["Rated", "Reopened"]
+    assert names(reviewed) == ["RatingReviewed", "Reopened"]
     assert case.status is Status.REOPENED
 
 
@@ -265,9 +276,8 @@ def test_a_supervisor_reopens_a_closed_case_on_the_rework_clock() -> None:
     assert due(case, DeadlineKind.RESOLVE) == REWORK_DUE
     # Rework is done by the same owner, without signing again.
     mediate(case)
-    assert names(run(case, ResolveCase(AGREEMENT, AgreementForm.ORAL), MEDIATOR, later(case))) == [
-        "Resolved"
-    ]
+    resolved = run(case, ResolveCase(AGREEMENT, AgreementForm.ORAL), MEDIATOR, later(case))
+    assert names(resolved) == ["Resolved", "RatingInvited"]
 
 
 def test_reopening_needs_a_supervisor_and_a_reason() -> None:

@@ -265,6 +265,20 @@ def test_a_case_is_assigned_to_a_mediator() -> None:
     assert refused(case, InvalidInputError, AssignCase(" "), MEDIATOR).field == "assignee"
 
 
+@pytest.mark.parametrize(
+    "assignee",
+    ["nobody-at-all", "mediator-gone", "mediator-township", "mediator-county"],
+    ids=["unknown", "disabled", "another-unit", "the-county"],
+)
+def test_a_case_is_assigned_only_to_an_active_mediator_of_its_owning_unit(assignee: str) -> None:
+    case = drive("signed")
+
+    error = refused(case, InvalidInputError, AssignCase(assignee), MEDIATOR)
+
+    assert (error.field, error.rule, error.limits) == ("assignee", "assignee", {"unit": VILLAGE})
+    assert case.assignee is None
+
+
 # --- pausing and deadlines ------------------------------------------------------------------
 
 

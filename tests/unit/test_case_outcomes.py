@@ -102,7 +102,7 @@ def test_a_written_agreement_resolves_a_dispute_and_starts_follow_up_and_judicia
 
     events = run(case, agreement, MEDIATOR, resolved_at)
 
-    assert names(events) == ["Resolved"]
+    assert names(events) == ["Resolved", "RatingInvited"]
     event = events[0]
     assert (event.agreement, event.form, event.amount, event.performance_due) == (
         AGREEMENT,
@@ -136,7 +136,7 @@ def test_an_oral_agreement_or_a_made_safe_incident_has_nothing_for_a_court_to_co
 
     events = run(case, ResolveCase(AGREEMENT, form), MEDIATOR, later(case))
 
-    assert names(events) == ["Resolved"]
+    assert names(events) == ["Resolved", "RatingInvited"]
     assert case.status is Status.RESOLVED
     assert set(case.deadlines) == {"follow_up"}
 
@@ -297,7 +297,7 @@ def test_an_inbound_referral_is_due_back_and_closing_waits_for_the_report() -> N
     events = run(case, ReportBack("经调解达成书面协议，已履行"), MEDIATOR, later(case))
     assert names(events) == ["ReportedBack"]
     assert DeadlineKind.REPORT_BACK.value not in case.deadlines
-    assert names(run(case, CloseCase(), MEDIATOR, later(case))) == ["Closed"]
+    assert names(run(case, CloseCase(), MEDIATOR, later(case))) == ["Closed", "RatingInvited"]
 
 
 def test_an_inbound_referral_due_in_the_past_is_refused() -> None:

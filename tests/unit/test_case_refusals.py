@@ -32,6 +32,7 @@ from domain.case.commands import (
     OrderSupervision,
     PauseCase,
     RaiseLevel,
+    RateByInvitation,
     RateCase,
     RecordFollowUp,
     RecordInspection,
@@ -46,13 +47,14 @@ from domain.case.commands import (
     ResolveCase,
     ResumeCase,
     ReturnCase,
+    ReviewRating,
     SignCase,
     TakeOverCase,
     TerminateCase,
 )
 from domain.errors import CommandNotAllowedError
 from domain.levels import Level
-from domain.status import Agency, AgreementForm, Grade
+from domain.status import Agency, AgreementForm, Grade, ReviewDecision
 from tests.support import builders
 from tests.support.builders import SHA
 from tests.support.decider import REACHABLE, drive, later, names, refused, run
@@ -87,6 +89,7 @@ COMMANDS: dict[str, tuple[CaseCommand, Actor]] = {
     "record_judicial_confirmation": (RecordJudicialConfirmation(confirmed=True), MEDIATOR),
     "record_follow_up": (RecordFollowUp(satisfied=True), MEDIATOR),
     "rate": (RateCase(Grade.DISSATISFIED), REPORTER),
+    "review_rating": (ReviewRating(ReviewDecision.DISPUTE, "当事人诉求超出协议范围"), SUPERVISOR),
     "pause": (PauseCase("等待鉴定", LATER), MEDIATOR),
     "resume": (ResumeCase(), MEDIATOR),
     "extend_deadline": (ExtendDeadline(LATER, "需勘验"), SUPERVISOR),
@@ -139,6 +142,8 @@ REFUSED: dict[str, list[str]] = {
     "record_judicial_confirmation": ["registered", "resolved", "followed_up", "closed"],
     "record_follow_up": [*NOT_CONCLUDED, "referred", "closed"],
     "rate": NOT_CONCLUDED,
+    # 差评核实 only while a bad rating awaits it: none of these has one.
+    "review_rating": list(REACHABLE),
     "pause": ["paused", *CONCLUDED_OR_ENDED],
     "resume": ["registered", "signed", "in_mediation", "reopened", *CONCLUDED_OR_ENDED],
     "extend_deadline": ["paused", *CONCLUDED_OR_ENDED],
@@ -213,7 +218,9 @@ def test_a_note_or_an_attachment_is_recorded_in_every_status_without_moving_it(
 
 def test_the_refusal_table_covers_every_command_and_every_reachable_status() -> None:
     assert set(REFUSED) == set(COMMANDS)
-    assert {type(sent) for sent, _ in COMMANDS.values()} == set(CASE_COMMANDS) - {ActOnDeadline}
+    # a party's own rating is refused by its invitation first (tests/unit/test_case_ratings.py)
+    by_invitation = {ActOnDeadline, RateByInvitation}
+    assert {type(sent) for sent, _ in COMMANDS.values()} == set(CASE_COMMANDS) - by_invitation
     assert {status for status, _ in TABLE} == set(REACHABLE)
 
 

@@ -98,6 +98,10 @@ SAMPLES: dict[str, Any] = {
     "agreement_honoured": None,
     "note": "回访记录内容",
     "grade": "very_dissatisfied",
+    "invitations": [{"id": "0b9e5a52-8f7e-5b1a-9c57-3d7f2a0c1e11", "party": 0}],
+    "expires_at": UNTIL,
+    "occasion": "resolved",
+    "decision": "confirm",
     "until": UNTIL,
     "due_at": DUE,
     "text": "备注正文",
@@ -160,6 +164,8 @@ VARIANTS = [
     ("Resolved", {"amount": None, "performance_due": None, "form": "oral"}),
     ("Registered", {"amount_involved": None, "occurred_at": None, "number": "", "parties": []}),
     ("Assessed", {"triggers": []}),
+    ("Rated", {"channel": "citizen_link", "comment": "调解员很负责"}),
+    ("RatingReviewed", {"decision": "dispute", "reason": ""}),
 ]
 
 
