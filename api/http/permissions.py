@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from api.http import messages
 from api.http.errors import ForbiddenError
 from domain.actors import REPORTERS, Actor, Role
 from domain.case import Case
@@ -23,9 +24,34 @@ COMMAND_ROLES: dict[type[CaseCommand], frozenset[Role]] = {
 }
 
 
+# the roles and the actions a role may be refused, as the refusal says them in Chinese
+ROLE_WORDS = {
+    Role.REPORTER: "网格员/话务员",
+    Role.MEDIATOR: "调解员",
+    Role.SUPERVISOR: "主管",
+    Role.AUDITOR: "纪检监察人员",
+    Role.ADMIN: "管理员",
+    Role.INSPECTOR: "督查人员",
+    Role.CITIZEN: "当事人",
+    Role.SYSTEM: "系统",
+}
+ACTION_WORDS = {
+    "register a case": "登记案件",
+    "export the audit trail": "导出审计记录",
+    "export the ledger": "导出台账",
+    "read the 督查 samples": "查看督查抽查",
+    "draw 督查 samples": "抽取督查样本",
+    "attach a file to a case": "上传附件",
+}
+
+
 def require_role(actor: Actor, allowed: frozenset[Role], action: str) -> None:
+    """The caller's role must be one of ``allowed``; the refusal names the role and the
+    action in Chinese (a command by its own words: ``messages.COMMANDS``)."""
     if actor.role not in allowed:
-        raise ForbiddenError(f"a {actor.role} may not {action}")
+        verb = ACTION_WORDS.get(action) or messages.COMMANDS.get(action)
+        zh = f"{ROLE_WORDS.get(actor.role, actor.role)}无权{verb}。" if verb else ""
+        raise ForbiddenError(f"a {actor.role} may not {action}", zh)
 
 
 def require_unit(actor: Actor, units: Jurisdiction, code: str) -> None:

@@ -113,11 +113,12 @@ class EventStream:
             return event
 
     def change(self, case: str, change: str, timeout: float = SEE_WITHIN) -> dict[str, Any]:
-        """The next queue event, which must be ``change`` to ``case``, within ``timeout``."""
+        """The next queue event, which must be ``change`` to ``case`` (among the changes one
+        command made: a resolution also invites the parties to rate), within ``timeout``."""
         event = self.next(timeout)
         assert event.type == "queue", event
         assert event.data["case"] == case, (event.data, case)
-        assert event.data["change"] == change, event.data
+        assert change in event.data["changes"], event.data
         payload: dict[str, Any] = event.data
         return payload
 
