@@ -35,6 +35,7 @@ from domain.errors import (
     DomainError,
     InvalidInputError,
     PolicyError,
+    UnknownUnitError,
     VersionConflictError,
 )
 from domain.incident import Incident
@@ -156,7 +157,7 @@ class FengqiaoApplication(Application[UUID]):
         tree = self._units_knowing(*codes)
         for code in codes:
             if code not in tree:
-                raise InvalidInputError("unit", f"no unit has the code {code!r}", "unit")
+                raise UnknownUnitError(code)
 
         def once() -> int | None:
             directory = self.directory()

@@ -32,6 +32,7 @@ STAFF_ROLES = frozenset(role for role in Role if role not in (Role.SYSTEM, Role.
 _USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 NAME_LIMIT = 40
+RESERVED_IDS = frozenset({"me"})  # ``/api/v1/users/me`` is whoever asks
 ENROL_LIMIT = 5000  # staff in one enrolment (a county's whole staff list)
 
 
@@ -92,27 +93,38 @@ class StaffMember:
             Channel.SMS: self.phone is not None,
             Channel.WEBHOOK: True,
         }
-        return tuple(channel for channel in Channel if channel in chosen and addressed[channel])
+        return tuple(
+            channel
+            for channel in Channel
+            if channel is Channel.IN_APP or (channel in chosen and addressed[channel])
+        )
 
 
-def checked_member(member: StaffMember, where: str = "user") -> StaffMember:
+def checked_member(member: StaffMember, where: str = "") -> StaffMember:
     """A member whose fields keep the directory's rules (the unit is checked by the caller,
-    who holds the jurisdiction tree)."""
+    who holds the jurisdiction tree); a refused field is named under ``where`` (``people[3]``)
+    or alone."""
+    prefix = f"{where}." if where else ""
     if not _USER_ID.fullmatch(member.user):
         raise InvalidInputError(
-            f"{where}.user",
+            f"{prefix}user",
             "must be 1 to 64 letters, digits or . _ @ -, starting with a letter or digit",
             "user_id",
         )
+    if member.user in RESERVED_IDS:
+        raise InvalidInputError(f"{prefix}user", f"{member.user!r} is reserved", "reserved")
     name = member.name.strip()
     if not name or len(name) > NAME_LIMIT:
         raise InvalidInputError(
-            f"{where}.name", f"must be 1 to {NAME_LIMIT} characters", "length", {"max": NAME_LIMIT}
+            f"{prefix}name",
+            f"must be 1 to {NAME_LIMIT} characters",
+            "length",
+            {"min": 1, "max": NAME_LIMIT},
         )
     roles = tuple(dict.fromkeys(member.roles))
     if not roles or not set(roles) <= STAFF_ROLES:
         raise InvalidInputError(
-            f"{where}.roles",
+            f"{prefix}roles",
             f"must name one or more of {', '.join(sorted(STAFF_ROLES))}",
             "choice",
             {"choices": sorted(STAFF_ROLES)},
@@ -120,7 +132,7 @@ def checked_member(member: StaffMember, where: str = "user") -> StaffMember:
     phone = phone_number(where, member.phone) if member.phone else None
     email = member.email.strip() if member.email else None
     if email is not None and not _EMAIL.fullmatch(email):
-        raise InvalidInputError(f"{where}.email", "must be an email address", "email")
+        raise InvalidInputError(f"{prefix}email", "must be an email address", "email")
     return replace(member, name=name, roles=roles, phone=phone, email=email)
 
 
@@ -193,8 +205,13 @@ class Directory(Aggregate):
     def enrol(self, actor: Actor, people: Sequence[StaffMember], at: datetime) -> None:
         """Adds members not in the directory; a user id already taken is refused, whole."""
         if len(people) > ENROL_LIMIT:
-            raise InvalidInputError("people", f"at most {ENROL_LIMIT} at once", "count")
-        checked = [checked_member(person, f"people[{i}]") for i, person in enumerate(people)]
+            raise InvalidInputError(
+                "people", f"at most {ENROL_LIMIT} at once", "count", {"max": ENROL_LIMIT}
+            )
+        one = len(people) == 1  # one member: its fields named alone
+        checked = [
+            checked_member(person, "" if one else f"people[{i}]") for i, person in enumerate(people)
+        ]
         seen: set[str] = set()
         for person in checked:
             if person.user in self.members or person.user in seen:
@@ -226,8 +243,11 @@ class Directory(Aggregate):
     def choose_channels(
         self, actor: Actor, user: str, channels: Iterable[Channel] | None, at: datetime
     ) -> None:
-        self.member(user)
+        member = self.member(user)
         chosen = None if channels is None else sorted({Channel(c).value for c in channels})
+        now = None if member.channels is None else sorted(c.value for c in member.channels)
+        if chosen == now:
+            return
         self.trigger_event(
             self.ChannelsChosen, user=user, channels=chosen, actor=actor.user, timestamp=at
         )

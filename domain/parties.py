@@ -144,7 +144,7 @@ def phone_number(where: str, value: str) -> str:
     """A mainland China mobile or fixed-line number, as written (trimmed): 13812345678,
     0833-1234567 or +86 138 1234 5678. Hotlines (400, 95xxx), other countries and Hong Kong,
     Macao or Taiwan numbers are refused: a party is reached on a number of their own."""
-    field = f"{where}.phone"
+    field = f"{where}.phone" if where else "phone"
     number = value.strip()
     parsed = None
     if number and set(number) <= _PHONE_CHARACTERS:

@@ -1,9 +1,10 @@
 """Exporting the event log as an audit file: filtered, masked, streamed, hash-chained.
 
 The log is read in batches and written as it is read, so memory stays flat however many
-events an export holds. Personal data in payloads is masked. Deployment-wide events (mode
-switches, policy adoptions, jurisdiction changes) go into every export without a case filter;
-the receipts of idempotent requests go into none.
+events an export holds. Personal data in payloads is masked (parties', and staff members'
+phones). Deployment-wide events (mode switches, policy adoptions, jurisdiction changes, the
+staff directory) go into every export without a case filter; the receipts of idempotent
+requests go into none.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from eventsourcing.application import Application
 from domain.access import AccessRecord
 from domain.calendar import SHANGHAI
 from domain.case import Case
+from domain.directory import Directory
 from domain.jurisdiction import Jurisdiction
-from domain.parties import masked
+from domain.parties import mask_digits, masked
 from domain.receipt import CommandReceipt
 from projections.audit_trail import ChainWriter
 from projections.cases import CasesView
@@ -144,6 +146,10 @@ def record_of(position: int, event: Any, unit: str) -> dict[str, Any]:
     payload = {k: v for k, v in vars(event).items() if k not in _BASE_FIELDS}
     if "parties" in payload:
         payload["parties"] = [masked(p) for p in payload["parties"]]
+    if isinstance(event, Directory.Enrolled):
+        payload["people"] = [_staff_masked(person) for person in payload["people"]]
+    if isinstance(event, Directory.Updated):
+        payload["member"] = _staff_masked(payload["member"])
     return {
         "position": position,
         "case_id": str(event.originator_id),
@@ -156,6 +162,11 @@ def record_of(position: int, event: Any, unit: str) -> dict[str, Any]:
         "unit": unit,
         "payload": _plain(dict(sorted(payload.items()))),
     }
+
+
+def _staff_masked(member: dict[str, Any]) -> dict[str, Any]:
+    """A member of staff as the export shows them: their phone masked like a party's."""
+    return {**member, "phone": mask_digits(member.get("phone"))}
 
 
 def _plain(value: Any) -> Any:

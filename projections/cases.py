@@ -251,6 +251,10 @@ class CasesView(View):
             f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_unit')} ON {cases} "
             "(unit, registered_us)",
             f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_number')} ON {cases} (number)",
+            # a member's open cases (``projections.queue.assigned_to``); created on the next
+            # start of a view built before it, with no rebuild
+            f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_assignee')} ON {cases} "
+            "(assignee, is_open)",
             f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_closed')} ON {cases} "
             "(unit, closed_us)",
             *closure_ddl(self.t("units")),

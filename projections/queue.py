@@ -52,6 +52,14 @@ class CaseFilter:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# The queue's order: red → orange → yellow, then the nearest deadline (none last), then
+# registration.
+QUEUE_ORDER = (
+    "c.level_rank DESC, CASE WHEN c.next_due_us IS NULL THEN 1 ELSE 0 END, c.next_due_us, "
+    "c.registered_us, c.id"
+)
+
+
 def get_queue(
     view: CasesView, unit: str, now: datetime, limit: int = 200, offset: int = 0
 ) -> list[QueueItem]:
@@ -60,12 +68,15 @@ def get_queue(
     sql = (
         f"SELECT {names} FROM {view.t('cases')} c "
         f"JOIN {view.t('units')} u ON u.descendant = c.owner "
-        "WHERE u.ancestor = ? AND c.is_open = 1 "
-        "ORDER BY c.level_rank DESC, CASE WHEN c.next_due_us IS NULL THEN 1 ELSE 0 END, "
-        "c.next_due_us, c.registered_us, c.id LIMIT ? OFFSET ?"
+        f"WHERE u.ancestor = ? AND c.is_open = 1 ORDER BY {QUEUE_ORDER} LIMIT ? OFFSET ?"
     )
+    return _items(view, sql, (unit, limit, offset), now)
+
+
+def _items(view: CasesView, sql: str, params: tuple[Any, ...], now: datetime) -> list[QueueItem]:
+    """The queue items a query over the cases view (selecting ``COLUMNS``) finds."""
     with view.db.transaction(write=False) as cursor:
-        cursor.execute(sql, (unit, limit, offset))
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [queue_item(dict(zip(COLUMNS, r, strict=True)), now) for r in rows]
 
@@ -91,10 +102,31 @@ def list_cases(view: CasesView, query: CaseFilter, now: datetime) -> list[QueueI
         f"JOIN {view.t('units')} u ON u.descendant = c.unit WHERE {' AND '.join(where)} "
         "ORDER BY c.registered_us DESC, c.id LIMIT ? OFFSET ?"
     )
+    return _items(view, sql, (*params, query.limit, query.offset), now)
+
+
+def assigned_to(
+    view: CasesView, user: str, now: datetime, limit: int = 200, offset: int = 0
+) -> list[QueueItem]:
+    """The open cases assigned to ``user``, in queue order (a disabled member's, for their
+    supervisor to reassign)."""
+    names = ", ".join(f"c.{c}" for c in COLUMNS)
+    sql = (
+        f"SELECT {names} FROM {view.t('cases')} c WHERE c.assignee = ? AND c.is_open = 1 "
+        f"ORDER BY {QUEUE_ORDER} LIMIT ? OFFSET ?"
+    )
+    return _items(view, sql, (user, limit, offset), now)
+
+
+def open_assigned(view: CasesView) -> dict[str, int]:
+    """How many open cases each assignee has (members with none are absent)."""
+    sql = (
+        f"SELECT assignee, count(*) FROM {view.t('cases')} "
+        "WHERE is_open = 1 AND assignee IS NOT NULL GROUP BY assignee"
+    )
     with view.db.transaction(write=False) as cursor:
-        cursor.execute(sql, (*params, query.limit, query.offset))
-        rows = cursor.fetchall()
-    return [queue_item(dict(zip(COLUMNS, r, strict=True)), now) for r in rows]
+        cursor.execute(sql)
+        return {str(row[0]): int(row[1]) for row in cursor.fetchall()}
 
 
 # LIKE's own escape: SQLite has none unless the statement names one, and PostgreSQL's default

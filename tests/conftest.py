@@ -14,6 +14,7 @@ import pytest
 from domain.application import FengqiaoApplication
 from domain.samples import sample_units
 from tests.support.backends import BACKENDS, store_env
+from tests.support.staff import enrol_test_staff
 from tests.support.world import ADMIN, T0, Clock
 
 # The HTTP API suites' fixtures (``client``, ``store``).
@@ -51,6 +52,7 @@ def app(env: dict[str, str], clock: Clock) -> Iterator[FengqiaoApplication]:
     """An application on a fresh store with the sample jurisdiction loaded."""
     application = FengqiaoApplication(env=env, clock=clock)
     application.add_units(ADMIN, sample_units(), at=T0)
+    enrol_test_staff(application)  # cases are assigned to active mediators of their owner
     try:
         yield application
     finally:

@@ -80,6 +80,7 @@ def _facts(report: DemoReport, store: str) -> Table:
     rows = (
         ("store", store),
         ("sample units added", str(report.units_added)),
+        ("sample staff enrolled", str(report.staff_added)),
         ("cases asked for", str(report.requested)),
         ("cases created", str(report.created)),
         ("cases already present", str(report.existing)),

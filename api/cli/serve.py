@@ -14,8 +14,13 @@ if TYPE_CHECKING:
 
     from api.wiring.settings import Settings
 
-SAMPLE_UNITS = {"county": "511123", "township": "511123001", "village": "511123001001"}
-ROLES = ("reporter", "mediator", "supervisor", "auditor", "admin")
+SAMPLE_UNITS = {
+    "city": "511100",
+    "county": "511123",
+    "township": "511123001",
+    "village": "511123001001",
+}
+ROLES = ("reporter", "mediator", "supervisor", "auditor", "inspector", "admin")
 # On SIGTERM uvicorn waits this long for open requests before cancelling them.
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
@@ -50,10 +55,25 @@ def parse_ttl(text: str) -> timedelta:
 
 
 def _token(args: argparse.Namespace, settings: Settings) -> int:
-    from api.http.auth import load_secret, mint_token
+    """A token for an active member of the staff directory, in a role they hold, at their
+    unit: the server would refuse any other (``api.http.auth``)."""
+    from api.http.auth import load_secret, mint_token, refusal
+    from api.http.messages import TOKEN
+    from api.wiring.bootstrap import build_application
+    from domain.actors import Role
 
     secret = load_secret(settings)
     user = args.user or f"{args.role}-{args.unit}"
+    app = build_application(settings)
+    try:
+        member = app.directory().get(user)
+    finally:
+        app.close()
+    code = refusal(member, Role(args.role), args.unit)
+    if code is not None:
+        chinese, english = TOKEN[code]
+        print(f"fengqiao: {user}: {chinese} ({english})", file=sys.stderr)
+        return 1
     print(mint_token(secret, user, args.role, args.unit, parse_ttl(args.ttl)))
     return 0
 
@@ -170,18 +190,27 @@ def _load_demo(runtime: Any, cases: int, secret: str) -> None:
     from api.cli.display import aligned, unit_label
     from api.demo.load import run_demo
     from api.http.auth import mint_token
+    from domain.actors import Role
 
     console = Console()
     now = datetime.now(UTC).replace(microsecond=0)
     with progress_bar(console, cases, "demo cases") as advance:
         run_demo(runtime.app, cases, 2026, now, advance)
     runtime.views.catch_up()
-    console.print("[bold]Demo tokens (valid 8 hours):[/]")
+    console.print("[bold]Demo tokens (valid 8 hours), one per sample member's role:[/]")
     units = runtime.app.units()
+    staff = runtime.app.directory()
     labels = aligned([unit_label(units, unit) for unit in SAMPLE_UNITS.values()])
     for (tier, unit), label in zip(SAMPLE_UNITS.items(), labels, strict=True):
         for role in ROLES:
-            token = mint_token(secret, f"demo-{role}-{unit}", role, unit, timedelta(hours=8))
+            members = staff.at_unit(unit, Role(role))
+            if not members:  # nobody holds it here (a village has no admin)
+                continue
+            user = members[0].user
+            token = mint_token(secret, user, role, unit, timedelta(hours=8))
             console.print(
-                f"{tier:8} {label} {role:10} {token}", soft_wrap=True, markup=False, highlight=False
+                f"{tier:8} {label} {role:10} {user:24} {token}",
+                soft_wrap=True,
+                markup=False,
+                highlight=False,
             )

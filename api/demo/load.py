@@ -20,11 +20,12 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from api.demo.story import CaseStory
 from api.wiring.bootstrap import OPERATOR
+from api.wiring.staff import enrol_missing
 from domain.application import FengqiaoApplication
 from domain.case import Case
 from domain.errors import CaseNotFoundError, DomainError
 from domain.levels import Tier
-from domain.samples import sample_units
+from domain.samples import sample_staff, sample_units
 
 WINDOW = timedelta(days=90)
 DEMO_NAMESPACE = uuid5(NAMESPACE_URL, "https://fengqiao.example/demo")
@@ -46,6 +47,7 @@ class DemoReport:
 
     requested: int
     units_added: int = 0
+    staff_added: int = 0
     created: int = 0
     existing: int = 0
     events: int = 0
@@ -80,11 +82,14 @@ def run_demo(
     now: datetime,
     advance: Callable[[], None] = lambda: None,
 ) -> DemoReport:
-    """Loads the sample units, then tells ``cases`` case stories, none going past ``now``.
+    """Loads the sample units and staff, then tells ``cases`` case stories, none going past
+    ``now``; only the units and staff not there yet are added.
 
     ``advance`` is called once per case (the progress bar)."""
     report = DemoReport(cases)
     report.units_added = app.add_units(OPERATOR, sample_units(), at=demo_epoch(now))
+    staff = sample_staff(sample_units())
+    report.staff_added = enrol_missing(app, OPERATOR, staff, demo_epoch(now))
     villages = [unit for unit in sample_units() if unit.tier is Tier.VILLAGE]
     rng = Random(seed)
     started = perf_counter()

@@ -144,8 +144,11 @@ class CaseStory:
     def _work(self) -> None:
         rng = self.rng
         if rng.random() < 0.8:
-            assignee = f"{self._med().user}-{rng.randint(1, 3)}"
-            self._do(self._later(0.1, 2), self._med(), AssignCase(assignee))
+            # one of the owning unit's sample mediators (a village has one, a township two)
+            mediators = self.app.directory(max_age=60).at_unit(self._case.owner, Role.MEDIATOR)
+            if mediators:
+                assignee = mediators[(rng.randint(1, 3) - 1) % len(mediators)].user
+                self._do(self._later(0.1, 2), self._med(), AssignCase(assignee))
         self._session()
         if rng.random() < 0.06:
             self._pause_and_resume()

@@ -11,7 +11,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 
 from api.http import web
-from api.http.auth import jwt_auth
+from api.http.auth import DIRECTORY_MAX_AGE, jwt_auth
 from api.http.bodies import strict_json
 from api.http.errors import EXCEPTION_HANDLERS
 from api.http.openapi import StrictStructs
@@ -28,9 +28,11 @@ from api.http.routes import (
     mode,
     reads,
     stream,
+    users,
 )
 from api.http.runtime import Runtime
 from api.http.web import rating, schema_viewer
+from domain.directory import Directory
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -43,6 +45,9 @@ def create_app(runtime: Runtime) -> Litestar:
             yield
         finally:
             runtime.stop()
+
+    def staff() -> Directory:  # every caller is checked against it (api.http.auth)
+        return runtime.app.directory(max_age=DIRECTORY_MAX_AGE)
 
     api = Router(
         path="/api/v1",
@@ -58,6 +63,7 @@ def create_app(runtime: Runtime) -> Litestar:
                 *stream.HANDLERS,
                 *mode.HANDLERS,
                 *audit.HANDLERS,
+                *users.HANDLERS,
                 *inspections.HANDLERS,
             ]
         ),
@@ -72,7 +78,7 @@ def create_app(runtime: Runtime) -> Litestar:
         ],
         dependencies={"runtime": Provide(lambda: runtime, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
-        on_app_init=[jwt_auth(runtime.secret).on_app_init],
+        on_app_init=[jwt_auth(runtime.secret, staff, runtime.oidc).on_app_init],
         openapi_config=OpenAPIConfig(
             title="fengqiao",
             version="1",

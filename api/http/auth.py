@@ -1,7 +1,14 @@
-"""Who is calling: HS256 bearer tokens carrying user id (``sub``), ``role`` and ``unit``.
+"""Who is calling: HS256 bearer tokens carrying user id (``sub``), ``role`` and ``unit``, or
+RS256 tokens of the deployment's identity provider (``api.http.oidc``).
 
 The secret is ``FENGQIAO_SECRET``; on the embedded default, a random secret generated once into
 the data directory (mode 0600). There is no built-in default secret.
+
+A token is taken only for an active member of the staff directory (``domain.directory``), in a
+role the member holds, at the member's unit: a token minted for someone who left, or for a
+role or unit they no longer have, stops working within ``DIRECTORY_MAX_AGE`` seconds of the
+change, however long it had to run. A provider's token names only the user: the unit is the
+member's, the role its ``role`` claim when the member holds it, else the member's first.
 
 Anything wrong with a token (its scheme, its signature, its times, the type of a claim) is a
 401: a token is the caller's input, and no shape of it may reach the code as a 500. The answer
@@ -12,21 +19,25 @@ wrong), or an invalid one (``TokenRefusedError.code``).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio.to_thread
 import jwt
 from litestar.connection import ASGIConnection
+from litestar.exceptions import ServiceUnavailableException
 from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from litestar.security.jwt.token import JWTDecodeOptions
 
 from api.http.errors import TokenRefusedError
-from api.wiring.settings import Settings, SettingsError, write_private
+from api.http.messages import TOKEN
+from api.http.oidc import IdentityProvider, ProviderUnreachableError, is_provider_token
+from api.wiring.settings import OidcSettings, Settings, SettingsError, write_private
 from domain.actors import Actor, Role
-from domain.directory import STAFF_ROLES
+from domain.directory import STAFF_ROLES, Directory, StaffMember
 
 ALGORITHM = "HS256"
 SECRET_FILE = "secret.key"
@@ -35,6 +46,9 @@ HUMAN_ROLES = {role.value for role in STAFF_ROLES}
 # this margin a token issued "in the future" (or just expired) is still taken.
 CLOCK_LEEWAY = timedelta(seconds=30)
 SCHEME = "bearer"  # RFC 6750; auth-schemes compare case-insensitively (RFC 7235 §2.1)
+# Every request checks its caller against a read of the directory at most this old (seconds):
+# a member disabled in another process is let in no longer than that.
+DIRECTORY_MAX_AGE = 1.0
 
 
 def load_secret(settings: Settings) -> str:
@@ -100,7 +114,8 @@ class LenientToken(Token):
 
 class BearerAuthentication(JWTAuthenticationMiddleware):
     """Litestar takes whatever follows the first space of the header, whatever the scheme:
-    ``Basic <jwt>`` passed as a bearer token. Only ``Bearer`` carries a token here."""
+    ``Basic <jwt>`` passed as a bearer token. Only ``Bearer`` carries a token here. A token
+    that says RS256 goes to the identity provider's check when one is configured."""
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
@@ -109,6 +124,15 @@ class BearerAuthentication(JWTAuthenticationMiddleware):
         if scheme.lower() != SCHEME or not credentials.strip():
             raise TokenRefusedError("missing", "a Bearer token is required")
         return await self.authenticate_token(credentials.strip(), connection)
+
+    async def authenticate_token(
+        self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        gate = self.retrieve_user_handler
+        if isinstance(gate, Gate) and gate.takes(encoded_token):
+            token, actor = await gate.from_provider(encoded_token)
+            return AuthenticationResult(user=actor, auth=token)
+        return await super().authenticate_token(encoded_token, connection)
 
 
 def mint_token(secret: str, user: str, role: str, unit: str, ttl: timedelta) -> str:
@@ -130,15 +154,95 @@ def actor_from_claims(sub: object, role: object, unit: object) -> Actor | None:
     return Actor(user=sub, role=Role(role), unit=unit)
 
 
-async def _actor_from_token(
-    token: Token, connection: ASGIConnection[Any, Any, Any, Any]
-) -> Actor | None:
-    return actor_from_claims(token.sub, token.extras.get("role"), token.extras.get("unit"))
+def refusal(member: StaffMember | None, role: Role, unit: str) -> str | None:
+    """Why the directory refuses someone acting as ``role`` at ``unit`` (a
+    ``TokenRefusedError`` code), or None when it lets them in."""
+    if member is None:
+        return "unknown_user"
+    if not member.active:
+        return "disabled_user"
+    if role not in member.roles:
+        return "role_not_held"
+    if unit != member.unit:
+        return "wrong_unit"
+    return None
 
 
-def jwt_auth(secret: str) -> JWTAuth[Actor, Token]:
+def refused(code: str) -> TokenRefusedError:
+    """The 401 of a ``refusal`` code, in English words (the answer is told in the caller's
+    language from the code, ``api.http.messages.TOKEN``)."""
+    return TokenRefusedError(code, TOKEN[code][1])
+
+
+@dataclass
+class Gate:
+    """Lets in the callers the staff directory knows: the retrieve-user handler of fengqiao's
+    own tokens, and the check of the identity provider's (``provider``, when configured)."""
+
+    directory: Callable[[], Directory]  # a read at most DIRECTORY_MAX_AGE seconds old
+    provider: IdentityProvider | None = None
+
+    def takes(self, encoded: str) -> bool:
+        """Whether a token is the identity provider's to check (None configured: none is)."""
+        return self.provider is not None and is_provider_token(encoded)
+
+    async def staff(self) -> Directory:
+        return await anyio.to_thread.run_sync(self.directory)
+
+    async def __call__(
+        self, token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> Actor | None:
+        actor = actor_from_claims(token.sub, token.extras.get("role"), token.extras.get("unit"))
+        if actor is None:
+            return None
+        code = refusal((await self.staff()).get(actor.user), actor.role, actor.unit)
+        if code is not None:
+            raise refused(code)
+        return actor
+
+    async def from_provider(self, encoded: str) -> tuple[Token, Actor]:
+        """The token and the caller of a provider's token: the member it names, at their
+        unit, in the role its ``role`` claim names when they hold it, else their first."""
+        provider = self.provider
+        if provider is None:  # pragma: no cover - only called with a provider
+            raise TokenRefusedError("invalid", "Invalid token")
+        try:
+            claims = await anyio.to_thread.run_sync(provider.claims, encoded)
+        except ProviderUnreachableError as error:
+            raise ServiceUnavailableException("the identity provider cannot be reached") from error
+        user = provider.user(claims)
+        member = (await self.staff()).get(user)
+        if member is None or not member.active:
+            raise refused("unknown_user" if member is None else "disabled_user")
+        claimed = claims.get("role")
+        held = {role.value: role for role in member.roles}
+        role = held[claimed] if isinstance(claimed, str) and claimed in held else member.roles[0]
+        token = LenientToken(
+            exp=_moment(claims.get("exp")),
+            iat=_moment(claims["iat"]) if "iat" in claims else datetime.now(UTC),
+            sub=user,
+            extras={"role": role.value, "unit": member.unit},
+        )
+        return token, Actor(user=user, role=role, unit=member.unit)
+
+
+def _moment(value: object) -> datetime:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise TokenRefusedError("invalid", "Invalid token: a time is not a number")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise TokenRefusedError("invalid", "Invalid token: a time out of range") from None
+
+
+def jwt_auth(
+    secret: str, directory: Callable[[], Directory], oidc: OidcSettings | None = None
+) -> JWTAuth[Actor, Token]:
+    """Bearer tokens: fengqiao's own, and the identity provider's when ``oidc`` is set; the
+    caller must be an active member of ``directory`` in every case."""
+    provider = IdentityProvider(oidc, CLOCK_LEEWAY) if oidc is not None else None
     return JWTAuth[Actor, Token](
-        retrieve_user_handler=_actor_from_token,
+        retrieve_user_handler=Gate(directory, provider),
         token_secret=secret,
         algorithm=ALGORITHM,
         exclude=["/health", "/ready", "/schema"],

@@ -48,6 +48,8 @@ from domain.errors import (
     PolicyError,
     UnknownInvitationError,
     UnknownUnitError,
+    UnknownUserError,
+    UserExistsError,
     VersionConflictError,
 )
 from projections.db import TRANSIENT_ERRORS
@@ -157,6 +159,7 @@ _DETAILS = {
     "command": "command",
     "status": "case_status",
     "key": "field",
+    "user": "user",
 }
 
 
@@ -174,6 +177,8 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (InvalidInputError, HTTP_422_UNPROCESSABLE_ENTITY, "Invalid input"),
     (UnknownUnitError, HTTP_422_UNPROCESSABLE_ENTITY, "Unknown unit"),
     (CaseNotFoundError, HTTP_404_NOT_FOUND, "Not found"),
+    (UnknownUserError, HTTP_404_NOT_FOUND, "Not found"),
+    (UserExistsError, HTTP_409_CONFLICT, "User exists"),
     (UnknownInvitationError, HTTP_404_NOT_FOUND, "Not found"),
     (InvitationUsedError, HTTP_409_CONFLICT, "Invitation used"),
     (InvitationExpiredError, HTTP_410_GONE, "Invitation expired"),
@@ -219,7 +224,15 @@ def _in_chinese(error: Exception, scope: str) -> tuple[str, str | None]:
         return f"政策配置项 {error.key} {reason}。", reason
     if isinstance(error, UnknownInvitationError | InvitationUsedError | InvitationExpiredError):
         return messages.invitation(error), None
+    if isinstance(error, UnknownUserError | UserExistsError):
+        return _staff_detail(error), None
     return _chinese_detail(error), None
+
+
+def _staff_detail(error: UnknownUserError | UserExistsError) -> str:
+    if isinstance(error, UnknownUserError):
+        return f"人员名录中没有用户 {error.user}。"
+    return f"人员名录中已有用户 {error.user}；修改其信息请用 PUT /api/v1/users/{error.user}。"
 
 
 def _chinese_detail(error: Exception) -> str:
@@ -466,6 +479,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     NotPermittedError: _domain,
     PolicyError: _domain,
     UnknownUnitError: _domain,
+    UnknownUserError: _domain,
+    UserExistsError: _domain,
     UnknownInvitationError: _domain,
     InvitationUsedError: _domain,
     InvitationExpiredError: _domain,

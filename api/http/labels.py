@@ -61,6 +61,14 @@ LABELS: dict[str, Pair] = {
     "month": ("抽查月份", "month"),
     "state": ("回访状态", "state"),
     "at": ("操作时间", "time of the command"),
+    # the staff directory
+    "user": ("用户标识", "user id"),
+    "roles": ("角色", "roles"),
+    "email": ("电子邮箱", "email"),
+    "channels": ("通知渠道", "notice channels"),
+    "people": ("人员", "people"),
+    "within": ("单位范围", "within"),
+    "active": ("是否在岗", "active"),
     # lists and statistics
     "limit": ("每页条数", "limit"),
     "offset": ("起始位置", "offset"),

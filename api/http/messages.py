@@ -30,6 +30,7 @@ TITLES: dict[str, str] = {
     "Forbidden": "无权操作",
     "Idempotency-Key reused": "幂等键已用于其他请求",
     "Invalid policy": "政策配置无效",
+    "User exists": "用户已存在",
     "Invitation used": "已评价过",
     "Invitation expired": "评价链接已过期",
     "Too many requests": "请求过于频繁",
@@ -205,6 +206,31 @@ TOKEN: dict[str, Pair] = {
     "expired": ("令牌已过期", "token expired"),
     "not_yet_valid": ("令牌的签发时间晚于当前时间", "token issued in the future"),
     "invalid": ("令牌无效", "invalid token"),
+    # the staff directory (``api.http.auth``): only an active member, in a role they hold, at
+    # their own unit
+    "unknown_user": (
+        "令牌所属用户不在人员名录中，请联系管理员",
+        "the token's user is not in the staff directory",
+    ),
+    "disabled_user": ("该用户已停用，请联系管理员", "this user has been disabled"),
+    "role_not_held": (
+        "该用户在人员名录中没有令牌所称的角色",
+        "the user does not hold the token's role",
+    ),
+    "wrong_unit": (
+        "令牌所称单位与该用户在人员名录中的单位不符",
+        "the token's unit is not the user's unit",
+    ),
+    # an identity provider's token (OIDC)
+    "unknown_key": (
+        "令牌的签名密钥不是身份认证服务公布的密钥",
+        "the token's signing key is unknown",
+    ),
+    "wrong_issuer": (
+        "令牌不是本系统信任的身份认证服务签发的",
+        "the token's issuer is not trusted",
+    ),
+    "wrong_audience": ("令牌不是签发给本系统的", "the token is not meant for this service"),
 }
 
 
@@ -298,6 +324,13 @@ def rule(name: str, limits: Mapping[str, object]) -> str | None:
         ),
         "unknown_field": lambda: "不是这个请求可以填写的项，请删掉",
         "rating_body": lambda: "应为 JSON 对象 {grade, comment}",
+        "assignee": lambda: f"应为承办单位 {limits['unit']} 名单内在岗的调解员",
+        "user_id": lambda: "应为 1 到 64 个字母、数字或 . _ @ -，以字母或数字开头",
+        "choice": lambda: f"应为以下一项或几项：{_choices(limits['choices'])}",
+        "email": lambda: "应为电子邮箱地址，如 name@example.com",
+        "self": lambda: "不能停用自己的账号",
+        "reserved": lambda: "这个标识是保留字（如 me），请换一个",
+        "count": lambda: f"一次至多 {limits['max']} 人",
         "phone": lambda: (
             "应为中国大陆手机号码（11 位，如 13812345678）或带区号的固定电话"
             "（如 0833-1234567），可加 +86"

@@ -331,6 +331,16 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
         {"mode": "emergency", "reason": "防汛Ⅱ级应急响应"},
         {"mode": "inherit", "reason": "应急响应解除，恢复执行市级模式"},
     ],
+    "EnrolUser": [
+        {"user": "mediator-511123001-3", "name": "王建国", "unit": "511123001",
+         "roles": ["mediator"], "phone": "13900001234", "email": "wangjg@luocheng.example"},
+    ],
+    "UpdateUser": [
+        {"name": "王建国", "unit": "511123001", "roles": ["mediator", "supervisor"],
+         "phone": "13900001234"},
+    ],
+    "DisableUser": [{"reason": "调离罗城镇"}],
+    "ChooseChannels": [{"channels": ["in_app", "sms"]}],
 }  # fmt: skip
 
 

@@ -113,6 +113,40 @@ def require_unmask(actor: Actor, units: Jurisdiction, case: Case) -> None:
         )
 
 
+# --- the staff directory --------------------------------------------------------------------
+
+# who reads the directory of their subtree (the assignee picker, a disabled member's cases),
+# and who changes it
+STAFF_READERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+STAFF_KEEPERS = frozenset({Role.ADMIN})
+
+
+def require_staff_read(actor: Actor, units: Jurisdiction, *codes: str) -> None:
+    """A supervisor or an admin, of a unit at or above each of ``codes``."""
+    if actor.role not in STAFF_READERS:
+        raise ForbiddenError(
+            f"a {actor.role} may not read the staff directory",
+            "只有主管或管理员可以查看人员名录。",
+        )
+    _require_staff_units(actor, units, codes)
+
+
+def require_staff_change(actor: Actor, units: Jurisdiction, *codes: str) -> None:
+    """An admin, of a unit at or above each of ``codes`` (where the member works, and where
+    they are moved to)."""
+    if actor.role not in STAFF_KEEPERS:
+        raise ForbiddenError(
+            f"a {actor.role} may not change the staff directory", "只有管理员可以管理人员名录。"
+        )
+    _require_staff_units(actor, units, codes)
+
+
+def _require_staff_units(actor: Actor, units: Jurisdiction, codes: tuple[str, ...]) -> None:
+    require_known_unit(actor, units)
+    for code in codes:
+        require_unit(actor, units, code)
+
+
 def require_mode_switch(actor: Actor, units: Jurisdiction, code: str) -> None:
     """A supervisor or an admin of a city or county switches the mode of their own unit or of
     a unit below it (the domain then refuses a unit that has no mode: a township, a village)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from api.wiring.bootstrap import build_application
-from api.wiring.settings import DEFAULT_RATE_PAGE_LIMIT, Settings
+from api.wiring.settings import DEFAULT_RATE_PAGE_LIMIT, OidcSettings, Settings
 from api.wiring.views import build_views, split_schema
 from domain.application import FengqiaoApplication
 from projections.viewset import ViewSet
@@ -42,6 +42,7 @@ class Runtime:
     sweep_every: float | None = None
     heartbeat: Heartbeat | None = None
     started: datetime = field(default_factory=_utc_now)  # on the wall clock
+    oidc: OidcSettings | None = None  # an identity provider whose tokens are taken too
     rate_page_limit: int = DEFAULT_RATE_PAGE_LIMIT  # requests a minute per address, /rate/…
 
     def start(self) -> None:
@@ -123,5 +124,6 @@ def build_runtime(
         sweeps=build_sweeps(settings, app, views, now, beat) if scheduler else None,
         sweep_every=settings.sweep_seconds if scheduler or sweeps_elsewhere else None,
         heartbeat=beat,
+        oidc=settings.oidc,
         rate_page_limit=settings.rate_page_limit,
     )

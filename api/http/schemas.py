@@ -672,6 +672,7 @@ class ProblemOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     current_version: int | None = None  # a stale If-Match: the version to read and retry from
     command: str | None = None  # a command refused in this status: its words
     case_status: str | None = None
+    user: str | None = None  # the member of staff not found, or already enrolled
 
 
 # --- 督查回访 (``api.http.routes.inspections``) ------------------------------------------------
@@ -795,3 +796,74 @@ class DeadLetterOut(msgspec.Struct, kw_only=True):
     last_error: str
     created_at: datetime
     given_up_at: datetime | None
+
+
+# --- the staff directory (``api.http.routes.users``) -------------------------------------------
+
+RoleName = Literal["reporter", "mediator", "supervisor", "auditor", "inspector", "admin"]
+NoticeChannel = Literal["in_app", "email", "sms", "webhook"]
+UserId = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
+]
+PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NO_NUL)]
+Roles = Annotated[list[RoleName], msgspec.Meta(min_length=1, max_length=6)]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=200, pattern=NO_NUL)]
+
+
+class UpdateUser(Command):
+    """A member's name, unit, roles and contact details, all of them (what is left out is
+    cleared): the admin's record of where they work and how they are reached."""
+
+    name: PersonName
+    unit: ShortText
+    roles: Roles
+    phone: ShortText | None = None  # a mainland mobile or fixed-line number
+    email: Email | None = None
+
+
+class EnrolUser(UpdateUser, kw_only=True):
+    """A new member of staff: the user id their tokens name (fengqiao's own, or the identity
+    provider's ``sub``), never reused."""
+
+    user: UserId
+
+
+class DisableUser(Command):
+    """Why a member is disabled (调离、退休…); their cases stay theirs until reassigned."""
+
+    reason: ShortText
+
+
+class ChooseChannels(Command):
+    """How notices reach the member: the channels chosen (in-app always), or null for every
+    channel they have an address for."""
+
+    channels: Annotated[list[NoticeChannel], msgspec.Meta(max_length=4)] | None
+
+
+class UserOut(msgspec.Struct, kw_only=True):
+    """A member of staff. The phone is masked like a party's (first 3 and last 4 digits) except
+    on ``/users/me``; the email is a work address and shown whole."""
+
+    user: str
+    name: str
+    unit: str
+    roles: list[str]
+    phone: str | None
+    email: str | None
+    active: bool
+    channels: list[str] | None  # chosen; null: every channel they can be reached by
+    reachable_by: list[str]  # where a notice goes now
+    open_cases: int  # open cases assigned to them (a disabled member's are left to reassign)
+
+
+class MeOut(UserOut, kw_only=True):
+    """The caller: their record (phone unmasked), and the role and unit they act in now (a
+    token of the identity provider names only the user)."""
+
+    acting_as: str
+
+
+class UserListOut(msgspec.Struct, kw_only=True):
+    items: list[UserOut]
+    total: int  # members matching the filters (items is one page of them)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -71,6 +72,60 @@ def document_templates(environ: Mapping[str, str]) -> Path | None:
     return folder
 
 
+OIDC_ISSUER = "FENGQIAO_OIDC_ISSUER"
+OIDC_AUDIENCE = "FENGQIAO_OIDC_AUDIENCE"
+OIDC_JWKS_URL = "FENGQIAO_OIDC_JWKS_URL"
+OIDC_USER_CLAIM = "FENGQIAO_OIDC_USER_CLAIM"
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+_CLAIM = re.compile(r"[A-Za-z0-9_.:/-]{1,100}")
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """The identity provider whose RS256 tokens are taken besides fengqiao's own: its issuer
+    (``iss``), the audience it names fengqiao by (``aud``), where its signing keys are (None:
+    from its discovery document, else ``<issuer>/.well-known/jwks.json``) and the claim that
+    holds the user id of the staff directory."""
+
+    issuer: str
+    audience: str
+    jwks_url: str | None = None
+    user_claim: str = "sub"
+
+
+def _web_address(variable: str, raw: str) -> str:
+    """An https URL (http only on this machine, for a provider beside it or a test's)."""
+    parts = urlsplit(raw)
+    local = parts.scheme == "http" and parts.hostname in _LOOPBACK
+    if not parts.hostname or not (parts.scheme == "https" or local):
+        raise SettingsError(f"{variable}: {raw!r} is not an https://… URL")
+    return raw
+
+
+def oidc_settings(environ: Mapping[str, str]) -> OidcSettings | None:
+    """The identity provider (``FENGQIAO_OIDC_*``), or None when no issuer is set; an issuer
+    needs an audience, and the rest need an issuer."""
+    issuer = (environ.get(OIDC_ISSUER) or "").strip()
+    audience = (environ.get(OIDC_AUDIENCE) or "").strip()
+    jwks = (environ.get(OIDC_JWKS_URL) or "").strip()
+    claim = (environ.get(OIDC_USER_CLAIM) or "").strip()
+    if not issuer:
+        for variable, value in ((OIDC_AUDIENCE, audience), (OIDC_JWKS_URL, jwks)):
+            if value:
+                raise SettingsError(f"{variable}: needs {OIDC_ISSUER}")
+        return None
+    if not audience:
+        raise SettingsError(f"{OIDC_AUDIENCE}: required with {OIDC_ISSUER}")
+    if claim and not _CLAIM.fullmatch(claim):
+        raise SettingsError(f"{OIDC_USER_CLAIM}: {claim!r} is not a claim name")
+    return OidcSettings(
+        issuer=_web_address(OIDC_ISSUER, issuer),
+        audience=audience,
+        jwks_url=_web_address(OIDC_JWKS_URL, jwks) if jwks else None,
+        user_claim=claim or "sub",
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -81,6 +136,7 @@ class Settings:
     cipher_key: str | None = None
     attachment_max_mib: int = DEFAULT_ATTACHMENT_MAX_MIB
     document_templates: Path | None = None
+    oidc: OidcSettings | None = None  # an identity provider's tokens, besides fengqiao's own
     rate_page_limit: int = DEFAULT_RATE_PAGE_LIMIT  # a minute per address, /rate/…
 
     @classmethod
@@ -105,6 +161,7 @@ class Settings:
             cipher_key=environ.get("FENGQIAO_CIPHER_KEY") or None,
             attachment_max_mib=attachment_max_mib(environ),
             document_templates=document_templates(environ),
+            oidc=oidc_settings(environ),
             rate_page_limit=rate_page_limit(environ),
         )
 

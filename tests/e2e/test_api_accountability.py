@@ -73,7 +73,8 @@ def test_a_county_takes_a_village_case_over_and_a_lower_level_keeps_it_there(
     http, _ = client
     case_id = str(register(http)["id"])
     ok(send(http, case_id, "sign", role="mediator", unit=VILLAGE))
-    ok(send(http, case_id, "assign", {"assignee": "mediator-v"}, role="supervisor", unit=VILLAGE))
+    assign = {"assignee": f"mediator-{VILLAGE}"}
+    ok(send(http, case_id, "assign", assign, role="supervisor", unit=VILLAGE))
 
     by_mediator = send(http, case_id, "take-over", {"reason": "x"}, role="mediator", unit=COUNTY)
     by_owner = send(http, case_id, "take-over", {"reason": "x"}, role="supervisor", unit=VILLAGE)

@@ -145,8 +145,8 @@ def test_a_dispute_lives_its_whole_life_over_http(
     case = step(http, clock, case, "sign")
     assert (case["status"], case["awaiting_signature"]) == ("signed", False)
     assert deadline(case, "sign") is None
-    case = step(http, clock, case, "assign", {"assignee": "mediator-1"}, **SUPERVISOR)
-    assert case["assignee"] == "mediator-1"
+    case = step(http, clock, case, "assign", {"assignee": "mediator-9"}, **SUPERVISOR)
+    assert case["assignee"] == "mediator-9"
     held = (clock.now - timedelta(minutes=30)).isoformat()
     case = step(
         http,

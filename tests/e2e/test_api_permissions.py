@@ -64,8 +64,10 @@ def _work(http: Client, case_id: str, role: str, unit: str) -> Any:
 
 
 def _supervise(http: Client, case_id: str, role: str, unit: str) -> Any:
-    """assign: a supervisor's command that can be repeated."""
-    return send(http, case_id, "assign", {"assignee": f"{role}-{unit}"}, role=role, unit=unit)
+    """assign (to the owning township's mediator): a supervisor's command that can be
+    repeated."""
+    assignee = {"assignee": f"mediator-{TOWNSHIP}"}
+    return send(http, case_id, "assign", assignee, role=role, unit=unit)
 
 
 def _note(http: Client, case_id: str, role: str, unit: str) -> Any:

@@ -247,6 +247,10 @@ def test_two_clients_on_one_case_lose_no_update(client: tuple[Client, Runtime]) 
     assert events_recorded(runtime) >= final["version"]
 
 
+# enrolled mediators of the village (``tests.support.staff``), one assigned in each round
+VILLAGE_MEDIATORS = ("mediator-9", "mediator-a", "mediator-b")
+
+
 def test_two_clients_with_the_same_if_match_one_wins_one_is_told(
     client: tuple[Client, Runtime],
 ) -> None:
@@ -258,7 +262,7 @@ def test_two_clients_with_the_same_if_match_one_wins_one_is_told(
         recorded = events_recorded(runtime)
         jobs = {
             "sign": ("sign", {}, "mediator"),
-            "assign": ("assign", {"assignee": f"m-{round_}"}, "supervisor"),
+            "assign": ("assign", {"assignee": VILLAGE_MEDIATORS[round_]}, "supervisor"),
         }
         results = race(http, case["id"], jobs)
         statuses = sorted(answer.status_code for answer in results.values())

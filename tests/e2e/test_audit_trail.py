@@ -39,6 +39,7 @@ from projections.audit_export import ExportFilter, export_log
 from projections.audit_trail import ChainWriter
 from tests.support import backends
 from tests.support.api import API, SECRET, auth
+from tests.support.staff import enrol, member
 
 DEMO_CASES = 20
 DEMO_SEED = 2026  # the demo's default seed: `fengqiao demo --cases 20` as an operator runs it
@@ -419,7 +420,13 @@ def test_each_export_and_each_unmasking_shows_in_a_later_export(
     sqlite_store.export(
         "by-auditor.jsonl", "--unit", township, "--user", "auditor-7", "--reason", "年度检查"
     )
-    # an unmasking over the HTTP API, on the same store (the production runtime)
+    # an unmasking over the HTTP API, on the same store (the production runtime), by a
+    # supervisor of the owning unit enrolled for it
+    app = sqlite_store.open()
+    try:
+        enrol(app, [member("supervisor-3", case.owner, Role.SUPERVISOR)])
+    finally:
+        app.close()
     settings = Settings.from_env(sqlite_store.environ)
     runtime = build_runtime(settings, SECRET, scheduler=False)
     with TestClient(app=create_app(runtime), raise_server_exceptions=False) as http:

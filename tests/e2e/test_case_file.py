@@ -306,7 +306,7 @@ def test_the_assigned_mediator_unmasks_with_a_reason_on_the_record(
     assert assert_problem(no_reason, 422)["field"] == "reason"
     for role, unit, user in (
         ("auditor", COUNTY, None),
-        ("mediator", VILLAGE, "mediator-someone-else"),
+        ("mediator", VILLAGE, "mediator-9"),  # a mediator of the village, not assigned
         ("admin", "511100", None),
     ):
         refused = read_file(http, case_id, role, unit, unmask="true", reason="查看", user=user)

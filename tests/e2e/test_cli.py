@@ -16,11 +16,12 @@ from api.cli.main import main, to_toml
 from api.demo.data import id_number
 from api.demo.load import demo_case_id
 from api.wiring.settings import Settings, new_cipher_key
+from domain.actors import Role
 from domain.application import FengqiaoApplication
 from domain.case import Case
 from domain.policy import Policy
 from domain.policy_document import policy_from_document, policy_to_document
-from domain.samples import sample_units
+from domain.samples import sample_staff, sample_units
 from domain.status import Status
 from tests.support import backends
 
@@ -109,18 +110,42 @@ def test_running_the_demo_twice_with_one_seed_adds_nothing(
     assert re.search(r"cases created\W+0\b", capsys.readouterr().out)
 
 
-def test_demo_with_no_cases_loads_only_the_sample_jurisdiction(
+def test_demo_with_no_cases_loads_only_the_sample_jurisdiction_and_staff(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["demo", "--cases", "0"], environ=_sqlite(tmp_path)) == 0
     app = _open(_sqlite(tmp_path))
     try:
         assert len(app.units().units) == 100
+        staff = sample_staff(sample_units())
+        assert sorted(app.directory().members) == sorted(member.user for member in staff)
         notifications = app.recorder.select_notifications(1, 1000)
     finally:
         app.close()
     topics = {n.topic.split(":")[0] for n in notifications}
-    assert topics == {"domain.jurisdiction", "domain.policy_book"}
+    assert topics == {"domain.jurisdiction", "domain.policy_book", "domain.directory"}
+    assert re.search(rf"sample staff enrolled\W+{len(staff)}\b", capsys.readouterr().out)
+
+
+def test_every_demo_assignment_is_to_a_sample_mediator_of_the_owning_unit(
+    tmp_path: Path,
+) -> None:
+    assert _demo(_sqlite(tmp_path)) == 0
+    app = _open(_sqlite(tmp_path))
+    try:
+        staff = app.directory()
+        assigned = 0
+        for index in range(CASES):
+            for event in app.repository.event_store.get(demo_case_id(SEED, index)):
+                if type(event).__name__ == "Assigned":
+                    assigned += 1
+                    member = staff.member(event.assignee)
+                    assert member.acts_as(Role.MEDIATOR)
+                    owner = app.get_case(event.originator_id, event.originator_version).owner
+                    assert member.unit == owner
+    finally:
+        app.close()
+    assert assigned >= CASES // 2
 
 
 @pytest.mark.postgres

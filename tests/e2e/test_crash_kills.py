@@ -41,8 +41,10 @@ import pytest
 
 from api.http.auth import mint_token
 from api.wiring.settings import new_cipher_key
+from domain.actors import Role
 from tests.support.private_postgres import PrivatePostgres, private_postgres
 from tests.support.server import Served, environment, fengqiao, free_port
+from tests.support.staff import enrol_in_store, member
 
 pytestmark = pytest.mark.slow
 
@@ -228,7 +230,7 @@ class Crashable:
 
 
 def prepare(env: dict[str, str]) -> None:
-    """The sample jurisdiction in the store (no cases)."""
+    """The sample jurisdiction in the store (no cases), and the staff the clients act as."""
     done = subprocess.run(
         [*fengqiao(), "demo", "--cases", "0"],
         env=env,
@@ -237,6 +239,12 @@ def prepare(env: dict[str, str]) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
+    clients = [member(f"crash-client-{n}", VILLAGE, Role.MEDIATOR) for n in range(CLIENTS)]
+    readers = [
+        member("crash-reader", COUNTY, Role.SUPERVISOR),
+        member("crash-auditor", COUNTY, Role.AUDITOR),
+    ]
+    enrol_in_store(env, *clients, *readers)
 
 
 # --- after the storm: what the API says is stored ------------------------------------------

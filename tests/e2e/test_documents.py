@@ -239,7 +239,7 @@ def test_each_session_and_follow_up_has_its_own_numbered_record(
     [
         ("mediator", VILLAGE, MEDIATOR, 200),  # assigned
         ("supervisor", COUNTY, None, 200),  # supervises the owning unit
-        ("mediator", VILLAGE, "mediator-other", 403),  # not assigned
+        ("mediator", VILLAGE, "mediator-9", 403),  # a mediator of the village, not assigned
         ("reporter", VILLAGE, None, 403),
         ("auditor", COUNTY, None, 403),
         ("admin", COUNTY, None, 403),

@@ -276,10 +276,11 @@ def test_only_the_assigned_mediator_and_an_owning_supervisor_may_unmask_and_each
     http, runtime = client
     case = register(http)
     assert send(http, case["id"], "sign").status_code == 200
+    # u-1 is a mediator and a grid worker of the village (``tests.support.staff``)
     assigned = send(
-        http, case["id"], "assign", {"assignee": "mediator-9"}, role="supervisor", unit=VILLAGE
+        http, case["id"], "assign", {"assignee": "u-1"}, role="supervisor", unit=VILLAGE
     )
-    assert ok(assigned)["assignee"] == "mediator-9"
+    assert ok(assigned)["assignee"] == "u-1"
     path = f"{API}/cases/{case['id']}"
     recorded_before = len(_access_events(runtime))
 
@@ -290,7 +291,7 @@ def test_only_the_assigned_mediator_and_an_owning_supervisor_may_unmask_and_each
         return http.get(path, params=params, headers=auth(role, unit, user))
 
     allowed = [
-        ("mediator", VILLAGE, "mediator-9"),  # the assigned mediator
+        ("mediator", VILLAGE, "u-1"),  # the assigned mediator
         ("supervisor", VILLAGE, None),  # supervisors of the owning unit (VILLAGE) or above
         ("supervisor", TOWNSHIP, None),
         ("supervisor", COUNTY, None),
@@ -299,9 +300,9 @@ def test_only_the_assigned_mediator_and_an_owning_supervisor_may_unmask_and_each
         shown = ok(unmask(role, unit, user))["parties"][0]
         assert (shown["id_number"], shown["phone"], shown["address"]) == PLAIN, (role, unit)
     refused = [
-        ("mediator", VILLAGE, "mediator-1"),  # a mediator, but not the assigned one
-        ("mediator", OTHER_TOWNSHIP, "mediator-9"),  # the assignee, where the case is unseen
-        ("reporter", VILLAGE, "mediator-9"),  # the assignee's id with another role
+        ("mediator", VILLAGE, "mediator-9"),  # a mediator, but not the assigned one
+        ("mediator", OTHER_TOWNSHIP, None),  # a mediator where the case is unseen
+        ("reporter", VILLAGE, "u-1"),  # the assignee's id with another role
         ("reporter", VILLAGE, None),
         ("auditor", COUNTY, None),
         ("admin", "511100", None),
@@ -312,8 +313,12 @@ def test_only_the_assigned_mediator_and_an_owning_supervisor_may_unmask_and_each
         answer = unmask(role, unit, user)
         assert_problem(answer, 403)
         _assert_masked(answer.text)
+    # the assignee's id at a unit that is not theirs is not let in at all
+    elsewhere = unmask("mediator", OTHER_TOWNSHIP, "u-1")
+    assert assert_problem(elsewhere, 401)["detail"] == "令牌所称单位与该用户在人员名录中的单位不符"
+    _assert_masked(elsewhere.text)
     for reason in (None, "", "   "):
-        for role, unit, user in (("mediator", VILLAGE, "mediator-9"), ("supervisor", COUNTY, None)):
+        for role, unit, user in (("mediator", VILLAGE, "u-1"), ("supervisor", COUNTY, None)):
             answer = unmask(role, unit, user, reason)
             assert assert_problem(answer, 422)["field"] == "reason"
             _assert_masked(answer.text)
@@ -326,7 +331,7 @@ def test_only_the_assigned_mediator_and_an_owning_supervisor_may_unmask_and_each
         assert event.case_id == case["id"]
         assert event.reason == "调解需要"
         assert event.filter == {"fields": ["id_number", "phone", "address"]}
-    assert access[0].actor == "mediator-9"
+    assert access[0].actor == "u-1"
 
     # the next export shows each unmasking, and is itself masked
     export = http.get(f"{API}/audit/export", headers=auth("auditor", COUNTY))

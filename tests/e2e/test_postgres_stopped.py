@@ -37,8 +37,10 @@ import pytest
 
 from api.http.auth import mint_token
 from api.wiring.settings import new_cipher_key
+from domain.actors import Role
 from tests.support.private_postgres import PrivatePostgres, private_postgres
 from tests.support.server import Served, environment, fengqiao, serving
+from tests.support.staff import enrol_in_store, member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -329,6 +331,12 @@ def test_postgres_stopped_for_ten_seconds_under_load(
         check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
+    enrol_in_store(
+        env,
+        *(member(f"load-client-{n}", VILLAGE, Role.MEDIATOR) for n in range(CLIENTS)),
+        member("outage-reader", COUNTY, Role.SUPERVISOR),
+        member("outage-auditor", COUNTY, Role.AUDITOR),
+    )
     args = ("--workers", str(workers)) if workers > 1 else ()
     with serving(env, tmp_path / "serve.log", *args, kind=Served, graceful=True) as served:
         label = f"{'one process' if workers == 1 else f'{workers} workers'}, stop -m {mode}"

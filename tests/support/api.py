@@ -27,11 +27,13 @@ from api.http.app import create_app
 from api.http.auth import mint_token
 from api.http.runtime import Runtime, heartbeat
 from api.wiring.bootstrap import OPERATOR
+from api.wiring.settings import OidcSettings
 from domain.application import FengqiaoApplication
 from domain.policy import Policy
 from domain.samples import sample_units
 from tests.support import backends
 from tests.support.backends import store_env
+from tests.support.staff import enrol_test_staff
 from tests.support.views import build_views
 from tests.support.world import Clock
 
@@ -81,10 +83,11 @@ class Store:
     path: Path
 
 
-def build_test_runtime(store: Store, clock: Clock) -> Runtime:
+def build_test_runtime(store: Store, clock: Clock, oidc: OidcSettings | None = None) -> Runtime:
     app = FengqiaoApplication(env=store.env, clock=clock)
     app.adopt_policy(OPERATOR, Policy())
     app.add_units(OPERATOR, sample_units())
+    enrol_test_staff(app)  # every token the suites mint names one of them
     views = build_views(app, store.env, store.backend, store.path)
     return Runtime(
         app=app,
@@ -93,17 +96,21 @@ def build_test_runtime(store: Store, clock: Clock) -> Runtime:
         clock=clock,
         subscribe=store.backend == "postgres",
         heartbeat=heartbeat(views),
+        oidc=oidc,
     )
 
 
 @contextmanager
-def serving(store: Store, clock: Clock) -> Iterator[tuple[Client, Runtime]]:
-    """A running API (lifespan entered: views followed) over the store; stopped on exit."""
+def serving(
+    store: Store, clock: Clock, oidc: OidcSettings | None = None
+) -> Iterator[tuple[Client, Runtime]]:
+    """A running API (lifespan entered: views followed) over the store, taking ``oidc``'s
+    tokens too when given; stopped on exit."""
     name = f"fengqiao-test-{uuid.uuid4().hex[:12]}"
     previous = os.environ.get("PGAPPNAME")
     os.environ["PGAPPNAME"] = name  # tags this runtime's PostgreSQL sessions
     try:
-        runtime = build_test_runtime(store, clock)
+        runtime = build_test_runtime(store, clock, oidc)
         with TestClient(app=create_app(runtime), raise_server_exceptions=False) as client:
             if runtime.subscribe:
                 _await_listeners(name, len(runtime.views.followers))

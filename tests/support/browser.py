@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from tests.support.server import Served, environment, fengqiao, serving
+from tests.support.staff import enrol_in_store
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Playwright
+    from playwright.sync_api import Browser, Page, Playwright
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-output" / "screenshots"
@@ -96,6 +97,7 @@ def serve(workdir: Path, demo_cases: int = 60) -> Iterator[Served]:
     env = environment(workdir / "data")
     demo = ("--demo", "--demo-cases", str(demo_cases))
     with serving(env, workdir / "serve.log", *demo, graceful=True) as served:
+        enrol_in_store(env)  # beside the sample staff, everyone the suites sign in as
         yield served
 
 
@@ -122,3 +124,38 @@ def verify_export(data_dir: Path, path: Path) -> subprocess.CompletedProcess[str
         timeout=60,
         check=False,
     )
+
+
+# --- a module's browser and a test's tab -----------------------------------------------------
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium for a module's tests (they skip, or fail in CI, without it)."""
+    with playwright_session() as playwright:
+        browser = launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def desktop_tab(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A desktop-sized tab reading Chinese on Shanghai time; a script error on the page fails
+    the test when the tab closes."""
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900},
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        base_url=base_url,
+    )
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield tab
+        assert not errors, errors
+    finally:
+        context.close()
