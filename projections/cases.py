@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from domain.case import Case, status_after
+from domain.clocks import DeadlineKind
 from domain.dispute import Dispute
 from domain.status import OPEN, REFERRAL_FLAGS, EscalationCause, Flag, LevelCause, Status
 from projections.closure import add_unit, closure_ddl
@@ -220,14 +221,20 @@ class CasesView(View):
     # 6: a bad rating awaiting 差评核实 keeps the case in the queue
     # 7: when each case was last closed, and its 督查 samples (``inspections``)
     schema_version = 7
-    handles = (Case.Registered, *_CHANGES, *_STATUS_ONLY, Case.InspectionSampled)
+    # (a 督查 sample, and a callback's clock moved by the calendar facts: ``inspections``)
+    handles = (
+        Case.Registered,
+        *_CHANGES,
+        *_STATUS_ONLY,
+        Case.InspectionSampled,
+        Case.ClocksRecomputed,
+    )
     # Beyond the version, time and next deadline every case event updates: nothing.
     ignores = (
         Case.ReferralResultReported,
         Case.Rated,
         Case.RatingInvited,
         Case.DeadlineExtended,
-        Case.ClocksRecomputed,
         Case.NoteAdded,
         Case.AttachmentAdded,
         Dispute.JudicialConfirmationRequested,
@@ -282,6 +289,8 @@ class CasesView(View):
                 rows.put(row)
                 if isinstance(event, Case.InspectionSampled | Case.InspectionRecorded):
                     _inspection(cursor, self.t("inspections"), row, event)
+                elif isinstance(event, Case.ClocksRecomputed):
+                    _callback_moved(cursor, self.t("inspections"), row, event)
         rows.flush(cursor)
 
 
@@ -302,6 +311,16 @@ def _inspection(cursor: Cursor, table: str, row: Row, event: Any) -> None:
         (to_us(event.timestamp), event.actor, int(event.reached), _flag_of(event.satisfied),
          _flag_of(event.agreement_honoured), int(event.rework), row["id"], event.draw),
     )  # fmt: skip
+
+
+def _callback_moved(cursor: Cursor, table: str, row: Row, event: Any) -> None:
+    """The calendar facts changed: a callback not yet made is due when its clock now says."""
+    clock = event.deadlines.get(DeadlineKind.INSPECTION.value)
+    if clock is not None:
+        cursor.execute(
+            f"UPDATE {table} SET due_us = ? WHERE case_id = ? AND recorded_us IS NULL",
+            (to_us(clock.due_at), row["id"]),
+        )
 
 
 def _flag_of(value: bool | None) -> int | None:

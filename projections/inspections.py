@@ -21,6 +21,14 @@ DONE: State = "done"
 DONE_LATE: State = "done_late"
 STATES: tuple[State, ...] = (PENDING, OVERDUE, DONE, DONE_LATE)
 _CASE_COLUMNS = ("number", "kind", "category", "summary", "level", "owner", "status")
+# an item's fields as the row holds them, and its yes/no answers by column
+_AS_STORED = (*_CASE_COLUMNS, "unit", "township", "month", "draw")
+_YES_NO = {
+    "reached": "reached",
+    "satisfied": "satisfied",
+    "agreement_honoured": "honoured",
+    "rework": "rework",
+}
 
 
 def closed_in(view: CasesView, township: str, start: datetime, end: datetime) -> list[UUID]:
@@ -113,28 +121,16 @@ def _item(row: dict[str, Any], at: int) -> InspectionItem:
         state = OVERDUE if row["due_us"] <= at else PENDING
     else:
         state = DONE if recorded <= row["due_us"] else DONE_LATE
+    fields: dict[str, Any] = {name: row[name] for name in _AS_STORED}
+    fields.update({name: _bool(row[column]) for name, column in _YES_NO.items()})
     return InspectionItem(
         case_id=UUID(row["case_id"]),
-        number=row["number"],
-        kind=row["kind"],
-        category=row["category"],
-        summary=row["summary"],
-        level=row["level"],
-        owner=row["owner"],
-        status=row["status"],
-        unit=row["unit"],
-        township=row["township"],
-        month=row["month"],
-        draw=row["draw"],
         sampled_at=from_us(row["sampled_us"]),
         due_at=from_us(row["due_us"]),
         state=state,
         recorded_at=from_us(recorded) if recorded is not None else None,
         inspector=row["inspector"],
-        reached=_bool(row["reached"]),
-        satisfied=_bool(row["satisfied"]),
-        agreement_honoured=_bool(row["honoured"]),
-        rework=_bool(row["rework"]),
+        **fields,
     )
 
 

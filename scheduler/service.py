@@ -31,6 +31,7 @@ from scheduler.sweep import Sweeper, SweepReport
 
 log = logging.getLogger(__name__)
 DRAW_HOUR = 1  # 01:00 in Shanghai: the month before has ended, the cases view caught up
+DRAW_JOB = "inspection-draws"
 
 
 class SweepService:
@@ -103,7 +104,7 @@ class SweepService:
                 "cron",
                 hour=DRAW_HOUR,
                 timezone=SHANGHAI,
-                id="inspection-draws",
+                id=DRAW_JOB,
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=3600,
@@ -122,6 +123,8 @@ class SweepService:
             with self._control:
                 if self._scheduler is not None and not self._stopping:
                     self._scheduler.remove_job("sweep")
+                    if self.monthly is not None:  # a broken scheduler draws nothing either
+                        self._scheduler.remove_job(DRAW_JOB)
             self.failure = error  # last: whoever sees it sees the timer stopped already
             return
         if report is not None:

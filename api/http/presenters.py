@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from api.http.schemas import (
     UnitOut,
 )
 from domain.case import Case
+from domain.clocks import DeadlineKind
 from domain.jurisdiction import Jurisdiction, Unit
 from domain.parties import Party, mask_digits, masked
 from projections.history import HistoryEntry
@@ -120,12 +122,14 @@ def inspection_out(case: Case, now: datetime) -> InspectionOut | None:
     sample = case.inspection
     if sample is None:
         return None
+    clock = case.pending(DeadlineKind.INSPECTION)  # moved, if the calendar facts changed
+    due = sample.due_at if clock is None or sample.recorded else clock.due_at
     return InspectionOut(
         draw=sample.draw,
         township=sample.township,
         month=sample.month,
-        due_at=sample.due_at.astimezone(UTC),
-        overdue=not sample.recorded and now >= sample.due_at,
+        due_at=due.astimezone(UTC),
+        overdue=not sample.recorded and now >= due,
         recorded_at=sample.recorded_at.astimezone(UTC) if sample.recorded_at else None,
         reached=sample.reached,
         satisfied=sample.satisfied,
@@ -135,29 +139,9 @@ def inspection_out(case: Case, now: datetime) -> InspectionOut | None:
 
 
 def inspection_item_out(item: InspectionItem) -> InspectionItemOut:
-    return InspectionItemOut(
-        case=str(item.case_id),
-        number=item.number,
-        kind=item.kind,
-        category=item.category,
-        summary=item.summary,
-        level=item.level,
-        unit=item.unit,
-        owner=item.owner,
-        status=item.status,
-        township=item.township,
-        month=item.month,
-        draw=item.draw,
-        sampled_at=item.sampled_at,
-        due_at=item.due_at,
-        state=item.state,
-        recorded_at=item.recorded_at,
-        inspector=item.inspector,
-        reached=item.reached,
-        satisfied=item.satisfied,
-        agreement_honoured=item.agreement_honoured,
-        rework=item.rework,
-    )
+    """A sampled case in the inspectors' list: the view's item, its case id as text."""
+    fields = asdict(item)
+    return InspectionItemOut(case=str(fields.pop("case_id")), **fields)
 
 
 def queue_item_out(item: QueueItem) -> QueueItemOut:

@@ -20,7 +20,7 @@ from uuid import UUID
 from domain.actors import Actor
 from domain.case import commands as c
 from domain.case._outcomes import Outcomes
-from domain.case._state import CaseState
+from domain.case._state import CaseState, optional_text
 from domain.clocks import DeadlineKind
 from domain.errors import InvalidInputError
 from domain.jurisdiction import Jurisdiction
@@ -152,12 +152,9 @@ class Inspection(Outcomes):
             raise InvalidInputError(
                 "satisfied", "say whether the parties reached are satisfied", "required"
             )
-        said = remarks.strip() if isinstance(remarks, str) else ""
-        if len(said) > REMARKS_LIMIT or "\x00" in said:
-            raise InvalidInputError(
-                "remarks", f"must be at most {REMARKS_LIMIT} characters", "length",
-                {"max": REMARKS_LIMIT},
-            )  # fmt: skip
+        said = optional_text("remarks", remarks, REMARKS_LIMIT)
+        clock = self.pending(DeadlineKind.INSPECTION)  # moved, if the calendar facts changed
+        due = sample.due_at if clock is None else clock.due_at
         if rework:
             self._require(
                 c.RecordInspection,
@@ -169,7 +166,7 @@ class Inspection(Outcomes):
             actor,
             at,
             draw=sample.draw,
-            due_at=sample.due_at,
+            due_at=due,
             reached=reached,
             satisfied=satisfied,
             agreement_honoured=agreement_honoured,

@@ -391,6 +391,12 @@ def text(field: str, value: str, limit: int = 4000) -> str:
     return cleaned
 
 
+def optional_text(field: str, value: str, limit: int = 4000) -> str:
+    """A free text that may be left empty, trimmed: refused when too long or holding NUL."""
+    cleaned = value.strip() if isinstance(value, str) else ""
+    return text(field, cleaned, limit) if cleaned else ""
+
+
 def _facts(details: Registration, category: str) -> Facts:
     return Facts(
         category, details.people_involved, details.amount_involved, details.police_callouts

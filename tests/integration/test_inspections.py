@@ -8,16 +8,18 @@ rebuild to the same samples.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 import pytest
 
-from domain.actors import SYSTEM
+from domain.actors import SYSTEM, Actor, Role
 from domain.application import FengqiaoApplication
-from domain.case.commands import ReopenCase
+from domain.case.commands import RecordInspection, ReopenCase
 from domain.clocks import DeadlineKind
 from domain.inspection import Month, derive_sample, draw_id
+from domain.policy import Policy
 from projections.inspections import closed_in, list_inspections
 from projections.viewset import ViewSet
 from scheduler.inspections import MonthlyDraw
@@ -44,6 +46,7 @@ LAST_MINUTE_OF_AUGUST = datetime(2026, 8, 31, 15, 59, tzinfo=UTC)  # 23:59 in Sh
 FIRST_MINUTE_OF_SEPTEMBER = datetime(2026, 8, 31, 16, 0, tzinfo=UTC)
 OTHER_TOWNSHIP_VILLAGE = "511123002001"
 SEED = "0123456789abcdef0123456789abcdef"
+INSPECTOR = Actor("inspector-511123", Role.INSPECTOR, "511123")
 
 
 def closed(app: FengqiaoApplication, clock: Clock, at: datetime, unit: str = VILLAGE) -> UUID:
@@ -146,6 +149,29 @@ def test_the_nightly_job_draws_the_month_before_only_while_it_holds_the_lock(
     assert september.sample == []  # the case was closed in August
     assert app.inspection_draw(TOWNSHIP, AUGUST) is None
     assert app.get_case(case_id).inspection is None
+
+
+def test_a_holiday_declared_after_the_draw_moves_a_callback_still_running(
+    app: FengqiaoApplication, views: ViewSet, clock: Clock
+) -> None:
+    clock.now = AUGUST_DAY
+    app.adopt_policy(SUPERVISOR, Policy())  # the policy book's first version
+    case_id = closed(app, clock, AUGUST_DAY)
+    clock.now = T0
+    views.catch_up()
+    MonthlyDraw(app, views.cases, clock).run(AUGUST, [TOWNSHIP])
+    app.execute(case_id, ReopenCase("当事人反映协议未履行"), SUPERVISOR)  # its clocks run on
+    holiday = replace(Policy(), version="insp-holiday", holidays=frozenset({date(2026, 10, 12)}))
+
+    assert app.adopt_policy(SUPERVISOR, holiday) == 1
+
+    moved = datetime(2026, 10, 19, 16, 0, tzinfo=UTC)  # a working day later: the end of Oct 19
+    assert app.get_case(case_id).deadlines["inspection"].due_at == moved
+    views.catch_up()
+    (item,) = list_inspections(views.cases, TOWNSHIP, T0)
+    assert item.due_at == moved
+    app.execute(case_id, RecordInspection(reached=True, satisfied=True), INSPECTOR)
+    assert builders.last_event(app, case_id).due_at == moved
 
 
 def test_the_views_rebuild_to_the_same_samples_and_callbacks(

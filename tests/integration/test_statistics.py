@@ -377,7 +377,7 @@ def test_a_period_with_nothing_in_it_has_no_rates(views: ViewSet) -> None:
     quiet = stats_of(views, COUNTY, cst(12, 1), cst(12, 2), now=cst(12, 3))
     assert quiet.registered == quiet.resolved == 0
     rates = [f.name for f in fields(Statistics) if f.name.endswith("rate")]
-    assert len(rates) == 9
+    assert len(rates) == 11
     assert all(getattr(quiet, name) is None for name in rates)
     assert quiet.county_share is None
     assert quiet.overdue_open == 2  # E and F are still open and overdue on Dec 2

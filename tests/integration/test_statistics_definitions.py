@@ -217,6 +217,7 @@ EXPECTED = Statistics(
     ratings_by_channel=dict.fromkeys(RATING_CHANNELS, 0),  # nobody rated
     satisfaction_by_channel=dict.fromkeys(RATING_CHANNELS),
     invitations_sent=8,  # Q R U V resolved, two parties with a phone each; W terminated
+    follow_up_satisfaction_rate=3 / 4,  # follow-ups in the period: R U W satisfied, V not
 )
 
 

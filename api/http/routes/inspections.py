@@ -77,23 +77,18 @@ async def get_inspections(
 
 def draw_out(draw: InspectionDraw, new: bool = False) -> InspectionDrawOut:
     rederived = draw.rederived()
+    recorded = ("township", "month", "role", "seed", "percentage", "minimum", "population")
     return InspectionDrawOut(
         id=str(draw.id),
-        township=draw.township,
-        month=draw.month,
         drawn_at=draw.drawn_at,
         drawn_by=draw.actor,
-        role=draw.role,
-        seed=draw.seed,
-        percentage=draw.percentage,
-        minimum=draw.minimum,
         population_size=len(draw.population),
-        population=list(draw.population),
         sample=list(draw.sample),
         rederived=rederived,
         verified=rederived == draw.sample,
         rule=RULE,
         new=new,
+        **{name: getattr(draw, name) for name in recorded},
     )
 
 
