@@ -449,14 +449,14 @@ def test_a_case_page_signs_and_explains_a_refusal(
     page.click("details[data-action=escalate] > summary")  # folded again
 
     # changed behind the page's back: If-Match catches it, the page shows the new version
-    command(township, case, "assign", {"assignee": "mediator-511123001-1"})
+    command(township, case, "assign", {"assignee": "mediator-511123001-2"})
     page.click("details[data-action=notes] > summary")
     page.fill("#f-notes-text", "第二条备注")
     page.click("details[data-action=notes] button[type=submit]")
     page.wait_for_selector("#action-message.msg-error:has-text('案件已被他人更新')")
     assert "当前版本 4" in page.inner_text("#action-message")
     page.wait_for_selector("#case-version:has-text('4')")
-    assert "mediator-511123001-1" in page.inner_text("#case-details")
+    assert "mediator-511123001-2" in page.inner_text("#case-details")
     assert page.locator("#case-timeline [data-event=NoteAdded]").count() == 1  # nothing sent
     assert page.input_value("#f-notes-text") == "第二条备注"  # what was typed is kept
     page.click("details[data-action=notes] > summary")
@@ -999,3 +999,40 @@ def test_an_assessment_below_the_suggestion_waits_for_its_reason(
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the page scrolls sideways: {width}px"
         screenshot(phone, "case-assess-phone")
+
+
+def test_assign_offers_the_owning_units_mediators_by_name_and_the_board_shows_who_left_cases(
+    page: Page,
+    server: Served,
+    http: httpx.Client,
+    acting: Callable[[str, str], httpx.Client],
+) -> None:
+    # an orange case is the township's: its supervisor picks one of the township's mediators
+    case = register(http, "orange", VILLAGE, "邻里纠纷", "两户因晾晒场地归属多次发生口角")
+    sign_in(page, mint(server.data_dir, "supervisor", TOWNSHIP), f"#/cases/{case}")
+    page.wait_for_selector("#case-status[data-status=registered]")
+    page.click("details[data-action=assign] > summary")
+    options = page.locator("#f-assign-assignee option")
+    offered = [options.nth(i).get_attribute("value") for i in range(options.count())]
+    assert offered == [f"mediator-{TOWNSHIP}", f"mediator-{TOWNSHIP}-2"]
+    assert all("（示例）" in text for text in options.all_inner_texts())  # by name
+    page.select_option("#f-assign-assignee", f"mediator-{TOWNSHIP}-2")
+    page.click("details[data-action=assign] button[type=submit]")
+    page.wait_for_selector("#action-message.msg-ok")
+    details = page.inner_text("#case-details")
+    assert f"mediator-{TOWNSHIP}-2" in details
+    assert "（示例）" in details
+
+    # the mediator leaves: nothing moves, and the township's board lists what they left
+    admin = acting("admin", CITY)
+    gone = admin.post(f"/users/mediator-{TOWNSHIP}-2/disable", json={"reason": "调离"})
+    assert gone.status_code == 200, gone.text
+    try:
+        page.goto("/#/")
+        left = page.wait_for_selector(f"#left-behind li[data-user='mediator-{TOWNSHIP}-2']")
+        assert "停用人员名下在办案件" in page.inner_text("#left-behind")
+        assert left is not None
+        assert "在办" in left.inner_text()
+        assert page.locator(f"#left-behind a[href='#/cases/{case}']").count() == 1
+    finally:
+        admin.post(f"/users/mediator-{TOWNSHIP}-2/reactivate")

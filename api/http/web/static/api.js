@@ -27,7 +27,8 @@ export function forgetToken() {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-// The JWT's payload (base64url JSON): sub, role, unit (at the top or under "extras"), exp.
+// The JWT's payload (base64url JSON): sub, role, unit (at the top or under "extras"), exp. An
+// identity provider's token names only the user: the server says the role and unit (/users/me).
 export function decodeToken(value) {
   const parts = String(value || "").trim().split(".");
   if (parts.length !== 3) return null;
@@ -39,7 +40,7 @@ export function decodeToken(value) {
     const extras = payload.extras || {};
     const role = payload.role ?? extras.role;
     const unit = payload.unit ?? extras.unit;
-    if (!role || !unit) return null;
+    if (!payload.sub) return null;
     return { sub: payload.sub, role, unit, exp: payload.exp };
   } catch {
     return null;

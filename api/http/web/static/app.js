@@ -110,8 +110,11 @@ function showSignIn(message = "", kind = "error") {
 async function start() {
   const claims = api.caller();
   if (!claims) throw new api.ApiError(401, { detail: "no token" });
-  const own = await api.get(`/units/${encodeURIComponent(claims.unit)}`);
-  state.caller = claims;
+  // who the staff directory lets in, as what and where: the token's claims as the server took
+  // them (an identity provider's token names only the user), and their name
+  const me = await api.get("/users/me");
+  const own = await api.get(`/units/${encodeURIComponent(me.unit)}`);
+  state.caller = { ...claims, role: me.acting_as, unit: me.unit, name: me.name };
   state.unit = own;
   state.units = new Map([[own.code, own]]);
   try {
@@ -202,7 +205,7 @@ function signOut(message = t("signin.signedout"), kind = "info") {
 function renderHeader() {
   const header = document.getElementById("topbar");
   const who = state.caller
-    ? `<div class="who" id="who" title="${esc(state.caller.sub || "")}">
+    ? `<div class="who" id="who" title="${esc(state.caller.name ? `${state.caller.name} · ${state.caller.sub}` : state.caller.sub || "")}">
          <span class="who-unit" id="who-unit">${esc(state.unit?.name ?? state.caller.unit)}</span>
          <span class="who-meta">${esc(name("tier", state.unit?.tier))} · ${esc(name("role", state.caller.role))}</span>
        </div>`

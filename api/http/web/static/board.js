@@ -12,6 +12,9 @@ const STREAM_GRACE_MS = 3000; // poll if the stream has not said "ready" by then
 const SAFETY_REFRESH_MS = 60000;
 const TIER_HEIGHT = { grid: 0, village: 1, township: 2, county: 3, city: 4 };
 const LEVELS = ["red", "orange", "yellow"];
+// who reads the staff directory, and so sees what a disabled member left behind
+const STAFF_READERS = ["supervisor", "admin"];
+const LEFT_BEHIND_MS = 60000;
 
 export function renderBoard(container) {
   const state = appState();
@@ -43,6 +46,7 @@ export function renderBoard(container) {
         </div>
       </div>
       <p class="banner banner-error" id="board-error" role="alert" hidden></p>
+      <section class="panel left-behind" id="left-behind" aria-labelledby="left-behind-title" hidden></section>
       <div class="columns" id="columns" aria-busy="true"></div>
     </section>`;
 
@@ -286,6 +290,37 @@ export function renderBoard(container) {
   });
   const safety = setInterval(refresh, SAFETY_REFRESH_MS);
 
+  // --- 停用人员名下在办案件: a disabled member's cases stay theirs until reassigned ------------
+
+  async function leftBehind() {
+    if (!STAFF_READERS.includes(state.caller.role) || stopped) return;
+    const box = container.querySelector("#left-behind");
+    try {
+      const gone = await api.get("/users?active=false&limit=1000");
+      const members = gone.items.filter((m) => m.open_cases > 0);
+      const cases = await Promise.all(members.map((m) => api.get(`/users/${encodeURIComponent(m.user)}/cases?limit=50`)));
+      if (stopped || !box) return;
+      box.hidden = !members.length;
+      box.innerHTML = members.length
+        ? `<h2 id="left-behind-title">${esc(t("board.leftBehind"))}</h2>
+          <p class="muted small">${esc(t("board.leftBehindHint"))}</p>
+          <ul class="left-behind-list">${members
+            .map(
+              (m, i) => `<li data-user="${esc(m.user)}">
+                <strong>${esc(m.name)}</strong> <span class="muted">${esc(m.user)} · ${esc(unitName(m.unit))}</span>
+                <span class="left-behind-count">${esc(t("board.leftBehindCount", { count: m.open_cases }))}</span>
+                ${cases[i].items.map((c) => `<a href="#/cases/${encodeURIComponent(c.id)}">${esc(c.number || c.id.slice(0, 8))}</a>`).join(" ")}
+              </li>`,
+            )
+            .join("")}</ul>`
+        : "";
+    } catch {
+      // an extra on the board: the queue goes on without it, and the next round asks again
+    }
+  }
+  const leftTimer = setInterval(leftBehind, LEFT_BEHIND_MS);
+  leftBehind();
+
   setMode("connecting");
   refresh();
 
@@ -296,5 +331,6 @@ export function renderBoard(container) {
     clearTimeout(grace);
     clearInterval(ticker);
     clearInterval(safety);
+    clearInterval(leftTimer);
   };
 }

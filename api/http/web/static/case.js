@@ -75,8 +75,9 @@ const ACTIONS = [
     key: "assign",
     roles: APPROVERS,
     when: (c) => OPEN.includes(c.status),
-    fields: [{ name: "assignee", type: "text", required: true }],
-    body: (f) => ({ assignee: f.assignee.trim() }),
+    // the owning unit's active mediators, by name (名单内在岗调解员): nobody else may be assigned
+    fields: [{ name: "assignee", type: "select", required: true, mediators: true }],
+    body: (f) => ({ assignee: f.assignee }),
   },
   {
     key: "assess",
@@ -432,6 +433,7 @@ export function renderCase(container, caseId) {
   let current = null;
   let known = { resultDue: false }; // what the case file tells beyond the case's own answer
   let stopped = false;
+  let mediators = { owner: null, list: [] }; // whom assign offers (readMediators)
   const asked = new Map(); // action → fields the server asked for (a 422 naming a hidden one)
 
   container.innerHTML = `
@@ -452,6 +454,7 @@ export function renderCase(container, caseId) {
       const first = current === null;
       current = kase;
       known = fromFile(kase, file);
+      await readMediators(kase);
       if (first) layout();
       drawDetails(kase);
       drawTimeline(file);
@@ -467,6 +470,34 @@ export function renderCase(container, caseId) {
         message(api.errorText(error), "error");
       }
     }
+  }
+
+  // The owning unit's active mediators, whom assign offers by name: read when the caller may
+  // assign here, and again when the case has a new owner.
+  async function readMediators(c) {
+    if (!APPROVERS.includes(state.caller.role) || seat(c) !== OWNER || mediators.owner === c.owner) return;
+    try {
+      const answer = await api.get(`/users?unit=${encodeURIComponent(c.owner)}&role=mediator&active=true`);
+      mediators = { owner: c.owner, list: answer.items.map((m) => ({ user: m.user, name: m.name })) };
+    } catch {
+      mediators = { owner: null, list: [] }; // asked again with the next load
+    }
+  }
+
+  // A user id with the name the directory gives it, when the page knows it.
+  function staffName(user) {
+    const found = mediators.list.find((m) => m.user === user);
+    return found ? `${found.name} · ${user}` : user;
+  }
+
+  function mediatorSelect(id, field) {
+    const list = mediators.owner === current.owner ? mediators.list : [];
+    const options = list.length
+      ? list
+          .map((m) => `<option value="${esc(m.user)}" ${m.user === current.assignee ? "selected" : ""}>${esc(`${m.name} · ${m.user}`)}</option>`)
+          .join("")
+      : `<option value="" disabled selected>${esc(t("form.noMediators"))}</option>`;
+    return `<select id="${id}" name="${field.name}" required>${options}</select>`;
   }
 
   // An accepted referral waits for the agency's result until one is recorded.
@@ -562,7 +593,7 @@ export function renderCase(container, caseId) {
     const rows = [
       [t("case.location"), unitPath(c.unit)],
       [t("case.owner"), `${unitName(c.owner)} · ${name("tier", c.tier)}`],
-      [t("case.assignee"), c.assignee || t("board.unassigned")],
+      [t("case.assignee"), c.assignee ? staffName(c.assignee) : t("board.unassigned")],
       [t("case.channel"), name("channel", c.channel)],
       ...(c.caller ? [[t("case.caller"), callerText(c.caller)]] : []),
       [t("case.people"), t("case.people.n", { n: formatNumber(c.people_involved) })],
@@ -1060,7 +1091,9 @@ export function renderCase(container, caseId) {
     const label = labelOf(field);
     const required = field.required ? "required" : "";
     let control;
-    if (field.type === "select") {
+    if (field.mediators) {
+      control = mediatorSelect(id, field);
+    } else if (field.type === "select") {
       control = `<select id="${id}" name="${field.name}">${field.options
         .map((option) => {
           const text = field.labels ? t(field.labels[option]) : name(field.group, option);
