@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 from collections import Counter
@@ -231,3 +232,20 @@ def test_the_keys_are_found_by_discovery_else_at_the_usual_path(provider: Provid
     assert fallback == f"{provider.url}/.well-known/jwks.json"
     configured = OidcSettings(provider.url, AUDIENCE, jwks_url=f"{provider.url}/keys")
     assert IdentityProvider(configured, CLOCK_LEEWAY).jwks_url() == f"{provider.url}/keys"
+
+
+def test_a_provider_that_cannot_be_reached_is_503_not_a_refusal(
+    store: Store, clock: Clock, provider: Provider
+) -> None:
+    """Nobody's token can be checked while the provider's keys cannot be had: the caller is
+    told to try again (503), not that their token is bad."""
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    settings = OidcSettings(nowhere, AUDIENCE, jwks_url=f"{nowhere}/keys")
+    with serving(store, clock, settings) as (http, _):
+        answer = http.get(f"{API}/users/me", headers=bearer(provider.token(iss=nowhere)))
+        assert_problem(answer, 503)
+        assert (
+            ok(http.get(f"{API}/users/me", headers=auth("mediator", VILLAGE)))["user"] == MEDIATOR
+        )
