@@ -20,6 +20,7 @@ from domain.clocks import Basis, Deadline, DeadlineKind, Duration, utc
 from domain.inspection import InspectionRules
 from domain.intake import Intake
 from domain.levels import Level, Tier
+from domain.notice_rules import NoticeRules
 from domain.numbering import Numbering
 from domain.risk import RiskRules
 
@@ -98,6 +99,8 @@ class Policy:
     intake: Intake = field(default_factory=Intake)
     # How case numbers are written: a format per kind, counties' short names.
     numbering: Numbering = field(default_factory=Numbering)
+    # Notifications: the warning before a resolve deadline, SMS quiet hours (北京时间).
+    notices: NoticeRules = field(default_factory=NoticeRules)
     # 督查回访: the monthly sample of closed cases per township, and the callback's clock.
     inspection: InspectionRules = field(default_factory=InspectionRules)
 

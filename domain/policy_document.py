@@ -21,6 +21,7 @@ from domain.errors import PolicyError
 from domain.inspection import InspectionRules, inspection_from_table, inspection_to_table
 from domain.intake import KINDS, MAX_CATEGORY, MAX_SUMMARY, Intake
 from domain.levels import Level, Tier
+from domain.notice_rules import NoticeRules, notice_rules_from_table, notice_rules_to_table
 from domain.numbering import Numbering
 from domain.policy import STATUTORY, Breach, ClockRule, Policy
 from domain.risk import RiskRules, risk_from_table, risk_to_table
@@ -50,7 +51,7 @@ _LATER_SECTIONS: dict[str, dict[str, str]] = {
 _ALL_SECTIONS = {**_SECTIONS, **_LATER_SECTIONS}
 _TOP_LEVEL = {
     "version", "holidays", "workdays", "clocks", "intake", "numbering", "statutory", "risk",
-    "inspection", *_ALL_SECTIONS,
+    "notifications", "inspection", *_ALL_SECTIONS,
 }  # fmt: skip
 
 
@@ -77,6 +78,8 @@ def policy_from_document(document: dict[str, Any], base: Policy | None = None) -
         changes["statutory"] = _statutory(document["statutory"])
     if "risk" in document:
         changes["risk"] = risk_from_table(document["risk"], policy.risk)
+    if "notifications" in document:
+        changes["notices"] = notice_rules_from_table(document["notifications"], policy.notices)
     if "inspection" in document:
         changes["inspection"] = inspection_from_table(document["inspection"], policy.inspection)
     for section, keys in _ALL_SECTIONS.items():
@@ -123,6 +126,8 @@ def policy_to_document(policy: Policy) -> dict[str, Any]:
         document["statutory"] = sorted(kind.value for kind in policy.statutory)
     if policy.risk != RiskRules():  # like [intake]: older documents read back unchanged
         document["risk"] = risk_to_table(policy.risk)
+    if policy.notices != NoticeRules():  # like [risk]
+        document["notifications"] = notice_rules_to_table(policy.notices)
     if policy.inspection != InspectionRules():  # like [risk]
         document["inspection"] = inspection_to_table(policy.inspection)
     return document

@@ -157,6 +157,14 @@ class DeadlinesView(View):
             row = cursor.fetchone()
         return None if row is None or row[0] is None else from_us(row[0])
 
+    def upcoming(self, kind: str, after: datetime, until: datetime) -> list[PendingDeadline]:
+        """Clocks of ``kind`` not yet flagged that fall due after ``after``, up to ``until``
+        (a deadline about to be missed, for its owner's warning)."""
+        return self._select(
+            "WHERE due_us > ? AND due_us <= ? AND kind = ? AND fired = 0 ORDER BY due_us, case_id",
+            (to_us(after), to_us(until), kind),
+        )
+
     def list_for_case(self, case_id: UUID) -> list[PendingDeadline]:
         return self._select("WHERE case_id = ? ORDER BY due_us", (str(case_id),))
 

@@ -17,10 +17,19 @@ from projections.engine import View, ViewFailure, ViewRunner
 from projections.follow import Follower
 from projections.history import HistoryView
 from projections.ledger import LedgerView
+from projections.notifications import NotificationsView
 from projections.statistics import StatisticsView
 
 VIEW_CLASSES: dict[str, type[View]] = {
-    cls.name: cls for cls in (CasesView, DeadlinesView, StatisticsView, HistoryView, LedgerView)
+    cls.name: cls
+    for cls in (
+        CasesView,
+        DeadlinesView,
+        StatisticsView,
+        HistoryView,
+        LedgerView,
+        NotificationsView,
+    )
 }
 
 
@@ -78,6 +87,10 @@ class ViewSet:
     @property
     def history(self) -> HistoryView:
         return self.views["history"]  # type: ignore[return-value]
+
+    @property
+    def notifications(self) -> NotificationsView:
+        return self.views["notifications"]  # type: ignore[return-value]
 
     # --- keeping up ---------------------------------------------------------------------
 

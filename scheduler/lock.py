@@ -8,9 +8,11 @@ there is one process, so the lock is trivially held.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
-from typing import Protocol
+from pathlib import Path
+from typing import IO, Protocol
 
 import psycopg
 
@@ -18,11 +20,12 @@ log = logging.getLogger(__name__)
 LOCK_KEY = 0x6667_7169_616F  # "fgqiao": one number for every fengqiao scheduler of a database
 
 
-def lock_key(schema: str) -> int:
+def lock_key(schema: str, purpose: str = "scheduler") -> int:
     """A key of one deployment's own, for deployments that share a database in separate
     schemas (each with its own event store): with the one ``LOCK_KEY`` the scheduler of one
-    would keep every other's from sweeping. Positive and below 2**62."""
-    digest = hashlib.blake2b(f"fengqiao-scheduler:{schema}".encode(), digest_size=8).digest()
+    would keep every other's from sweeping. Positive and below 2**62. ``purpose`` keeps
+    apart the locks of different single workers (``notifications``: the dispatcher)."""
+    digest = hashlib.blake2b(f"fengqiao-{purpose}:{schema}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 2
 
 
@@ -39,6 +42,33 @@ class ProcessLock:
 
     def release(self) -> None:
         return None
+
+
+class FileLock:
+    """The embedded default with more than one process on a data directory (``serve`` and a
+    ``fengqiao notifications dispatch`` beside it): an exclusive ``flock`` on a file, released
+    by the kernel when the holder dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[bytes] | None = None
+
+    def acquire(self) -> bool:
+        if self._file is not None:
+            return True
+        handle = self.path.open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing the file releases the lock
+            self._file = None
 
 
 class AdvisoryLock:

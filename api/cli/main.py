@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     policy_commands = policy.add_subparsers(title="commands", metavar="COMMAND", required=True)
     show = policy_commands.add_parser("show", help="print the effective policy as TOML")
     show.set_defaults(handler=_policy_show)
-    from api.cli import audit, inspections, ledger, scheduler, serve, users, views
+    from api.cli import audit, inspections, ledger, notifications, scheduler, serve, users, views
 
     views.add_commands(commands)
     audit.add_commands(commands)
@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     inspections.add_commands(commands)
     scheduler.add_commands(commands)
     serve.add_commands(commands)
+    notifications.add_commands(commands)
     users.add_commands(commands)
     return parser
 

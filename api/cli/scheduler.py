@@ -76,7 +76,12 @@ def _sweep_once(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from api.notify.wiring import build_notifier
+
     app, views, sweeps = _build(settings)
+    notifier = build_notifier(settings, app, views, lambda: datetime.now(UTC))
     stop = {"now": False}
 
     def request_stop(*_: object) -> None:
@@ -86,6 +91,7 @@ def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGINT, request_stop)
     views.follow(subscribe=settings.backend == "postgres")
     sweeps.start()
+    notifier.start()  # the notifications' dispatcher beside the sweeps (serve --workers)
     if sweeps.heartbeat is not None:
         sweeps.heartbeat.mark_up()  # after a restart: running again
     print(f"sweeping every {settings.sweep_seconds:g} s on {settings.backend}", flush=True)
@@ -93,6 +99,7 @@ def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
         while not stop["now"] and sweeps.failure is None:
             time.sleep(0.5)
     finally:
+        notifier.stop()
         sweeps.stop()
         views.close()
         app.close()

@@ -97,6 +97,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.http.app import create_app
     from api.http.auth import load_secret
+    from api.http.routes.notifications import close_notice_streams
     from api.http.routes.stream import close_streams
     from api.http.runtime import build_runtime
 
@@ -115,6 +116,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             # uvicorn waits for open responses, and a queue stream never ends by itself
             close_streams(runtime)
+            close_notice_streams(runtime)
             await super().shutdown(sockets)
 
     config = uvicorn.Config(

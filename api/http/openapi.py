@@ -331,6 +331,7 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
         {"mode": "emergency", "reason": "防汛Ⅱ级应急响应"},
         {"mode": "inherit", "reason": "应急响应解除，恢复执行市级模式"},
     ],
+    "MarkRead": [{"ids": ["0d6c1f8e-3f7a-5b1e-9c55-7d1f0e2a4b6c"]}, {"all": True}],
     "EnrolUser": [
         {"user": "mediator-511123001-3", "name": "王建国", "unit": "511123001",
          "roles": ["mediator"], "phone": "13900001234", "email": "wangjg@luocheng.example"},

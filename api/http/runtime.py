@@ -10,11 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from api.notify.wiring import build_notifier
 from api.wiring.bootstrap import build_application
 from api.wiring.settings import DEFAULT_RATE_PAGE_LIMIT, OidcSettings, Settings
 from api.wiring.views import build_views, split_schema
 from domain.application import FengqiaoApplication
 from projections.viewset import ViewSet
+from scheduler.dispatch import DispatchService
 from scheduler.heartbeat import Heartbeat
 from scheduler.inspections import MonthlyDraw
 from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock, lock_key
@@ -41,6 +43,7 @@ class Runtime:
     # how often deadlines are swept here or by a process beside this one (None: nobody sweeps)
     sweep_every: float | None = None
     heartbeat: Heartbeat | None = None
+    notifier: DispatchService | None = None  # the notifications' dispatcher, when it runs here
     started: datetime = field(default_factory=_utc_now)  # on the wall clock
     oidc: OidcSettings | None = None  # an identity provider whose tokens are taken too
     rate_page_limit: int = DEFAULT_RATE_PAGE_LIMIT  # requests a minute per address, /rate/…
@@ -50,8 +53,12 @@ class Runtime:
             self.views.follow(self.subscribe)
         if self.sweeps is not None:
             self.sweeps.start()
+        if self.notifier is not None:
+            self.notifier.start()
 
     def stop(self) -> None:
+        if self.notifier is not None:
+            self.notifier.stop()
         if self.sweeps is not None:
             self.sweeps.stop()
         self.views.close()
@@ -124,6 +131,7 @@ def build_runtime(
         sweeps=build_sweeps(settings, app, views, now, beat) if scheduler else None,
         sweep_every=settings.sweep_seconds if scheduler or sweeps_elsewhere else None,
         heartbeat=beat,
+        notifier=build_notifier(settings, app, views, now) if scheduler else None,
         oidc=settings.oidc,
         rate_page_limit=settings.rate_page_limit,
     )

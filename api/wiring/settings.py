@@ -12,10 +12,11 @@ import re
 import secrets
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from api.wiring.notify_settings import NotifySettings
 from domain.errors import PolicyError
 from domain.policy import Policy
 from domain.policy_document import policy_from_document
@@ -136,6 +137,8 @@ class Settings:
     cipher_key: str | None = None
     attachment_max_mib: int = DEFAULT_ATTACHMENT_MAX_MIB
     document_templates: Path | None = None
+    # the notification channels: each on only when configured (in-app always)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     oidc: OidcSettings | None = None  # an identity provider's tokens, besides fengqiao's own
     rate_page_limit: int = DEFAULT_RATE_PAGE_LIMIT  # a minute per address, /rate/…
 
@@ -161,6 +164,7 @@ class Settings:
             cipher_key=environ.get("FENGQIAO_CIPHER_KEY") or None,
             attachment_max_mib=attachment_max_mib(environ),
             document_templates=document_templates(environ),
+            notify=NotifySettings.from_env(environ),
             oidc=oidc_settings(environ),
             rate_page_limit=rate_page_limit(environ),
         )

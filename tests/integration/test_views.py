@@ -198,4 +198,11 @@ def test_followers_make_a_write_visible_to_a_waiting_reader(
     assert views.wait(recorded.position, timeout=5)
 
     assert [i.id for i in get_queue(views.cases, VILLAGE, now=clock())] == [recorded.case.id]
-    assert views.lag() == {"cases": 0, "deadlines": 0, "statistics": 0, "history": 0, "ledger": 0}
+    assert views.lag() == {
+        "cases": 0,
+        "deadlines": 0,
+        "statistics": 0,
+        "history": 0,
+        "ledger": 0,
+        "notifications": 0,
+    }

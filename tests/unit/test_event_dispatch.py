@@ -134,6 +134,7 @@ def test_a_new_event_class_left_unhandled_is_reported_everywhere() -> None:
         "view deadlines",
         "view statistics",
         "view ledger",
+        "view notifications",
         "history text",
         "dashboard label",
         "dashboard line (zh)",

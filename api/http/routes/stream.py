@@ -25,7 +25,7 @@ import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, get
@@ -84,23 +84,18 @@ class Subscriber:
         self.queue.put_nowait(None)
 
 
-class QueueHub:
-    """Fans the cases view's committed batches out to the open queue streams."""
+class Hub:
+    """The open streams of one kind, each a ``Subscriber`` keyed by what it follows (a unit's
+    queue, a member's notices); events are handed to each subscriber's own event loop."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
 
-    @classmethod
-    def attach(cls, runner: ViewRunner, clock: Callable[[], datetime]) -> QueueHub:
-        hub = cls()
-        QueueFeed.attach(runner, clock, wanted=hub.listened_to, publish=hub.publish)
-        return hub
-
     # --- subscribers (on the event loop) -------------------------------------------------
 
-    def subscribe(self, unit: str) -> Subscriber:
-        subscriber = Subscriber(unit, asyncio.get_running_loop())
+    def subscribe(self, key: str) -> Subscriber:
+        subscriber = Subscriber(key, asyncio.get_running_loop())
         with self._lock:
             self._subscribers.append(subscriber)
         return subscriber
@@ -121,6 +116,27 @@ class QueueHub:
         with self._lock:
             return list(self._subscribers)
 
+    def close(self) -> None:
+        """Ends every open stream (the server is stopping)."""
+        for subscriber in self._snapshot():
+            self._hand(subscriber, [None])
+
+    def _hand(self, subscriber: Subscriber, messages: list[bytes | None]) -> None:
+        try:
+            subscriber.loop.call_soon_threadsafe(subscriber.deliver, messages)
+        except RuntimeError:  # its event loop is gone: so is the stream
+            self.unsubscribe(subscriber)
+
+
+class QueueHub(Hub):
+    """Fans the cases view's committed batches out to the open queue streams."""
+
+    @classmethod
+    def attach(cls, runner: ViewRunner, clock: Callable[[], datetime]) -> QueueHub:
+        hub = cls()
+        QueueFeed.attach(runner, clock, wanted=hub.listened_to, publish=hub.publish)
+        return hub
+
     # --- a batch's changes (in the follower thread) ----------------------------------------
 
     def publish(self, batch: BatchChanges) -> None:
@@ -133,17 +149,6 @@ class QueueHub:
             ]
             if messages:
                 self._hand(subscriber, messages)
-
-    def close(self) -> None:
-        """Ends every open stream (the server is stopping)."""
-        for subscriber in self._snapshot():
-            self._hand(subscriber, [None])
-
-    def _hand(self, subscriber: Subscriber, messages: list[bytes | None]) -> None:
-        try:
-            subscriber.loop.call_soon_threadsafe(subscriber.deliver, messages)
-        except RuntimeError:  # its event loop is gone: so is the stream
-            self.unsubscribe(subscriber)
 
 
 def _message(change: QueueChange, in_queue: bool, encoded: dict[tuple[str, bool], bytes]) -> bytes:
@@ -163,27 +168,39 @@ def _message(change: QueueChange, in_queue: bool, encoded: dict[tuple[str, bool]
     return encoded[key]
 
 
-_HUBS: weakref.WeakKeyDictionary[ViewRunner, QueueHub] = weakref.WeakKeyDictionary()
+_HUBS: weakref.WeakKeyDictionary[ViewRunner, Hub] = weakref.WeakKeyDictionary()
 _HUBS_LOCK = threading.Lock()
+H = TypeVar("H", bound=Hub)
+
+
+def hub_on(runner: ViewRunner, kind: type[H], attach: Callable[[], H]) -> H:
+    """The hub of ``kind`` on a view's runner, attached on first use."""
+    with _HUBS_LOCK:
+        hub = _HUBS.get(runner)
+        if not isinstance(hub, kind):
+            hub = attach()
+            _HUBS[runner] = hub
+        return hub
+
+
+def close_hub(runner: ViewRunner) -> None:
+    """Ends the open streams of the hub on ``runner``, if any (the server is stopping: uvicorn
+    waits for open responses, and a stream never finishes by itself)."""
+    with _HUBS_LOCK:
+        hub = _HUBS.get(runner)
+    if hub is not None:
+        hub.close()
 
 
 def hub_for(runtime: Runtime) -> QueueHub:
     """The hub on this runtime's cases runner, attached on first use."""
     runner = runtime.views.runners["cases"]
-    with _HUBS_LOCK:
-        hub = _HUBS.get(runner)
-        if hub is None:
-            hub = _HUBS[runner] = QueueHub.attach(runner, runtime.clock)
-        return hub
+    return hub_on(runner, QueueHub, lambda: QueueHub.attach(runner, runtime.clock))
 
 
 def close_streams(runtime: Runtime) -> None:
-    """Ends this runtime's open queue streams (the server is stopping: uvicorn waits for open
-    responses, and a stream never finishes by itself)."""
-    with _HUBS_LOCK:
-        hub = _HUBS.get(runtime.views.runners["cases"])
-    if hub is not None:
-        hub.close()
+    """Ends this runtime's open queue streams."""
+    close_hub(runtime.views.runners["cases"])
 
 
 async def _events(
@@ -195,23 +212,36 @@ async def _events(
     try:
         hello = msgspec.json.encode(StreamReadyOut(unit=unit, position=position))
         yield ServerSentEventMessage(data=hello.decode(), event="ready", retry=RETRY_MILLISECONDS)
-        while True:
-            wait = KEEPALIVE_SECONDS
-            if expires is not None:
-                left = (expires - datetime.now(UTC)).total_seconds()
-                if left <= 0:
-                    return
-                wait = min(wait, left)
-            try:
-                message = await asyncio.wait_for(subscriber.queue.get(), wait)
-            except TimeoutError:
-                yield ServerSentEventMessage(data=None, comment="keep-alive")
-                continue
+        async for message in relayed(subscriber, expires):
             if message is None:
-                return
-            yield ServerSentEventMessage(data=message.decode(), event=EVENT)
+                yield KEEP_ALIVE
+            else:
+                yield ServerSentEventMessage(data=message.decode(), event=EVENT)
     finally:
         hub.unsubscribe(subscriber)
+
+
+KEEP_ALIVE = ServerSentEventMessage(data=None, comment="keep-alive")
+
+
+async def relayed(subscriber: Subscriber, expires: datetime | None) -> AsyncIterator[bytes | None]:
+    """A subscriber's messages as they come, and None whenever a keep-alive is due, until the
+    stream ends: the server stops, the client fell behind, or the caller's token expires."""
+    while True:
+        wait = KEEPALIVE_SECONDS
+        if expires is not None:
+            left = (expires - datetime.now(UTC)).total_seconds()
+            if left <= 0:
+                return
+            wait = min(wait, left)
+        try:
+            message = await asyncio.wait_for(subscriber.queue.get(), wait)
+        except TimeoutError:
+            yield None
+            continue
+        if message is None:
+            return
+        yield message
 
 
 @get(
