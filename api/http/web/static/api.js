@@ -103,6 +103,13 @@ export async function get(path, { signal } = {}) {
   return response.json();
 }
 
+// A JSON POST that is not a case command (marking notices read).
+export async function post(path, body) {
+  const headers = authHeaders({ "Content-Type": "application/json" });
+  const response = await send(path, { method: "POST", headers, body: JSON.stringify(body) });
+  return response.json();
+}
+
 // POST /cases/{id}/<command>: an Idempotency-Key each time, If-Match the version shown.
 export async function command(caseId, name, body, version) {
   const headers = authHeaders({ "Idempotency-Key": newKey() });
@@ -154,16 +161,21 @@ export async function download(path, fallbackName) {
   return { filename, size: blob.size };
 }
 
-// The queue stream (server-sent events) read with fetch, since EventSource cannot send the
-// Authorization header. Calls onOpen when the server says "ready", onEvent per queue event,
-// onDown(error) when the stream is not there or dropped; reconnects until close().
-export function openQueueStream(unit, { onOpen, onEvent, onDown }) {
+// The queue stream of a unit's subtree.
+export function openQueueStream(unit, handlers) {
+  return openStream(`/stream/queues/${encodeURIComponent(unit)}`, handlers);
+}
+
+// A stream of server-sent events (the queue's, the bell's) read with fetch, since EventSource
+// cannot send the Authorization header. Calls onOpen when the server says "ready", onEvent per
+// other event, onDown(error) when the stream is not there or dropped; reconnects until close().
+export function openStream(path, { onOpen, onEvent, onDown }) {
   const controller = new AbortController();
   let retry = 2000;
   let failures = 0;
 
   async function readOnce() {
-    const response = await fetch(`${BASE}/stream/queues/${encodeURIComponent(unit)}`, {
+    const response = await fetch(`${BASE}${path}`, {
       headers: authHeaders({ Accept: "text/event-stream" }),
       cache: "no-store",
       signal: controller.signal,

@@ -3,6 +3,7 @@
 
 import * as api from "./api.js";
 import { errorText } from "./api.js";
+import { bellMarkup, drawBell, startBell, stopBell } from "./bell.js";
 import { renderBoard } from "./board.js";
 import { renderCase } from "./case.js";
 import { renderInspections } from "./inspections.js";
@@ -126,6 +127,7 @@ async function start() {
   renderHeader();
   route();
   watchMode();
+  startBell();
 }
 
 // --- the operating mode ---------------------------------------------------------------------
@@ -197,6 +199,7 @@ function signOut(message = t("signin.signedout"), kind = "info") {
   api.forgetToken();
   state.caller = null;
   hideMode();
+  stopBell();
   showSignIn(message, kind);
 }
 
@@ -226,6 +229,7 @@ function renderHeader() {
     ${nav}
     <div class="spacer"></div>
     ${state.caller ? `<span class="mode-badge" id="mode-badge" role="status" hidden></span>` : ""}
+    ${state.caller ? bellMarkup() : ""}
     ${who}
     <button type="button" class="ghost" id="lang-switch" lang="${lang() === "en" ? "zh-CN" : "en"}">${esc(t("nav.lang"))}</button>
     ${state.caller ? `<button type="button" class="ghost" id="sign-out">${esc(t("nav.signout"))}</button>` : ""}`;
@@ -241,6 +245,7 @@ function renderHeader() {
     }
   });
   document.getElementById("sign-out")?.addEventListener("click", () => signOut());
+  drawBell();
   drawMode();
   markNav();
 }

@@ -11,6 +11,11 @@ const zh = {
   "nav.signout": "退出",
   "nav.lang": "English",
   "nav.skip": "跳到主要内容",
+  "bell.title": "通知",
+  "bell.unread": "{n} 条未读",
+  "bell.allRead": "全部已读",
+  "bell.readAll": "全部标为已读",
+  "bell.empty": "暂无通知",
 
   "signin.title": "登录",
   "signin.lead": "请粘贴您的访问令牌（由 fengqiao token 或 fengqiao serve --demo 生成）。",
@@ -350,6 +355,11 @@ const en = {
   "nav.stats": "Statistics",
   "nav.signout": "Sign out",
   "nav.lang": "中文",
+  "bell.title": "Notifications",
+  "bell.unread": "{n} unread",
+  "bell.allRead": "All read",
+  "bell.readAll": "Mark all read",
+  "bell.empty": "No notifications",
   "nav.skip": "Skip to content",
 
   "signin.title": "Sign in",
