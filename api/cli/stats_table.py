@@ -38,6 +38,10 @@ LABELS = {
     "inspections_overdue": "督查回访逾期", "inspections_recorded": "督查回访数",
     "inspections_reached": "督查联系上当事人", "inspection_satisfaction_rate": "督查满意率",
     "follow_up_satisfaction_rate": "回访满意率", "reopened_by_inspection": "督查退回重办",
+    "ratings_by_channel": "评价（按渠道）", "satisfaction_by_channel": "满意率（按渠道）",
+    "invitations_sent": "邀请评价", "invitations_answered": "邀请已评价",
+    "bad_ratings_reviewed": "差评核实", "bad_ratings_confirmed": "差评属实",
+    "bad_ratings_disputed": "差评不属实",
 }  # fmt: skip
 
 

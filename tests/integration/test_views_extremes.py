@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 
 from domain import bounds
-from domain.actors import SYSTEM
+from domain.actors import SYSTEM, Role
 from domain.application import FengqiaoApplication
 from domain.calendar import SHANGHAI
 from domain.case import Registration
@@ -42,16 +42,19 @@ from domain.case.commands import (
     RequestJudicialConfirmation,
     ResolveCase,
     ResumeCase,
+    ReviewRating,
     SignCase,
     TerminateCase,
 )
 from domain.clocks import DeadlineKind
+from domain.directory import NAME_LIMIT, StaffMember
 from domain.intake import DEFAULT_CATEGORIES, KINDS, MAX_CATEGORY
 from domain.levels import Level
 from domain.parties import MAX_PARTIES, Party
 from domain.policy_document import policy_from_document
-from domain.status import Agency, AgreementForm, Channel, Grade, PartyRole
+from domain.status import Agency, AgreementForm, Channel, Grade, PartyRole, ReviewDecision
 from projections.viewset import ViewSet
+from tests.support.staff import enrol
 from tests.support.views import dump
 from tests.support.world import (
     ADMIN,
@@ -113,7 +116,11 @@ def drive_to_the_edges(app: FengqiaoApplication, clock: Clock, at: datetime) -> 
     triggers = [text(200)] * bounds.MAX_TRIGGERS
     facts = {"people_involved": 1_000_000, "amount_involved": AMOUNT, "police_callouts": 1000}
     run(first, AssessCase(Level.RED, triggers, text(4000), **facts), MEDIATOR)
-    run(first, AssignCase(text(128)), SUPERVISOR)
+    # the longest user id the directory takes, a mediator of the (county) owner
+    longest_id = "m" * 64
+    owner = app.get_case(first).owner
+    enrol(app, [StaffMember(longest_id, "调" * NAME_LIMIT, owner, (Role.MEDIATOR,))])
+    run(first, AssignCase(longest_id), SUPERVISOR)
     run(first, AddAttachment(text(255), text(255), 2**62, "ab" * 32), MEDIATOR)
     run(first, AddNote(text(4000)), MEDIATOR)
     due = app.get_case(first).deadlines["resolve"].due_at
@@ -131,7 +138,8 @@ def drive_to_the_edges(app: FengqiaoApplication, clock: Clock, at: datetime) -> 
     run(first, RequestJudicialConfirmation(text(200)), MEDIATOR)
     run(first, RecordJudicialConfirmation(False, text(4000)), MEDIATOR)
     run(first, RecordFollowUp(False, False, text(4000)), MEDIATOR)
-    run(first, RateCase(Grade.VERY_DISSATISFIED), REPORTER)  # reopened for rework
+    run(first, RateCase(Grade.VERY_DISSATISFIED, comment=text(500)), REPORTER)
+    run(first, ReviewRating(ReviewDecision.CONFIRM, text(2000)), SUPERVISOR)  # rework
     # below every risk trigger, so that its level can be raised, lowered and escalated
     quiet = replace(extreme_registration(), people_involved=1, amount_involved=None)
     second = app.register(REPORTER, "incident", quiet).case.id
