@@ -299,7 +299,14 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
         {"confirmed": True, "note": "（2026）川1123民特12号裁定确认有效"},  # the court's ruling
     ],
     "RecordFollowUp": [{"satisfied": True, "agreement_honoured": True, "note": "已按协议履行"}],
-    "RateCase": [{"grade": "satisfied"}],
+    "RateCase": [
+        {"grade": "satisfied"},
+        {"grade": "dissatisfied", "channel": "visit", "comment": "协议尚未完全履行"},
+    ],
+    "ReviewRating": [
+        {"decision": "confirm"},
+        {"decision": "dispute", "reason": "经核实，当事人诉求超出协议范围"},
+    ],
     "PauseCase": [
         {"reason": "等待伤情鉴定结果", "review_at": "2026-12-20T09:00:00+08:00"},
     ],

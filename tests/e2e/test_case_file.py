@@ -54,6 +54,7 @@ LIFE = [
     "Assigned",
     "MediationSessionRecorded",
     "Resolved",
+    "RatingInvited",  # the parties with a phone are invited to rate (好差评)
     "JudicialConfirmationRequested",
     "JudicialConfirmationRecorded",
     "FollowUpRecorded",
@@ -229,7 +230,14 @@ def test_the_file_holds_every_event_and_text_masked_for_an_auditor(
         True,
         FOLLOW_UP_NOTE,
     )
-    assert by_type(file, "Rated")["fields"] == {"grade": "satisfied"}
+    # taken by a grid worker on a phone callback (the default channel), not through a link
+    assert by_type(file, "Rated")["fields"] == {
+        "grade": "satisfied",
+        "channel": "phone_callback",
+        "comment": "",
+        "invitation": None,
+        "party": None,
+    }
     assert by_type(file, "NoteAdded")["fields"] == {"text": NOTE}
     attachment = by_type(file, "AttachmentAdded")["fields"]
     assert attachment["name"] == "现场照片.jpg"
