@@ -2,7 +2,7 @@
 an event its notice reaches the channel while commands keep coming.
 
     .venv/bin/python -m benchmarks.notifications [--backend sqlite|postgres|both]
-        [--notices 300] [--seconds 20] [--rates 5,15]
+        [--notices 300] [--seconds 20] [--rates 5,15,25]
 
 For each backend, on a fresh store (the sample units, a village supervisor and mediator):
 
@@ -280,7 +280,7 @@ def main() -> None:
     parser.add_argument("--notices", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument(
-        "--rates", type=lambda text: [int(r) for r in text.split(",")], default=[5, 15]
+        "--rates", type=lambda text: [int(r) for r in text.split(",")], default=[5, 15, 25]
     )
     args = parser.parse_args()
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
