@@ -25,7 +25,7 @@ from uuid import UUID, uuid5
 from domain.actors import Actor, Role
 from domain.case import commands as c
 from domain.case._outcomes import Outcomes
-from domain.case._state import CaseState, text
+from domain.case._state import CaseState, optional_text, text
 from domain.clocks import DeadlineKind
 from domain.errors import (
     InvalidInputError,
@@ -48,6 +48,7 @@ from domain.status import (
 )
 
 COMMENT_LIMIT = 500
+REASON_LIMIT = 2000
 
 
 class Occasion(StrEnum):
@@ -185,12 +186,7 @@ class Ratings(Outcomes):
         invitation: str | None,
         party: int | None,
     ) -> None:
-        cleaned = comment.strip() if isinstance(comment, str) else ""
-        if len(cleaned) > COMMENT_LIMIT or "\x00" in cleaned:
-            raise InvalidInputError(
-                "comment", f"must be at most {COMMENT_LIMIT} characters", "length",
-                {"max": COMMENT_LIMIT},
-            )  # fmt: skip
+        cleaned = optional_text("comment", comment, COMMENT_LIMIT)
         self._emit(
             self.Rated,
             actor,
@@ -216,9 +212,9 @@ class Ratings(Outcomes):
         self._require_approval(c.ReviewRating, actor)
         if Flag.RATING_REVIEW not in self.flags:
             self._refuse(c.ReviewRating, "no bad rating is awaiting review")
-        why = reason.strip() if isinstance(reason, str) else ""
-        if decision is ReviewDecision.DISPUTE or len(why) > 2000:
-            why = text("reason", why, 2000)
+        # a dispute says why; a confirmation may
+        read = text if decision is ReviewDecision.DISPUTE else optional_text
+        why = read("reason", reason, REASON_LIMIT)
         self._emit(
             self.RatingReviewed,
             actor,
