@@ -50,6 +50,7 @@ _FLAG_BY_EVENT: Mapping[type, str] = {
     Case.ResolveOverdueFlagged: Flag.RESOLVE_OVERDUE.value,
     Case.SupervisionOrdered: Flag.SUPERVISED.value,
     Case.SupervisionReminded: Flag.SUPERVISION_OVERDUE.value,
+    Case.RatingReviewOpened: Flag.RATING_REVIEW.value,
 }
 
 Row = dict[str, Any]
@@ -154,10 +155,6 @@ def _clock_fired(row: Row, event: Any) -> None:
         _set_flags(row, add=flag.value)
 
 
-def _rating_review_opened(row: Row, event: Any) -> None:
-    _set_flags(row, add=Flag.RATING_REVIEW.value)
-
-
 def _rating_reviewed(row: Row, event: Any) -> None:
     _set_flags(row, remove=(Flag.RATING_REVIEW.value, Flag.RATING_REVIEW_OVERDUE.value))
 
@@ -199,7 +196,6 @@ _CHANGES: Mapping[type, Callable[[Row, Any], None]] = {
     Case.ClockFired: _clock_fired,
     Case.Closed: _closed,
     Case.InspectionRecorded: _inspection_recorded,
-    Case.RatingReviewOpened: _rating_review_opened,
     Case.RatingReviewed: _rating_reviewed,
     **{event: _flag(flag) for event, flag in _FLAG_BY_EVENT.items()},
     **dict.fromkeys((Case.Resolved, Case.Terminated), _concluded),
