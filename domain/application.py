@@ -9,10 +9,12 @@ units, policy, mode, access records and the scheduler's batch of due clocks.
 
 from __future__ import annotations
 
+import base64
 import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
@@ -38,16 +40,19 @@ from domain.errors import (
     UnknownUnitError,
     VersionConflictError,
 )
+from domain.fingerprints import Fingerprints
 from domain.incident import Incident
 from domain.inspection import DrawAnswer, InspectionDraw, Month, draw_id
 from domain.jurisdiction import JURISDICTION_ID, Jurisdiction, Unit
 from domain.numbering import CaseNumbers, counter_id, county_of, number_year
 from domain.operations import OPERATIONS_ID, ModeInForce, Operations
+from domain.parties import validated
 from domain.policy import Clocks, Mode, Policy
 from domain.policy_book import POLICY_BOOK_ID, PolicyBook
 from domain.policy_document import policy_to_document
 from domain.receipt import CommandReceipt, Outcome, RequestKey
 from domain.recorded import Recorded
+from domain.repeats import Background, NoHistory, RepeatFinder, WatchList
 from domain.transcodings import register_value_objects
 
 CASE_KINDS: Mapping[str, type[Case]] = {"dispute": Dispute, "incident": Incident}
@@ -57,6 +62,13 @@ BACKOFF_SECONDS = 0.002  # first retry waits up to this; doubles each attempt (w
 T = TypeVar("T")
 # A decided case, and what is saved with it (its county's counter, for a registration).
 Decided = tuple[Case, tuple[Aggregate, ...]]
+
+
+def fingerprints_of(cipher_key: str | None) -> Fingerprints | None:
+    """The fingerprints under the key derived from a base64 cipher key; None without one."""
+    if not cipher_key:
+        return None
+    return Fingerprints.derived_from(base64.b64decode(cipher_key))
 
 
 def _utc_now() -> datetime:
@@ -93,6 +105,13 @@ class FengqiaoApplication(Application[UUID]):
         self._directory: tuple[float, Directory] | None = None  # when read (monotonic), what
         self._county_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        # Keyed hashes of ID numbers and phones (``domain.fingerprints``), under a key derived
+        # from the cipher key; none without one (an unencrypted store matches nobody).
+        self.fingerprints = fingerprints_of(self.env.get("CIPHER_KEY"))
+        # The read models a registration consults (``domain.repeats``); the composition root
+        # plugs in the views, and until it does nothing is found.
+        self.repeat_finder: RepeatFinder = NoHistory()
+        self.watch_list: WatchList = NoHistory()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -387,7 +406,13 @@ class FengqiaoApplication(Application[UUID]):
             return self._retrying(once, lambda: 0)
 
     def _registered(
-        self, actor: Actor, kind: str, details: Registration, at: datetime, case_id: UUID
+        self,
+        actor: Actor,
+        kind: str,
+        details: Registration,
+        at: datetime,
+        case_id: UUID,
+        clue_id: UUID | None = None,
     ) -> Decided:
         """The new case and its county's counter, which issued its number: to be saved
         together."""
@@ -397,9 +422,23 @@ class FengqiaoApplication(Application[UUID]):
         units = self._units_knowing(details.unit)
         mode = self._operations().mode_at(units, details.unit) if details.unit in units else None
         clocks = Clocks(self.policy, self.calendar(), mode or Mode.NORMAL)
+        background = replace(self.background(details, at), clue_id=clue_id)
         number, counter = self._next_number(units, details.unit, kind, at, case_id, at)
-        case = case_class.register(case_id, actor, at, units, clocks, details, number)
+        case = case_class.register(case_id, actor, at, units, clocks, details, number, background)
         return case, (counter,)
+
+    def background(self, details: Registration, at: datetime) -> Background:
+        """What the record says of a new case's parties and place: the cases of the policy's
+        repeat window it repeats, the key persons among its parties (``domain.repeats``)."""
+        if self.fingerprints is None:
+            return Background()
+        found = self.fingerprints.of_parties(validated(list(details.parties)))
+        since = at - self.policy.repeat_window.as_timedelta()
+        category = details.category.strip()
+        return Background(
+            repeat_of=tuple(self.repeat_finder.earlier_cases(found, details.unit, category, since)),
+            key_persons=tuple(self.watch_list.key_persons_among(found)) if found else (),
+        )
 
     def number_cases(
         self, actor: Actor, case_ids: Iterable[UUID], at: datetime | None = None

@@ -16,6 +16,10 @@ class Level(StrEnum):
     def rank(self) -> int:
         return _LEVEL_RANK[self]
 
+    def raised(self) -> Level:
+        """One step up (yellow to orange to red); red stays red."""
+        return _LEVELS[min(self.rank + 1, len(_LEVELS) - 1)]
+
     @property
     def owner_tier(self) -> Tier:
         """The lowest tier that may own a case of this level."""
@@ -59,6 +63,7 @@ class Tier(StrEnum):
 
 
 _LEVEL_RANK = {Level.YELLOW: 0, Level.ORANGE: 1, Level.RED: 2}
+_LEVELS = (Level.YELLOW, Level.ORANGE, Level.RED)
 _OWNER_TIER = {Level.YELLOW: Tier.VILLAGE, Level.ORANGE: Tier.TOWNSHIP, Level.RED: Tier.COUNTY}
 _NATIVE_LEVEL = {tier: level for level, tier in _OWNER_TIER.items()}
 _TIER_HEIGHT = {Tier.GRID: 0, Tier.VILLAGE: 1, Tier.TOWNSHIP: 2, Tier.COUNTY: 3, Tier.CITY: 4}

@@ -107,10 +107,10 @@ def validated(parties: list[Party]) -> tuple[Party, ...]:
 
 
 def resident_id(where: str, value: str) -> str:
-    """An 18-character resident ID number, upper case: its check digit right (GB 11643, as
-    python-stdnum computes it) and its birth date a real day since 1900."""
+    """An 18-character resident ID number, upper case and without spaces: its check digit
+    right (GB 11643, as python-stdnum computes it) and its birth date a real day since 1900."""
     field = f"{where}.id_number"
-    number = value.strip().upper()
+    number = "".join(value.split()).upper()  # "5101 0419 9001 0112 3x" as it is read out
     if len(number) != ID_NUMBER_LENGTH or not set(number) <= _ID_CHARACTERS or "X" in number[:-1]:
         raise InvalidInputError(
             field,

@@ -23,6 +23,7 @@ from domain.levels import Level, Tier
 from domain.notice_rules import NoticeRules
 from domain.numbering import Numbering
 from domain.risk import RiskRules
+from domain.screening import ScreeningRules
 
 
 class Mode(StrEnum):
@@ -103,6 +104,14 @@ class Policy:
     notices: NoticeRules = field(default_factory=NoticeRules)
     # 督查回访: the monthly sample of closed cases per township, and the callback's clock.
     inspection: InspectionRules = field(default_factory=InspectionRules)
+    # 线索: a clue is dismissed or promoted into a case within this, at its village.
+    clue_triage: Duration = Duration(1, "wd")
+    # 排查: each village's screening report per period (monthly), due on a day of it.
+    screening: ScreeningRules = field(default_factory=ScreeningRules)
+    # 重点人员: a key person's 包案 leader visits them at least this often.
+    key_person_visit: Duration = Duration(7, "d")
+    # 重复纠纷: an earlier case this recent with the same parties or place makes a repeat.
+    repeat_window: Duration = Duration(180, "d")
 
     @property
     def calendar_facts(self) -> tuple[frozenset[date], frozenset[date]]:

@@ -25,6 +25,7 @@ from domain.notice_rules import NoticeRules, notice_rules_from_table, notice_rul
 from domain.numbering import Numbering
 from domain.policy import STATUTORY, Breach, ClockRule, Policy
 from domain.risk import RiskRules, risk_from_table, risk_to_table
+from domain.screening import ScreeningRules, screening_from_table, screening_to_table
 
 MAX_NUMBER_FORMAT = 100
 MAX_SHORT_NAME = 4
@@ -47,11 +48,14 @@ _LATER_SECTIONS: dict[str, dict[str, str]] = {
     "extension": {"total": "extension_total"},
     "referral": {"answer": "referral_answer"},
     "rating_review": {"within": "rating_review"},
+    "clues": {"triage": "clue_triage"},
+    "key_persons": {"visit": "key_person_visit"},
+    "repeats": {"window": "repeat_window"},
 }
 _ALL_SECTIONS = {**_SECTIONS, **_LATER_SECTIONS}
 _TOP_LEVEL = {
     "version", "holidays", "workdays", "clocks", "intake", "numbering", "statutory", "risk",
-    "notifications", "inspection", *_ALL_SECTIONS,
+    "notifications", "inspection", "screening", *_ALL_SECTIONS,
 }  # fmt: skip
 
 
@@ -82,6 +86,8 @@ def policy_from_document(document: dict[str, Any], base: Policy | None = None) -
         changes["notices"] = notice_rules_from_table(document["notifications"], policy.notices)
     if "inspection" in document:
         changes["inspection"] = inspection_from_table(document["inspection"], policy.inspection)
+    if "screening" in document:
+        changes["screening"] = screening_from_table(document["screening"], policy.screening)
     for section, keys in _ALL_SECTIONS.items():
         values = _table(section, document.get(section, {}))
         _refuse_unknown(section, values, set(keys))
@@ -130,6 +136,8 @@ def policy_to_document(policy: Policy) -> dict[str, Any]:
         document["notifications"] = notice_rules_to_table(policy.notices)
     if policy.inspection != InspectionRules():  # like [risk]
         document["inspection"] = inspection_to_table(policy.inspection)
+    if policy.screening != ScreeningRules():  # like [risk]
+        document["screening"] = screening_to_table(policy.screening)
     return document
 
 

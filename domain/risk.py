@@ -31,6 +31,10 @@ class Facts:
     people_involved: int
     amount_involved: Decimal | None = None
     police_callouts: int = 0
+    # it repeats an earlier case (重复纠纷), it involves a key person (重点人员): each raises
+    # what the other facts suggest by one step (``domain.repeats``)
+    repeat: bool = False
+    key_person: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,12 @@ class RiskRules:
         level_of_category = self.categories.get(facts.category)
         if level_of_category is not None:
             fired.append((f"category={facts.category}", level_of_category))
-        if not fired:
-            return Suggestion(Level.YELLOW)
-        return Suggestion(max(level for _, level in fired), tuple(code for code, _ in fired))
+        level = max((level for _, level in fired), default=Level.YELLOW)
+        for code, applies in (("repeat", facts.repeat), ("key_person", facts.key_person)):
+            if applies:
+                level = level.raised()
+                fired.append((code, level))
+        return Suggestion(level, tuple(code for code, _ in fired))
 
 
 Thresholds = tuple[tuple[int, Level], ...] | tuple[tuple[Decimal, Level], ...]

@@ -90,6 +90,12 @@ class View(ABC):
     def __init__(self, db: ViewDatabase) -> None:
         self.db = db
 
+    @classmethod
+    def over(cls, db: ViewDatabase, app: Application[Any]) -> View:
+        """The view in ``db`` over ``app``'s log. A view that needs more of the application
+        than its log (the fingerprint key) overrides this."""
+        return cls(db)
+
     def t(self, table: str) -> str:
         return self.db.table(table)
 

@@ -545,11 +545,15 @@ _TRIGGER_WORDS = {
     "amount_involved": "涉及金额{0}元以上",
     "police_callouts": "110出警{0}次以上",
 }
+# triggers that are words of their own (``domain.repeats``): each raised the level one step
+_FLAT_TRIGGERS = {"repeat": "重复纠纷（升一级）", "key_person": "涉重点人员（升一级）"}
 
 
 def trigger_words(code: str) -> str:
     """A risk trigger's code (``domain.risk``) in Chinese: people_involved>=30 → 涉及30人以上,
     category=征地拆迁 → 征地拆迁类; an unknown code as it is."""
+    if code in _FLAT_TRIGGERS:
+        return _FLAT_TRIGGERS[code]
     if code.startswith("category="):
         return f"{code.removeprefix('category=')}类"
     found = _TRIGGER.match(code)

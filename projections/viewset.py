@@ -10,6 +10,7 @@ from typing import Any
 
 from eventsourcing.application import Application
 
+from domain.application import FengqiaoApplication
 from projections.cases import CasesView
 from projections.db import PostgresViews, SqliteViews, ViewDatabase
 from projections.deadlines import DeadlinesView
@@ -54,10 +55,11 @@ class ViewSet:
     def __init__(self, app: Application[Any], databases: dict[str, ViewDatabase]) -> None:
         self.app = app
         self.views: dict[str, View] = {
-            name: VIEW_CLASSES[name](db) for name, db in databases.items()
+            name: VIEW_CLASSES[name].over(db, app) for name, db in databases.items()
         }
         self.runners = {name: ViewRunner(app, view) for name, view in self.views.items()}
         self.followers: list[Follower] = []
+        self._plug_ports()
         for runner in self.runners.values():
             runner.setup()
 
@@ -71,6 +73,11 @@ class ViewSet:
     @classmethod
     def postgres(cls, app: Application[Any], conninfo: str, schema: str) -> ViewSet:
         return cls(app, {name: PostgresViews(conninfo, schema, name) for name in VIEW_CLASSES})
+
+    def _plug_ports(self) -> None:
+        """Hands the application the views a registration consults (``domain.repeats``)."""
+        if not isinstance(self.app, FengqiaoApplication):
+            return
 
     @property
     def cases(self) -> CasesView:

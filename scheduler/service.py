@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
@@ -34,6 +35,20 @@ DRAW_HOUR = 1  # 01:00 in Shanghai: the month before has ended, the cases view c
 DRAW_JOB = "inspection-draws"
 
 
+class Watch(Protocol):
+    """Clocks kept outside cases (a clue's triage, a key person's visit, the villages'
+    screening reports): read from a view of their own and acted on in each sweep, after the
+    cases' clocks."""
+
+    def sweep(self, now: datetime) -> object:
+        """Acts on everything of this watch due at ``now`` (once: repeats change nothing)."""
+        ...
+
+    def next_due(self, after: datetime) -> datetime | None:
+        """The first due time after ``after``, for the timer to wake at."""
+        ...
+
+
 class SweepService:
     def __init__(
         self,
@@ -43,8 +58,10 @@ class SweepService:
         refresh: Callable[[], None] = lambda: None,
         heartbeat: Heartbeat | None = None,
         monthly: Callable[[], object] | None = None,
+        watches: Sequence[Watch] = (),
     ) -> None:
         self.sweeper = sweeper
+        self.watches = tuple(watches)
         self.monthly = monthly  # the month before's 督查 draws (``scheduler.inspections``)
         self._locking = threading.Lock()  # the sweeps and the draws ask for the lock apart
         self.heartbeat = heartbeat  # every process reads when the sweeps last ran
@@ -65,6 +82,8 @@ class SweepService:
             return None
         self.refresh()
         report = self.sweeper.sweep()
+        for watch in self.watches:
+            watch.sweep(report.now)
         self.sweeps += 1
         if self.heartbeat is not None:
             self.heartbeat.beat()
@@ -137,7 +156,9 @@ class SweepService:
         """Moves the next sweep forward to the next deadline after this sweep's time, when
         that comes before the next tick (the interval goes on from there)."""
         scheduler = self._scheduler
-        next_due = self.sweeper.deadlines.next_due(swept_at)
+        known = [self.sweeper.deadlines.next_due(swept_at)]
+        known += [watch.next_due(swept_at) for watch in self.watches]
+        next_due = min((due for due in known if due is not None), default=None)
         if scheduler is None or next_due is None:
             return
         wait = max(0.0, (next_due - self.sweeper.clock()).total_seconds())

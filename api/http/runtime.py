@@ -20,7 +20,7 @@ from scheduler.dispatch import DispatchService
 from scheduler.heartbeat import Heartbeat
 from scheduler.inspections import MonthlyDraw
 from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock, lock_key
-from scheduler.service import SweepService
+from scheduler.service import SweepService, Watch
 from scheduler.sweep import Sweeper
 
 READ_YOUR_WRITES_TIMEOUT = 2.0
@@ -98,8 +98,20 @@ def build_sweeps(
         draws.run()
 
     return SweepService(
-        sweeper, lock, settings.sweep_seconds, refresh, beat or heartbeat(views), monthly
+        sweeper,
+        lock,
+        settings.sweep_seconds,
+        refresh,
+        beat or heartbeat(views),
+        monthly,
+        watches(app, views, clock),
     )
+
+
+def watches(app: FengqiaoApplication, views: ViewSet, clock: Callable[[], datetime]) -> list[Watch]:
+    """The clocks kept outside cases, swept beside them (``scheduler.service.Watch``)."""
+    found: list[Watch] = []
+    return found
 
 
 def heartbeat(views: ViewSet) -> Heartbeat:

@@ -25,6 +25,7 @@ from domain.jurisdiction import Jurisdiction
 from domain.levels import Level, Tier
 from domain.parties import Party, phone_number, validated
 from domain.policy import Clocks
+from domain.repeats import Background
 from domain.risk import Facts
 from domain.status import WORKING, Agency, Channel, Flag, LevelCause, Outcome, Status
 
@@ -36,6 +37,9 @@ Deadlines = dict[str, Deadline]
 ARRIVAL_CLOCKS = (DeadlineKind.SIGN, DeadlineKind.RESOLVE, DeadlineKind.STATUS_REPORT)
 # The clocks an outcome (resolved, terminated, referred) stops.
 WORK_CLOCKS = (*ARRIVAL_CLOCKS, DeadlineKind.MEDIATION)
+
+
+NOTHING_KNOWN = Background()
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,11 @@ class CaseState(Aggregate):
         suggested_level: str = ""  # what the policy's risk triggers suggested ("" before them)
         risk_triggers: list[str] | None = None  # the triggers that fired, as codes
         level_cause: str = ""  # why the case has its level: a LevelCause ("" before causes)
+        # what the record said when it was registered (``domain.repeats``): the earlier cases it
+        # repeats (EarlierCase.to_dict), the key persons among its parties, the clue it grew from
+        repeat_of: list[dict[str, Any]] | None = None
+        key_persons: list[str] | None = None
+        clue_id: str = ""
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -181,8 +190,14 @@ class CaseState(Aggregate):
         suggested_level: str = "",
         risk_triggers: list[str] | None = None,
         level_cause: str = "",
+        repeat_of: list[dict[str, Any]] | None = None,
+        key_persons: list[str] | None = None,
+        clue_id: str = "",
     ) -> None:
         self.number = number
+        self.repeat_of = list(repeat_of or [])
+        self.key_persons = list(key_persons or [])
+        self.clue_id = clue_id
         self.referral_in = referral_in
         self.caller = caller
         self.police_callouts = police_callouts
@@ -243,11 +258,13 @@ class CaseState(Aggregate):
         clocks: Clocks,
         details: Registration,
         number: str = "",
+        background: Background = NOTHING_KNOWN,
     ) -> Self:
         """登记: the case starts at the higher of the level given and what the policy's risk
         triggers suggest on its facts (``domain.risk``), owned by that level's tier above its
         location, under the ``number`` its county issued (``domain.numbering``). A referral
-        from another body starts the clock of reporting back to it."""
+        from another body starts the clock of reporting back to it. What the record says of
+        its people and place (``background``: repeats, key persons) raises the suggestion."""
         decision_time(at)
         occurred = details.occurred_at
         occurred_at = None if occurred is None else in_the_past("occurred_at", occurred, at)
@@ -259,7 +276,7 @@ class CaseState(Aggregate):
             raise InvalidInputError("unit", "a case is located in a county or below (矛盾不上交)")
         category = clocks.policy.intake.category(cls.KIND, details.category)
         amount = non_negative_amount("amount_involved", details.amount_involved)  # then compared
-        suggestion = clocks.policy.risk.suggest(_facts(details, category))
+        suggestion = clocks.policy.risk.suggest(_facts(details, category, background))
         level = max(details.level, suggestion.level)  # the triggers raise a level, never lower
         owner = units.at_tier(location.code, level.owner_tier)
         return cls._create(
@@ -292,6 +309,9 @@ class CaseState(Aggregate):
             suggested_level=suggestion.level.value,
             risk_triggers=list(suggestion.triggers),
             level_cause=LevelCause.TRIGGERS if level > details.level else LevelCause.REGISTERED,
+            repeat_of=[earlier.to_dict() for earlier in background.repeat_of] or None,
+            key_persons=[str(person) for person in background.key_persons] or None,
+            clue_id=str(background.clue_id or ""),
         )
 
     class Numbered(Event):
@@ -397,9 +417,14 @@ def optional_text(field: str, value: str, limit: int = 4000) -> str:
     return text(field, cleaned, limit) if cleaned else ""
 
 
-def _facts(details: Registration, category: str) -> Facts:
+def _facts(details: Registration, category: str, background: Background) -> Facts:
     return Facts(
-        category, details.people_involved, details.amount_involved, details.police_callouts
+        category,
+        details.people_involved,
+        details.amount_involved,
+        details.police_callouts,
+        repeat=bool(background.repeat_of),
+        key_person=bool(background.key_persons),
     )
 
 

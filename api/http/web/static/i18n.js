@@ -1210,10 +1210,17 @@ const TRIGGER_WORDS = {
   zh: { people_involved: "涉及{n}人以上", amount_involved: "涉及金额{n}元以上", police_callouts: "110出警{n}次以上", category: "{n}类" },
   en: { people_involved: "{n}+ people involved", amount_involved: "amount {n} yuan or more", police_callouts: "{n}+ police call-outs", category: "category {n}" },
 };
+// Triggers that are words of their own: each raised the level one step.
+const FLAT_TRIGGERS = {
+  zh: { repeat: "重复纠纷（升一级）", key_person: "涉重点人员（升一级）" },
+  en: { repeat: "repeat dispute (one step up)", key_person: "key person involved (one step up)" },
+};
 
 export function triggerWords(code) {
   const words = TRIGGER_WORDS[lang()];
   const text = String(code ?? "");
+  const flat = FLAT_TRIGGERS[lang()][text];
+  if (flat) return flat;
   if (text.startsWith("category=")) return words.category.replace("{n}", text.slice("category=".length));
   const found = TRIGGER.exec(text);
   return found ? words[found[1]].replace("{n}", found[2]) : text;
