@@ -154,3 +154,20 @@ def test_a_policy_file_carries_its_risk_rules_and_the_default_writes_none() -> N
     assert policy.risk.people == ((50, Level.RED),)
     assert policy_from_document(policy_to_document(policy)) == policy
     assert "risk" not in policy_to_document(Policy())
+
+
+@pytest.mark.parametrize(
+    ("facts", "level", "triggers"),
+    [
+        (Facts("邻里", 4, repeat=True), Level.ORANGE, ("repeat",)),
+        (Facts("邻里", 4, key_person=True), Level.ORANGE, ("key_person",)),
+        (Facts("邻里", 4, repeat=True, key_person=True), Level.RED, ("repeat", "key_person")),
+        (Facts("邻里", 10, repeat=True), Level.RED, ("people_involved>=10", "repeat")),
+        (Facts("邻里", 40, key_person=True), Level.RED, ("people_involved>=30", "key_person")),
+    ],
+)
+def test_a_repeat_or_a_key_person_raises_the_suggestion_one_step_each(
+    facts: Facts, level: Level, triggers: tuple[str, ...]
+) -> None:
+    suggestion = RULES.suggest(facts)
+    assert (suggestion.level, suggestion.triggers) == (level, triggers)
