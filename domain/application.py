@@ -29,6 +29,7 @@ from domain.calendar import WorkingCalendar
 from domain.calendar_change import recompute_clocks
 from domain.case import Case, Registration
 from domain.case.commands import CaseCommand, Context
+from domain.clue import Clue, ClueNotFoundError, ClueReport, triage_deadline
 from domain.deadline_batch import Due, act_on_deadlines
 from domain.directory import DIRECTORY_ID, Directory
 from domain.dispute import Dispute
@@ -44,6 +45,7 @@ from domain.fingerprints import Fingerprints
 from domain.incident import Incident
 from domain.inspection import DrawAnswer, InspectionDraw, Month, draw_id
 from domain.jurisdiction import JURISDICTION_ID, Jurisdiction, Unit
+from domain.levels import Level
 from domain.numbering import CaseNumbers, counter_id, county_of, number_year
 from domain.operations import OPERATIONS_ID, ModeInForce, Operations
 from domain.parties import validated
@@ -672,6 +674,87 @@ class FengqiaoApplication(Application[UUID]):
         return Context(
             actor, at, self._units_knowing, lambda: self.clocks_for(case, mode), self.directory
         )
+
+    # --- 线索 (clues: domain.clue) -------------------------------------------------------
+
+    def get_clue(self, clue_id: UUID) -> Clue:
+        """The clue as it stands."""
+        try:
+            clue: object = self.repository.get(clue_id)
+        except AggregateNotFoundError:
+            raise ClueNotFoundError(clue_id) from None
+        if not isinstance(clue, Clue):
+            raise ClueNotFoundError(clue_id)
+        return clue
+
+    def record_clue(
+        self, actor: Actor, report: ClueReport, at: datetime | None = None
+    ) -> tuple[Clue, int | None]:
+        """记录线索, with its triage deadline on the working calendar and the key persons of
+        the watch-list among its people; returns it and its log position."""
+        now = at or self.clock()
+        units = self._units_knowing(report.unit)
+        prints = self.fingerprints
+        found = [] if prints is None else prints.of_parties(validated(list(report.parties)))
+        key_persons = self.watch_list.key_persons_among(found) if found else []
+        due = triage_deadline(self.policy, self.calendar(), now)
+        clue = Clue.record(uuid4(), actor, now, units, self.policy, report, due, key_persons)
+        return clue, self._commit(clue)
+
+    def dismiss_clue(
+        self, actor: Actor, clue_id: UUID, reason: str, at: datetime | None = None
+    ) -> tuple[Clue, int | None]:
+        """不予立案: the clue dismissed for ``reason``."""
+
+        def once() -> tuple[Clue, int | None]:
+            clue = self.get_clue(clue_id)
+            clue.dismiss(actor, at or self.clock(), reason)
+            return clue, self._commit(clue)
+
+        return self._retrying(once, lambda: self.get_clue(clue_id).version)
+
+    def promote_clue(
+        self,
+        actor: Actor,
+        clue_id: UUID,
+        kind: str,
+        level: Level | None = None,
+        at: datetime | None = None,
+    ) -> tuple[Clue, Recorded]:
+        """转为案件: registers the case the clue becomes (linked back by ``clue_id``, the
+        clue's text its first note) and records the promotion on the clue: the clue, the case
+        and its county's counter in one transaction."""
+        now = at or self.clock()
+        first = self.get_clue(clue_id)
+        first.check_promotable(actor)
+
+        def once() -> tuple[Clue, Recorded]:
+            clue = self.get_clue(clue_id)
+            clue.check_promotable(actor)
+            details = clue.registration(level)
+            case, others = self._registered(actor, kind, details, now, uuid4(), clue.id)
+            case.add_note(actor, now, clue.summary)
+            clue.promote(actor, now, case.id, case.number, kind)
+            events = tuple(type(event).__name__ for event in case.pending_events)
+            position = self._commit(clue, case, *others)
+            return clue, Recorded(case, position, events)
+
+        with self._numbering(first.unit):
+            return self._retrying(once, lambda: self.get_clue(clue_id).version)
+
+    def flag_clue_overdue(
+        self, actor: Actor, clue_id: UUID, due_at: datetime, at: datetime
+    ) -> int | None:
+        """The scheduler: flags the clue's triage clock ``due_at`` as run out (once, while the
+        clue is open); the log position, None when there was nothing to do."""
+
+        def once() -> int | None:
+            clue = self.get_clue(clue_id)
+            if not clue.flag_triage_overdue(actor, at, due_at):
+                return None
+            return self._commit(clue)
+
+        return self._retrying(once, lambda: self.get_clue(clue_id).version)
 
     @staticmethod
     def _retrying(once: Callable[[], T], current_version: Callable[[], int]) -> T:

@@ -29,6 +29,9 @@ from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor, Role
 from domain.bounds import decision_time
+from domain.calendar import WorkingCalendar
+from domain.case import Registration
+from domain.clocks import Basis
 from domain.errors import (
     CommandNotAllowedError,
     DomainError,
@@ -37,9 +40,9 @@ from domain.errors import (
 )
 from domain.intake import KINDS
 from domain.jurisdiction import Jurisdiction
-from domain.levels import Tier
+from domain.levels import Level, Tier
 from domain.parties import Party, validated
-from domain.policy import Policy
+from domain.policy import Policy, on_calendar
 from domain.risk import Facts
 from domain.status import Channel
 
@@ -92,6 +95,14 @@ class ClueClosedError(CommandNotAllowedError):
         self.status = status
         self.detail = detail
         self.case_number = case_number
+
+
+class ClueNotFoundError(DomainError):
+    """No clue has this id."""
+
+    def __init__(self, clue_id: object) -> None:
+        super().__init__(f"clue {clue_id} not found")
+        self.clue_id = clue_id
 
 
 @dataclass(frozen=True)
@@ -292,6 +303,20 @@ class Clue(Aggregate):
     def is_open(self) -> bool:
         return self.status is ClueStatus.OPEN
 
+    def registration(self, level: Level | None = None) -> Registration:
+        """The case this clue becomes: its place, category, text and people, by the channel
+        its source reached us by, reported by whoever recorded the clue."""
+        return Registration(
+            category=self.category,
+            summary=self.summary,
+            unit=self.unit,
+            channel=CHANNEL_OF_SOURCE[self.source],
+            level=level or Level.YELLOW,
+            parties=self.parties,
+            people_involved=max(len(self.parties), 1),
+            reporter=self.recorded_by,
+        )
+
     # --- guards -----------------------------------------------------------------------------
 
     def _require_open(self, command: str) -> None:
@@ -310,6 +335,15 @@ class Clue(Aggregate):
         self.trigger_event(
             event_class, actor=actor.user, role=actor.role.value, timestamp=at, **fields
         )
+
+
+def triage_deadline(policy: Policy, calendar: WorkingCalendar, at: datetime) -> datetime:
+    """When a clue recorded at ``at`` must be triaged by: the policy's ``clue_triage`` on the
+    working calendar (whole working days), or plain elapsed time for a calendar duration."""
+    rule = policy.clue_triage
+    if rule.basis is Basis.WORKING_DAYS:
+        return on_calendar(calendar, rule, at, halve=False)
+    return at + rule.as_timedelta()
 
 
 def clue_category(policy: Policy, value: str) -> str:
