@@ -424,19 +424,25 @@ class FengqiaoApplication(Application[UUID]):
         units = self._units_knowing(details.unit)
         mode = self._operations().mode_at(units, details.unit) if details.unit in units else None
         clocks = Clocks(self.policy, self.calendar(), mode or Mode.NORMAL)
-        background = replace(self.background(details, at), clue_id=clue_id)
+        background = replace(self.background(details, at, kind), clue_id=clue_id)
         number, counter = self._next_number(units, details.unit, kind, at, case_id, at)
         case = case_class.register(case_id, actor, at, units, clocks, details, number, background)
         return case, (counter,)
 
-    def background(self, details: Registration, at: datetime) -> Background:
+    def background(
+        self, details: Registration, at: datetime, kind: str | None = None
+    ) -> Background:
         """What the record says of a new case's parties and place: the cases of the policy's
-        repeat window it repeats, the key persons among its parties (``domain.repeats``)."""
+        repeat window it repeats, the key persons among its parties (``domain.repeats``). A
+        case's ``kind`` names the vocabulary its category is stored in (邻里纠纷 is 邻里), the
+        word its place's earlier cases are indexed under."""
         if self.fingerprints is None:
             return Background()
         found = self.fingerprints.of_parties(validated(list(details.parties)))
         since = at - self.policy.repeat_window.as_timedelta()
         category = details.category.strip()
+        if kind is not None:
+            category = self.policy.intake.category(kind, category)
         return Background(
             repeat_of=tuple(self.repeat_finder.earlier_cases(found, details.unit, category, since)),
             key_persons=tuple(self.watch_list.key_persons_among(found)) if found else (),

@@ -19,6 +19,7 @@ from projections.follow import Follower
 from projections.history import HistoryView
 from projections.ledger import LedgerView
 from projections.notifications import NotificationsView
+from projections.repeats import RepeatsView
 from projections.statistics import StatisticsView
 
 VIEW_CLASSES: dict[str, type[View]] = {
@@ -30,6 +31,7 @@ VIEW_CLASSES: dict[str, type[View]] = {
         HistoryView,
         LedgerView,
         NotificationsView,
+        RepeatsView,
     )
 }
 
@@ -78,6 +80,8 @@ class ViewSet:
         """Hands the application the views a registration consults (``domain.repeats``)."""
         if not isinstance(self.app, FengqiaoApplication):
             return
+        if "repeats" in self.views:
+            self.app.repeat_finder = self.repeats
 
     @property
     def cases(self) -> CasesView:
@@ -98,6 +102,10 @@ class ViewSet:
     @property
     def notifications(self) -> NotificationsView:
         return self.views["notifications"]  # type: ignore[return-value]
+
+    @property
+    def repeats(self) -> RepeatsView:
+        return self.views["repeats"]  # type: ignore[return-value]
 
     # --- keeping up ---------------------------------------------------------------------
 

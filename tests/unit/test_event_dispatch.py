@@ -135,6 +135,7 @@ def test_a_new_event_class_left_unhandled_is_reported_everywhere() -> None:
         "view statistics",
         "view ledger",
         "view notifications",
+        "view repeats",
         "history text",
         "dashboard label",
         "dashboard line (zh)",
