@@ -20,6 +20,7 @@ from projections.history import HistoryView
 from projections.ledger import LedgerView
 from projections.notifications import NotificationsView
 from projections.repeats import RepeatsView
+from projections.screening import ScreeningView
 from projections.statistics import StatisticsView
 
 VIEW_CLASSES: dict[str, type[View]] = {
@@ -31,6 +32,7 @@ VIEW_CLASSES: dict[str, type[View]] = {
         HistoryView,
         LedgerView,
         NotificationsView,
+        ScreeningView,
         RepeatsView,
     )
 }
@@ -102,6 +104,10 @@ class ViewSet:
     @property
     def notifications(self) -> NotificationsView:
         return self.views["notifications"]  # type: ignore[return-value]
+
+    @property
+    def screening(self) -> ScreeningView:
+        return self.views["screening"]  # type: ignore[return-value]
 
     @property
     def repeats(self) -> RepeatsView:
