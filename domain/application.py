@@ -24,7 +24,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.access import AccessRecord
-from domain.actors import SYSTEM, Actor
+from domain.actors import Actor
 from domain.calendar import WorkingCalendar
 from domain.calendar_change import recompute_clocks
 from domain.case import Case, Registration
@@ -37,6 +37,7 @@ from domain.errors import (
     CaseNotFoundError,
     DomainError,
     InvalidInputError,
+    KeyPersonNotFoundError,
     PolicyError,
     UnknownUnitError,
     VersionConflictError,
@@ -45,6 +46,15 @@ from domain.fingerprints import Fingerprints
 from domain.incident import Incident
 from domain.inspection import DrawAnswer, InspectionDraw, Month, draw_id
 from domain.jurisdiction import JURISDICTION_ID, Jurisdiction, Unit
+from domain.key_person import (
+    FlagAnswer,
+    Identity,
+    KeyPerson,
+    next_visit,
+    party_identity,
+    source_party,
+    typed_identity,
+)
 from domain.levels import Level
 from domain.numbering import CaseNumbers, counter_id, county_of, number_year
 from domain.operations import OPERATIONS_ID, ModeInForce, Operations
@@ -55,8 +65,6 @@ from domain.policy_document import policy_to_document
 from domain.receipt import CommandReceipt, Outcome, RequestKey
 from domain.recorded import Recorded
 from domain.repeats import Background, NoHistory, RepeatFinder, WatchList
-from domain.screening import Period
-from domain.screening_report import ScreeningAnswer, ScreeningReport, parse_clue_ids, report_id
 from domain.transcodings import register_value_objects
 
 CASE_KINDS: Mapping[str, type[Case]] = {"dispute": Dispute, "incident": Incident}
@@ -764,85 +772,109 @@ class FengqiaoApplication(Application[UUID]):
 
         return self._retrying(once, lambda: self.get_clue(clue_id).version)
 
-    # --- 排查 (screening reports: domain.screening_report) ---------------------------------
+    # --- 重点人员 (key persons: domain.key_person) ------------------------------------------
 
-    def screening_report(self, village: str, period: Period) -> ScreeningReport | None:
-        """``village``'s report for ``period``, if it was filed or marked missed."""
+    def key_person(self, person_id: UUID) -> KeyPerson:
+        """The key person, on the list or taken off it."""
         try:
-            report: object = self.repository.get(report_id(village, period))
+            person: object = self.repository.get(person_id)
         except AggregateNotFoundError:
-            return None
-        return report if isinstance(report, ScreeningReport) else None
+            raise KeyPersonNotFoundError(person_id) from None
+        if not isinstance(person, KeyPerson):
+            raise KeyPersonNotFoundError(person_id)
+        return person
 
-    def file_screening_report(
+    def key_person_typed(self, name: str, id_number: str | None, phone: str | None) -> Identity:
+        """A person typed in, fingerprinted (``domain.key_person.typed_identity``)."""
+        return typed_identity(self._key_prints(), name, id_number, phone)
+
+    def key_person_of_party(self, case_id: UUID, index: int) -> Identity:
+        """A case's party as stored, fingerprinted."""
+        case = self.get_case(case_id)
+        return party_identity(self._key_prints(), source_party(case.parties, index))
+
+    def _key_prints(self) -> Fingerprints:
+        if self.fingerprints is None:
+            raise InvalidInputError(
+                "id_number", "this deployment has no cipher key to fingerprint by", "fingerprints"
+            )
+        return self.fingerprints
+
+    def flag_key_person(
         self,
         actor: Actor,
-        village: str,
-        period: Period,
-        clue_ids: Sequence[str] = (),
-        zero: bool = False,
-        declaration: str = "",
+        identity: Identity,
+        reason: str,
+        review_on: date,
+        source: tuple[UUID, int] | None = None,
         at: datetime | None = None,
-    ) -> ScreeningAnswer:
-        """排查: files ``village``'s report for ``period``: the clues found there, or a 零报告
-        (``zero``) with the declaration. Filed after the due time (or after the miss was
-        recorded) it is a late one; a second filing is refused."""
+    ) -> FlagAnswer:
+        """Puts a person on the key-person list of the supervisor's unit; a person on it
+        already is answered as they are, one taken off it is put back."""
         now = at or self.clock()
-        ids = parse_clue_ids(clue_ids)
 
-        def once() -> ScreeningAnswer:
-            units = self._units_knowing(village)
-            report = self._screening_report_owed(units, village, period, now)
-            report.file(actor, units, period, self._clue_units(ids), zero, declaration, now)
-            return ScreeningAnswer(report, self._commit(report))
+        def once() -> FlagAnswer:
+            try:
+                person = self.key_person(identity.id)
+            except KeyPersonNotFoundError:
+                person = KeyPerson.flag(actor, now, identity, reason, review_on, source)
+                return FlagAnswer(person, True, self._commit(person))
+            if not person.reflag(actor, now, reason, review_on, source):
+                return FlagAnswer(person, False, None)
+            return FlagAnswer(person, True, self._commit(person))
 
         return self._retrying(once, lambda: 0)
 
-    def mark_screening_missed(
-        self, village: str, period: Period, at: datetime | None = None
-    ) -> bool:
-        """The scheduler's record that ``village`` filed nothing for ``period`` by its due
-        time; False (nothing recorded) when it filed, was marked already, or is not due."""
+    def assign_key_person_leader(
+        self, actor: Actor, person_id: UUID, leader: str, at: datetime | None = None
+    ) -> tuple[KeyPerson, int | None]:
+        """包案: the leader, whose first visit falls due a visit interval from now."""
         now = at or self.clock()
-
-        def once() -> bool:
-            report = self._screening_report_owed(self._units_knowing(village), village, period, now)
-            if not report.mark_missed(SYSTEM, now):
-                return False
-            self._commit(report)
-            return True
-
-        return self._retrying(once, lambda: 0)
-
-    def screening_since(self) -> datetime | None:
-        """When this deployment first adopted a policy (its policy book was begun): the
-        periods that began before it are owed no report. None before any adoption."""
-        try:
-            book: PolicyBook = self.repository.get(POLICY_BOOK_ID)
-        except AggregateNotFoundError:
-            return None
-        return book.created_on
-
-    def _screening_report_owed(
-        self, units: Jurisdiction, village: str, period: Period, at: datetime
-    ) -> ScreeningReport:
-        found = self.screening_report(village, period)
-        if found is not None:
-            return found
-        return ScreeningReport.open(
-            units, village, period, self.policy.screening.due_at(period), at
+        due = next_visit(self.policy.key_person_visit, self.calendar(), now)
+        return self._change_key_person(
+            person_id,
+            lambda p: p.assign_leader(actor, now, leader, self.directory(), self.units(), due),
         )
 
-    def _clue_units(self, clue_ids: Iterable[str]) -> dict[str, str | None]:
-        """Each clue id with the unit its clue is located at (None: no such clue)."""
-        found: dict[str, str | None] = {}
-        for clue_id in clue_ids:
-            try:
-                clue: object = self.repository.get(UUID(clue_id))
-            except AggregateNotFoundError:
-                clue = None
-            found[clue_id] = clue.unit if isinstance(clue, Clue) else None
-        return found
+    def record_key_person_visit(
+        self, actor: Actor, person_id: UUID, note: str, at: datetime | None = None
+    ) -> tuple[KeyPerson, int | None]:
+        """A visit; the leader's next one falls due a visit interval from now."""
+        now = at or self.clock()
+        due = next_visit(self.policy.key_person_visit, self.calendar(), now)
+        return self._change_key_person(person_id, lambda p: p.record_visit(actor, now, note, due))
+
+    def review_key_person(
+        self, actor: Actor, person_id: UUID, note: str, review_on: date, at: datetime | None = None
+    ) -> tuple[KeyPerson, int | None]:
+        now = at or self.clock()
+        return self._change_key_person(person_id, lambda p: p.review(actor, now, note, review_on))
+
+    def unflag_key_person(
+        self, actor: Actor, person_id: UUID, reason: str, at: datetime | None = None
+    ) -> tuple[KeyPerson, int | None]:
+        now = at or self.clock()
+        return self._change_key_person(person_id, lambda p: p.unflag(actor, now, reason))
+
+    def flag_key_person_clocks(self, person_id: UUID, now: datetime) -> list[str]:
+        """The scheduler: the visit overdue and the review due, when their time has come."""
+        flagged: list[str] = []
+
+        def change(person: KeyPerson) -> None:
+            flagged[:] = person.flag_due_clocks(now)
+
+        self._change_key_person(person_id, change)
+        return flagged
+
+    def _change_key_person(
+        self, person_id: UUID, change: Callable[[KeyPerson], object]
+    ) -> tuple[KeyPerson, int | None]:
+        def once() -> tuple[KeyPerson, int | None]:
+            person = self.key_person(person_id)
+            change(person)
+            return person, self._commit(person)
+
+        return self._retrying(once, lambda: self.key_person(person_id).version)
 
     @staticmethod
     def _retrying(once: Callable[[], T], current_version: Callable[[], int]) -> T:

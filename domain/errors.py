@@ -132,3 +132,21 @@ class InvitationExpiredError(DomainError):
         super().__init__(f"the rating invitation {invitation} expired at {expired_at.isoformat()}")
         self.invitation = invitation
         self.expired_at = expired_at
+
+
+class KeyPersonNotFoundError(DomainError):
+    """No key person (重点人员) has this id."""
+
+    def __init__(self, person_id: object) -> None:
+        super().__init__(f"key person {person_id} not found")
+        self.person_id = person_id
+
+
+class KeyPersonRemovedError(DomainError):
+    """The key person was taken off the list: nothing more is done about them until a
+    supervisor flags them again."""
+
+    def __init__(self, person_id: object, command: str) -> None:
+        super().__init__(f"cannot {command} key person {person_id}: taken off the list")
+        self.person_id = person_id
+        self.command = command

@@ -177,6 +177,19 @@ def mask_digits(value: str | None) -> str | None:
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
+def mask_name(value: str | None) -> str | None:
+    """A name keeps its first and last characters (张*明, 张*, 欧**哲); one character is
+    hidden whole. What a list of people may show without naming them to a passer-by."""
+    if not value:
+        return value
+    name = value.strip()
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def mask_address(value: str | None) -> str | None:
     """An address keeps its first part (as written: down to the village) and no more."""
     if not value:

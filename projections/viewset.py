@@ -17,10 +17,10 @@ from projections.deadlines import DeadlinesView
 from projections.engine import View, ViewFailure, ViewRunner
 from projections.follow import Follower
 from projections.history import HistoryView
+from projections.key_persons import KeyPersonsView
 from projections.ledger import LedgerView
 from projections.notifications import NotificationsView
 from projections.repeats import RepeatsView
-from projections.screening import ScreeningView
 from projections.statistics import StatisticsView
 
 VIEW_CLASSES: dict[str, type[View]] = {
@@ -32,8 +32,8 @@ VIEW_CLASSES: dict[str, type[View]] = {
         HistoryView,
         LedgerView,
         NotificationsView,
-        ScreeningView,
         RepeatsView,
+        KeyPersonsView,
     )
 }
 
@@ -82,6 +82,8 @@ class ViewSet:
         """Hands the application the views a registration consults (``domain.repeats``)."""
         if not isinstance(self.app, FengqiaoApplication):
             return
+        if "key_persons" in self.views:
+            self.app.watch_list = self.key_persons
         if "repeats" in self.views:
             self.app.repeat_finder = self.repeats
 
@@ -106,12 +108,12 @@ class ViewSet:
         return self.views["notifications"]  # type: ignore[return-value]
 
     @property
-    def screening(self) -> ScreeningView:
-        return self.views["screening"]  # type: ignore[return-value]
-
-    @property
     def repeats(self) -> RepeatsView:
         return self.views["repeats"]  # type: ignore[return-value]
+
+    @property
+    def key_persons(self) -> KeyPersonsView:
+        return self.views["key_persons"]  # type: ignore[return-value]
 
     # --- keeping up ---------------------------------------------------------------------
 

@@ -23,11 +23,11 @@ from domain.dispute import Dispute
 from domain.incident import Incident
 from domain.inspection import InspectionDraw
 from domain.jurisdiction import Jurisdiction
+from domain.key_person import KeyPerson
 from domain.numbering import CaseNumbers
 from domain.operations import Operations
 from domain.policy_book import PolicyBook
 from domain.receipt import CommandReceipt
-from domain.screening_report import ScreeningReport
 from domain.transcodings import DeadlineAsDict, PartyAsDict
 
 GOLDEN = Path(__file__).with_name("event_schema.json")
@@ -43,7 +43,7 @@ AGGREGATES = (
     CaseNumbers,
     Directory,
     InspectionDraw,
-    ScreeningReport,
+    KeyPerson,
 )
 VALUE_OBJECTS = (DeadlineAsDict(), PartyAsDict())
 # Fields every event has from the library; their meaning is the library's.
