@@ -24,7 +24,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.access import AccessRecord
-from domain.actors import Actor
+from domain.actors import SYSTEM, Actor
 from domain.calendar import WorkingCalendar
 from domain.calendar_change import recompute_clocks
 from domain.case import Case, Registration
@@ -65,6 +65,8 @@ from domain.policy_document import policy_to_document
 from domain.receipt import CommandReceipt, Outcome, RequestKey
 from domain.recorded import Recorded
 from domain.repeats import Background, NoHistory, RepeatFinder, WatchList
+from domain.screening import Period
+from domain.screening_report import ScreeningAnswer, ScreeningReport, parse_clue_ids, report_id
 from domain.transcodings import register_value_objects
 
 CASE_KINDS: Mapping[str, type[Case]] = {"dispute": Dispute, "incident": Incident}
@@ -771,6 +773,86 @@ class FengqiaoApplication(Application[UUID]):
             return self._commit(clue)
 
         return self._retrying(once, lambda: self.get_clue(clue_id).version)
+
+    # --- 排查 (screening reports: domain.screening_report) ---------------------------------
+
+    def screening_report(self, village: str, period: Period) -> ScreeningReport | None:
+        """``village``'s report for ``period``, if it was filed or marked missed."""
+        try:
+            report: object = self.repository.get(report_id(village, period))
+        except AggregateNotFoundError:
+            return None
+        return report if isinstance(report, ScreeningReport) else None
+
+    def file_screening_report(
+        self,
+        actor: Actor,
+        village: str,
+        period: Period,
+        clue_ids: Sequence[str] = (),
+        zero: bool = False,
+        declaration: str = "",
+        at: datetime | None = None,
+    ) -> ScreeningAnswer:
+        """排查: files ``village``'s report for ``period``: the clues found there, or a 零报告
+        (``zero``) with the declaration. Filed after the due time (or after the miss was
+        recorded) it is a late one; a second filing is refused."""
+        now = at or self.clock()
+        ids = parse_clue_ids(clue_ids)
+
+        def once() -> ScreeningAnswer:
+            units = self._units_knowing(village)
+            report = self._screening_report_owed(units, village, period, now)
+            report.file(actor, units, period, self._clue_units(ids), zero, declaration, now)
+            return ScreeningAnswer(report, self._commit(report))
+
+        return self._retrying(once, lambda: 0)
+
+    def mark_screening_missed(
+        self, village: str, period: Period, at: datetime | None = None
+    ) -> bool:
+        """The scheduler's record that ``village`` filed nothing for ``period`` by its due
+        time; False (nothing recorded) when it filed, was marked already, or is not due."""
+        now = at or self.clock()
+
+        def once() -> bool:
+            report = self._screening_report_owed(self._units_knowing(village), village, period, now)
+            if not report.mark_missed(SYSTEM, now):
+                return False
+            self._commit(report)
+            return True
+
+        return self._retrying(once, lambda: 0)
+
+    def screening_since(self) -> datetime | None:
+        """When this deployment first adopted a policy (its policy book was begun): the
+        periods that began before it are owed no report. None before any adoption."""
+        try:
+            book: PolicyBook = self.repository.get(POLICY_BOOK_ID)
+        except AggregateNotFoundError:
+            return None
+        return book.created_on
+
+    def _screening_report_owed(
+        self, units: Jurisdiction, village: str, period: Period, at: datetime
+    ) -> ScreeningReport:
+        found = self.screening_report(village, period)
+        if found is not None:
+            return found
+        return ScreeningReport.open(
+            units, village, period, self.policy.screening.due_at(period), at
+        )
+
+    def _clue_units(self, clue_ids: Iterable[str]) -> dict[str, str | None]:
+        """Each clue id with the unit its clue is located at (None: no such clue)."""
+        found: dict[str, str | None] = {}
+        for clue_id in clue_ids:
+            try:
+                clue: object = self.repository.get(UUID(clue_id))
+            except AggregateNotFoundError:
+                clue = None
+            found[clue_id] = clue.unit if isinstance(clue, Clue) else None
+        return found
 
     # --- 重点人员 (key persons: domain.key_person) ------------------------------------------
 

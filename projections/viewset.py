@@ -21,6 +21,7 @@ from projections.key_persons import KeyPersonsView
 from projections.ledger import LedgerView
 from projections.notifications import NotificationsView
 from projections.repeats import RepeatsView
+from projections.screening import ScreeningView
 from projections.statistics import StatisticsView
 
 VIEW_CLASSES: dict[str, type[View]] = {
@@ -32,6 +33,7 @@ VIEW_CLASSES: dict[str, type[View]] = {
         HistoryView,
         LedgerView,
         NotificationsView,
+        ScreeningView,
         RepeatsView,
         KeyPersonsView,
     )
@@ -106,6 +108,10 @@ class ViewSet:
     @property
     def notifications(self) -> NotificationsView:
         return self.views["notifications"]  # type: ignore[return-value]
+
+    @property
+    def screening(self) -> ScreeningView:
+        return self.views["screening"]  # type: ignore[return-value]
 
     @property
     def repeats(self) -> RepeatsView:

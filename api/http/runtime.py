@@ -21,11 +21,13 @@ from scheduler.heartbeat import Heartbeat
 from scheduler.inspections import MonthlyDraw
 from scheduler.key_persons import KeyPersonWatch, refresher
 from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock, lock_key
+from scheduler.screening import ScreeningWatch
 from scheduler.service import SweepService, Watch
 from scheduler.sweep import Sweeper
 
 READ_YOUR_WRITES_TIMEOUT = 2.0
 READ_AFTER_WRITE = ("cases", "history")
+SCREENING_CATCH_UP = 2.0  # seconds the screening watch waits for its view to reach the head
 
 
 def _utc_now() -> datetime:
@@ -113,6 +115,14 @@ def watches(app: FengqiaoApplication, views: ViewSet, clock: Callable[[], dateti
     """The clocks kept outside cases, swept beside them (``scheduler.service.Watch``)."""
     found: list[Watch] = []
     found.append(KeyPersonWatch(app, views.key_persons, refresher(app, views)))
+    screening = views.runners["screening"]
+    found.append(
+        ScreeningWatch(
+            app,
+            views.screening,
+            lambda: screening.wait(app.recorder.max_notification_id() or 0, SCREENING_CATCH_UP),
+        )
+    )
     return found
 
 

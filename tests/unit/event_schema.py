@@ -28,6 +28,7 @@ from domain.numbering import CaseNumbers
 from domain.operations import Operations
 from domain.policy_book import PolicyBook
 from domain.receipt import CommandReceipt
+from domain.screening_report import ScreeningReport
 from domain.transcodings import DeadlineAsDict, PartyAsDict
 
 GOLDEN = Path(__file__).with_name("event_schema.json")
@@ -44,6 +45,7 @@ AGGREGATES = (
     Directory,
     InspectionDraw,
     KeyPerson,
+    ScreeningReport,
 )
 VALUE_OBJECTS = (DeadlineAsDict(), PartyAsDict())
 # Fields every event has from the library; their meaning is the library's.
