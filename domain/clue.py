@@ -139,6 +139,8 @@ class Clue(Aggregate):
     class Recorded(Event, Aggregate.Created):
         unit: str
         village: str  # the village the unit is or lies in: whose clock it is
+        township: str  # and the township and county above it, for the views' subtrees
+        county: str
         category: str
         summary: str
         source: str
@@ -179,6 +181,8 @@ class Clue(Aggregate):
         role: str,
         unit: str,
         village: str,
+        township: str,
+        county: str,
         category: str,
         summary: str,
         source: str,
@@ -194,6 +198,8 @@ class Clue(Aggregate):
         self.recorded_role = role
         self.unit = unit
         self.village = village
+        self.township = township
+        self.county = county
         self.category = category
         self.summary = summary
         self.source = Source(source)
@@ -246,6 +252,8 @@ class Clue(Aggregate):
             role=actor.role.value,
             unit=location.code,
             village=units.at_tier(location.code, Tier.VILLAGE).code,
+            township=units.at_tier(location.code, Tier.TOWNSHIP).code,
+            county=units.at_tier(location.code, Tier.COUNTY).code,
             category=category,
             summary=summary,
             source=Source(report.source).value,

@@ -12,6 +12,7 @@ from eventsourcing.application import Application
 
 from domain.application import FengqiaoApplication
 from projections.cases import CasesView
+from projections.clues import CluesView
 from projections.db import PostgresViews, SqliteViews, ViewDatabase
 from projections.deadlines import DeadlinesView
 from projections.engine import View, ViewFailure, ViewRunner
@@ -33,6 +34,7 @@ VIEW_CLASSES: dict[str, type[View]] = {
         HistoryView,
         LedgerView,
         NotificationsView,
+        CluesView,
         ScreeningView,
         RepeatsView,
         KeyPersonsView,
@@ -108,6 +110,10 @@ class ViewSet:
     @property
     def notifications(self) -> NotificationsView:
         return self.views["notifications"]  # type: ignore[return-value]
+
+    @property
+    def clues(self) -> CluesView:
+        return self.views["clues"]  # type: ignore[return-value]
 
     @property
     def screening(self) -> ScreeningView:

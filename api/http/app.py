@@ -20,6 +20,7 @@ from api.http.routes import (
     audit,
     case_file,
     cases,
+    clues,
     commands,
     documents,
     health,
@@ -67,6 +68,7 @@ def create_app(runtime: Runtime) -> Litestar:
                 *audit.HANDLERS,
                 *users.HANDLERS,
                 *inspections.HANDLERS,
+                *clues.HANDLERS,
             ]
         ),
         before_request=strict_json,  # every body: JSON only, no repeated keys, no coercion

@@ -38,6 +38,7 @@ from litestar.status_codes import (
 from api.http import expectations, i18n, messages
 from api.http.i18n import EN, ZH, Language, pick
 from api.http.labels import GLOSSES, label
+from domain.clue import ClueNotFoundError
 from domain.errors import (
     CaseNotFoundError,
     CommandNotAllowedError,
@@ -177,6 +178,7 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (InvalidInputError, HTTP_422_UNPROCESSABLE_ENTITY, "Invalid input"),
     (UnknownUnitError, HTTP_422_UNPROCESSABLE_ENTITY, "Unknown unit"),
     (CaseNotFoundError, HTTP_404_NOT_FOUND, "Not found"),
+    (ClueNotFoundError, HTTP_404_NOT_FOUND, "Not found"),
     (UnknownUserError, HTTP_404_NOT_FOUND, "Not found"),
     (UserExistsError, HTTP_409_CONFLICT, "User exists"),
     (UnknownInvitationError, HTTP_404_NOT_FOUND, "Not found"),
@@ -226,7 +228,7 @@ def _in_chinese(error: Exception, scope: str) -> tuple[str, str | None]:
         return messages.invitation(error), None
     if isinstance(error, UnknownUserError | UserExistsError):
         return _staff_detail(error), None
-    return _chinese_detail(error), None
+    return messages.clue_refusal(error) or _chinese_detail(error), None
 
 
 def _staff_detail(error: UnknownUserError | UserExistsError) -> str:
@@ -475,6 +477,7 @@ def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[b
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     CaseNotFoundError: _domain,
     CommandNotAllowedError: _domain,
+    ClueNotFoundError: _domain,
     InvalidInputError: _domain,
     NotPermittedError: _domain,
     PolicyError: _domain,

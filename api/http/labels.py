@@ -58,6 +58,8 @@ LABELS: dict[str, Pair] = {
     "remarks": ("督查意见", "remarks"),
     "rework": ("是否退回重新办理", "send back for rework"),
     "township": ("乡镇（街道）", "township"),
+    # 线索
+    "source": ("线索来源", "source"),
     "month": ("抽查月份", "month"),
     "state": ("回访状态", "state"),
     "at": ("操作时间", "time of the command"),

@@ -17,6 +17,7 @@ from http import HTTPStatus
 from api.http.i18n import EN, Language, Pair, pick
 from domain.calendar import SHANGHAI
 from domain.case.commands import CASE_COMMANDS
+from domain.clue import ClueClosedError, ClueNotFoundError
 from domain.errors import InvitationExpiredError, InvitationUsedError, UnknownInvitationError
 from projections.history import trigger_words
 
@@ -323,6 +324,7 @@ def rule(name: str, limits: Mapping[str, object]) -> str | None:
             "真实的出生日期（年月日）"
         ),
         "unknown_field": lambda: "不是这个请求可以填写的项，请删掉",
+        "clue_unit": lambda: "线索应记录在村（社区）或网格",
         "rating_body": lambda: "应为 JSON 对象 {grade, comment}",
         "assignee": lambda: f"应为承办单位 {limits['unit']} 名单内在岗的调解员",
         "user_id": lambda: "应为 1 到 64 个字母、数字或 . _ @ -，以字母或数字开头",
@@ -353,3 +355,21 @@ def invitation(error: UnknownInvitationError | InvitationUsedError | InvitationE
     if isinstance(error, InvitationExpiredError):
         return f"评价邀请的有效期至{when(error.expired_at)}，现已过期。"
     return "找不到这个评价邀请：链接无效，或不是本案件发出的。"
+
+
+# --- 线索 (domain.clue) ----------------------------------------------------------------------
+
+_CLUE_STATUS = {"open": "待研判", "dismissed": "已不予立案", "promoted": "已转为案件"}
+_CLUE_COMMANDS = {"dismiss": "不予立案", "promote": "转为案件"}
+
+
+def clue_refusal(error: Exception) -> str | None:
+    """A clue not found, or triaged already, in Chinese (None: not a clue's refusal)."""
+    if isinstance(error, ClueNotFoundError):
+        return f"找不到线索 {error.clue_id}。"
+    if not isinstance(error, ClueClosedError):
+        return None
+    status = _CLUE_STATUS.get(error.status, error.status)
+    command = _CLUE_COMMANDS.get(error.command, error.command)
+    case = f"（案件编号 {error.case_number}）" if error.case_number else ""
+    return f"线索当前{status}{case}，不能再{command}。"
