@@ -18,6 +18,7 @@ from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.utils import get_topic
 
 from domain.access import AccessRecord
+from domain.clue import Clue
 from domain.directory import Directory
 from domain.dispute import Dispute
 from domain.incident import Incident
@@ -44,6 +45,7 @@ AGGREGATES = (
     CaseNumbers,
     Directory,
     InspectionDraw,
+    Clue,
     KeyPerson,
     ScreeningReport,
 )
