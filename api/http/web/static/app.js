@@ -6,6 +6,7 @@ import { errorText } from "./api.js";
 import { bellMarkup, drawBell, startBell, stopBell } from "./bell.js";
 import { renderBoard } from "./board.js";
 import { renderCase } from "./case.js";
+import { renderClues } from "./clues.js";
 import { renderInspections } from "./inspections.js";
 import { lang, setLang, t, name, esc } from "./i18n.js";
 import { renderStats } from "./stats.js";
@@ -20,6 +21,8 @@ const state = {
 const view = () => document.getElementById("view");
 // who reads the 督查 samples of their subtree (GET /inspections)
 const INSPECTION_READERS = ["inspector", "supervisor", "auditor", "admin"];
+// who reads the clues of their subtree (GET /clues)
+const CLUE_READERS = ["reporter", "mediator", "supervisor", "auditor", "admin"];
 
 // --- unit names ----------------------------------------------------------------------------
 
@@ -217,6 +220,7 @@ function renderHeader() {
     ? `<nav class="nav" aria-label="main">
          <a href="#/" data-nav="board">${esc(t("nav.board"))}</a>
          <a href="#/stats" data-nav="stats">${esc(t("nav.stats"))}</a>
+         ${CLUE_READERS.includes(state.caller.role) ? `<a href="#/clues" data-nav="clues">${esc(t("nav.clues"))}</a>` : ""}
          ${INSPECTION_READERS.includes(state.caller.role) ? `<a href="#/inspections" data-nav="inspections">${esc(t("nav.inspections"))}</a>` : ""}
        </nav>`
     : "";
@@ -256,9 +260,11 @@ function markNav() {
     ? "stats"
     : hash.startsWith("#/inspections")
       ? "inspections"
-      : hash.startsWith("#/cases/")
-        ? ""
-        : "board";
+      : hash.startsWith("#/clues")
+        ? "clues"
+        : hash.startsWith("#/cases/")
+          ? ""
+          : "board";
   for (const link of document.querySelectorAll("[data-nav]")) {
     if (link.dataset.nav === current) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -291,6 +297,8 @@ function route() {
     state.cleanup = renderStats(container, match[1] || state.caller.unit);
   } else if (hash === "#/inspections") {
     state.cleanup = renderInspections(container);
+  } else if (hash === "#/clues") {
+    state.cleanup = renderClues(container);
   } else {
     state.cleanup = renderBoard(container);
   }
