@@ -25,6 +25,7 @@ from api.http.routes import (
     documents,
     health,
     inspections,
+    key_persons,
     ledger,
     mode,
     notifications,
@@ -68,6 +69,7 @@ def create_app(runtime: Runtime) -> Litestar:
                 *audit.HANDLERS,
                 *users.HANDLERS,
                 *inspections.HANDLERS,
+                *key_persons.HANDLERS,
                 *clues.HANDLERS,
             ]
         ),

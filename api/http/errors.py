@@ -45,6 +45,8 @@ from domain.errors import (
     InvalidInputError,
     InvitationExpiredError,
     InvitationUsedError,
+    KeyPersonNotFoundError,
+    KeyPersonRemovedError,
     NotPermittedError,
     PolicyError,
     UnknownInvitationError,
@@ -178,6 +180,8 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (InvalidInputError, HTTP_422_UNPROCESSABLE_ENTITY, "Invalid input"),
     (UnknownUnitError, HTTP_422_UNPROCESSABLE_ENTITY, "Unknown unit"),
     (CaseNotFoundError, HTTP_404_NOT_FOUND, "Not found"),
+    (KeyPersonNotFoundError, HTTP_404_NOT_FOUND, "Not found"),
+    (KeyPersonRemovedError, HTTP_409_CONFLICT, "Command not allowed"),
     (ClueNotFoundError, HTTP_404_NOT_FOUND, "Not found"),
     (UnknownUserError, HTTP_404_NOT_FOUND, "Not found"),
     (UserExistsError, HTTP_409_CONFLICT, "User exists"),
@@ -228,7 +232,8 @@ def _in_chinese(error: Exception, scope: str) -> tuple[str, str | None]:
         return messages.invitation(error), None
     if isinstance(error, UnknownUserError | UserExistsError):
         return _staff_detail(error), None
-    return messages.clue_refusal(error) or _chinese_detail(error), None
+    said = messages.clue_refusal(error) or messages.key_person_refusal(error)
+    return said or _chinese_detail(error), None
 
 
 def _staff_detail(error: UnknownUserError | UserExistsError) -> str:
@@ -476,6 +481,8 @@ def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[b
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     CaseNotFoundError: _domain,
+    KeyPersonNotFoundError: _domain,
+    KeyPersonRemovedError: _domain,
     CommandNotAllowedError: _domain,
     ClueNotFoundError: _domain,
     InvalidInputError: _domain,

@@ -61,6 +61,11 @@ LABELS: dict[str, Pair] = {
     # 线索
     "source": ("线索来源", "source"),
     "month": ("抽查月份", "month"),
+    # 重点人员
+    "review_on": ("复查日期", "review date"),
+    "leader": ("包案领导", "leader"),
+    "case_id": ("来源案件", "case"),
+    "party": ("当事人序号", "party"),
     "state": ("回访状态", "state"),
     "at": ("操作时间", "time of the command"),
     # the staff directory

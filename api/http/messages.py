@@ -18,7 +18,13 @@ from api.http.i18n import EN, Language, Pair, pick
 from domain.calendar import SHANGHAI
 from domain.case.commands import CASE_COMMANDS
 from domain.clue import ClueClosedError, ClueNotFoundError
-from domain.errors import InvitationExpiredError, InvitationUsedError, UnknownInvitationError
+from domain.errors import (
+    InvitationExpiredError,
+    InvitationUsedError,
+    KeyPersonNotFoundError,
+    KeyPersonRemovedError,
+    UnknownInvitationError,
+)
 from projections.history import trigger_words
 
 # by the English title the code gives a problem (each family's title is fixed)
@@ -101,9 +107,19 @@ COMMANDS: dict[str, str] = {
     for command in CASE_COMMANDS
     if command.__name__ in _COMMANDS_BY_CLASS
 }
+COMMANDS.update(
+    {  # 重点人员 (domain.key_person)
+        "flag a key person": "标记重点人员",
+        "assign a key person's leader": "指定包案领导",
+        "record a key person's visit": "登记走访",
+        "review a key person": "复查重点人员",
+        "remove a key person": "移出重点人员名单",
+    }
+)
 # who a rule lets do it (``NotPermittedError.needs``) → 中文: "只有{…}可以{command}"
 APPROVERS: dict[str, str] = {
     "a supervisor": "主管或管理员",
+    "a supervisor of the unit": "本单位或上级单位的主管",
     "someone who did not handle the case": (
         "非本案承办人员（办理过本案的人员不能评价自己办理的案件）"
     ),
@@ -341,6 +357,12 @@ def rule(name: str, limits: Mapping[str, object]) -> str | None:
         "month": lambda: f"应为年月，如 {limits['example']}",
         "month_ended": lambda: f"{limits['month']} 尚未结束：只能抽查已结束月份办结的案件",
         "township": lambda: "应为乡镇（街道）的单位代码",
+        # 重点人员
+        "key_person_identity": lambda: "需要身份证号码或联系电话（至少一项），才能识别这个人",
+        "key_person_leader": lambda: f"应为 {limits['unit']} 或其上级单位在岗的主管",
+        "key_person_party": lambda: f"应为案件当事人的序号（从 0 起，共 {limits['count']} 位）",
+        "fingerprints": lambda: "本系统未配置加密密钥，无法识别重点人员",
+        "case_id": lambda: "应为案件编号（UUID）",
     }.get(name)
     try:
         return None if said is None else said()
@@ -373,3 +395,23 @@ def clue_refusal(error: Exception) -> str | None:
     command = _CLUE_COMMANDS.get(error.command, error.command)
     case = f"（案件编号 {error.case_number}）" if error.case_number else ""
     return f"线索当前{status}{case}，不能再{command}。"
+
+
+# --- 重点人员 (domain.key_person) ----------------------------------------------------------------
+
+_KEY_PERSON_COMMANDS = {
+    "assign a leader to": "指定包案领导",
+    "visit": "登记走访",
+    "review": "复查",
+    "remove": "移出名单",
+}
+
+
+def key_person_refusal(error: Exception) -> str | None:
+    """Why a key person cannot be acted on, in Chinese (None: not a key person's refusal)."""
+    if isinstance(error, KeyPersonNotFoundError):
+        return f"找不到重点人员 {error.person_id}。"
+    if not isinstance(error, KeyPersonRemovedError):
+        return None
+    command = _KEY_PERSON_COMMANDS.get(error.command, error.command)
+    return f"该人员已移出重点人员名单，不能{command}；需要时请重新标记。"
