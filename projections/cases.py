@@ -31,7 +31,7 @@ COLUMNS = (
     "id", "kind", "category", "summary", "status", "paused_from", "level", "level_rank",
     "unit", "owner", "tier", "assignee", "awaiting_signature", "is_open", "next_due_us",
     "next_due_kind", "flags", "registered_us", "updated_us", "version", "policy_version",
-    "escalations", "number", "level_cause", "closed_us",
+    "escalations", "number", "level_cause", "closed_us", "is_repeat", "key_person",
 )  # fmt: skip
 # 督查回访: each sample of a case by a township's monthly draw, and its callback.
 INSPECTION_COLUMNS = (
@@ -216,7 +216,8 @@ class CasesView(View):
     # why each case has its level
     # 6: a bad rating awaiting 差评核实 keeps the case in the queue
     # 7: when each case was last closed, and its 督查 samples (``inspections``)
-    schema_version = 7
+    # 8: whether it was registered as a repeat (重复) and with a key person (重点人员)
+    schema_version = 8
     # (a 督查 sample, and a callback's clock moved by the calendar facts: ``inspections``)
     handles = (
         Case.Registered,
@@ -248,7 +249,7 @@ class CasesView(View):
             "next_due_kind TEXT, flags TEXT NOT NULL, registered_us BIGINT NOT NULL, "
             "updated_us BIGINT NOT NULL, version INTEGER NOT NULL, policy_version TEXT NOT NULL, "
             "escalations INTEGER NOT NULL, number TEXT NOT NULL, level_cause TEXT NOT NULL, "
-            "closed_us BIGINT)",
+            "closed_us BIGINT, is_repeat INTEGER NOT NULL, key_person INTEGER NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_queue')} ON {cases} "
             "(owner, is_open, level_rank, next_due_us)",
             f"CREATE INDEX IF NOT EXISTS {self.db.index('cases_unit')} ON {cases} "
@@ -373,4 +374,7 @@ def _registered(event: Any) -> Row:
         "number": event.number,
         "level_cause": event.level_cause or LevelCause.REGISTERED.value,
         "closed_us": None,
+        # what the record said when it was registered (``domain.repeats``): a card's badges
+        "is_repeat": int(bool(event.repeat_of)),
+        "key_person": int(bool(event.key_persons)),
     }

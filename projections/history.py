@@ -60,7 +60,8 @@ class HistoryView(View):
     # 2: structured fields instead of a stored English line (the line is built when read);
     # 3: why a registration has its level, an assessment below the risk triggers' suggestion,
     # a referral answer's outcome and the agency's number
-    schema_version = 3
+    # 4: the earlier cases a registration repeats (their numbers), its key persons (a count)
+    schema_version = 4
 
     def create_statements(self) -> list[str]:
         return [
@@ -156,7 +157,11 @@ def _registered_line(fields: Fields) -> str:
         "涉及金额：{amount_involved}，发生时间：{occurred_at}，编号：{number}"
     )
     if fields.get("level_cause") == "triggers":
-        return line + "；因触发预警指标（{risk_triggers}）定为{level}预警"
+        line += "；因触发预警指标（{risk_triggers}）定为{level}预警"
+    if fields.get("repeats"):
+        line += "；重复纠纷：此前案件 {repeats}"
+    if fields.get("key_person_count"):
+        line += "；涉及重点人员 {key_person_count} 人"
     return line
 
 
@@ -172,6 +177,12 @@ def _registered(event: Any, fields: Fields) -> None:
     """A registration reads with its kind (from the aggregate's class) and how many parties."""
     fields["kind"] = kind_of(event)
     fields["party_count"] = len(event.parties)
+    # 重复纠纷 and 重点人员 (``domain.repeats``): the earlier cases' numbers, a count of persons
+    earlier = [str(entry.get("number") or entry["case_id"]) for entry in event.repeat_of or ()]
+    if earlier:
+        fields["repeats"] = earlier
+    if event.key_persons:
+        fields["key_person_count"] = len(event.key_persons)
 
 
 # The reasons the domain writes itself (``domain.case._ownership`` and ``_outcomes``), in

@@ -34,6 +34,8 @@ class QueueItem:
     version: int
     number: str = ""
     level_cause: str = "registered"  # why it has its level (``domain.status.LevelCause``)
+    repeat: bool = False  # registered as a repeat of earlier cases (重复纠纷)
+    key_person: bool = False  # registered with a key person among its parties (重点人员)
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ def queue_item(row: dict[str, Any], now: datetime) -> QueueItem:
         version=row["version"],
         number=row["number"],
         level_cause=row["level_cause"],
+        repeat=bool(row["is_repeat"]),
+        key_person=bool(row["key_person"]),
     )
 
 

@@ -30,6 +30,7 @@ from api.http.routes import (
     mode,
     notifications,
     reads,
+    repeats,
     stream,
     users,
 )
@@ -69,6 +70,7 @@ def create_app(runtime: Runtime) -> Litestar:
                 *audit.HANDLERS,
                 *users.HANDLERS,
                 *inspections.HANDLERS,
+                *repeats.HANDLERS,
                 *key_persons.HANDLERS,
                 *clues.HANDLERS,
             ]

@@ -33,7 +33,7 @@ from api.http.errors import (
     told_headers,
 )
 from api.http.permissions import require_command, require_read
-from api.http.presenters import case_out
+from api.http.presenters import case_out, repeat_links
 from api.http.runtime import Runtime
 from domain.actors import Actor
 from domain.case import Case
@@ -82,8 +82,8 @@ def answer(
     location: str | None = None,
     unmasked: bool = False,
 ) -> Stored:
-    """The case as an answer, its clocks' "overdue" as of ``at``."""
-    body = msgspec.json.encode(case_out(case, at, unmasked))
+    """The case as an answer, its clocks' "overdue" as of ``at``, with its repeat links."""
+    body = msgspec.json.encode(case_out(case, at, unmasked, repeat_links(runtime.views, case)))
     headers = {"etag": f'"{case.version}"'}
     if location:
         headers["location"] = location

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from api.http.schemas import (
     PartyOut,
     QueueItemOut,
     ReferralInOut,
+    RepeatLinkOut,
     SupervisionOut,
     UnitOut,
 )
@@ -23,9 +25,16 @@ from domain.case import Case
 from domain.clocks import DeadlineKind
 from domain.jurisdiction import Jurisdiction, Unit
 from domain.parties import Party, mask_digits, masked
+from projections.db import TRANSIENT_ERRORS
 from projections.history import HistoryEntry
 from projections.inspections import InspectionItem
 from projections.queue import QueueItem
+from projections.repeats import Link, statuses
+from projections.viewset import ViewSet
+
+log = logging.getLogger(__name__)
+# a case's repeat links: the earlier cases it repeats, the later ones repeating it
+RepeatLinks = tuple[list[RepeatLinkOut], list[RepeatLinkOut]]
 
 
 def party_out(party: Party, unmasked: bool = False) -> PartyOut:
@@ -40,7 +49,10 @@ def party_out(party: Party, unmasked: bool = False) -> PartyOut:
     )
 
 
-def case_out(case: Case, now: datetime, unmasked: bool = False) -> CaseOut:
+def case_out(
+    case: Case, now: datetime, unmasked: bool = False, links: RepeatLinks = ([], [])
+) -> CaseOut:
+    """The case as answered; ``links``: its repeat links (``repeat_links``), when read."""
     return CaseOut(
         id=str(case.id),
         number=case.number,
@@ -78,6 +90,46 @@ def case_out(case: Case, now: datetime, unmasked: bool = False) -> CaseOut:
         referral_in=referral_in_out(case),
         supervision=supervision_out(case),
         inspection=inspection_out(case, now),
+        repeat_of=links[0],
+        repeated_by=links[1],
+        key_persons=list(case.key_persons),
+    )
+
+
+def repeat_links(views: ViewSet, case: Case) -> RepeatLinks:
+    """重复纠纷 in both files: the earlier cases the registration recorded (their number and
+    outcome now, from the repeat index) and the later cases recorded as repeating this one,
+    each with its status from the cases view. A command's answer is not failed by views out
+    of reach after it was recorded: the links are then the ones the registration recorded."""
+    recorded = {str(entry["case_id"]): entry for entry in case.repeat_of}
+    try:
+        later = views.repeats.repeated_by(str(case.id))
+        known = views.repeats.known(recorded) if recorded else {}
+        status = statuses(views.cases, [*recorded, *(link.case_id for link in later)])
+    except TRANSIENT_ERRORS:
+        log.warning("repeat links of case %s not read: the views are out of reach", case.id)
+        later, known, status = [], {}, {}
+    earlier = [
+        _link_out(known.get(case_id) or _as_recorded(entry), status, entry["matched_by"])
+        for case_id, entry in recorded.items()
+    ]
+    return earlier, [_link_out(link, status, link.matched_by) for link in later]
+
+
+def _as_recorded(entry: dict[str, Any]) -> Link:
+    """An earlier case as the registration recorded it (the index has not read it)."""
+    at = datetime.fromisoformat(entry["registered_at"])
+    return Link(str(entry["case_id"]), entry["number"], at, tuple(entry["matched_by"]), None)
+
+
+def _link_out(link: Link, status: dict[str, str], matched_by: Any) -> RepeatLinkOut:
+    return RepeatLinkOut(
+        id=link.case_id,
+        number=link.number,
+        registered_at=link.registered_at.astimezone(UTC),
+        matched_by=list(matched_by),
+        status=status.get(link.case_id),
+        outcome=link.outcome,
     )
 
 
@@ -165,6 +217,8 @@ def queue_item_out(item: QueueItem) -> QueueItemOut:
         version=item.version,
         awaiting_signature=item.awaiting_signature,
         level_cause=item.level_cause,
+        repeat=item.repeat,
+        key_person=item.key_person,
     )
 
 

@@ -398,6 +398,23 @@ class CaseOut(msgspec.Struct, kw_only=True):
     referral_in: ReferralInOut | None = None  # the body that referred it here
     supervision: SupervisionOut | None = None  # the open 督办, if any
     inspection: InspectionOut | None = None  # its 督查回访 sample, if a monthly draw took it
+    # 重复纠纷: the earlier cases it repeats, as registered, and the later ones repeating it
+    repeat_of: list[RepeatLinkOut] = []
+    repeated_by: list[RepeatLinkOut] = []
+    # 重点人员: the key persons (their entries' ids) among its parties when it was registered
+    key_persons: list[str] = []
+
+
+class RepeatLinkOut(msgspec.Struct, kw_only=True):
+    """A case at the other end of a repeat link: its number and what the two share (party:
+    an ID number or phone; place: the unit and the category), its status and outcome now."""
+
+    id: str
+    number: str
+    registered_at: datetime
+    matched_by: list[str]
+    status: str | None = None  # None: the views have not read it yet
+    outcome: str | None = None  # resolved, terminated, referred; None while at work
 
 
 class CallerOut(msgspec.Struct, kw_only=True):
@@ -464,6 +481,8 @@ class QueueItemOut(msgspec.Struct, kw_only=True):
     # why it has its level: registered, triggers, assessed, raised, lowered, overdue (an
     # overdue climb turns a noise complaint red: the card tells it from a dangerous case)
     level_cause: str = "registered"
+    repeat: bool = False  # 重复: registered as a repeat of earlier cases
+    key_person: bool = False  # 重点: registered with a key person among its parties
 
 
 class QueueOut(msgspec.Struct, kw_only=True):

@@ -192,6 +192,8 @@ export function renderBoard(container) {
         <div class="card-top">
           <span class="pill lvl-${esc(item.level)}">${esc(name("level", item.level))}</span>
           ${causeMark(item)}
+          ${item.repeat ? `<span class="badge badge-repeat" data-badge="repeat" title="${esc(t("board.repeatTitle"))}">${esc(t("board.repeat"))}</span>` : ""}
+          ${item.key_person ? `<span class="badge badge-key-person" data-badge="key_person" title="${esc(t("board.keyPersonTitle"))}">${esc(t("board.keyPerson"))}</span>` : ""}
           ${statusPill(item)}
           <span class="card-kind">${esc(name("kind", item.kind))} · ${esc(item.category)}</span>
         </div>

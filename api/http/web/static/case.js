@@ -531,6 +531,7 @@ export function renderCase(container, caseId) {
           <section class="panel supervision-panel" id="case-supervision" aria-labelledby="supervision-title" hidden></section>
           <section class="panel referral-in-panel" id="case-referral-in" aria-labelledby="referral-in-title" hidden></section>
           <section class="panel inspection-panel" id="case-inspection" aria-labelledby="inspection-title" hidden></section>
+          <section class="panel repeats-panel" id="case-repeats" aria-labelledby="repeats-title" hidden></section>
           <section class="panel review-panel" id="case-rating-review" aria-labelledby="review-title" hidden></section>
           <section class="panel" aria-labelledby="details-title">
             <h2 id="details-title">${esc(t("case.details"))}</h2>
@@ -609,6 +610,7 @@ export function renderCase(container, caseId) {
     drawSupervision(c);
     drawReferralIn(c);
     drawInspection(c);
+    drawRepeats(c);
     drawReview(c);
     body.querySelector("#case-deadlines").innerHTML = c.deadlines.length
       ? `<ul class="deadlines">${c.deadlines
@@ -776,6 +778,33 @@ export function renderCase(container, caseId) {
         <div><dt>${esc(t("case.inspectionFound"))}</dt><dd id="inspection-found">${esc(found)}${sample.rework ? ` · ${esc(t("inspections.rework"))}` : ""}</dd></div>
       </dl>
       <p class="muted small">${esc(t("case.inspectionWho"))}</p>`;
+  }
+
+  // 重复纠纷 in both files: the earlier cases this one repeats (number, what they share, how
+  // each ended) and the later ones repeating it; and 涉重点人员 when a key person is a party.
+  function drawRepeats(c) {
+    const box = body.querySelector("#case-repeats");
+    const earlier = c.repeat_of || [];
+    const later = c.repeated_by || [];
+    const keyPersons = (c.key_persons || []).length;
+    box.hidden = !earlier.length && !later.length && !keyPersons;
+    if (box.hidden) {
+      box.innerHTML = "";
+      return;
+    }
+    const row = (link) => `<li data-case="${esc(link.id)}">
+        <a href="#/cases/${encodeURIComponent(link.id)}">${esc(link.number || link.id.slice(0, 8))}</a>
+        <span class="muted small">${esc(formatTime(link.registered_at))}</span>
+        · ${esc(link.matched_by.map((why) => name("repeatMatch", why)).join("、"))}
+        · ${esc(link.outcome ? name("status", link.outcome) : link.status ? name("status", link.status) : t("value.missing"))}
+      </li>`;
+    const list = (id, title, links) =>
+      links.length ? `<h3>${esc(t(title))}</h3><ul class="repeat-links" id="${id}">${links.map(row).join("")}</ul>` : "";
+    box.innerHTML = `
+      <h2 id="repeats-title">${esc(t("case.repeats"))}</h2>
+      ${keyPersons ? `<p class="key-person-warning" id="key-person-warning" role="alert">${esc(t("case.keyPersons", { n: formatNumber(keyPersons) }))}</p>` : ""}
+      ${list("repeat-of", "case.repeatOf", earlier)}
+      ${list("repeated-by", "case.repeatedBy", later)}`;
   }
 
   const unitLabel = (code) => unitName(code);
