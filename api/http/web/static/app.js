@@ -8,6 +8,7 @@ import { renderBoard } from "./board.js";
 import { renderCase } from "./case.js";
 import { renderClues } from "./clues.js";
 import { renderInspections } from "./inspections.js";
+import { renderKeyPersons } from "./key_persons.js";
 import { lang, setLang, t, name, esc } from "./i18n.js";
 import { renderStats } from "./stats.js";
 
@@ -21,6 +22,9 @@ const state = {
 const view = () => document.getElementById("view");
 // who reads the 督查 samples of their subtree (GET /inspections)
 const INSPECTION_READERS = ["inspector", "supervisor", "auditor", "admin"];
+// who reads the clues of their subtree (GET /clues)
+// who reads the key-person list of their subtree (GET /key-persons)
+const KEY_PERSON_READERS = ["supervisor", "auditor"];
 // who reads the clues of their subtree (GET /clues)
 const CLUE_READERS = ["reporter", "mediator", "supervisor", "auditor", "admin"];
 
@@ -222,6 +226,7 @@ function renderHeader() {
          <a href="#/stats" data-nav="stats">${esc(t("nav.stats"))}</a>
          ${CLUE_READERS.includes(state.caller.role) ? `<a href="#/clues" data-nav="clues">${esc(t("nav.clues"))}</a>` : ""}
          ${INSPECTION_READERS.includes(state.caller.role) ? `<a href="#/inspections" data-nav="inspections">${esc(t("nav.inspections"))}</a>` : ""}
+         ${KEY_PERSON_READERS.includes(state.caller.role) ? `<a href="#/key-persons" data-nav="key-persons">${esc(t("nav.keyPersons"))}</a>` : ""}
        </nav>`
     : "";
   header.innerHTML = `
@@ -262,6 +267,8 @@ function markNav() {
       ? "inspections"
       : hash.startsWith("#/clues")
         ? "clues"
+        : hash.startsWith("#/key-persons")
+          ? "key-persons"
         : hash.startsWith("#/cases/")
           ? ""
           : "board";
@@ -297,6 +304,8 @@ function route() {
     state.cleanup = renderStats(container, match[1] || state.caller.unit);
   } else if (hash === "#/inspections") {
     state.cleanup = renderInspections(container);
+  } else if (hash === "#/key-persons") {
+    state.cleanup = renderKeyPersons(container);
   } else if (hash === "#/clues") {
     state.cleanup = renderClues(container);
   } else {
