@@ -35,7 +35,7 @@ def test_a_view_of_an_older_shape_is_rebuilt_at_start(
     runner = views.runners["cases"]
     built = dump(views.cases)
     head = runner.read_position()
-    assert views.cases.schema_version == 7
+    assert views.cases.schema_version == 8
 
     older_release(views, "cases", stored)
     runner.setup()  # what starting this release does
