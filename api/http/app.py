@@ -31,6 +31,7 @@ from api.http.routes import (
     notifications,
     reads,
     repeats,
+    screening,
     stream,
     users,
 )
@@ -70,6 +71,7 @@ def create_app(runtime: Runtime) -> Litestar:
                 *audit.HANDLERS,
                 *users.HANDLERS,
                 *inspections.HANDLERS,
+                *screening.HANDLERS,
                 *repeats.HANDLERS,
                 *key_persons.HANDLERS,
                 *clues.HANDLERS,

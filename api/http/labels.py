@@ -61,6 +61,11 @@ LABELS: dict[str, Pair] = {
     # 线索
     "source": ("线索来源", "source"),
     "month": ("抽查月份", "month"),
+    # 排查
+    "period": ("排查期次", "screening period"),
+    "clue_ids": ("排查发现的线索", "clues found"),
+    "zero": ("零报告", "zero report"),
+    "declaration": ("零报告声明", "declaration"),
     # 重点人员
     "review_on": ("复查日期", "review date"),
     "leader": ("包案领导", "leader"),
@@ -102,6 +107,7 @@ ITEMS: dict[str, tuple[str, Pair]] = {
     "parties": ("位", ("当事人", "party")),
     "attendees": ("位", ("参加人员", "attendee")),
     "triggers": ("项", ("预警情形", "trigger")),
+    "clue_ids": ("条", ("线索", "clue")),
 }
 # What the values a client sends mean, for Chinese answers that list them: "red（红色）".
 GLOSSES: dict[str, str] = {

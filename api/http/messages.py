@@ -106,7 +106,7 @@ COMMANDS: dict[str, str] = {
     command.words: _COMMANDS_BY_CLASS[command.__name__]
     for command in CASE_COMMANDS
     if command.__name__ in _COMMANDS_BY_CLASS
-}
+} | {"file a screening report": "上报排查报告"}
 COMMANDS.update(
     {  # 重点人员 (domain.key_person)
         "flag a key person": "标记重点人员",
@@ -120,6 +120,9 @@ COMMANDS.update(
 APPROVERS: dict[str, str] = {
     "a supervisor": "主管或管理员",
     "a supervisor of the unit": "本单位或上级单位的主管",
+    "the village's grid worker, or a mediator or supervisor of the village or above": (
+        "本村（社区）网格员，或本村及上级单位的调解员、主管"
+    ),
     "someone who did not handle the case": (
         "非本案承办人员（办理过本案的人员不能评价自己办理的案件）"
     ),
@@ -357,6 +360,17 @@ def rule(name: str, limits: Mapping[str, object]) -> str | None:
         "month": lambda: f"应为年月，如 {limits['example']}",
         "month_ended": lambda: f"{limits['month']} 尚未结束：只能抽查已结束月份办结的案件",
         "township": lambda: "应为乡镇（街道）的单位代码",
+        # 排查
+        "period": lambda: f"应为排查期次，如 {limits['example']}",
+        "period_future": lambda: f"{limits['period']} 期尚未开始，不能上报",
+        "village": lambda: "应为村（社区）的单位代码：排查报告由村（社区）上报",
+        "screening_filed": lambda: (
+            f"本村 {limits['period']} 期的排查报告已于{when(limits['filed_at'])}上报，不能重复上报"
+        ),
+        "screening_empty": lambda: "请列出本期排查发现的线索；未发现矛盾纠纷的，请上报零报告",
+        "zero_with_clues": lambda: "零报告不能列出线索：发现了线索请按线索上报",
+        "clue_in_village": lambda: f"{limits['clue']} 不是本村（社区）记录的线索",
+        "clue_id": lambda: "应为线索编号（UUID）",
         # 重点人员
         "key_person_identity": lambda: "需要身份证号码或联系电话（至少一项），才能识别这个人",
         "key_person_leader": lambda: f"应为 {limits['unit']} 或其上级单位在岗的主管",

@@ -41,6 +41,7 @@ ACTION_WORDS = {
     "export the ledger": "导出台账",
     "read the 督查 samples": "查看督查抽查",
     "draw 督查 samples": "抽取督查样本",
+    "read the screening reports": "查看排查情况",
     "attach a file to a case": "上传附件",
 }
 
