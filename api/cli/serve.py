@@ -190,7 +190,8 @@ def _load_demo(runtime: Any, cases: int, secret: str) -> None:
 
     from api.cli.console import progress_bar
     from api.cli.display import aligned, unit_label
-    from api.demo.load import run_demo
+    from api.demo.grassroots import run_grassroots
+    from api.demo.load import demo_epoch, run_demo
     from api.http.auth import mint_token
     from domain.actors import Role
 
@@ -198,6 +199,7 @@ def _load_demo(runtime: Any, cases: int, secret: str) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     with progress_bar(console, cases, "demo cases") as advance:
         run_demo(runtime.app, cases, 2026, now, advance)
+    run_grassroots(runtime.app, now, demo_epoch(now), runtime.views.catch_up)
     runtime.views.catch_up()
     console.print("[bold]Demo tokens (valid 8 hours), one per sample member's role:[/]")
     units = runtime.app.units()

@@ -22,6 +22,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.cli.main import main
+from api.demo.grassroots import FAMILY, KEY_PERSON, NEIGHBOUR, WALL_NEIGHBOUR
 from api.demo.load import demo_case_id
 from api.http.app import create_app
 from api.http.runtime import Runtime, build_runtime
@@ -119,6 +120,10 @@ def _demo_values(settings: Settings) -> set[str]:
         values = _personal_values(app, ids)
     finally:
         app.close()
+    # the township's family, key person and neighbours (``api.demo.grassroots``): in cases,
+    # clues, the key-person list and the repeat index, by fingerprint only
+    for person in (*FAMILY, KEY_PERSON, NEIGHBOUR, WALL_NEIGHBOUR):
+        values.update(str(getattr(person, f)) for f in PARTY_FIELDS if getattr(person, f))
     return values
 
 
