@@ -9,6 +9,7 @@ import { renderCase } from "./case.js";
 import { renderClues } from "./clues.js";
 import { renderInspections } from "./inspections.js";
 import { renderKeyPersons } from "./key_persons.js";
+import { renderScreening } from "./screening.js";
 import { lang, setLang, t, name, esc } from "./i18n.js";
 import { renderStats } from "./stats.js";
 
@@ -27,6 +28,8 @@ const INSPECTION_READERS = ["inspector", "supervisor", "auditor", "admin"];
 const KEY_PERSON_READERS = ["supervisor", "auditor"];
 // who reads the clues of their subtree (GET /clues)
 const CLUE_READERS = ["reporter", "mediator", "supervisor", "auditor", "admin"];
+// who reads the 排查 grid of their subtree, or files a village's report (GET/POST /screening/…)
+const SCREENING_READERS = ["reporter", "mediator", "supervisor", "auditor", "admin"];
 
 // --- unit names ----------------------------------------------------------------------------
 
@@ -225,6 +228,7 @@ function renderHeader() {
          <a href="#/" data-nav="board">${esc(t("nav.board"))}</a>
          <a href="#/stats" data-nav="stats">${esc(t("nav.stats"))}</a>
          ${CLUE_READERS.includes(state.caller.role) ? `<a href="#/clues" data-nav="clues">${esc(t("nav.clues"))}</a>` : ""}
+         ${SCREENING_READERS.includes(state.caller.role) ? `<a href="#/screening" data-nav="screening">${esc(t("nav.screening"))}</a>` : ""}
          ${INSPECTION_READERS.includes(state.caller.role) ? `<a href="#/inspections" data-nav="inspections">${esc(t("nav.inspections"))}</a>` : ""}
          ${KEY_PERSON_READERS.includes(state.caller.role) ? `<a href="#/key-persons" data-nav="key-persons">${esc(t("nav.keyPersons"))}</a>` : ""}
        </nav>`
@@ -269,6 +273,8 @@ function markNav() {
         ? "clues"
         : hash.startsWith("#/key-persons")
           ? "key-persons"
+        : hash.startsWith("#/screening")
+          ? "screening"
         : hash.startsWith("#/cases/")
           ? ""
           : "board";
@@ -306,6 +312,8 @@ function route() {
     state.cleanup = renderInspections(container);
   } else if (hash === "#/key-persons") {
     state.cleanup = renderKeyPersons(container);
+  } else if (hash === "#/screening") {
+    state.cleanup = renderScreening(container);
   } else if (hash === "#/clues") {
     state.cleanup = renderClues(container);
   } else {
