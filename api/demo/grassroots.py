@@ -22,9 +22,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from random import Random
+from uuid import UUID
 
-from api.demo.data import ATTENDEES
-from domain.actors import Actor, Role
+from api.demo.data import ATTENDEES, party
+from domain.actors import SYSTEM, Actor, Role
 from domain.application import FengqiaoApplication
 from domain.case import Registration
 from domain.case.commands import RecordMediationSession, ResolveCase, SignCase
@@ -32,10 +34,13 @@ from domain.clue import ClueReport, Source
 from domain.errors import DomainError, KeyPersonNotFoundError
 from domain.levels import Level
 from domain.parties import Party
+from domain.samples import sample_units
 from domain.screening import Period
 from domain.status import AgreementForm, Channel, PartyRole
 
 TOWNSHIP = "511123001"
+CLUE_PEOPLE = 24  # enough for every clue of the demo's periods
+MINUTES = timedelta(minutes=3)  # how long after a due time the scheduler acts, in the demo
 FINDS, ZERO, SILENT = "511123001001", "511123001002", "511123001003"
 # Invented people (valid GB 11643 check digits, reserved 139 0000 numbers like the staff's).
 FAMILY = (
@@ -43,7 +48,6 @@ FAMILY = (
     Party("赵春梅（示例）", PartyRole.RESPONDENT, "511123198206220023", "13900001502"),
 )
 KEY_PERSON = Party("王建国（示例）", PartyRole.RESPONDENT, "511123196511030016", "13900001503")
-NEIGHBOUR = Party("陈秀英（示例）", PartyRole.APPLICANT, "511123197007080027", "13900001504")
 # the key person's neighbour in 金山村, in no earlier case
 WALL_NEIGHBOUR = Party("刘志强（示例）", PartyRole.APPLICANT, "511123197412190035", "13900001505")
 FAMILY_QUARRELS = (
@@ -90,7 +94,7 @@ def run_grassroots(
         report.skipped = True
         return report
     catch_up()
-    for step in (_screening, _family, _key_person):
+    for step in (_screening, _family, _key_person, _open_clues):
         try:
             step(app, now, epoch, catch_up, report)
         except DomainError as error:
@@ -139,22 +143,28 @@ def _screening(
 def _clues_of(
     app: FengqiaoApplication, period: Period, day: datetime, report: GrassrootsReport
 ) -> list[str]:
-    """Two clues found in 石溪村 in the days before ``day``: one promoted, one dismissed."""
+    """Two clues found in 石溪村 in the days before ``day``: one promoted into a case and
+    settled, one dismissed; new people each period."""
     found = [
         ("土地承包", "村民反映三组与四组之间承包地界桩被移动，两户可能发生争执"),
         ("邻里", "网格员走访发现两户因共用院坝堆放杂物起争执，已初步劝解"),
     ]
+    mediator = Actor(f"mediator-{FINDS}", Role.MEDIATOR, FINDS)
     ids = []
     for offset, (category, summary) in enumerate(found):
         at = day - timedelta(days=6 - 2 * offset)
         if at < period.start:
             continue
-        report_ = ClueReport(FINDS, category, f"{period.id}：{summary}", Source.GRID, (NEIGHBOUR,))
-        clue, _ = app.record_clue(_grid(FINDS), report_, at=at)
+        people = _people(report)
+        clue, _ = app.record_clue(
+            _grid(FINDS), ClueReport(FINDS, category, summary, Source.GRID, people), at=at
+        )
         report.clues += 1
-        mediator = Actor(f"mediator-{FINDS}", Role.MEDIATOR, FINDS)
         if offset == 0:
-            app.promote_clue(mediator, clue.id, "dispute", at=at + timedelta(hours=5))
+            case = app.promote_clue(mediator, clue.id, "dispute", at=at + timedelta(hours=5))[1]
+            _settle(
+                app, case.case.id, at + timedelta(hours=6), "双方同意由村组干部到场重新确认界桩位置"
+            )
             report.cases += 1
         else:
             app.dismiss_clue(
@@ -162,6 +172,57 @@ def _clues_of(
             )
         ids.append(str(clue.id))
     return ids
+
+
+def _open_clues(
+    app: FengqiaoApplication,
+    now: datetime,
+    epoch: datetime,
+    catch_up: Callable[[], None],
+    report: GrassrootsReport,
+) -> None:
+    """This week's clues, not yet triaged: one past its triage deadline (the scheduler flagged
+    it), one recorded this morning."""
+    found = [
+        (timedelta(days=3), "邻里", "村民反映邻居在公共通道上违规搭建棚子，双方多次争吵"),
+        (timedelta(hours=3), "婚姻家庭", "网格员走访发现一对夫妻长期分居，因抚养费问题矛盾激化"),
+    ]
+    for ago, category, summary in found:
+        people = _people(report)
+        report_ = ClueReport(ZERO, category, summary, Source.GRID, people)
+        clue, _ = app.record_clue(_grid(ZERO), report_, at=now - ago)
+        report.clues += 1
+        if clue.triage_due_at < now:
+            app.flag_clue_overdue(SYSTEM, clue.id, clue.triage_due_at, clue.triage_due_at + MINUTES)
+
+
+def clue_people() -> list[Party]:
+    """The people the demo's clues involve, two per clue in turn (invented, like every demo
+    party)."""
+    rng = Random("fengqiao demo clues")
+    villages = [u for u in sample_units() if u.code in (FINDS, ZERO)]
+    roles = (PartyRole.APPLICANT, PartyRole.RESPONDENT)
+    return [party(rng, roles[i % 2], villages[i // 2 % 2]) for i in range(CLUE_PEOPLE)]
+
+
+def _people(report: GrassrootsReport) -> tuple[Party, Party]:
+    """The next clue's two people: new ones for each clue (``report.clues`` counts them)."""
+    everyone = clue_people()
+    first = 2 * report.clues % len(everyone)
+    return everyone[first], everyone[first + 1]
+
+
+def _settle(app: FengqiaoApplication, case_id: UUID, at: datetime, agreement: str) -> None:
+    """Signed, mediated once and resolved by the owning unit's mediator within a day."""
+    owner = app.get_case(case_id).owner
+    mediator = Actor(f"mediator-{owner}", Role.MEDIATOR, owner)
+    app.execute(case_id, SignCase(), mediator, at=at + timedelta(hours=2))
+    held = at + timedelta(hours=20)
+    notes = "第1次调解：双方到场，查看现场，释法明理"
+    session = RecordMediationSession(held, notes, ATTENDEES)
+    app.execute(case_id, session, mediator, at=held + timedelta(hours=1))
+    resolve = ResolveCase(agreement, AgreementForm.ORAL)
+    app.execute(case_id, resolve, mediator, at=at + timedelta(days=1, hours=2))
 
 
 def _family(
@@ -178,15 +239,7 @@ def _family(
         case = app.register(_grid(ZERO), "dispute", details, at=at).case
         report.cases += 1
         if days_ago > 7:  # the earlier quarrels were settled, by whoever owned them
-            mediator = Actor(f"mediator-{case.owner}", Role.MEDIATOR, case.owner)
-            app.execute(case.id, SignCase(), mediator, at=at + timedelta(hours=2))
-            held = at + timedelta(hours=20)
-            notes = "第1次调解：双方到场，查看排水沟现场，释法明理"
-            session = RecordMediationSession(held, notes, ATTENDEES)
-            app.execute(case.id, session, mediator, at=held + timedelta(hours=1))
-            agreement = "双方同意共同出资疏通排水沟，今后不再堆放杂物"
-            resolve = ResolveCase(agreement, AgreementForm.ORAL)
-            app.execute(case.id, resolve, mediator, at=at + timedelta(days=1))
+            _settle(app, case.id, at, "双方同意共同出资疏通排水沟，今后不再堆放杂物")
 
 
 def _key_person(

@@ -22,7 +22,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.cli.main import main
-from api.demo.grassroots import FAMILY, KEY_PERSON, NEIGHBOUR, WALL_NEIGHBOUR
+from api.demo.grassroots import FAMILY, KEY_PERSON, WALL_NEIGHBOUR, clue_people
 from api.demo.load import demo_case_id
 from api.http.app import create_app
 from api.http.runtime import Runtime, build_runtime
@@ -122,7 +122,7 @@ def _demo_values(settings: Settings) -> set[str]:
         app.close()
     # the township's family, key person and neighbours (``api.demo.grassroots``): in cases,
     # clues, the key-person list and the repeat index, by fingerprint only
-    for person in (*FAMILY, KEY_PERSON, NEIGHBOUR, WALL_NEIGHBOUR):
+    for person in (*FAMILY, KEY_PERSON, WALL_NEIGHBOUR, *clue_people()):
         values.update(str(getattr(person, f)) for f in PARTY_FIELDS if getattr(person, f))
     return values
 
