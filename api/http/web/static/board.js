@@ -15,6 +15,11 @@ const LEVELS = ["red", "orange", "yellow"];
 // who reads the staff directory, and so sees what a disabled member left behind
 const STAFF_READERS = ["supervisor", "admin"];
 const LEFT_BEHIND_MS = 60000;
+const FRONTLINE = [
+  { roles: ["supervisor", "mediator", "auditor", "admin"], path: (u) => `/screening/missing?unit=${encodeURIComponent(u)}`, href: "#/screening", words: "board.screeningMissing" },
+  { roles: ["supervisor", "mediator", "reporter", "auditor", "admin"], path: (u) => `/clues?unit=${encodeURIComponent(u)}&status=overdue`, href: "#/clues", words: "board.cluesOverdue" },
+  { roles: ["supervisor", "auditor"], path: (u) => `/key-persons?unit=${encodeURIComponent(u)}&state=visit_overdue`, href: "#/key-persons", words: "board.visitsOverdue" },
+];
 
 export function renderBoard(container) {
   const state = appState();
@@ -46,6 +51,7 @@ export function renderBoard(container) {
         </div>
       </div>
       <p class="banner banner-error" id="board-error" role="alert" hidden></p>
+      <p class="frontline" id="frontline" aria-live="polite" hidden></p>
       <section class="panel left-behind" id="left-behind" aria-labelledby="left-behind-title" hidden></section>
       <div class="columns" id="columns" aria-busy="true"></div>
     </section>`;
@@ -323,6 +329,32 @@ export function renderBoard(container) {
   const leftTimer = setInterval(leftBehind, LEFT_BEHIND_MS);
   leftBehind();
 
+  // --- 前端排查: what waits outside the case queue — villages' missing screening reports,
+  // clues past their triage deadline, key persons whose visit is overdue — each a link to its
+  // page, shown only when there is something and the caller may read it.
+
+  async function frontline() {
+    const box = container.querySelector("#frontline");
+    const role = state.caller.role;
+    const asks = FRONTLINE.filter((ask) => ask.roles.includes(role));
+    const counts = await Promise.all(
+      asks.map((ask) =>
+        api.get(ask.path(unit)).then(
+          (answer) => answer.items.length,
+          () => 0, // an extra on the board: a refusal or a failure shows nothing
+        ),
+      ),
+    );
+    if (stopped || !box) return;
+    const shown = asks.map((ask, i) => [ask, counts[i]]).filter(([, n]) => n > 0);
+    box.hidden = !shown.length;
+    box.innerHTML = shown
+      .map(([ask, n]) => `<a class="chip chip-frontline" href="${ask.href}">${esc(t(ask.words, { n }))}</a>`)
+      .join("");
+  }
+  const frontTimer = setInterval(frontline, SAFETY_REFRESH_MS);
+  frontline();
+
   setMode("connecting");
   refresh();
 
@@ -334,5 +366,6 @@ export function renderBoard(container) {
     clearInterval(ticker);
     clearInterval(safety);
     clearInterval(leftTimer);
+    clearInterval(frontTimer);
   };
 }
