@@ -62,12 +62,23 @@ def _parser() -> argparse.ArgumentParser:
     policy_commands = policy.add_subparsers(title="commands", metavar="COMMAND", required=True)
     show = policy_commands.add_parser("show", help="print the effective policy as TOML")
     show.set_defaults(handler=_policy_show)
-    from api.cli import audit, inspections, ledger, notifications, scheduler, serve, users, views
+    from api.cli import (
+        audit,
+        inspections,
+        ledger,
+        notifications,
+        scheduler,
+        screening,
+        serve,
+        users,
+        views,
+    )
 
     views.add_commands(commands)
     audit.add_commands(commands)
     ledger.add_commands(commands)
     inspections.add_commands(commands)
+    screening.add_commands(commands)
     scheduler.add_commands(commands)
     serve.add_commands(commands)
     notifications.add_commands(commands)
