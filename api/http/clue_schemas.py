@@ -14,7 +14,7 @@ SourceName = Literal["grid", "hotline", "walk_in", "anonymous", "other"]
 ClueState = Literal["open", "overdue", "dismissed", "promoted"]
 
 
-class AttachmentIn(Command):
+class ClueAttachmentIn(Command):
     """A file already in the attachment store, by the SHA-256 of its bytes."""
 
     sha256: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
@@ -32,7 +32,7 @@ class RecordClue(Command):
     parties: Annotated[list[PartyIn], msgspec.Meta(max_length=MAX_PARTIES)] = msgspec.field(
         default_factory=list
     )
-    attachments: Annotated[list[AttachmentIn], msgspec.Meta(max_length=20)] = msgspec.field(
+    attachments: Annotated[list[ClueAttachmentIn], msgspec.Meta(max_length=20)] = msgspec.field(
         default_factory=list
     )
 
@@ -51,7 +51,7 @@ class PromoteClue(Command):
     level: LevelName | None = None
 
 
-class AttachmentOut(msgspec.Struct, kw_only=True):
+class ClueAttachmentOut(msgspec.Struct, kw_only=True):
     sha256: str
     name: str
     media_type: str
@@ -77,7 +77,7 @@ class ClueOut(msgspec.Struct, kw_only=True):
     suggested_level: str
     risk_triggers: list[str]
     parties: list[PartyOut]
-    attachments: list[AttachmentOut]
+    attachments: list[ClueAttachmentOut]
     reason: str | None  # why it was dismissed
     case_id: str | None
     case_number: str | None

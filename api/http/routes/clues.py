@@ -15,7 +15,7 @@ from litestar import Request, Response, get, post
 from litestar.params import Parameter
 
 from api.http.clue_schemas import (
-    AttachmentOut,
+    ClueAttachmentOut,
     ClueCountsOut,
     ClueItemOut,
     ClueListOut,
@@ -113,7 +113,7 @@ def clue_out(clue: Clue) -> ClueOut:
         suggested_level=clue.suggested_level,
         risk_triggers=list(clue.risk_triggers),
         parties=[party_out(party) for party in clue.parties],
-        attachments=[AttachmentOut(**a.to_dict()) for a in clue.attachments],
+        attachments=[ClueAttachmentOut(**a.to_dict()) for a in clue.attachments],
         reason=clue.reason or None,
         case_id=clue.case_id or None,
         case_number=clue.case_number or None,
