@@ -95,7 +95,9 @@ export function renderScreening(container) {
     const rows = grid.rows
       .map((row) => {
         const cells = row.cells.map((cell, i) => gridCell(row, cell, i === current)).join("");
-        return `<tr data-village="${esc(row.village)}"><th scope="row" class="village">${esc(row.name)}<div class="muted small mono">${esc(row.village)}</div></th>${cells}</tr>`;
+        // a county's grid says each village's township; a township's, each village's code
+        const under = row.township && row.township !== grid.unit ? `<div class="muted small">${esc(unitName(row.township))}</div>` : `<div class="muted small mono">${esc(row.village)}</div>`;
+        return `<tr data-village="${esc(row.village)}"><th scope="row" class="village">${esc(row.name)}${under}</th>${cells}</tr>`;
       })
       .join("");
     return `<div class="table-wrap screening-wrap"><table class="screening-grid">
@@ -184,7 +186,9 @@ export function renderScreening(container) {
     };
     drawClues();
     form.addEventListener("change", (event) => {
-      if (event.target.name === "kind" || event.target.name === "period") drawClues();
+      if (event.target.name !== "kind" && event.target.name !== "period") return;
+      form.querySelector("#screening-form-error").hidden = true; // a refusal of what was there before
+      drawClues();
     });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
