@@ -825,13 +825,16 @@ class FengqiaoApplication(Application[UUID]):
         return self._retrying(once, lambda: 0)
 
     def screening_since(self) -> datetime | None:
-        """When this deployment first adopted a policy (its policy book was begun): the
-        periods that began before it are owed no report. None before any adoption."""
-        try:
-            book: PolicyBook = self.repository.get(POLICY_BOOK_ID)
-        except AggregateNotFoundError:
-            return None
-        return book.created_on
+        """When this deployment's jurisdiction was first recorded (its villages since then
+        owe reports; the periods that began before are owed none), else when it first adopted
+        a policy. None before either."""
+        for record_id in (JURISDICTION_ID, POLICY_BOOK_ID):
+            try:
+                begun: Aggregate = self.repository.get(record_id)
+            except AggregateNotFoundError:
+                continue
+            return begun.created_on
+        return None
 
     def _screening_report_owed(
         self, units: Jurisdiction, village: str, period: Period, at: datetime

@@ -3,9 +3,9 @@ whose due time has passed is marked missed, which puts it in its township's queu
 
 Which periods: the latest whose due time has passed, and the one before it (for a service
 that was down across a due time), and of those only the periods that began once this
-deployment kept a policy (``FengqiaoApplication.screening_since``): a village is not flagged
-for a month before fengqiao was in use. A period further back that was never marked stays
-unmarked, and the grid still reads it as missed (``projections.screening``).
+deployment recorded its jurisdiction (``FengqiaoApplication.screening_since``): a village is
+not flagged for a month before fengqiao was in use. A period further back that was never
+marked stays unmarked, and the grid still reads it as missed (``projections.screening``).
 
 The watch reads the screening view brought up to the log's head first, so it skips the
 villages that filed; the application leaves a report filed or marked already as it is, so a

@@ -178,14 +178,20 @@ def test_bad_filings_are_refused_and_store_nothing(
     assert app.recorder.max_notification_id() == head
 
 
-def test_only_periods_begun_since_the_first_policy_are_owed(
+def test_only_periods_begun_since_the_jurisdiction_was_recorded_are_owed(
     app: FengqiaoApplication, views: ViewSet, clock: Clock
 ) -> None:
+    """The sample jurisdiction was recorded on 28 September (T0): September is owed nothing,
+    October is; a policy adopted later changes neither."""
     clock.now = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)
     app.adopt_policy(Actor("admin-1", Role.ADMIN, "511100"), app.policy)
 
-    assert watch(app, views).due_periods(DUE) == []  # October began before the policy
-    assert watch(app, views).due_periods(datetime(2026, 11, 26, tzinfo=UTC)) == [Period(2026, 11)]
+    assert watch(app, views).due_periods(datetime(2026, 9, 30, tzinfo=UTC)) == []
+    assert watch(app, views).due_periods(DUE) == [OCTOBER]
+    assert watch(app, views).due_periods(datetime(2026, 11, 26, tzinfo=UTC)) == [
+        Period(2026, 11),
+        OCTOBER,
+    ]
 
 
 def test_the_screening_view_rebuilt_equals_the_live_one(
