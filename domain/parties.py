@@ -15,6 +15,7 @@ number would then be stored in a form no one searches for.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
@@ -179,10 +180,25 @@ def mask_digits(value: str | None) -> str | None:
 
 def mask_name(value: str | None) -> str | None:
     """A name keeps its first and last characters (张*明, 张*, 欧**哲); one character is
-    hidden whole. What a list of people may show without naming them to a passer-by."""
+    hidden whole. What a list of people may show without naming them to a passer-by.
+
+    A trailing note in brackets (王建国（示例）, 李四(村民)) is not part of the name: it is
+    kept as written and only the name before it masked (王*国（示例）), else the mask would
+    keep the bracket in place of the surname's last character and hide what the note says."""
     if not value:
         return value
     name = value.strip()
+    note = _NOTE.search(name)
+    if note and note.start() > 0:
+        return _mask_bare(name[: note.start()].rstrip()) + note.group(0)
+    return _mask_bare(name)
+
+
+# A closing note: （…） or (…) at the very end, with no bracket inside it.
+_NOTE = re.compile(r"\s*[（(][^（()）]*[)）]$")
+
+
+def _mask_bare(name: str) -> str:
     if len(name) <= 1:
         return "*"
     if len(name) == 2:

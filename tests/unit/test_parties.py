@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import InvalidInputError
-from domain.parties import Party, validated
+from domain.parties import Party, mask_name, validated
 from domain.status import PartyRole
 
 
@@ -93,3 +93,21 @@ def test_a_phone_that_is_not_a_mainland_number_is_refused(written: str) -> None:
 
     assert (error.field, error.rule) == ("parties[1].phone", "phone")
     assert "13812345678" in error.reason  # says what is expected, by example
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("王建国", "王*国"),
+        ("张三", "张*"),
+        ("王", "*"),
+        ("王建国（示例）", "王*国（示例）"),
+        ("欧阳娜娜（示例）", "欧**娜（示例）"),
+        ("张三(村民)", "张*(村民)"),
+        ("王（示例）", "*（示例）"),
+    ],
+)
+def test_a_masked_name_keeps_its_trailing_note(name: str, shown: str) -> None:
+    """A note in brackets after a name (the demo's 示例) is not a character of the name: it
+    stays whole and readable, and the name before it is masked as any name is."""
+    assert mask_name(name) == shown
