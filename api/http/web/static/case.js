@@ -23,6 +23,7 @@ import {
   timelineHtml,
   triggersText,
 } from "./i18n.js";
+import { headerCell, partyCells, wireFlagParty } from "./flag_party.js";
 
 // Who may send what (api/permissions.py COMMAND_ROLES); the server decides in the end.
 const WORKERS = ["mediator", "supervisor", "admin"];
@@ -568,6 +569,7 @@ export function renderCase(container, caseId) {
           </section>
         </aside>
       </div>`;
+    wireFlagParty(body.querySelector("#case-parties"), caseId);
     const form = body.querySelector("#upload-form");
     form?.addEventListener("submit", upload);
     form?.file.addEventListener("change", () => {
@@ -626,12 +628,13 @@ export function renderCase(container, caseId) {
     body.querySelector("#case-parties").innerHTML = c.parties.length
       ? `<div class="table-wrap"><table class="parties">
           <thead><tr><th>${esc(t("case.partyName"))}</th><th>${esc(t("case.partyRole"))}</th>
-            <th>${esc(t("case.idNumber"))}</th><th>${esc(t("case.phone"))}</th><th>${esc(t("case.address"))}</th></tr></thead>
+            <th>${esc(t("case.idNumber"))}</th><th>${esc(t("case.phone"))}</th><th>${esc(t("case.address"))}</th>${headerCell()}</tr></thead>
           <tbody>${c.parties
+            .map((p, i) => [p, partyCells(c.id, i)])
             .map(
-              (p) => `<tr><td>${esc(p.name)}</td><td>${esc(name("partyRole", p.role))}</td>
+              ([p, flag]) => `<tr><td>${esc(p.name)}</td><td>${esc(name("partyRole", p.role))}</td>
                 <td class="mono">${esc(p.id_number || "—")}</td><td class="mono">${esc(p.phone || "—")}</td>
-                <td>${esc(p.address || "—")}</td></tr>`,
+                <td>${esc(p.address || "—")}</td>${flag.cell}</tr>${flag.row}`,
             )
             .join("")}</tbody></table></div>
          <p class="muted small">${esc(t("case.masked"))}</p>`
