@@ -10,8 +10,12 @@ ports below, what the new case shares with the record:
 - ``WatchList``: the key persons (重点人员) among its parties.
 
 What was found is recorded on the new case's registration (``Background``): which earlier
-cases it repeats and why, which key persons it involves, and each raises the level the risk
-triggers suggest by one step (``domain.risk``). The registration is the record of what was
+cases it repeats and why, which key persons it involves. A key person, and an earlier case of
+the same parties, each raise the level the risk triggers suggest by one step (``domain.risk``).
+An earlier case of the same place and category alone is linked and counted, but raises
+nothing: a village sees several 邻里 disputes of different families in half a year, and raising
+every second one to the township would undo 小事不出村. The link lets a supervisor see a place
+that keeps coming back. The registration is the record of what was
 known when the level was set; a key person flagged later changes no past case.
 
 The ports are read models and so may be a moment behind the log: a case registered within

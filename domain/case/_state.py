@@ -25,7 +25,7 @@ from domain.jurisdiction import Jurisdiction
 from domain.levels import Level, Tier
 from domain.parties import Party, phone_number, validated
 from domain.policy import Clocks
-from domain.repeats import Background
+from domain.repeats import PARTY, Background
 from domain.risk import Facts
 from domain.status import WORKING, Agency, Channel, Flag, LevelCause, Outcome, Status
 
@@ -423,7 +423,7 @@ def _facts(details: Registration, category: str, background: Background) -> Fact
         details.people_involved,
         details.amount_involved,
         details.police_callouts,
-        repeat=bool(background.repeat_of),
+        repeat=any(PARTY in earlier.matched_by for earlier in background.repeat_of),
         key_person=bool(background.key_persons),
     )
 

@@ -131,6 +131,9 @@ def test_a_place_matches_with_its_category_and_within_the_window_only(
     assert earlier(other_category) == []
     assert earlier(same_place) == [(str(gate.id), [PLACE])]
     assert earlier(elsewhere) == []
+    # the same place and category alone is linked, not raised: 小事不出村
+    assert "repeat" not in same_place.risk_triggers
+    assert same_place.level is Level.YELLOW
 
     # the window is the policy's: 180 days by default, 30 once the policy says so
     clock.advance(days=179)
