@@ -19,7 +19,6 @@ from domain.errors import DomainError
 from projections.clues import CluesView
 
 log = logging.getLogger(__name__)
-CATCH_UP_SECONDS = 2.0
 
 
 @dataclass

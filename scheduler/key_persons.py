@@ -18,11 +18,9 @@ from uuid import UUID
 from domain.application import FengqiaoApplication
 from domain.errors import DomainError
 from projections.key_persons import KeyPersonsView
-from projections.viewset import ViewSet
 
 log = logging.getLogger(__name__)
 BATCH = 500  # people flagged per read of the view
-CATCH_UP = 2.0  # seconds a sweep waits for the view's follower to reach the log's head
 
 
 @dataclass
@@ -67,17 +65,3 @@ class KeyPersonWatch:
 
     def next_due(self, after: datetime) -> datetime | None:
         return self.view.next_due(after)
-
-
-def refresher(app: FengqiaoApplication, views: ViewSet) -> Callable[[], None]:
-    """Brings the key-persons view up to the log's head: waits for its follower where one
-    runs (the API process), else applies what is missing itself (a sweep without followers)."""
-
-    def refresh() -> None:
-        head = app.recorder.max_notification_id() or 0
-        if views.followers:
-            views.wait(head, CATCH_UP, ("key_persons",))
-        else:
-            views.runners["key_persons"].catch_up()
-
-    return refresh

@@ -16,11 +16,12 @@ from api.wiring.settings import DEFAULT_RATE_PAGE_LIMIT, OidcSettings, Settings
 from api.wiring.views import build_views, split_schema
 from domain.application import FengqiaoApplication
 from projections.viewset import ViewSet
+from scheduler.catch_up import refresher
 from scheduler.clues import TriageWatch
 from scheduler.dispatch import DispatchService
 from scheduler.heartbeat import Heartbeat
 from scheduler.inspections import MonthlyDraw
-from scheduler.key_persons import KeyPersonWatch, refresher
+from scheduler.key_persons import KeyPersonWatch
 from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock, lock_key
 from scheduler.screening import ScreeningWatch
 from scheduler.service import SweepService, Watch
@@ -28,8 +29,6 @@ from scheduler.sweep import Sweeper
 
 READ_YOUR_WRITES_TIMEOUT = 2.0
 READ_AFTER_WRITE = ("cases", "history")
-CLUE_CATCH_UP = 2.0  # seconds the triage watch waits for the clues view to reach the head
-SCREENING_CATCH_UP = 2.0  # seconds the screening watch waits for its view to reach the head
 
 
 def _utc_now() -> datetime:
@@ -116,17 +115,10 @@ def build_sweeps(
 def watches(app: FengqiaoApplication, views: ViewSet, clock: Callable[[], datetime]) -> list[Watch]:
     """The clocks kept outside cases, swept beside them (``scheduler.service.Watch``)."""
     found: list[Watch] = []
-    clues = views.runners["clues"]
-    found.append(TriageWatch(app, views.clues, lambda at: clues.wait(at, CLUE_CATCH_UP)))
-    found.append(KeyPersonWatch(app, views.key_persons, refresher(app, views)))
-    screening = views.runners["screening"]
-    found.append(
-        ScreeningWatch(
-            app,
-            views.screening,
-            lambda: screening.wait(app.recorder.max_notification_id() or 0, SCREENING_CATCH_UP),
-        )
-    )
+    clues = refresher(app, views, "clues")
+    found.append(TriageWatch(app, views.clues, lambda _: clues()))
+    found.append(KeyPersonWatch(app, views.key_persons, refresher(app, views, "key_persons")))
+    found.append(ScreeningWatch(app, views.screening, refresher(app, views, "screening")))
     return found
 
 
