@@ -182,20 +182,26 @@ def mask_name(value: str | None) -> str | None:
     """A name keeps its first and last characters (张*明, 张*, 欧**哲); one character is
     hidden whole. What a list of people may show without naming them to a passer-by.
 
-    A trailing note in brackets (王建国（示例）, 李四(村民)) is not part of the name: it is
-    kept as written and only the name before it masked (王*国（示例）), else the mask would
-    keep the bracket in place of the surname's last character and hide what the note says."""
+    A trailing note in brackets (王建国（示例）, 李四（原名李小四）) is not part of the name: the
+    name before it is masked as any name is, and the note masked whole inside its brackets —
+    a note may name someone too — except the sample data's mark 示例, which says the person
+    is invented (王*国（示例）, 李*（*****）)."""
     if not value:
         return value
     name = value.strip()
     note = _NOTE.search(name)
-    if note and note.start() > 0:
-        return _mask_bare(name[: note.start()].rstrip()) + note.group(0)
-    return _mask_bare(name)
+    if note is None or note.start() == 0:
+        return _mask_bare(name)
+    bracketed = note.group(0).strip()
+    inner = bracketed[1:-1]
+    shown = inner if inner in _HARMLESS_NOTES else "*" * len(inner)
+    return _mask_bare(name[: note.start()].rstrip()) + bracketed[0] + shown + bracketed[-1]
 
 
 # A closing note: （…） or (…) at the very end, with no bracket inside it.
 _NOTE = re.compile(r"\s*[（(][^（()）]*[)）]$")
+# Notes that name nobody and are shown as written: the sample data's mark.
+_HARMLESS_NOTES = frozenset({"示例"})
 
 
 def _mask_bare(name: str) -> str:

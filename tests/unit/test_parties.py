@@ -103,11 +103,13 @@ def test_a_phone_that_is_not_a_mainland_number_is_refused(written: str) -> None:
         ("王", "*"),
         ("王建国（示例）", "王*国（示例）"),
         ("欧阳娜娜（示例）", "欧**娜（示例）"),
-        ("张三(村民)", "张*(村民)"),
+        ("张三(村民)", "张*(**)"),
         ("王（示例）", "*（示例）"),
+        ("李四（原名李小四）", "李*（*****）"),
     ],
 )
-def test_a_masked_name_keeps_its_trailing_note(name: str, shown: str) -> None:
-    """A note in brackets after a name (the demo's 示例) is not a character of the name: it
-    stays whole and readable, and the name before it is masked as any name is."""
+def test_a_masked_name_masks_its_trailing_note_but_the_sample_mark(name: str, shown: str) -> None:
+    """A note in brackets after a name is not a character of the name: the name before it is
+    masked as any name is, and the note masked whole (it may name someone), but for the demo's
+    示例, which names nobody."""
     assert mask_name(name) == shown
