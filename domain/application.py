@@ -139,11 +139,12 @@ class FengqiaoApplication(Application[UUID]):
             self._units = self._load_units()
         return self._units
 
-    def _load_units(self) -> Jurisdiction:
+    def _load_units(self, at: datetime | None = None) -> Jurisdiction:
+        """The tree as stored; a new one, begun ``at`` (now by default), when none is."""
         try:
             units: Jurisdiction = self.repository.get(JURISDICTION_ID)
         except AggregateNotFoundError:
-            units = Jurisdiction.create(self.clock())
+            units = Jurisdiction.create(at or self.clock())
         return units
 
     def _units_knowing(self, *codes: str) -> Jurisdiction:
@@ -156,7 +157,8 @@ class FengqiaoApplication(Application[UUID]):
         """Adds the units not yet in the tree (so loading sample data twice is harmless)."""
 
         def once() -> int:
-            tree = self.units(refresh=True)
+            # a new tree begins when its first units are added (villages owe 排查 from then)
+            tree = self._units = self._load_units(at)
             missing = [unit for unit in units if unit.code not in tree]
             for unit in missing:
                 tree.add_unit(unit, actor.user, at or self.clock())
