@@ -120,17 +120,19 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with progress_bar(console, args.cases, "cases") as advance:
             report = run_demo(app, args.cases, args.seed, now, advance)
-        _bring_views_up_to_date(settings, app, console, now)
+        _bring_views_up_to_date(settings, app, console, now, township=args.cases > 0)
     finally:
         app.close()
     print_demo_summary(console, report, settings.backend)
     return 0
 
 
-def _bring_views_up_to_date(settings: Settings, app: Any, console: Any, now: Any) -> None:
+def _bring_views_up_to_date(
+    settings: Settings, app: Any, console: Any, now: Any, township: bool
+) -> None:
     """The demo's store is ready to read: queues, statistics and histories included, after the
     township's clues, screening reports, key person and repeat disputes (which consult the
-    views as they are registered)."""
+    views as they are registered) unless no cases were asked for (``township``)."""
     from api.demo.grassroots import run_grassroots
     from api.demo.load import demo_epoch
     from api.wiring.views import build_views
@@ -139,10 +141,11 @@ def _bring_views_up_to_date(settings: Settings, app: Any, console: Any, now: Any
     try:
         with console.status("bringing the views up to date"):
             views.catch_up()
-            told = run_grassroots(app, now, demo_epoch(now), views.catch_up)
+            told = run_grassroots(app, now, demo_epoch(now), views.catch_up) if township else None
     finally:
         views.close()
-    console.print(told.summary())
+    if told is not None:
+        console.print(told.summary())
 
 
 def _policy_show(args: argparse.Namespace, settings: Settings) -> int:

@@ -199,7 +199,8 @@ def _load_demo(runtime: Any, cases: int, secret: str) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     with progress_bar(console, cases, "demo cases") as advance:
         run_demo(runtime.app, cases, 2026, now, advance)
-    run_grassroots(runtime.app, now, demo_epoch(now), runtime.views.catch_up)
+    if cases > 0:  # none asked for: the sample jurisdiction and staff only
+        run_grassroots(runtime.app, now, demo_epoch(now), runtime.views.catch_up)
     runtime.views.catch_up()
     console.print("[bold]Demo tokens (valid 8 hours), one per sample member's role:[/]")
     units = runtime.app.units()
