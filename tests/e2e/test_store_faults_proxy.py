@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from random import Random
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -31,8 +32,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from api.demo.data import id_number
 from api.wiring.settings import new_cipher_key
-from tests.support.api import COUNTY, SECRET, VILLAGE, auth, registration
+from tests.support.api import COUNTY, SECRET, VILLAGE, auth, party, registration
 from tests.support.backends import postgres_schema
 from tests.support.backends import test_database_url as database_url
 from tests.support.faultproxy import Fault, FaultProxy
@@ -171,12 +173,17 @@ class Deployment:
         return self.http.post(f"{API}{path}", json=body, headers=headers)
 
     def events(self) -> list[tuple[uuid.UUID, str]]:
-        """Every stored event, (originator, event class name), in log order, read directly."""
+        """Every stored event, (originator, event class name), in log order, read directly; but
+        the villages' screening reports, which the scheduler in the server marks missed in the
+        background of the requests (the sample villages owe reports since the tree was
+        recorded), each in a transaction of its own."""
         with direct(self.schema) as conn:
             rows = conn.execute(
-                sql.SQL("SELECT originator_id, topic FROM {} ORDER BY notification_id").format(
-                    sql.Identifier(EVENTS_TABLE)
-                )
+                sql.SQL(
+                    "SELECT originator_id, topic FROM {} WHERE topic NOT LIKE %s "
+                    "ORDER BY notification_id"
+                ).format(sql.Identifier(EVENTS_TABLE)),
+                ("domain.screening_report:%",),
             ).fetchall()
         return [(originator, topic.rsplit(".", 1)[-1]) for originator, topic in rows]
 
@@ -198,7 +205,7 @@ class Deployment:
         return "\n".join(self.served.output().splitlines()[-lines:])
 
     def register_case(self) -> str:
-        answer = self.post("/cases", registration(), "reporter", f"setup-{uuid.uuid4()}")
+        answer = self.post("/cases", new_dispute(), "reporter", f"setup-{uuid.uuid4()}")
         assert answer.status_code == 201, answer.text
         return str(answer.json()["id"])
 
@@ -223,6 +230,14 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             yield Deployment(served, proxy, schema, http)
 
 
+def new_dispute() -> dict[str, Any]:
+    """A registration of people never seen before: the same family registered again would be
+    a repeat, suggested orange and owned by the township, out of the village mediator's hands."""
+    people = [party(id_number=id_number(Random(), VILLAGE), phone=None), party(name="李四",
+              role="respondent", id_number=id_number(Random(), VILLAGE), phone=None)]  # fmt: skip
+    return registration(parties=people)
+
+
 def added(
     before: list[tuple[uuid.UUID, str]], after: list[tuple[uuid.UUID, str]]
 ) -> list[tuple[uuid.UUID, str]]:
@@ -240,10 +255,11 @@ def test_a_request_cut_off_by_a_store_fault_is_stored_once_or_not_at_all(
     deployment: Deployment, fault: Fault, kind: str
 ) -> None:
     d = deployment
+    bodies: dict[str, dict[str, Any]] = {}  # a key resent carries the same body
 
     def request(case_id: str | None, key: str) -> httpx.Response:
         if kind == "register":
-            return d.post("/cases", registration(), "reporter", key)
+            return d.post("/cases", bodies.setdefault(key, new_dispute()), "reporter", key)
         if kind == "note":
             return d.post(f"/cases/{case_id}/notes", {"text": "已电话联系申请人"}, "mediator", key)
         return d.post(f"/cases/{case_id}/sign", {}, "mediator", key)
