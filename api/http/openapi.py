@@ -349,6 +349,38 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "DisableUser": [{"reason": "调离罗城镇"}],
     "ChooseChannels": [{"channels": ["in_app", "sms"]}],
+    # 线索
+    "ClueAttachmentIn": [
+        {"sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         "name": "现场照片.jpg", "media_type": "image/jpeg"},
+    ],
+    "RecordClue": [
+        {"unit": "511123001001", "category": "土地承包", "source": "grid",
+         "summary": "村民反映三组与四组之间承包地界桩被移动，两户可能发生争执",
+         "parties": [{"name": "张三", "role": "applicant", "id_number": "511123199001091234"}]},
+        {"unit": "511123001002", "category": "邻里", "source": "anonymous",
+         "summary": "匿名来电反映邻居在公共通道上违规搭建棚子"},
+    ],
+    "DismissClue": [{"reason": "经核实已当场化解，无需立案"}],
+    "PromoteClue": [{"kind": "dispute"}, {"kind": "incident", "level": "orange"}],
+    # 排查
+    "FileScreeningReport": [
+        {"unit": "511123001001", "period": "2026-11",
+         "clue_ids": ["0d6c1f8e-3f7a-4b1e-9c55-7d1f0e2a4b6c"]},
+        {"unit": "511123001002", "period": "2026-11", "zero": True,
+         "declaration": "本期经排查，未发现矛盾纠纷。"},
+    ],
+    # 重点人员
+    "FlagKeyPerson": [
+        {"name": "王建国", "id_number": "511123196511030016",
+         "reason": "多次因宅基地问题上访，情绪激动", "review_on": "2027-03-01"},
+        {"case_id": "0d6c1f8e-3f7a-4b1e-9c55-7d1f0e2a4b6c", "party": 1,
+         "reason": "扬言采取过激行为", "review_on": "2027-03-01"},
+    ],
+    "AssignLeader": [{"leader": "supervisor-511123001"}],
+    "RecordVisit": [{"note": "入户走访，情绪平稳，已做思想工作"}],
+    "ReviewKeyPerson": [{"note": "仍有上访倾向，继续列管", "review_on": "2027-06-01"}],
+    "UnflagKeyPerson": [{"reason": "矛盾已化解，连续三个月情绪稳定"}],
 }  # fmt: skip
 
 
