@@ -26,6 +26,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from domain.calendar import SHANGHAI
+from projections.engine import RETRIED_ERRORS
 from scheduler.heartbeat import Heartbeat
 from scheduler.lock import SweepLock
 from scheduler.sweep import Sweeper, SweepReport
@@ -133,10 +134,16 @@ class SweepService:
         self._scheduler = scheduler
 
     def _job(self) -> None:
-        """Expected refusals are handled per case inside the sweep; anything else stops the
-        timer loudly rather than sweeping on in a broken state (``/ready`` reports it)."""
+        """Expected refusals are handled per case inside the sweep; a store that cannot be
+        reached for a moment (restarted, failed over) skips this sweep and the next interval
+        tries again — what fell due meanwhile is acted on then, and ``/ready`` says the sweeps
+        are late should it last; anything else stops the timer loudly rather than sweeping on
+        in a broken state (``/ready`` reports it)."""
         try:
             report = self.run_once()
+        except RETRIED_ERRORS as error:
+            log.warning("deadline sweep skipped, the store is unavailable: %r", error)
+            return
         except Exception as error:
             log.critical("deadline sweeps stopped: %r", error, exc_info=True)
             with self._control:
