@@ -24,6 +24,7 @@ from projections.notifications import NotificationsView
 from projections.repeats import RepeatsView
 from projections.screening import ScreeningView
 from projections.statistics import StatisticsView
+from projections.tree_heads import TreeHeadsView
 
 VIEW_CLASSES: dict[str, type[View]] = {
     cls.name: cls
@@ -38,6 +39,7 @@ VIEW_CLASSES: dict[str, type[View]] = {
         ScreeningView,
         RepeatsView,
         KeyPersonsView,
+        TreeHeadsView,
     )
 }
 
@@ -126,6 +128,10 @@ class ViewSet:
     @property
     def key_persons(self) -> KeyPersonsView:
         return self.views["key_persons"]  # type: ignore[return-value]
+
+    @property
+    def heads(self) -> TreeHeadsView:
+        return self.views["heads"]  # type: ignore[return-value]
 
     # --- keeping up ---------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from scheduler.sweep import Sweeper, SweepReport
 log = logging.getLogger(__name__)
 DRAW_HOUR = 1  # 01:00 in Shanghai: the month before has ended, the cases view caught up
 DRAW_JOB = "inspection-draws"
+HEADS_JOB = "tree-heads"
 
 
 class Watch(Protocol):
@@ -59,10 +60,16 @@ class SweepService:
         heartbeat: Heartbeat | None = None,
         monthly: Callable[[], object] | None = None,
         watches: Sequence[Watch] = (),
+        heads: Callable[[], object] | None = None,
+        head_seconds: float = 60.0,
     ) -> None:
         self.sweeper = sweeper
         self.watches = tuple(watches)
         self.monthly = monthly  # the month before's 督查 draws (``scheduler.inspections``)
+        # signs a tree head when one is due (``scheduler.tree_heads.HeadSigner.tick``); asked
+        # twice per ``head_seconds``, it signs at most once per ``head_seconds`` itself
+        self.heads = heads
+        self.head_seconds = head_seconds
         self._locking = threading.Lock()  # the sweeps and the draws ask for the lock apart
         self.heartbeat = heartbeat  # every process reads when the sweeps last ran
         self.lock = lock
@@ -105,6 +112,18 @@ class SweepService:
             return False
         return True
 
+    def sign_heads(self) -> bool:
+        """A signed tree head when one is due, if this instance holds the lock; a failure is
+        logged and tried again at the next tick (the log and the tree are left as they were)."""
+        if self.heads is None or not self._holds_lock():
+            return False
+        try:
+            self.heads()
+        except Exception as error:
+            log.error("tree head not signed, tried again shortly: %r", error, exc_info=True)
+            return False
+        return True
+
     def start(self) -> None:
         self._stopping = False
         scheduler = BackgroundScheduler(timezone="UTC")
@@ -127,6 +146,15 @@ class SweepService:
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=3600,
+            )
+        if self.heads is not None:
+            scheduler.add_job(
+                self.sign_heads,
+                "interval",
+                seconds=max(1.0, self.head_seconds / 2),
+                id=HEADS_JOB,
+                max_instances=1,
+                coalesce=True,
             )
         scheduler.start()
         scheduler.modify_job("sweep", next_run_time=_now())  # first sweep at once: catch up

@@ -26,7 +26,12 @@ def add_commands(commands: Any) -> None:
     verify = commands.add_parser("verify", help="prove an audit file complete and unaltered")
     verify.add_argument("file", type=Path)
     verify.set_defaults(handler=_verify)
-    keygen = commands.add_parser("keygen", help="print a new key for FENGQIAO_CIPHER_KEY")
+    keygen = commands.add_parser(
+        "keygen", help="print a new key for FENGQIAO_CIPHER_KEY (or FENGQIAO_SIGNING_KEY)"
+    )
+    keygen.add_argument(
+        "--signing", action="store_true", help="an Ed25519 key for FENGQIAO_SIGNING_KEY"
+    )
     keygen.set_defaults(handler=_keygen)
 
 
@@ -114,7 +119,7 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _keygen(args: argparse.Namespace, settings: Settings) -> int:
-    from api.wiring.settings import new_cipher_key
+    from api.wiring.settings import new_cipher_key, new_signing_key
 
-    print(new_cipher_key())
+    print(new_signing_key() if args.signing else new_cipher_key())
     return 0
