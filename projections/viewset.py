@@ -20,6 +20,7 @@ from projections.follow import Follower
 from projections.history import HistoryView
 from projections.key_persons import KeyPersonsView
 from projections.ledger import LedgerView
+from projections.merkle import MerkleView
 from projections.notifications import NotificationsView
 from projections.repeats import RepeatsView
 from projections.screening import ScreeningView
@@ -40,6 +41,7 @@ VIEW_CLASSES: dict[str, type[View]] = {
         RepeatsView,
         KeyPersonsView,
         TreeHeadsView,
+        MerkleView,
     )
 }
 
@@ -132,6 +134,10 @@ class ViewSet:
     @property
     def heads(self) -> TreeHeadsView:
         return self.views["heads"]  # type: ignore[return-value]
+
+    @property
+    def merkle(self) -> MerkleView:
+        return self.views["merkle"]  # type: ignore[return-value]
 
     # --- keeping up ---------------------------------------------------------------------
 
