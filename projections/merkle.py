@@ -34,6 +34,7 @@ from projections.engine import Batch, View
 from projections.rfc9162 import TreeRangeError
 
 LEAF_FORMAT = b"fengqiao.event/1"  # the first field of every leaf's data: the format's name
+CHECK_TABLE = "store_check"
 
 
 def leaf_data(
@@ -93,6 +94,11 @@ class MerkleView(View):
             f"position BIGINT NOT NULL UNIQUE, hash {blob} NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {self.t('nodes')} (level INTEGER NOT NULL, "
             f"idx BIGINT NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (level, idx)){clustered}",
+            # the last store check's outcome (projections.store_check): not one of the view's
+            # tables, so a rebuild keeps it and /ready goes on reporting a failed check
+            f"CREATE TABLE IF NOT EXISTS {self.t(CHECK_TABLE)} (id INTEGER PRIMARY KEY, "
+            "at_us BIGINT NOT NULL, ok INTEGER NOT NULL, checked BIGINT NOT NULL, "
+            "summary TEXT NOT NULL)",
         ]
 
     def table_names(self) -> list[str]:

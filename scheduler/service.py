@@ -10,6 +10,8 @@ first: a clock is acted on when it falls due rather than up to an interval later
 Beside the sweeps, a cron job draws the 督查回访 samples of the month before (``monthly``):
 every day at 01:00 in Shanghai, so a service that was down on the 1st draws when it is back;
 a township-month drawn already is found and left as it is. Only the lock holder draws.
+Likewise at 03:00 the store check (``scheduler.store_check``) recomputes the Merkle tree's
+leaves from the event store and records whether any row was edited, deleted or inserted.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 DRAW_HOUR = 1  # 01:00 in Shanghai: the month before has ended, the cases view caught up
 DRAW_JOB = "inspection-draws"
 HEADS_JOB = "tree-heads"
+STORE_CHECK_HOUR = 3  # 03:00 in Shanghai: the quiet hours, after the draws
+STORE_CHECK_JOB = "store-check"
 
 
 class Watch(Protocol):
@@ -62,6 +66,7 @@ class SweepService:
         watches: Sequence[Watch] = (),
         heads: Callable[[], object] | None = None,
         head_seconds: float = 60.0,
+        store_check: Callable[[], object] | None = None,
     ) -> None:
         self.sweeper = sweeper
         self.watches = tuple(watches)
@@ -70,6 +75,7 @@ class SweepService:
         # twice per ``head_seconds``, it signs at most once per ``head_seconds`` itself
         self.heads = heads
         self.head_seconds = head_seconds
+        self.store_check = store_check  # the daily store check (``scheduler.store_check``)
         self._locking = threading.Lock()  # the sweeps and the draws ask for the lock apart
         self.heartbeat = heartbeat  # every process reads when the sweeps last ran
         self.lock = lock
@@ -124,6 +130,18 @@ class SweepService:
             return False
         return True
 
+    def check_store(self) -> bool:
+        """The daily store check, if this instance holds the lock; an error (not a failed
+        check: that is recorded for /ready) is logged and the check runs again the next day."""
+        if self.store_check is None or not self._holds_lock():
+            return False
+        try:
+            self.store_check()
+        except Exception as error:
+            log.error("store check not run, tried again tomorrow: %r", error, exc_info=True)
+            return False
+        return True
+
     def start(self) -> None:
         self._stopping = False
         scheduler = BackgroundScheduler(timezone="UTC")
@@ -143,6 +161,17 @@ class SweepService:
                 hour=DRAW_HOUR,
                 timezone=SHANGHAI,
                 id=DRAW_JOB,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=3600,
+            )
+        if self.store_check is not None:
+            scheduler.add_job(
+                self.check_store,
+                "cron",
+                hour=STORE_CHECK_HOUR,
+                timezone=SHANGHAI,
+                id=STORE_CHECK_JOB,
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=3600,
@@ -172,6 +201,8 @@ class SweepService:
                     self._scheduler.remove_job("sweep")
                     if self.monthly is not None:  # a broken scheduler draws nothing either
                         self._scheduler.remove_job(DRAW_JOB)
+                    if self.store_check is not None:  # nor checks the store
+                        self._scheduler.remove_job(STORE_CHECK_JOB)
             self.failure = error  # last: whoever sees it sees the timer stopped already
             return
         if report is not None:

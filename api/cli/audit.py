@@ -1,4 +1,4 @@
-"""``fengqiao export``, ``fengqiao verify`` and ``fengqiao keygen``."""
+"""``fengqiao export``, ``verify``, ``keygen`` and the ``fengqiao audit`` group."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def add_commands(commands: Any) -> None:
         "--signing", action="store_true", help="an Ed25519 key for FENGQIAO_SIGNING_KEY"
     )
     keygen.set_defaults(handler=_keygen)
+    audit = commands.add_parser(
+        "audit", help="the tamper-evident log: signed heads, proofs, the store check"
+    )
+    audit_commands = audit.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    from api.cli import store_check
+
+    store_check.add_commands(audit_commands)
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

@@ -25,6 +25,7 @@ from scheduler.key_persons import KeyPersonWatch
 from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock, lock_key
 from scheduler.screening import ScreeningWatch
 from scheduler.service import SweepService, Watch
+from scheduler.store_check import StoreCheck
 from scheduler.sweep import Sweeper
 
 READ_YOUR_WRITES_TIMEOUT = 2.0
@@ -109,6 +110,7 @@ def build_sweeps(
         beat or heartbeat(views),
         monthly,
         watches(app, views, clock),
+        store_check=StoreCheck(views.runners["merkle"], clock).run,
     )
 
 
