@@ -18,16 +18,17 @@ from typing import Protocol
 from domain.application import FengqiaoApplication
 from domain.tree_head import Head
 from projections.tree_heads import TreeHeadsView
+from projections.viewset import ViewSet
 from scheduler.signing import SigningKey
 
 log = logging.getLogger(__name__)
+CATCH_UP_TIMEOUT = 5.0  # seconds a head waits for the tree to reach the log's head
 
 
 class Tree(Protocol):
     """The Merkle tree over the log, as the head job reads it (``projections.merkle``)."""
 
-    def size(self) -> int: ...
-    def root(self, size: int) -> bytes: ...
+    def head(self) -> tuple[int, bytes]: ...
 
 
 class HeadSigner:
@@ -54,8 +55,8 @@ class HeadSigner:
         its event (None when the same size and root had been recorded: that head is answered).
         For exports and auditors: not limited to one every N seconds."""
         self.refresh()
-        size = self.tree.size()
-        head = self.key.sign(size, self.tree.root(size).hex(), self.clock())
+        size, root = self.tree.head()
+        head = self.key.sign(size, root.hex(), self.clock())
         return self.app.record_tree_head(head)
 
     def due(self, now: datetime) -> bool:
@@ -77,3 +78,27 @@ class HeadSigner:
             return None
         head, _ = self.sign_now()
         return head
+
+
+def signer_over(
+    app: FengqiaoApplication,
+    views: ViewSet,
+    key: SigningKey,
+    clock: Callable[[], datetime],
+    every: float,
+) -> HeadSigner:
+    """A signer over ``views``' Merkle tree and heads: before each head the two views are
+    brought up to the log's head, by their followers where they run (waiting up to
+    ``CATCH_UP_TIMEOUT``), else by applying what is missing here."""
+    names = ("merkle", "heads")
+
+    def refresh() -> None:
+        if views.followers:
+            top = app.recorder.max_notification_id() or 0
+            if not views.wait(top, CATCH_UP_TIMEOUT, names):
+                raise TimeoutError("the Merkle tree view is behind the log: no head signed")
+        else:
+            for name in names:
+                views.runners[name].catch_up()
+
+    return HeadSigner(app, views.merkle, views.heads, key, clock, every, refresh)
