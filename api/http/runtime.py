@@ -26,6 +26,7 @@ from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock, lock_key
 from scheduler.screening import ScreeningWatch
 from scheduler.service import SweepService, Watch
 from scheduler.signing import SigningKey
+from scheduler.store_check import StoreCheck
 from scheduler.sweep import Sweeper
 from scheduler.tree_heads import HeadSigner, signer_over
 
@@ -116,6 +117,7 @@ def build_sweeps(
         watches(app, views, clock),
         heads=signer.tick if signer is not None else None,
         head_seconds=settings.head_seconds,
+        store_check=StoreCheck(views.runners["merkle"], clock).run,
     )
 
 
