@@ -40,6 +40,9 @@ def add_commands(commands: Any) -> None:
     from api.cli import store_check
 
     store_check.add_commands(audit_commands)
+    from api.cli import heads
+
+    heads.add_commands(audit_commands)
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

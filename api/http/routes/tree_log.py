@@ -5,9 +5,9 @@ docs/audit-format.md, "Signed tree heads").
 The key is for anyone signed in, whatever their role: it is no secret, but everything under
 ``/api/v1`` takes a token, and an auditor must hold the key from elsewhere anyway (handed over by
 the operator, ``fengqiao audit key``): a key fetched from the server it is meant to check proves
-nothing about that server. Heads and proofs follow the audit export's rule (``EXPORTERS``: auditors, supervisors and
-admins), at any unit: the tree covers the whole log and cannot be cut to a subtree, and it holds
-only hashes of stored (encrypted) records, never their content.
+nothing about that server. Heads and proofs follow the audit export's rule (``EXPORTERS``:
+auditors, supervisors and admins), at any unit: the tree covers the whole log and cannot be cut
+to a subtree, and it holds only hashes of stored (encrypted) records, never their content.
 """
 
 from __future__ import annotations
