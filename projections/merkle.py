@@ -21,8 +21,9 @@ every record of every aggregate.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
@@ -35,6 +36,7 @@ from projections.rfc9162 import TreeRangeError
 
 LEAF_FORMAT = b"fengqiao.event/1"  # the first field of every leaf's data: the format's name
 CHECK_TABLE = "store_check"
+T = TypeVar("T")
 
 
 def leaf_data(
@@ -130,11 +132,13 @@ class MerkleView(View):
 
     def _right_edge(self, cursor: Cursor, size: int) -> dict[int, bytes]:
         """The perfect subtrees the tree of ``size`` leaves is made of, by level."""
-        return {
-            level: self._subtree(cursor, level, (size >> level) - 1)
-            for level in range(size.bit_length())
-            if size >> level & 1
-        }
+        keys = [
+            (level, (size >> level) - 1) for level in range(size.bit_length()) if size >> level & 1
+        ]
+        found = self._fetch(cursor, keys)
+        if len(found) != len(keys):
+            raise TreeRangeError(f"the tree of {size} leaves lacks stored subtrees")
+        return {level: found[(level, index)] for level, index in keys}
 
     # --- reading ------------------------------------------------------------------------
 
@@ -143,20 +147,43 @@ class MerkleView(View):
         row = cursor.fetchone()
         return 0 if row is None or row[0] is None else int(row[0]) + 1
 
-    def _subtree(self, cursor: Cursor, level: int, index: int) -> bytes:
-        if level == 0:
-            cursor.execute(f"SELECT hash FROM {self.t('leaves')} WHERE idx = ?", (index,))
-        else:
-            cursor.execute(
-                f"SELECT hash FROM {self.t('nodes')} WHERE level = ? AND idx = ?", (level, index)
-            )
-        row = cursor.fetchone()
-        if row is None:
-            raise TreeRangeError(f"no subtree at level {level}, index {index}")
-        return bytes(row[0])
+    def _answer(self, cursor: Cursor, compute: Callable[[rfc9162.Subtree], T]) -> T:
+        """``compute`` over stored subtrees in two reads: it runs once to learn which subtrees
+        it needs (O(log n) of them), which are then fetched together, and again over them."""
+        wanted: dict[tuple[int, int], bytes] = {}
 
-    def _reader(self, cursor: Cursor) -> rfc9162.Subtree:
-        return lambda level, index: self._subtree(cursor, level, index)
+        def note(level: int, index: int) -> bytes:
+            wanted[(level, index)] = b""
+            return rfc9162.EMPTY_ROOT
+
+        compute(note)
+        found = self._fetch(cursor, list(wanted))
+
+        def stored(level: int, index: int) -> bytes:
+            if (level, index) not in found:
+                raise TreeRangeError(f"no subtree at level {level}, index {index}")
+            return found[(level, index)]
+
+        return compute(stored)
+
+    def _fetch(self, cursor: Cursor, keys: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        found: dict[tuple[int, int], bytes] = {}
+        leaves = [index for level, index in keys if level == 0]
+        nodes = [key for key in keys if key[0] > 0]
+        if leaves:
+            marks = ", ".join("?" * len(leaves))
+            cursor.execute(
+                f"SELECT idx, hash FROM {self.t('leaves')} WHERE idx IN ({marks})", leaves
+            )
+            found.update(((0, int(row[0])), bytes(row[1])) for row in cursor.fetchall())
+        if nodes:
+            where = " OR ".join(["(level = ? AND idx = ?)"] * len(nodes))
+            cursor.execute(
+                f"SELECT level, idx, hash FROM {self.t('nodes')} WHERE {where}",
+                [value for key in nodes for value in key],
+            )
+            found.update(((int(row[0]), int(row[1])), bytes(row[2])) for row in cursor.fetchall())
+        return found
 
     def _within(self, cursor: Cursor, size: int | None) -> int:
         current = self._size(cursor)
@@ -174,13 +201,14 @@ class MerkleView(View):
     def root(self, size: int | None = None) -> bytes:
         """The root hash of the tree of the first ``size`` leaves (the whole tree when None)."""
         with self.db.transaction(write=False) as cursor:
-            return rfc9162.root(self._within(cursor, size), self._reader(cursor))
+            within = self._within(cursor, size)
+            return self._answer(cursor, lambda subtree: rfc9162.root(within, subtree))
 
     def head(self) -> tuple[int, bytes]:
         """The tree's size and root, read together."""
         with self.db.transaction(write=False) as cursor:
             size = self._size(cursor)
-            return size, rfc9162.root(size, self._reader(cursor))
+            return size, self._answer(cursor, lambda subtree: rfc9162.root(size, subtree))
 
     def leaf(self, index: int) -> Leaf:
         with self.db.transaction(write=False) as cursor:
@@ -200,12 +228,18 @@ class MerkleView(View):
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """The audit path of leaf ``index`` in the tree of ``size`` leaves (RFC 9162 PATH)."""
         with self.db.transaction(write=False) as cursor:
-            return rfc9162.inclusion_proof(index, self._within(cursor, size), self._reader(cursor))
+            within = self._within(cursor, size)
+            return self._answer(
+                cursor, lambda subtree: rfc9162.inclusion_proof(index, within, subtree)
+            )
 
     def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
         """The proof that the tree of ``new`` leaves extends that of ``old`` (RFC 9162 PROOF)."""
         with self.db.transaction(write=False) as cursor:
-            return rfc9162.consistency_proof(old, self._within(cursor, new), self._reader(cursor))
+            within = self._within(cursor, new)
+            return self._answer(
+                cursor, lambda subtree: rfc9162.consistency_proof(old, within, subtree)
+            )
 
     def leaves(self, start: int = 0, batch: int = 10_000) -> Iterator[Leaf]:
         """Every leaf from index ``start`` on, in order, read in batches."""
