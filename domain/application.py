@@ -68,6 +68,7 @@ from domain.repeats import Background, NoHistory, RepeatFinder, WatchList
 from domain.screening import Period
 from domain.screening_report import ScreeningAnswer, ScreeningReport, parse_clue_ids, report_id
 from domain.transcodings import register_value_objects
+from domain.tree_head import Head, TreeHead, head_id
 
 CASE_KINDS: Mapping[str, type[Case]] = {"dispute": Dispute, "incident": Incident}
 COMMAND_ATTEMPTS = 10
@@ -385,6 +386,18 @@ class FengqiaoApplication(Application[UUID]):
             str(case_id) if case_id else None, filter, reason,
         )  # fmt: skip
         return self._commit(record)
+
+    def record_tree_head(self, head: Head, at: datetime | None = None) -> tuple[Head, int | None]:
+        """Records a signed tree head; its log position, or None when a head of that size and
+        root was recorded before (that one is answered: one head per size and root)."""
+        record = TreeHead.record(at or self.clock(), head)
+        try:
+            return head, self._commit(record)
+        except IntegrityError:
+            stored: object = self.repository.get(head_id(head.size, head.root))
+            if not isinstance(stored, TreeHead):
+                raise
+            return stored.head, None
 
     # --- cases: reading -----------------------------------------------------------------
 

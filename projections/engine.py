@@ -86,6 +86,9 @@ class View(ABC):
     # The shape of the view's tables. Raised whenever they change: a deployment's tables of an
     # older shape are then dropped and rebuilt from the log when it starts, never read wrong.
     schema_version: int = 1
+    # A view of the stored records themselves (the Merkle tree): its batches hold each
+    # position's ``Notification`` as the recorder returned it, not decoded into an event.
+    raw: bool = False
 
     def __init__(self, db: ViewDatabase) -> None:
         self.db = db
@@ -234,7 +237,10 @@ class ViewRunner:
         fresh = [n for n in notifications if n.id > start]
         if not fresh:
             return 0
-        batch, undecodable = self._decode(fresh)
+        if self.view.raw:
+            batch, undecodable = [(n.id, n) for n in fresh], None
+        else:
+            batch, undecodable = self._decode(fresh)
         applied = self._apply(start, batch) if batch else 0
         if undecodable is not None:
             position, error = undecodable

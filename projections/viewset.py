@@ -20,10 +20,12 @@ from projections.follow import Follower
 from projections.history import HistoryView
 from projections.key_persons import KeyPersonsView
 from projections.ledger import LedgerView
+from projections.merkle import MerkleView
 from projections.notifications import NotificationsView
 from projections.repeats import RepeatsView
 from projections.screening import ScreeningView
 from projections.statistics import StatisticsView
+from projections.tree_heads import TreeHeadsView
 
 VIEW_CLASSES: dict[str, type[View]] = {
     cls.name: cls
@@ -38,6 +40,8 @@ VIEW_CLASSES: dict[str, type[View]] = {
         ScreeningView,
         RepeatsView,
         KeyPersonsView,
+        TreeHeadsView,
+        MerkleView,
     )
 }
 
@@ -126,6 +130,14 @@ class ViewSet:
     @property
     def key_persons(self) -> KeyPersonsView:
         return self.views["key_persons"]  # type: ignore[return-value]
+
+    @property
+    def heads(self) -> TreeHeadsView:
+        return self.views["heads"]  # type: ignore[return-value]
+
+    @property
+    def merkle(self) -> MerkleView:
+        return self.views["merkle"]  # type: ignore[return-value]
 
     # --- keeping up ---------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ first: a clock is acted on when it falls due rather than up to an interval later
 Beside the sweeps, a cron job draws the 督查回访 samples of the month before (``monthly``):
 every day at 01:00 in Shanghai, so a service that was down on the 1st draws when it is back;
 a township-month drawn already is found and left as it is. Only the lock holder draws.
+Likewise at 03:00 the store check (``scheduler.store_check``) recomputes the Merkle tree's
+leaves from the event store and records whether any row was edited, deleted or inserted.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from scheduler.sweep import Sweeper, SweepReport
 log = logging.getLogger(__name__)
 DRAW_HOUR = 1  # 01:00 in Shanghai: the month before has ended, the cases view caught up
 DRAW_JOB = "inspection-draws"
+HEADS_JOB = "tree-heads"
+STORE_CHECK_HOUR = 3  # 03:00 in Shanghai: the quiet hours, after the draws
+STORE_CHECK_JOB = "store-check"
 
 
 class Watch(Protocol):
@@ -60,10 +65,18 @@ class SweepService:
         heartbeat: Heartbeat | None = None,
         monthly: Callable[[], object] | None = None,
         watches: Sequence[Watch] = (),
+        heads: Callable[[], object] | None = None,
+        head_seconds: float = 60.0,
+        store_check: Callable[[], object] | None = None,
     ) -> None:
         self.sweeper = sweeper
         self.watches = tuple(watches)
         self.monthly = monthly  # the month before's 督查 draws (``scheduler.inspections``)
+        # signs a tree head when one is due (``scheduler.tree_heads.HeadSigner.tick``); asked
+        # twice per ``head_seconds``, it signs at most once per ``head_seconds`` itself
+        self.heads = heads
+        self.head_seconds = head_seconds
+        self.store_check = store_check  # the daily store check (``scheduler.store_check``)
         self._locking = threading.Lock()  # the sweeps and the draws ask for the lock apart
         self.heartbeat = heartbeat  # every process reads when the sweeps last ran
         self.lock = lock
@@ -106,6 +119,30 @@ class SweepService:
             return False
         return True
 
+    def sign_heads(self) -> bool:
+        """A signed tree head when one is due, if this instance holds the lock; a failure is
+        logged and tried again at the next tick (the log and the tree are left as they were)."""
+        if self.heads is None or not self._holds_lock():
+            return False
+        try:
+            self.heads()
+        except Exception as error:
+            log.error("tree head not signed, tried again shortly: %r", error, exc_info=True)
+            return False
+        return True
+
+    def check_store(self) -> bool:
+        """The daily store check, if this instance holds the lock; an error (not a failed
+        check: that is recorded for /ready) is logged and the check runs again the next day."""
+        if self.store_check is None or not self._holds_lock():
+            return False
+        try:
+            self.store_check()
+        except Exception as error:
+            log.error("store check not run, tried again tomorrow: %r", error, exc_info=True)
+            return False
+        return True
+
     def start(self) -> None:
         self._stopping = False
         scheduler = BackgroundScheduler(timezone="UTC")
@@ -129,6 +166,26 @@ class SweepService:
                 coalesce=True,
                 misfire_grace_time=3600,
             )
+        if self.store_check is not None:
+            scheduler.add_job(
+                self.check_store,
+                "cron",
+                hour=STORE_CHECK_HOUR,
+                timezone=SHANGHAI,
+                id=STORE_CHECK_JOB,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=3600,
+            )
+        if self.heads is not None:
+            scheduler.add_job(
+                self.sign_heads,
+                "interval",
+                seconds=max(1.0, self.head_seconds / 2),
+                id=HEADS_JOB,
+                max_instances=1,
+                coalesce=True,
+            )
         scheduler.start()
         scheduler.modify_job("sweep", next_run_time=_now())  # first sweep at once: catch up
         self._scheduler = scheduler
@@ -151,6 +208,8 @@ class SweepService:
                     self._scheduler.remove_job("sweep")
                     if self.monthly is not None:  # a broken scheduler draws nothing either
                         self._scheduler.remove_job(DRAW_JOB)
+                    if self.store_check is not None:  # nor checks the store
+                        self._scheduler.remove_job(STORE_CHECK_JOB)
             self.failure = error  # last: whoever sees it sees the timer stopped already
             return
         if report is not None:

@@ -1,4 +1,4 @@
-"""``fengqiao export``, ``fengqiao verify`` and ``fengqiao keygen``."""
+"""``fengqiao export``, ``verify``, ``keygen`` and the ``fengqiao audit`` group."""
 
 from __future__ import annotations
 
@@ -26,8 +26,23 @@ def add_commands(commands: Any) -> None:
     verify = commands.add_parser("verify", help="prove an audit file complete and unaltered")
     verify.add_argument("file", type=Path)
     verify.set_defaults(handler=_verify)
-    keygen = commands.add_parser("keygen", help="print a new key for FENGQIAO_CIPHER_KEY")
+    keygen = commands.add_parser(
+        "keygen", help="print a new key for FENGQIAO_CIPHER_KEY (or FENGQIAO_SIGNING_KEY)"
+    )
+    keygen.add_argument(
+        "--signing", action="store_true", help="an Ed25519 key for FENGQIAO_SIGNING_KEY"
+    )
     keygen.set_defaults(handler=_keygen)
+    audit = commands.add_parser(
+        "audit", help="the tamper-evident log: signed heads, proofs, the store check"
+    )
+    audit_commands = audit.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    from api.cli import store_check
+
+    store_check.add_commands(audit_commands)
+    from api.cli import heads
+
+    heads.add_commands(audit_commands)
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
@@ -114,7 +129,7 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _keygen(args: argparse.Namespace, settings: Settings) -> int:
-    from api.wiring.settings import new_cipher_key
+    from api.wiring.settings import new_cipher_key, new_signing_key
 
-    print(new_cipher_key())
+    print(new_signing_key() if args.signing else new_cipher_key())
     return 0

@@ -33,6 +33,7 @@ from api.http.routes import (
     repeats,
     screening,
     stream,
+    tree_log,
     users,
 )
 from api.http.runtime import Runtime
@@ -64,6 +65,7 @@ def create_app(runtime: Runtime) -> Litestar:
                 *case_file.HANDLERS,
                 *documents.HANDLERS,
                 *ledger.HANDLERS,
+                *tree_log.HANDLERS,
                 *reads.HANDLERS,
                 *stream.HANDLERS,
                 *notifications.HANDLERS,

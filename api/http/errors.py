@@ -278,7 +278,10 @@ def _handler(request: Request[Any, Any, Any]) -> Any:
 def _scope(request: Request[Any, Any, Any]) -> str:
     """The name of the body type a request decodes into: a few fields mean other things in
     other bodies (``kind`` of a deadline, not of a case)."""
-    return getattr(expectations.body_type(_handler(request)), "__name__", "")
+    handler = _handler(request)
+    named = getattr(expectations.body_type(handler), "__name__", "")
+    # or the handler's own, for a query whose names mean something else there (``opt``)
+    return named or (str(handler.opt.get("fields", "")) if handler is not None else "")
 
 
 def _domain(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:

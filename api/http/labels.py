@@ -101,6 +101,13 @@ LABELS: dict[str, Pair] = {
 SCOPED: dict[str, dict[str, Pair]] = {
     "ExtendDeadline": {"kind": ("期限类型", "deadline kind")},
     "AssessCase": {"reason": ("研判理由", "reason")},
+    # the tamper-evident log's consistency proof: two sizes of the tree
+    "tree": {
+        "from": ("起始树大小", "from size"),
+        "to": ("终止树大小", "to size"),
+        "position": ("日志位置", "log position"),
+        "size": ("树大小（记录数）", "tree size"),
+    },
 }
 # list → (Chinese measure word, what one item is)
 ITEMS: dict[str, tuple[str, Pair]] = {

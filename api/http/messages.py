@@ -377,6 +377,17 @@ def rule(name: str, limits: Mapping[str, object]) -> str | None:
         "key_person_party": lambda: f"应为案件当事人的序号（从 0 起，共 {limits['count']} 位）",
         "fingerprints": lambda: "本系统未配置加密密钥，无法识别重点人员",
         "case_id": lambda: "应为案件编号（UUID）",
+        # 防篡改日志
+        "tree_size": lambda: (
+            f"应为 {limits['least']} 到 {limits['size']} 之间的整数："
+            f"日志树现有 {limits['size']} 条记录"
+        ),
+        "tree_position": lambda: "日志中没有这个位置的记录",
+        "tree_holds": lambda: (
+            f"位置 {limits['position']} 的记录是第 {limits['least']} 条，"
+            f"树大小至少应为 {limits['least']}"
+        ),
+        "tree_order": lambda: f"不能大于终止树大小（{limits['to']}）",
     }.get(name)
     try:
         return None if said is None else said()

@@ -38,6 +38,7 @@ ROLE_WORDS = {
 ACTION_WORDS = {
     "register a case": "登记案件",
     "export the audit trail": "导出审计记录",
+    "read the log's heads and proofs": "查看日志签名树头与证明",
     "export the ledger": "导出台账",
     "read the 督查 samples": "查看督查抽查",
     "draw 督查 samples": "抽取督查样本",

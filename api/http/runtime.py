@@ -25,7 +25,10 @@ from scheduler.key_persons import KeyPersonWatch
 from scheduler.lock import AdvisoryLock, ProcessLock, SweepLock, lock_key
 from scheduler.screening import ScreeningWatch
 from scheduler.service import SweepService, Watch
+from scheduler.signing import SigningKey
+from scheduler.store_check import StoreCheck
 from scheduler.sweep import Sweeper
+from scheduler.tree_heads import HeadSigner, signer_over
 
 READ_YOUR_WRITES_TIMEOUT = 2.0
 READ_AFTER_WRITE = ("cases", "history")
@@ -51,6 +54,8 @@ class Runtime:
     started: datetime = field(default_factory=_utc_now)  # on the wall clock
     oidc: OidcSettings | None = None  # an identity provider whose tokens are taken too
     rate_page_limit: int = DEFAULT_RATE_PAGE_LIMIT  # requests a minute per address, /rate/…
+    # signs tree heads on demand (an export) and publishes the key (None: no key here)
+    head_signer: HeadSigner | None = None
 
     def start(self) -> None:
         if self.follow:
@@ -82,6 +87,7 @@ def build_sweeps(
     views: ViewSet,
     clock: Callable[[], datetime],
     beat: Heartbeat | None = None,
+    signer: HeadSigner | None = None,
 ) -> SweepService:
     """The scheduler: one sweeper per database (an advisory lock on PostgreSQL), recording
     each sweep on ``beat`` (a new heartbeat beside the deadlines view when not given), and
@@ -109,6 +115,9 @@ def build_sweeps(
         beat or heartbeat(views),
         monthly,
         watches(app, views, clock),
+        heads=signer.tick if signer is not None else None,
+        head_seconds=settings.head_seconds,
+        store_check=StoreCheck(views.runners["merkle"], clock).run,
     )
 
 
@@ -142,16 +151,19 @@ def build_runtime(
     views = build_views(settings, app)
     now = clock or _utc_now
     beat = heartbeat(views)
+    key = SigningKey.from_text(settings.signing_key_text())
+    signer = signer_over(app, views, key, now, settings.head_seconds)
     return Runtime(
         app=app,
         views=views,
         secret=secret,
         clock=now,
         subscribe=settings.database_url is not None,
-        sweeps=build_sweeps(settings, app, views, now, beat) if scheduler else None,
+        sweeps=build_sweeps(settings, app, views, now, beat, signer) if scheduler else None,
         sweep_every=settings.sweep_seconds if scheduler or sweeps_elsewhere else None,
         heartbeat=beat,
         notifier=build_notifier(settings, app, views, now) if scheduler else None,
         oidc=settings.oidc,
         rate_page_limit=settings.rate_page_limit,
+        head_signer=signer,
     )

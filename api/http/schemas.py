@@ -672,11 +672,20 @@ class HealthOut(msgspec.Struct, kw_only=True):
 class ReadyOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     """``/ready``: 200 when ready, else 503 with what is wrong."""
 
-    status: Literal["ready", "lagging", "sweeps stopped", "view failed", "views process down"]
+    status: Literal[
+        "ready",
+        "lagging",
+        "sweeps stopped",
+        "view failed",
+        "views process down",
+        "store check failed",
+    ]
     lag: dict[str, int]  # log positions each view trails the log head
     failed: dict[str, str] = {}  # with "view failed": each stopped view, where and why
     # with "views process down" (serve --workers): since when, in UTC
     down_since: datetime | None = None
+    # with "store check failed": when, and each event row edited, deleted or inserted by hand
+    store_check: str | None = None
 
 
 class ProblemOut(msgspec.Struct, kw_only=True, omit_defaults=True):

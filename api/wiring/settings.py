@@ -127,6 +127,53 @@ def oidc_settings(environ: Mapping[str, str]) -> OidcSettings | None:
     )
 
 
+SIGNING_KEY_FILE = "signing.key"
+SIGNING_KEY = "FENGQIAO_SIGNING_KEY"
+HEAD_SECONDS = "FENGQIAO_HEAD_SECONDS"
+DEFAULT_HEAD_SECONDS = 60.0
+
+
+def new_signing_key() -> str:
+    """A new Ed25519 key for ``FENGQIAO_SIGNING_KEY``: base64 of a random 32-byte seed (any
+    32 bytes are a seed)."""
+    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def check_signing_key(key: str, where: str = SIGNING_KEY) -> str:
+    """``key`` if it is base64 of 32 bytes; else a SettingsError naming ``where``."""
+    try:
+        raw = base64.b64decode(key, validate=True)
+    except ValueError:
+        raise SettingsError(
+            f"{where}: not base64 (`fengqiao keygen --signing` prints one)"
+        ) from None
+    if len(raw) != 32:
+        raise SettingsError(f"{where}: must be 32 bytes (an Ed25519 seed), base64-encoded")
+    return key
+
+
+def signing_key(environ: Mapping[str, str]) -> str | None:
+    raw = (environ.get(SIGNING_KEY) or "").strip()
+    return check_signing_key(raw) if raw else None
+
+
+def head_seconds(environ: Mapping[str, str]) -> float:
+    """How often at most a tree head is signed while the log grows (``FENGQIAO_HEAD_SECONDS``)."""
+    raw = (environ.get(HEAD_SECONDS) or str(DEFAULT_HEAD_SECONDS)).strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{HEAD_SECONDS}: {raw!r} is not a number") from None
+    if not 1 <= value <= 86400:
+        raise SettingsError(f"{HEAD_SECONDS}: must be 1 to 86400 seconds")
+    return value
+
+
+def new_cipher_key() -> str:
+    """A new AES-256 key, base64, as the library's cipher reads it."""
+    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -141,6 +188,8 @@ class Settings:
     notify: NotifySettings = field(default_factory=NotifySettings)
     oidc: OidcSettings | None = None  # an identity provider's tokens, besides fengqiao's own
     rate_page_limit: int = DEFAULT_RATE_PAGE_LIMIT  # a minute per address, /rate/…
+    signing_key: str | None = None  # the tree heads' Ed25519 key: base64 of its 32-byte seed
+    head_seconds: float = DEFAULT_HEAD_SECONDS  # a tree head is signed at most this often
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -167,6 +216,8 @@ class Settings:
             notify=NotifySettings.from_env(environ),
             oidc=oidc_settings(environ),
             rate_page_limit=rate_page_limit(environ),
+            signing_key=signing_key(environ),
+            head_seconds=head_seconds(environ),
         )
 
     @property
@@ -215,6 +266,21 @@ class Settings:
             write_private(path, new_cipher_key())
         return path.read_text(encoding="utf-8").strip()
 
+    def signing_key_text(self) -> str:
+        """The tree heads' signing key (``FENGQIAO_SIGNING_KEY``): on the embedded default
+        generated once into the data directory (mode 0600); PostgreSQL deployments must bring
+        their own."""
+        if self.signing_key is not None:
+            return self.signing_key
+        if self.database_url is not None:
+            raise SettingsError(
+                f"{SIGNING_KEY}: required with FENGQIAO_DATABASE_URL (`fengqiao keygen --signing`)"
+            )
+        path = self.data_dir / SIGNING_KEY_FILE
+        if not path.exists():
+            write_private(path, new_signing_key())
+        return check_signing_key(path.read_text(encoding="utf-8").strip(), str(path))
+
     def load_policy(self) -> Policy:
         """The default policy, or the operator's file over it."""
         if self.policy_path is None:
@@ -232,11 +298,6 @@ class Settings:
 
 
 CIPHER_KEY_FILE = "cipher.key"
-
-
-def new_cipher_key() -> str:
-    """A new AES-256 key, base64, as the library's cipher reads it."""
-    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
 def write_private(path: Path, text: str) -> None:

@@ -28,7 +28,7 @@ from api.cli.main import main
 from api.demo.load import demo_case_id
 from api.http.app import create_app
 from api.http.runtime import build_runtime
-from api.wiring.settings import Settings, new_cipher_key
+from api.wiring.settings import Settings, new_cipher_key, new_signing_key
 from api.wiring.views import build_views
 from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
@@ -95,6 +95,7 @@ def postgres_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSto
         environ = {
             "FENGQIAO_DATABASE_URL": f"{backends.test_database_url()}?schema={schema}",
             "FENGQIAO_CIPHER_KEY": new_cipher_key(),
+            "FENGQIAO_SIGNING_KEY": new_signing_key(),
         }
         _demo(environ)
         yield DemoStore(environ, tmp_path_factory.mktemp("audit-postgres"))

@@ -16,7 +16,7 @@ import pytest
 from api.cli.main import main, to_toml
 from api.demo.data import id_number
 from api.demo.load import demo_case_id
-from api.wiring.settings import Settings, new_cipher_key
+from api.wiring.settings import Settings, new_cipher_key, new_signing_key
 from domain.actors import Role
 from domain.application import FengqiaoApplication
 from domain.case import Case
@@ -155,6 +155,7 @@ def test_the_demo_runs_on_postgresql(capsys: pytest.CaptureFixture[str]) -> None
         environ = {
             "FENGQIAO_DATABASE_URL": backends.test_database_url() + f"?schema={schema}",
             "FENGQIAO_CIPHER_KEY": new_cipher_key(),
+            "FENGQIAO_SIGNING_KEY": new_signing_key(),
         }
         assert _demo(environ, cases=12) == 0
         assert "postgres" in capsys.readouterr().out

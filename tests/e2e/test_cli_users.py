@@ -12,7 +12,7 @@ import pytest
 
 from api.cli.main import main
 from api.http.auth import ALGORITHM, load_secret
-from api.wiring.settings import Settings, new_cipher_key
+from api.wiring.settings import Settings, new_cipher_key, new_signing_key
 from tests.support import backends
 
 TOWNSHIP = "511123001"
@@ -35,6 +35,7 @@ def environ(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str
         found = {
             "FENGQIAO_DATABASE_URL": backends.test_database_url() + f"?schema={schema}",
             "FENGQIAO_CIPHER_KEY": new_cipher_key(),
+            "FENGQIAO_SIGNING_KEY": new_signing_key(),
             "FENGQIAO_SECRET": "cli-users-secret-0123456789abcdefghijklmnop",
         }
         assert main(["demo", "--cases", "0"], environ=found) == 0

@@ -40,7 +40,7 @@ import httpx
 import pytest
 
 from api.http.auth import mint_token
-from api.wiring.settings import new_cipher_key
+from api.wiring.settings import new_cipher_key, new_signing_key
 from domain.actors import Role
 from tests.support.private_postgres import PrivatePostgres, private_postgres
 from tests.support.server import Served, environment, fengqiao, free_port
@@ -513,6 +513,7 @@ def test_postgres_survives_repeated_sigkills_with_no_stuck_lost_or_doubled_reque
     env.update(
         FENGQIAO_DATABASE_URL=cluster.create_database(),
         FENGQIAO_CIPHER_KEY=new_cipher_key(),
+        FENGQIAO_SIGNING_KEY=new_signing_key(),
         FENGQIAO_SECRET=SECRET,
     )
     storm(env, tmp_path, "postgres")

@@ -15,7 +15,7 @@ import pytest
 
 from api.cli.main import main
 from api.wiring.bootstrap import OPERATOR, build_application
-from api.wiring.settings import Settings, new_cipher_key
+from api.wiring.settings import Settings, new_cipher_key, new_signing_key
 from domain.access import AccessRecord
 from domain.application import FengqiaoApplication
 from domain.samples import sample_units
@@ -67,6 +67,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, 
         yield {
             "FENGQIAO_DATABASE_URL": f"{backends.test_database_url()}?schema={schema}",
             "FENGQIAO_CIPHER_KEY": new_cipher_key(),
+            "FENGQIAO_SIGNING_KEY": new_signing_key(),
         }
 
 

@@ -26,7 +26,7 @@ from api.demo.grassroots import FAMILY, KEY_PERSON, WALL_NEIGHBOUR, clue_people
 from api.demo.load import demo_case_id
 from api.http.app import create_app
 from api.http.runtime import Runtime, build_runtime
-from api.wiring.settings import Settings, new_cipher_key
+from api.wiring.settings import Settings, new_cipher_key, new_signing_key
 from domain.application import FengqiaoApplication
 from domain.parties import mask_address, mask_digits
 from tests.support import backends
@@ -217,6 +217,7 @@ def test_no_table_in_a_postgresql_schema_holds_personal_data() -> None:
         environ: Mapping[str, str] = {
             "FENGQIAO_DATABASE_URL": f"{backends.test_database_url()}?schema={schema}",
             "FENGQIAO_CIPHER_KEY": new_cipher_key(),
+            "FENGQIAO_SIGNING_KEY": new_signing_key(),
         }
         assert main(["demo", "--cases", str(DEMO_CASES)], environ=environ) == 0
         settings = Settings.from_env(environ)

@@ -36,7 +36,7 @@ import httpx
 import pytest
 
 from api.http.auth import mint_token
-from api.wiring.settings import new_cipher_key
+from api.wiring.settings import new_cipher_key, new_signing_key
 from domain.actors import Role
 from tests.support.private_postgres import PrivatePostgres, private_postgres
 from tests.support.server import Served, environment, fengqiao, serving
@@ -324,6 +324,7 @@ def test_postgres_stopped_for_ten_seconds_under_load(
     env.update(
         FENGQIAO_DATABASE_URL=cluster.create_database(),
         FENGQIAO_CIPHER_KEY=new_cipher_key(),
+        FENGQIAO_SIGNING_KEY=new_signing_key(),
         FENGQIAO_SECRET=SECRET,
     )
     done = subprocess.run(

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.wiring.settings import new_cipher_key
+from api.wiring.settings import new_cipher_key, new_signing_key
 from tests.support.backends import postgres_schema
 from tests.support.backends import test_database_url as database_url
 from tests.support.server import Served, environment, fengqiao, serving
@@ -63,6 +63,7 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, str]]:
         env.update(
             FENGQIAO_DATABASE_URL=f"{database_url()}?schema={schema}",
             FENGQIAO_CIPHER_KEY=new_cipher_key(),
+            FENGQIAO_SIGNING_KEY=new_signing_key(),
             FENGQIAO_SECRET="s" * 48,
             FENGQIAO_SWEEP_SECONDS="1",
         )

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.wiring.settings import Settings, new_cipher_key
+from api.wiring.settings import Settings, new_cipher_key, new_signing_key
 from domain.application import FengqiaoApplication
 from projections.viewset import VIEW_CLASSES
 from tests.support.backends import postgres_schema
@@ -47,6 +47,7 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, str]]:
         env.update(
             FENGQIAO_DATABASE_URL=f"{database_url()}?schema={schema}",
             FENGQIAO_CIPHER_KEY=new_cipher_key(),
+            FENGQIAO_SIGNING_KEY=new_signing_key(),
             FENGQIAO_SECRET="s" * 48,
         )
         done = subprocess.run(

@@ -33,7 +33,7 @@ import pytest
 from psycopg import sql
 
 from api.demo.data import id_number
-from api.wiring.settings import new_cipher_key
+from api.wiring.settings import new_cipher_key, new_signing_key
 from tests.support.api import COUNTY, SECRET, VILLAGE, auth, party, registration
 from tests.support.backends import postgres_schema
 from tests.support.backends import test_database_url as database_url
@@ -218,6 +218,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         env.update(
             FENGQIAO_DATABASE_URL=through(proxy, schema, sslmode="disable"),
             FENGQIAO_CIPHER_KEY=new_cipher_key(),
+            FENGQIAO_SIGNING_KEY=new_signing_key(),
             FENGQIAO_SECRET=SECRET,  # so tests.support.api's tokens are good here
             # no sweep writes events while a fault is armed for a request's
             FENGQIAO_SWEEP_SECONDS="3600",

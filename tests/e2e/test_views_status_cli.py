@@ -17,7 +17,7 @@ import pytest
 from eventsourcing.utils import TopicError
 
 from api.cli.main import main
-from api.wiring.settings import Settings, new_cipher_key
+from api.wiring.settings import Settings, new_cipher_key, new_signing_key
 from api.wiring.views import build_views
 from domain.application import FengqiaoApplication
 from projections.viewset import VIEW_CLASSES
@@ -36,6 +36,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[
     with backends.postgres_schema() as schema:
         env["FENGQIAO_DATABASE_URL"] = f"{backends.test_database_url()}?schema={schema}"
         env["FENGQIAO_CIPHER_KEY"] = new_cipher_key()
+        env["FENGQIAO_SIGNING_KEY"] = new_signing_key()
         yield _loaded(env)
 
 

@@ -34,7 +34,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from api.wiring.bootstrap import OPERATOR
 from api.wiring.notify_settings import SmsSettings, SmtpSettings, WebhookSettings
-from api.wiring.settings import new_cipher_key
+from api.wiring.settings import new_cipher_key, new_signing_key
 from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
 from domain.case import Registration
@@ -201,6 +201,7 @@ def fresh_store(backend: str, tmp_path: Path, **settings: str) -> Iterator[dict[
     PostgreSQL schema dropped afterwards), with ``settings`` (FENGQIAO_… variables) added."""
     env = environment(tmp_path / "data")
     env.update({"FENGQIAO_SECRET": STORE_SECRET, "FENGQIAO_CIPHER_KEY": new_cipher_key()})
+    env["FENGQIAO_SIGNING_KEY"] = new_signing_key()  # required on PostgreSQL, as the cipher key
     env.update(settings)
     if backend == "sqlite":
         yield env

@@ -31,6 +31,7 @@ from domain.policy_book import PolicyBook
 from domain.receipt import CommandReceipt
 from domain.screening_report import ScreeningReport
 from domain.transcodings import DeadlineAsDict, PartyAsDict
+from domain.tree_head import TreeHead
 
 GOLDEN = Path(__file__).with_name("event_schema.json")
 # Every aggregate whose events are stored.
@@ -48,6 +49,7 @@ AGGREGATES = (
     Clue,
     KeyPerson,
     ScreeningReport,
+    TreeHead,
 )
 VALUE_OBJECTS = (DeadlineAsDict(), PartyAsDict())
 # Fields every event has from the library; their meaning is the library's.

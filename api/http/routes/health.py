@@ -14,6 +14,7 @@ from api.http.errors import PROBLEM, problem
 from api.http.openapi import answers, component, contract
 from api.http.runtime import Runtime
 from api.http.schemas import HealthOut, ReadyOut
+from projections.store_check import StoreCheckRecord
 
 MAX_READY_LAG = 10_000  # log positions a view may trail before the process reports unready
 READY_WITHIN_SECONDS = 1.0  # a load balancer's probe gets an answer in this time, whatever
@@ -46,7 +47,8 @@ async def ready(runtime: Runtime) -> Response[bytes]:
     """503 while the process cannot serve fresh reads or deadlines go unswept: the store
     unreachable or not answering within a second, a view stopped at what it cannot apply
     (named, with where and why, whichever process follows it), the sweeps stopped or late
-    (whichever process runs them), or a view too far behind."""
+    (whichever process runs them), the last store check finding the event store changed by
+    hand (named by position), or a view too far behind."""
     readings: Readings | None = None
     try:
         with anyio.move_on_after(STORE_WITHIN_SECONDS):
@@ -68,6 +70,8 @@ def _verdict(runtime: Runtime, readings: Readings, now: datetime) -> ReadyOut:
     lag = readings.lag
     if readings.failed:
         return ReadyOut(status="view failed", failed=readings.failed, lag=lag)
+    if readings.store_check is not None:
+        return ReadyOut(status="store check failed", store_check=readings.store_check, lag=lag)
     if readings.process_down is not None:
         return ReadyOut(status="views process down", down_since=readings.process_down, lag=lag)
     stopped = runtime.sweeps is not None and runtime.sweeps.failure is not None
@@ -86,6 +90,7 @@ class Readings:
     failed: dict[str, str]  # stopped views, each with where and why
     last_sweep: datetime | None
     process_down: datetime | None  # serve --workers: the views and sweeps process is gone
+    store_check: str | None = None  # the last store check, when it found the store changed
 
 
 def _read(runtime: Runtime) -> Readings:
@@ -94,7 +99,9 @@ def _read(runtime: Runtime) -> Readings:
     beat = runtime.heartbeat if runtime.sweep_every is not None else None
     lag = runtime.views.lag()
     last, down = (beat.last(), beat.down_since()) if beat is not None else (None, None)
-    return Readings(lag, runtime.views.failures(), last, down)
+    check = StoreCheckRecord(runtime.views.merkle.db).failed()
+    found = f"{check.at.isoformat()}: {check.summary}" if check is not None else None
+    return Readings(lag, runtime.views.failures(), last, down, found)
 
 
 def sweeps_late(runtime: Runtime, last: datetime | None, now: datetime) -> bool:

@@ -1,0 +1,258 @@
+"""The Merkle tree over the event log (RFC 9162), kept as a view.
+
+Every stored record, in log order, is a leaf: its hash is ``SHA-256(0x00 || leaf_data)``, where
+``leaf_data`` is the record's canonical bytes (``leaf_data``: position, originator id and
+version, topic, and the state exactly as stored, compressed and encrypted), so anyone holding
+the store can recompute it (docs/audit-format.md, "The tree"). The view keeps two tables:
+
+- ``leaves``: leaf index (0-based), the record's log position, the leaf hash;
+- ``nodes``: the hash of every completed perfect subtree above the leaves (level >= 1, index),
+  written as the leaf that completes it is appended.
+
+Appending reads the tree's right edge (one subtree per set bit of its size) and writes each
+leaf and the nodes it completes: O(log n) amortised, one node per leaf on average. A root or a
+proof is folded from stored subtrees by ``projections.rfc9162`` in O(log n) reads.
+
+It is a view like the others: applied exactly once by the runner, dropped and replayed by
+``fengqiao rebuild merkle``. It takes the records raw (``View.raw``), not decoded events, and
+every record of every aggregate.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import Notification
+
+from projections import rfc9162
+from projections.db import Cursor
+from projections.engine import Batch, View
+from projections.rfc9162 import TreeRangeError
+
+LEAF_FORMAT = b"fengqiao.event/1"  # the first field of every leaf's data: the format's name
+CHECK_TABLE = "store_check"
+T = TypeVar("T")
+
+
+def leaf_data(
+    position: int, originator_id: UUID | str, version: int, topic: str, state: bytes
+) -> bytes:
+    """A stored record's canonical bytes: six fields, each a 4-byte big-endian length and its
+    bytes: the format's name, the position (8-byte big-endian), the originator id (the UUID's
+    16 bytes), its version (8-byte big-endian), the topic (UTF-8) and the state as stored."""
+    fields = (
+        LEAF_FORMAT,
+        struct.pack(">Q", position),
+        _uuid(originator_id).bytes,
+        struct.pack(">Q", version),
+        topic.encode("utf-8"),
+        bytes(state),
+    )
+    return b"".join(struct.pack(">I", len(field)) + field for field in fields)
+
+
+def _uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def notification_leaf(notification: Notification) -> bytes:
+    """The leaf hash of one stored record."""
+    return rfc9162.leaf_hash(
+        leaf_data(
+            notification.id,
+            notification.originator_id,
+            notification.originator_version,
+            notification.topic,
+            notification.state,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Leaf:
+    index: int  # 0-based, in log order
+    position: int  # the record's log position (notification id)
+    hash: bytes
+
+
+class MerkleView(View):
+    name = "merkle"
+    raw = True
+    handles = (DomainEvent,)  # every record of every aggregate is a leaf
+    ignores = ()
+
+    def create_statements(self) -> list[str]:
+        if self.db.engine == "postgres":
+            key, blob, clustered = "BIGINT", "BYTEA", ""
+        else:  # SQLite: the leaf index is the rowid; the nodes' key is the table's order
+            key, blob, clustered = "INTEGER", "BLOB", " WITHOUT ROWID"
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.t('leaves')} (idx {key} PRIMARY KEY, "
+            f"position BIGINT NOT NULL UNIQUE, hash {blob} NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.t('nodes')} (level INTEGER NOT NULL, "
+            f"idx BIGINT NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (level, idx)){clustered}",
+            # the last store check's outcome (projections.store_check): not one of the view's
+            # tables, so a rebuild keeps it and /ready goes on reporting a failed check
+            f"CREATE TABLE IF NOT EXISTS {self.t(CHECK_TABLE)} (id INTEGER PRIMARY KEY, "
+            "at_us BIGINT NOT NULL, ok INTEGER NOT NULL, checked BIGINT NOT NULL, "
+            "summary TEXT NOT NULL)",
+        ]
+
+    def table_names(self) -> list[str]:
+        return ["leaves", "nodes"]
+
+    # --- appending ----------------------------------------------------------------------
+
+    def process(self, cursor: Cursor, batch: Batch) -> None:
+        size = self._size(cursor)
+        edge = self._right_edge(cursor, size)  # level -> the perfect subtree ending at size
+        leaves: list[tuple[int, int, bytes]] = []
+        nodes: list[tuple[int, int, bytes]] = []
+        for position, notification in batch:
+            node = notification_leaf(notification)
+            leaves.append((size, position, node))
+            level, index = 0, size
+            while index & 1:
+                node = rfc9162.node_hash(edge.pop(level), node)
+                level, index = level + 1, index >> 1
+                nodes.append((level, index, node))
+            edge[level] = node
+            size += 1
+        cursor.executemany(
+            f"INSERT INTO {self.t('leaves')} (idx, position, hash) VALUES (?, ?, ?)", leaves
+        )
+        cursor.executemany(
+            f"INSERT INTO {self.t('nodes')} (level, idx, hash) VALUES (?, ?, ?)", nodes
+        )
+
+    def _right_edge(self, cursor: Cursor, size: int) -> dict[int, bytes]:
+        """The perfect subtrees the tree of ``size`` leaves is made of, by level."""
+        keys = [
+            (level, (size >> level) - 1) for level in range(size.bit_length()) if size >> level & 1
+        ]
+        found = self._fetch(cursor, keys)
+        if len(found) != len(keys):
+            raise TreeRangeError(f"the tree of {size} leaves lacks stored subtrees")
+        return {level: found[(level, index)] for level, index in keys}
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _size(self, cursor: Cursor) -> int:
+        cursor.execute(f"SELECT MAX(idx) FROM {self.t('leaves')}")
+        row = cursor.fetchone()
+        return 0 if row is None or row[0] is None else int(row[0]) + 1
+
+    def _answer(self, cursor: Cursor, compute: Callable[[rfc9162.Subtree], T]) -> T:
+        """``compute`` over stored subtrees in two reads: it runs once to learn which subtrees
+        it needs (O(log n) of them), which are then fetched together, and again over them."""
+        wanted: dict[tuple[int, int], bytes] = {}
+
+        def note(level: int, index: int) -> bytes:
+            wanted[(level, index)] = b""
+            return rfc9162.EMPTY_ROOT
+
+        compute(note)
+        found = self._fetch(cursor, list(wanted))
+
+        def stored(level: int, index: int) -> bytes:
+            if (level, index) not in found:
+                raise TreeRangeError(f"no subtree at level {level}, index {index}")
+            return found[(level, index)]
+
+        return compute(stored)
+
+    def _fetch(self, cursor: Cursor, keys: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        found: dict[tuple[int, int], bytes] = {}
+        leaves = [index for level, index in keys if level == 0]
+        nodes = [key for key in keys if key[0] > 0]
+        if leaves:
+            marks = ", ".join("?" * len(leaves))
+            cursor.execute(
+                f"SELECT idx, hash FROM {self.t('leaves')} WHERE idx IN ({marks})", leaves
+            )
+            found.update(((0, int(row[0])), bytes(row[1])) for row in cursor.fetchall())
+        if nodes:
+            where = " OR ".join(["(level = ? AND idx = ?)"] * len(nodes))
+            cursor.execute(
+                f"SELECT level, idx, hash FROM {self.t('nodes')} WHERE {where}",
+                [value for key in nodes for value in key],
+            )
+            found.update(((int(row[0]), int(row[1])), bytes(row[2])) for row in cursor.fetchall())
+        return found
+
+    def _within(self, cursor: Cursor, size: int | None) -> int:
+        current = self._size(cursor)
+        if size is None:
+            return current
+        if not 0 <= size <= current:
+            raise TreeRangeError(f"the tree has {current} leaves, not {size}")
+        return size
+
+    def size(self) -> int:
+        """How many records the tree holds."""
+        with self.db.transaction(write=False) as cursor:
+            return self._size(cursor)
+
+    def root(self, size: int | None = None) -> bytes:
+        """The root hash of the tree of the first ``size`` leaves (the whole tree when None)."""
+        with self.db.transaction(write=False) as cursor:
+            within = self._within(cursor, size)
+            return self._answer(cursor, lambda subtree: rfc9162.root(within, subtree))
+
+    def head(self) -> tuple[int, bytes]:
+        """The tree's size and root, read together."""
+        with self.db.transaction(write=False) as cursor:
+            size = self._size(cursor)
+            return size, self._answer(cursor, lambda subtree: rfc9162.root(size, subtree))
+
+    def leaf(self, index: int) -> Leaf:
+        with self.db.transaction(write=False) as cursor:
+            cursor.execute(f"SELECT position, hash FROM {self.t('leaves')} WHERE idx = ?", (index,))
+            row = cursor.fetchone()
+        if row is None:
+            raise TreeRangeError(f"no leaf {index}")
+        return Leaf(index, int(row[0]), bytes(row[1]))
+
+    def index_of(self, position: int) -> int | None:
+        """The leaf index of the record at log ``position``; None when the tree has none."""
+        with self.db.transaction(write=False) as cursor:
+            cursor.execute(f"SELECT idx FROM {self.t('leaves')} WHERE position = ?", (position,))
+            row = cursor.fetchone()
+        return None if row is None else int(row[0])
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """The audit path of leaf ``index`` in the tree of ``size`` leaves (RFC 9162 PATH)."""
+        with self.db.transaction(write=False) as cursor:
+            within = self._within(cursor, size)
+            return self._answer(
+                cursor, lambda subtree: rfc9162.inclusion_proof(index, within, subtree)
+            )
+
+    def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
+        """The proof that the tree of ``new`` leaves extends that of ``old`` (RFC 9162 PROOF)."""
+        with self.db.transaction(write=False) as cursor:
+            within = self._within(cursor, new)
+            return self._answer(
+                cursor, lambda subtree: rfc9162.consistency_proof(old, within, subtree)
+            )
+
+    def leaves(self, start: int = 0, batch: int = 10_000) -> Iterator[Leaf]:
+        """Every leaf from index ``start`` on, in order, read in batches."""
+        while True:
+            with self.db.transaction(write=False) as cursor:
+                cursor.execute(
+                    f"SELECT idx, position, hash FROM {self.t('leaves')} "
+                    "WHERE idx >= ? ORDER BY idx LIMIT ?",
+                    (start, batch),
+                )
+                rows = cursor.fetchall()
+            for row in rows:
+                yield Leaf(int(row[0]), int(row[1]), bytes(row[2]))
+            if len(rows) < batch:
+                return
+            start = int(rows[-1][0]) + 1
