@@ -93,6 +93,7 @@ def case_out(
         repeat_of=links[0],
         repeated_by=links[1],
         key_persons=list(case.key_persons),
+        clue_id=case.clue_id or None,
     )
 
 

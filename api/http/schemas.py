@@ -403,6 +403,7 @@ class CaseOut(msgspec.Struct, kw_only=True):
     repeated_by: list[RepeatLinkOut] = []
     # 重点人员: the key persons (their entries' ids) among its parties when it was registered
     key_persons: list[str] = []
+    clue_id: str | None = None  # the clue (线索) it was promoted from, if it was
 
 
 class RepeatLinkOut(msgspec.Struct, kw_only=True):

@@ -108,6 +108,7 @@ def test_a_clue_promoted_into_a_case_and_another_dismissed(
     assert case["channel"] == "grid_patrol"
     assert promoted["clue"]["status"] == "promoted"
     assert promoted["clue"]["case_number"] == case["number"]
+    assert case["clue_id"] == recorded["id"]  # the case's own answer names its clue
 
     stored = runtime.app.get_case(UUID(case["id"]))
     assert stored.clue_id == recorded["id"]  # the case links back

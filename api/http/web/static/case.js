@@ -597,7 +597,7 @@ export function renderCase(container, caseId) {
       [t("case.location"), unitPath(c.unit)],
       [t("case.owner"), `${unitName(c.owner)} · ${name("tier", c.tier)}`],
       [t("case.assignee"), c.assignee ? staffName(c.assignee) : t("board.unassigned")],
-      [t("case.channel"), name("channel", c.channel)],
+      [t("case.channel"), name("channel", c.channel) + (c.clue_id ? ` · ${t("case.fromClue", { id: c.clue_id.slice(0, 8) })}` : "")],
       ...(c.caller ? [[t("case.caller"), callerText(c.caller)]] : []),
       [t("case.people"), t("case.people.n", { n: formatNumber(c.people_involved) })],
       [t("case.amount"), c.amount_involved ? `${formatYuan(c.amount_involved)} ${t("case.yuan")}` : "—"],
