@@ -27,10 +27,12 @@ from api.http.app import create_app
 from api.http.auth import mint_token
 from api.http.runtime import Runtime, heartbeat
 from api.wiring.bootstrap import OPERATOR
-from api.wiring.settings import OidcSettings
+from api.wiring.settings import OidcSettings, new_signing_key
 from domain.application import FengqiaoApplication
 from domain.policy import Policy
 from domain.samples import sample_units
+from scheduler.signing import SigningKey
+from scheduler.tree_heads import signer_over
 from tests.support import backends
 from tests.support.backends import store_env
 from tests.support.staff import enrol_test_staff
@@ -97,6 +99,8 @@ def build_test_runtime(store: Store, clock: Clock, oidc: OidcSettings | None = N
         subscribe=store.backend == "postgres",
         heartbeat=heartbeat(views),
         oidc=oidc,
+        # every API process holds the signing key, as build_runtime gives it (GET /ledger/key)
+        head_signer=signer_over(app, views, SigningKey.from_text(new_signing_key()), clock, 60.0),
     )
 
 

@@ -42,6 +42,7 @@ from domain.parties import mask_name
 from projections.key_persons import KeyPersonItem
 
 Req = Request[Any, Any, Any]
+FLAG_ERRORS = (*REGISTER_ERRORS, 404)  # flagged from a case's party: a case not found
 KEEPERS = frozenset({Role.SUPERVISOR})
 READERS = frozenset({Role.SUPERVISOR, Role.AUDITOR})
 VIEWS = ("key_persons",)
@@ -172,7 +173,7 @@ def _identity(runtime: Runtime, actor: Actor, data: FlagKeyPerson) -> Identity:
 @post(
     "/key-persons",
     status_code=201,
-    responses=answers(201, KeyPersonOut, "The person, put on the list now.", REGISTER_ERRORS),
+    responses=answers(201, KeyPersonOut, "The person, put on the list now.", FLAG_ERRORS),
     operation_class=contract(),
 )
 async def flag_key_person(

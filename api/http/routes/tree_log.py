@@ -34,7 +34,8 @@ from scheduler.signing import describe_public
 Req = Request[Any, Any, Any]
 ACTION = "read the log's heads and proofs"
 CATCH_UP_TIMEOUT = 2.0  # seconds a read waits for the tree and heads to reach the log's head
-PROOF_ERRORS = (401, 403, 422, 503)
+PROOF_ERRORS = (400, 401, 403, 422, 503)  # 400: a required size or position left out
+LARGEST = 2**62  # a log position or tree size the stores' integers hold
 
 
 def head_out(head: Head, position: int | None = None) -> HeadOut:
@@ -134,8 +135,8 @@ def _index(runtime: Runtime, position: int) -> int:
 async def inclusion(
     request: Req,
     runtime: Runtime,
-    position: Annotated[int, Parameter(ge=1)],
-    size: Annotated[int | None, Parameter(ge=1)] = None,
+    position: Annotated[int, Parameter(ge=1, le=LARGEST)],
+    size: Annotated[int | None, Parameter(ge=1, le=LARGEST)] = None,
 ) -> InclusionOut:
     """Proves the record at log ``position`` is in the tree of ``size`` leaves (the whole tree
     when left out): its leaf hash and index, the audit path and the root, and the signed head
@@ -178,8 +179,8 @@ async def inclusion(
 async def consistency(
     request: Req,
     runtime: Runtime,
-    old: Annotated[int, Parameter(query="from", ge=0)],
-    new: Annotated[int | None, Parameter(query="to", ge=0)] = None,
+    old: Annotated[int, Parameter(query="from", ge=0, le=LARGEST)],
+    new: Annotated[int | None, Parameter(query="to", ge=0, le=LARGEST)] = None,
 ) -> ConsistencyOut:
     """Proves the tree of ``to`` leaves (the whole tree when left out) extends the tree of
     ``from`` leaves: nothing in the first ``from`` records was changed, removed or reordered.
