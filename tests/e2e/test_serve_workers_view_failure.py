@@ -85,7 +85,10 @@ def test_ready_on_the_api_workers_names_the_views_stopped_in_the_views_process(
         body = wait_for(served, lambda: stopped(served), "503 from /ready")
 
         assert body["status"] == "view failed", body
-        assert set(body["failed"]) == set(VIEW_CLASSES)
+        # every view that decodes records; the Merkle tree takes records as stored, and so
+        # goes on: it commits to the stored bytes, decodable or not
+        decoding = {name for name, view in VIEW_CLASSES.items() if not view.raw}
+        assert set(body["failed"]) == decoding
         for text in body["failed"].values():
             assert text.startswith(f"position {bad}: TopicError: "), body
         # each worker answers so, not only the one that happened to answer first
