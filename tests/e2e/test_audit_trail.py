@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -653,6 +654,20 @@ def _rechained(lines: list[str]) -> list[str]:
     return out
 
 
+def _documented_script(path: Path, key: Path) -> subprocess.CompletedProcess[str]:
+    """docs/audit-format.md's verify_export.py, run as written."""
+    text = (Path(__file__).parents[2] / "docs" / "audit-format.md").read_text(encoding="utf-8")
+    section = text[text.index("## Records in the signed tree") :]
+    script = path.parent / "verify_export.py"
+    script.write_text(section.split("```python\n")[1].split("```")[0], encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(script), str(path), str(key)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def _public_key(store: DemoStore, path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     """The deployment's public key as `fengqiao audit key` prints it, saved for the auditor."""
     capsys.readouterr()
@@ -693,6 +708,13 @@ def test_a_rechained_forgery_of_an_agreement_is_not_in_the_signed_tree(
         f"record {number + 1} (position {position}) is not in the signed tree: "
         "its payload or fields differ from the log's",
     )
+    # the auditor's own script, as docs/audit-format.md gives it, says the same
+    pem = demo_store.workdir / "key.pem"
+    pem.write_text(json.loads(key.read_text(encoding="utf-8"))["pem"], encoding="utf-8")
+    assert _documented_script(genuine, pem).returncode == 0
+    failed = _documented_script(forged, pem)
+    assert failed.returncode == 1
+    assert f"record {number + 1} is not in the signed tree" in failed.stderr
     # the forger cannot re-sign the head: another key's head fails on its signature
     stranger = demo_store.workdir / "stranger.pem"
     stranger.write_text(public_pem(SigningKey.from_text(new_signing_key()).public))
