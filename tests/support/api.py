@@ -27,10 +27,12 @@ from api.http.app import create_app
 from api.http.auth import mint_token
 from api.http.runtime import Runtime, heartbeat
 from api.wiring.bootstrap import OPERATOR
-from api.wiring.settings import OidcSettings
+from api.wiring.settings import OidcSettings, new_signing_key
 from domain.application import FengqiaoApplication
 from domain.policy import Policy
 from domain.samples import sample_units
+from scheduler.signing import SigningKey
+from scheduler.tree_heads import signer_over
 from tests.support import backends
 from tests.support.backends import store_env
 from tests.support.staff import enrol_test_staff
@@ -89,6 +91,7 @@ def build_test_runtime(store: Store, clock: Clock, oidc: OidcSettings | None = N
     app.add_units(OPERATOR, sample_units())
     enrol_test_staff(app)  # every token the suites mint names one of them
     views = build_views(app, store.env, store.backend, store.path)
+    key = SigningKey.from_text(new_signing_key())  # every API process holds one (exports)
     return Runtime(
         app=app,
         views=views,
@@ -97,6 +100,7 @@ def build_test_runtime(store: Store, clock: Clock, oidc: OidcSettings | None = N
         subscribe=store.backend == "postgres",
         heartbeat=heartbeat(views),
         oidc=oidc,
+        head_signer=signer_over(app, views, key, clock, 60.0),
     )
 
 
