@@ -86,7 +86,7 @@ def bench(backend: str, leaves: int, workdir: Path) -> dict[str, str]:
     app: Application[object] = Application(env=env)
     try:
         fill(app, leaves, rng)
-        view = MerkleView(db)
+        view = MerkleView(db, app.mapper)
         runner = ViewRunner(app, view)
         runner.setup()
         started = time.perf_counter()

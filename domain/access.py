@@ -19,7 +19,10 @@ from domain.errors import InvalidInputError
 # A download needs no reason (reading the case file is the reader's work), but is recorded:
 # an attachment may show a party's face, ID card or signature. A ledger (台账) export is
 # recorded with its filter: it lists every case of a subtree and period, parties included.
-ACCESS_KINDS = ("export", "unmask", "download", "ledger")
+# An audit export is recorded twice: as it starts (``export``: the file is the log up to that
+# record) and once the file is written whole (``export_sealed``: its final hash, its count and
+# the signed head's size in ``filter``), so the log keeps what the genuine file ends with.
+ACCESS_KINDS = ("export", "unmask", "download", "ledger", "export_sealed")
 
 
 class AccessRecord(Aggregate):

@@ -9,15 +9,17 @@ requests go into none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 
 from domain.access import AccessRecord
 from domain.calendar import SHANGHAI
@@ -26,8 +28,10 @@ from domain.directory import Directory
 from domain.jurisdiction import Jurisdiction
 from domain.parties import mask_digits, masked
 from domain.receipt import CommandReceipt
+from domain.tree_head import Head
 from projections.audit_trail import ChainWriter
 from projections.cases import CasesView
+from projections.leaf import digest_of_record
 
 BATCH = 1000
 _BASE_FIELDS = {
@@ -38,6 +42,40 @@ _BASE_FIELDS = {
     "actor",
     "role",
 }
+
+
+class Tree(Protocol):
+    """The Merkle tree over the log, as an export reads its proofs (``projections.merkle``)."""
+
+    def indexes_of(self, positions: Sequence[int]) -> dict[int, int]: ...
+
+    def inclusion_proofs(self, indexes: Sequence[int], size: int) -> dict[int, list[bytes]]: ...
+
+
+@dataclass(frozen=True)
+class TreeProofs:
+    """Where an export's records are proven: the tree, and the size of the signed head."""
+
+    tree: Tree
+    size: int
+
+    def fields(self, notifications: Sequence[Notification]) -> dict[int, dict[str, Any]]:
+        """Each record's tree fields by position: its topic, the SHA-256 of its state as
+        stored, its leaf index and its inclusion proof in the tree of ``size`` leaves."""
+        indexes = self.tree.indexes_of([n.id for n in notifications])
+        missing = [n.id for n in notifications if indexes.get(n.id, self.size) >= self.size]
+        if missing:
+            raise LookupError(f"positions {missing[:5]} are not in the tree of {self.size}")
+        proofs = self.tree.inclusion_proofs([indexes[n.id] for n in notifications], self.size)
+        return {
+            n.id: {
+                "topic": n.topic,
+                "stored_sha256": hashlib.sha256(bytes(n.state)).hexdigest(),
+                "tree_index": indexes[n.id],
+                "proof": [node.hex() for node in proofs[indexes[n.id]]],
+            }
+            for n in notifications
+        }
 
 
 @dataclass(frozen=True)
@@ -79,9 +117,10 @@ def export_log(
     scope: ExportFilter,
     progress: Callable[[int], None] | None = None,
     until: int | None = None,
+    proofs: TreeProofs | None = None,
 ) -> int:
     """Writes every event in scope up to log position ``until``; returns how many."""
-    for read in export_batches(app, cases, units, writer, scope, until):
+    for read in export_batches(app, cases, units, writer, scope, until, proofs):
         if progress is not None:
             progress(read)
     return writer.count
@@ -94,13 +133,15 @@ def export_batches(
     writer: ChainWriter,
     scope: ExportFilter,
     until: int | None = None,
+    proofs: TreeProofs | None = None,
 ) -> Iterator[int]:
     """Writes the events in scope batch by batch, yielding after each batch how many log
     positions it read, so a caller can stream what was written so far.
 
     The export is the log up to position ``until`` (default: the log's head as it starts),
     which the cases view must have reached: a case registered later is not in the view's
-    scope, so its events would otherwise be left out of a file that claims to be complete."""
+    scope, so its events would otherwise be left out of a file that claims to be complete.
+    With ``proofs`` each record carries its tree fields (the tree must hold ``until``)."""
     last = (app.recorder.max_notification_id() or 0) if until is None else until
     in_scope = case_units(cases, scope.unit, scope.case_id)
     start = 1
@@ -108,11 +149,15 @@ def export_batches(
         batch = app.recorder.select_notifications(start=start, limit=BATCH, stop=last)
         if not batch:
             return
+        chosen: list[tuple[Notification, dict[str, Any]]] = []
         for notification in batch:
             event: Any = app.mapper.to_domain_event(notification)
             unit = _unit_of(event, in_scope, units, scope)
             if unit is not None and _in_period(event.timestamp, scope):
-                writer.write(record_of(notification.id, event, unit))
+                chosen.append((notification, record_of(notification.id, event, unit)))
+        tree = {} if proofs is None else proofs.fields([n for n, _ in chosen])
+        for notification, record in chosen:
+            writer.write({**record, **tree.get(notification.id, {})})
         start = batch[-1].id + 1
         yield len(batch)
 
@@ -141,8 +186,16 @@ def _in_period(moment: datetime, scope: ExportFilter) -> bool:
     )
 
 
+def export_digest(position: int, event: Any) -> bytes:
+    """The digest of the record an export makes of ``event`` (masked), without the fields that
+    depend on the export: the leaf's commitment to what an export shows
+    (``projections.leaf``). Masking is part of the leaf format: change it, change the format."""
+    return digest_of_record(record_of(position, event, ""))
+
+
 def record_of(position: int, event: Any, unit: str) -> dict[str, Any]:
-    """One audit record (without seq and the chain fields, which the writer adds)."""
+    """One audit record (without seq, the tree and the chain fields, which the exporter and
+    the writer add)."""
     payload = {k: v for k, v in vars(event).items() if k not in _BASE_FIELDS}
     if "parties" in payload:
         payload["parties"] = [masked(p) for p in payload["parties"]]
@@ -185,3 +238,37 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value
+
+
+def manifest_fields(
+    scope: ExportFilter, started: datetime, user: str, head: Head | None
+) -> dict[str, Any]:
+    """What an export states in its manifest besides the counts the writer adds: its filter,
+    when and by whom, and the signed head its records are proven in (with its key's id)."""
+    fields: dict[str, Any] = {
+        "filter": scope.describe(),
+        "generated_at": started.isoformat(),
+        "generated_by": user,
+    }
+    if head is not None:
+        fields["head"] = {
+            "size": head.size,
+            "root": head.root,
+            "signed_at": head.signed_at,
+            "key_id": head.key_id,
+            "signature": head.signature,
+        }
+        fields["public_key_id"] = head.key_id
+    return fields
+
+
+def seal_details(summary: dict[str, Any], export_position: int) -> dict[str, Any]:
+    """What the export's second access record (``export_sealed``) keeps of the file it wrote:
+    its final hash, how many records, the signed head's size, and which export it seals."""
+    head = summary.get("head")
+    return {
+        "export_position": export_position,
+        "final_hash": summary["final_hash"],
+        "count": summary["count"],
+        "head_size": head["size"] if isinstance(head, dict) else None,
+    }

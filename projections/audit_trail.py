@@ -20,12 +20,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from projections import rfc9162
+from projections.leaf import leaf_of_record
+
 GENESIS = "0" * 64
-FIELDS = (
+# the fields of a record of an export without tree fields (before issue 16, or tree=False)
+CHAIN_FIELDS = (
     "seq", "position", "case_id", "case_version", "event_type", "at_utc", "at_local",
     "actor", "role", "unit", "payload", "prev",
 )  # fmt: skip
-_INT_FIELDS = {"seq", "position", "case_version"}
+# a record's tree fields, after the payload: enough to recompute its leaf and prove it in the
+# signed head of the manifest (docs/audit-format.md, "Records in the signed tree")
+TREE_FIELDS = ("topic", "stored_sha256", "tree_index", "proof")
+FIELDS = (*CHAIN_FIELDS[:-1], *TREE_FIELDS, "prev")
+_INT_FIELDS = {"seq", "position", "case_version", "tree_index"}
+_JSON_FIELDS = {"payload", "proof"}  # written in a CSV column as their canonical JSON
 _HASH_TAIL = re.compile(r',"hash":"([0-9a-f]{64})"\}$')
 
 
@@ -41,26 +50,27 @@ def sha256(text: str) -> str:
 class ChainWriter:
     """Writes records, chaining each to the one before; ``finish`` writes the manifest."""
 
-    def __init__(self, out: TextIO, form: str = "jsonl") -> None:
+    def __init__(self, out: TextIO, form: str = "jsonl", tree: bool = True) -> None:
         if form not in ("jsonl", "csv"):
             raise ValueError("format must be jsonl or csv")
         self.out = out
         self.form = form
+        self.fields = FIELDS if tree else CHAIN_FIELDS
         self.prev = GENESIS
         self.count = 0
         self.first_position: int | None = None
         self.last_position: int | None = None
         self._csv = csv.writer(out, lineterminator="\n") if form == "csv" else None
         if self._csv is not None:
-            self._csv.writerow([*FIELDS, "hash"])
+            self._csv.writerow([*self.fields, "hash"])
 
     def write(self, record: dict[str, Any]) -> None:
         self.count += 1
         body = {"seq": self.count, **record, "prev": self.prev}
-        ordered = {name: body[name] for name in FIELDS}
+        ordered = {name: body[name] for name in self.fields}
         digest = sha256(canonical(ordered))
         if self._csv is not None:
-            row = [canonical(v) if name == "payload" else v for name, v in ordered.items()]
+            row = [canonical(v) if name in _JSON_FIELDS else v for name, v in ordered.items()]
             self._csv.writerow([*row, digest])
         else:
             self.out.write(canonical({**ordered, "hash": digest}) + "\n")
@@ -146,6 +156,7 @@ def _jsonl_records(lines: _Lines) -> Iterator[_Row]:
 
 def _csv_records(lines: _Lines) -> Iterator[_Row]:
     reader = csv.reader(lines)
+    fields: tuple[str, ...] = FIELDS  # the header's: with or without the tree fields
     while True:
         try:
             row = next(reader)
@@ -156,31 +167,31 @@ def _csv_records(lines: _Lines) -> Iterator[_Row]:
             return
         number = reader.line_num
         if number == 1:
-            if row != [*FIELDS, "hash"]:
+            fields = tuple(row[:-1])
+            if fields not in (FIELDS, CHAIN_FIELDS) or row[-1:] != ["hash"]:
+                fields = FIELDS
                 yield _Row(number, ",".join(row), None, lines.complete, "the header")
         elif row and row[0] == "manifest" and len(row) == 3:
             yield _Row(number, row[1], row[2], lines.complete)
-        elif len(row) == len(FIELDS) + 1:
-            yield _Row(number, _csv_canonical(row[:-1]), row[-1], lines.complete)
+        elif len(row) == len(fields) + 1:
+            yield _Row(number, _csv_canonical(fields, row[:-1]), row[-1], lines.complete)
         else:
             yield _Row(number, ",".join(row), None, lines.complete)
 
 
-def _csv_canonical(values: list[str]) -> str:
-    """A row's canonical form, rebuilt from its columns: numbers as numbers, the payload as
-    the JSON text it is (so a payload re-spaced or re-escaped no longer matches its hash, and
-    a number written another way, such as ``07``, stays text and does not either)."""
-    record: dict[str, Any] = {}
-    payload = ""
-    for name, value in zip(FIELDS, values, strict=True):
-        if name in _INT_FIELDS:
-            record[name] = _exact_int(value)
-        elif name == "payload":
-            payload = value
+def _csv_canonical(fields: tuple[str, ...], values: list[str]) -> str:
+    """A row's canonical form, rebuilt from its columns: numbers as numbers, the payload and
+    the proof as the JSON text they are (so a payload re-spaced or re-escaped no longer matches
+    its hash, and a number written another way, such as ``07``, stays text and does not
+    either)."""
+    members: list[str] = []
+    for name, value in zip(fields, values, strict=True):
+        if name in _JSON_FIELDS:
+            members.append(f'"{name}":{value}')
         else:
-            record[name] = value
-    prev = canonical({"prev": record.pop("prev")})
-    return f'{canonical(record)[:-1]},"payload":{payload},{prev[1:]}'
+            plain = _exact_int(value) if name in _INT_FIELDS else value
+            members.append(canonical({name: plain})[1:-1])
+    return "{" + ",".join(members) + "}"
 
 
 def _exact_int(value: str) -> int | str:
@@ -280,3 +291,68 @@ def _check_manifest(manifest: Any, count: int, prev: str, where: str) -> Verdict
             False, count, f"{where}: the manifest's final hash is not record {count}'s hash"
         )
     return Verdict(True, count, f"verified {count} records")
+
+
+# --- the records in the signed tree ---------------------------------------------------------
+
+
+def tree_claim(path: Path) -> dict[str, Any] | None:
+    """The signed head a chain-verified file's manifest states its records are in; None for a
+    file without tree fields (an export from before them)."""
+    manifest: Any = None
+    for record in _file_records(path, manifest=True):
+        manifest = record
+    head = manifest.get("head") if isinstance(manifest, dict) else None
+    return head if isinstance(head, dict) else None
+
+
+def proofs_problem(path: Path, size: int, root: bytes) -> str | None:
+    """None when every record of a chain-verified file is, by its proof, a leaf of the tree of
+    ``size`` leaves whose root is ``root``; else the first that is not. Each record's leaf is
+    recomputed from the record itself (``projections.leaf``), its export digest included."""
+    for number, record in enumerate(_file_records(path), start=1):
+        try:
+            leaf = rfc9162.leaf_hash(leaf_of_record(record))
+            index = record["tree_index"]
+            proof = [bytes.fromhex(node) for node in record["proof"]]
+            proven = isinstance(index, int) and rfc9162.verify_inclusion(
+                leaf, index, size, proof, root
+            )
+        except (KeyError, TypeError, ValueError):
+            proven = False
+        if not proven:
+            return (
+                f"record {number} (position {record.get('position')}) is not in the signed "
+                "tree: its payload or fields differ from the log's"
+            )
+    return None
+
+
+def _file_records(path: Path, manifest: bool = False) -> Iterator[dict[str, Any]]:
+    """The records of a JSON Lines or CSV file as mappings (the manifest's alone when
+    ``manifest``); for a file whose chain verified."""
+    with path.open(encoding="utf-8", newline="") as file:
+        first = file.readline()
+        file.seek(0)
+        if not first.startswith("seq,"):
+            for line in file:
+                record = json.loads(line)
+                if ("manifest" in record) == manifest:
+                    yield record["manifest"] if manifest else record
+            return
+        reader = csv.reader(file)
+        fields = next(reader)  # the last is the hash
+        for row in reader:
+            if row[0] == "manifest":
+                if manifest:
+                    yield json.loads(row[1])["manifest"]
+            elif not manifest:
+                yield {
+                    name: _csv_value(name, value) for name, value in zip(fields, row, strict=True)
+                }
+
+
+def _csv_value(name: str, value: str) -> Any:
+    if name in _JSON_FIELDS:
+        return json.loads(value)
+    return _exact_int(value) if name in _INT_FIELDS else value

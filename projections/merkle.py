@@ -1,9 +1,11 @@
 """The Merkle tree over the event log (RFC 9162), kept as a view.
 
 Every stored record, in log order, is a leaf: its hash is ``SHA-256(0x00 || leaf_data)``, where
-``leaf_data`` is the record's canonical bytes (``leaf_data``: position, originator id and
-version, topic, and the state exactly as stored, compressed and encrypted), so anyone holding
-the store can recompute it (docs/audit-format.md, "The tree"). The view keeps two tables:
+``leaf_data`` is the record's canonical bytes (``projections.leaf``, format ``fengqiao.event/2``:
+position, originator id and version, topic, the SHA-256 of the state as stored, and the export
+digest of the record decoded and masked as an export shows it), so anyone holding the store and
+its cipher key can recompute it, and anyone holding an export can recompute its records'
+leaves (docs/audit-format.md, "The tree"). The view keeps two tables:
 
 - ``leaves``: leaf index (0-based), the record's log position, the leaf hash;
 - ``nodes``: the hash of every completed perfect subtree above the leaves (level >= 1, index),
@@ -14,53 +16,48 @@ leaf and the nodes it completes: O(log n) amortised, one node per leaf on averag
 proof is folded from stored subtrees by ``projections.rfc9162`` in O(log n) reads.
 
 It is a view like the others: applied exactly once by the runner, dropped and replayed by
-``fengqiao rebuild merkle``. It takes the records raw (``View.raw``), not decoded events, and
-every record of every aggregate.
+``fengqiao rebuild merkle``. It takes the records raw (``View.raw``), not decoded events (it
+decodes each itself, for the export digest), and every record of every aggregate.
 """
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Callable, Iterator
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
-from uuid import UUID
+from typing import Any, TypeVar
 
+from eventsourcing.application import Application
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Mapper, Notification
 
 from projections import rfc9162
-from projections.db import Cursor
-from projections.engine import Batch, View
+from projections.audit_export import export_digest
+from projections.db import Cursor, ViewDatabase
+from projections.engine import RETRIED_ERRORS, Batch, View
+from projections.leaf import NO_DIGEST, leaf_data
 from projections.rfc9162 import TreeRangeError
 
-LEAF_FORMAT = b"fengqiao.event/1"  # the first field of every leaf's data: the format's name
 CHECK_TABLE = "store_check"
+PROOF_CHUNK = 50  # inclusion proofs whose stored subtrees one query fetches
 T = TypeVar("T")
+UNDECODED: tuple[type[Exception], ...] = (Exception,)  # what leaves a record's digest empty
 
 
-def leaf_data(
-    position: int, originator_id: UUID | str, version: int, topic: str, state: bytes
-) -> bytes:
-    """A stored record's canonical bytes: six fields, each a 4-byte big-endian length and its
-    bytes: the format's name, the position (8-byte big-endian), the originator id (the UUID's
-    16 bytes), its version (8-byte big-endian), the topic (UTF-8) and the state as stored."""
-    fields = (
-        LEAF_FORMAT,
-        struct.pack(">Q", position),
-        _uuid(originator_id).bytes,
-        struct.pack(">Q", version),
-        topic.encode("utf-8"),
-        bytes(state),
-    )
-    return b"".join(struct.pack(">I", len(field)) + field for field in fields)
+def record_export_digest(notification: Notification, mapper: Mapper[Any]) -> bytes:
+    """The export digest of a stored record (``projections.leaf``): its event decoded and
+    masked as an export shows it; empty when the record cannot be decoded (a record no view
+    and no export can read is still a leaf: the tree is of what is stored)."""
+    try:
+        event = mapper.to_domain_event(notification)
+    except RETRIED_ERRORS:
+        raise
+    except UNDECODED:
+        return NO_DIGEST
+    return export_digest(notification.id, event)
 
 
-def _uuid(value: UUID | str) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
-def notification_leaf(notification: Notification) -> bytes:
+def notification_leaf(notification: Notification, mapper: Mapper[Any]) -> bytes:
     """The leaf hash of one stored record."""
     return rfc9162.leaf_hash(
         leaf_data(
@@ -68,9 +65,31 @@ def notification_leaf(notification: Notification) -> bytes:
             notification.originator_id,
             notification.originator_version,
             notification.topic,
-            notification.state,
+            hashlib.sha256(bytes(notification.state)).digest(),
+            record_export_digest(notification, mapper),
         )
     )
+
+
+def _noting(wanted: dict[tuple[int, int], bytes]) -> rfc9162.Subtree:
+    """A subtree function that notes which subtrees a computation asks for."""
+
+    def note(level: int, index: int) -> bytes:
+        wanted[(level, index)] = b""
+        return rfc9162.EMPTY_ROOT
+
+    return note
+
+
+def _reading(stored: dict[tuple[int, int], bytes]) -> rfc9162.Subtree:
+    """A subtree function over subtrees fetched beforehand."""
+
+    def subtree(level: int, index: int) -> bytes:
+        if (level, index) not in stored:
+            raise TreeRangeError(f"no subtree at level {level}, index {index}")
+        return stored[(level, index)]
+
+    return subtree
 
 
 @dataclass(frozen=True)
@@ -83,8 +102,22 @@ class Leaf:
 class MerkleView(View):
     name = "merkle"
     raw = True
+    # 2: leaves of format fengqiao.event/2 (the stored state's digest and the export digest)
+    schema_version = 2
     handles = (DomainEvent,)  # every record of every aggregate is a leaf
     ignores = ()
+
+    def __init__(self, db: ViewDatabase, mapper: Mapper[Any]) -> None:
+        super().__init__(db)
+        self.mapper = mapper  # decodes each record for its export digest
+
+    @classmethod
+    def over(cls, db: ViewDatabase, app: Application[Any]) -> View:
+        return cls(db, app.mapper)
+
+    def leaf_of(self, notification: Notification) -> bytes:
+        """The leaf hash of one stored record, as this tree computes it."""
+        return notification_leaf(notification, self.mapper)
 
     def create_statements(self) -> list[str]:
         if self.db.engine == "postgres":
@@ -114,7 +147,7 @@ class MerkleView(View):
         leaves: list[tuple[int, int, bytes]] = []
         nodes: list[tuple[int, int, bytes]] = []
         for position, notification in batch:
-            node = notification_leaf(notification)
+            node = self.leaf_of(notification)
             leaves.append((size, position, node))
             level, index = 0, size
             while index & 1:
@@ -232,6 +265,37 @@ class MerkleView(View):
             return self._answer(
                 cursor, lambda subtree: rfc9162.inclusion_proof(index, within, subtree)
             )
+
+    def indexes_of(self, positions: Sequence[int]) -> dict[int, int]:
+        """The leaf index of each of ``positions`` the tree holds, by position."""
+        found: dict[int, int] = {}
+        with self.db.transaction(write=False) as cursor:
+            for start in range(0, len(positions), PROOF_CHUNK * 10):
+                chunk = list(positions[start : start + PROOF_CHUNK * 10])
+                marks = ", ".join("?" * len(chunk))
+                cursor.execute(
+                    f"SELECT position, idx FROM {self.t('leaves')} WHERE position IN ({marks})",
+                    chunk,
+                )
+                found.update((int(row[0]), int(row[1])) for row in cursor.fetchall())
+        return found
+
+    def inclusion_proofs(self, indexes: Sequence[int], size: int) -> dict[int, list[bytes]]:
+        """The audit paths of many leaves in the tree of ``size`` leaves, by index: the stored
+        subtrees of a few dozen paths are fetched together."""
+        found: dict[int, list[bytes]] = {}
+        unique = sorted(set(indexes))
+        with self.db.transaction(write=False) as cursor:
+            within = self._within(cursor, size)
+            for start in range(0, len(unique), PROOF_CHUNK):
+                chunk = unique[start : start + PROOF_CHUNK]
+                wanted: dict[tuple[int, int], bytes] = {}
+                for index in chunk:
+                    rfc9162.inclusion_proof(index, within, _noting(wanted))
+                stored = self._fetch(cursor, list(wanted))
+                for index in chunk:
+                    found[index] = rfc9162.inclusion_proof(index, within, _reading(stored))
+        return found
 
     def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
         """The proof that the tree of ``new`` leaves extends that of ``old`` (RFC 9162 PROOF)."""

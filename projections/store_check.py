@@ -28,7 +28,7 @@ from eventsourcing.persistence import Notification
 
 from projections import rfc9162
 from projections.db import ViewDatabase, from_us, to_us
-from projections.merkle import CHECK_TABLE, MerkleView, notification_leaf
+from projections.merkle import CHECK_TABLE, MerkleView
 
 Kind = Literal["edited", "deleted", "inserted"]
 READ_BATCH = 5000
@@ -111,7 +111,7 @@ def check_store(
             leaf = None
             continue
         if row is not None and leaf is not None and row.id == leaf.position:
-            if notification_leaf(row) != leaf.hash:
+            if tree.leaf_of(row) != leaf.hash:
                 findings.append(Finding(row.id, "edited"))
             checked += 1
             if progress is not None:

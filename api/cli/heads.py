@@ -160,7 +160,7 @@ def _prove(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _read_key(text: str) -> Any:
+def read_key(text: str) -> Any:
     """The public key ``--key`` names: a file holding it, or the key itself."""
     from scheduler.signing import load_public_key
 
@@ -179,7 +179,7 @@ def _check_consistency(args: argparse.Namespace, settings: Settings) -> int:
     try:
         head = Head.of(json.loads(args.head_file.read_text(encoding="utf-8")))
         public = (
-            _read_key(args.key)
+            read_key(args.key)
             if args.key
             else SigningKey.from_text(settings.signing_key_text()).public
         )

@@ -15,11 +15,13 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from litestar.testing import TestClient
@@ -27,6 +29,7 @@ from litestar.testing import TestClient
 from api.cli.main import main
 from api.demo.load import demo_case_id
 from api.http.app import create_app
+from api.http.routes.audit import _stream
 from api.http.runtime import build_runtime
 from api.wiring.settings import Settings, new_cipher_key, new_signing_key
 from api.wiring.views import build_views
@@ -34,12 +37,16 @@ from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
 from domain.calendar import SHANGHAI
 from domain.case import Case, Registration
-from domain.status import Channel
+from domain.case.commands import ResolveCase
+from domain.status import AgreementForm, Channel
 from projections.audit_export import ExportFilter, export_log
-from projections.audit_trail import ChainWriter
+from projections.audit_trail import GENESIS, ChainWriter
+from scheduler.signing import SigningKey, public_pem
 from tests.support import backends
 from tests.support.api import API, SECRET, auth
+from tests.support.builders import drive
 from tests.support.staff import enrol, member
+from tests.support.world import MEDIATOR
 
 DEMO_CASES = 20
 DEMO_SEED = 2026  # the demo's default seed: `fengqiao demo --cases 20` as an operator runs it
@@ -150,9 +157,13 @@ def test_a_fresh_export_of_the_whole_log_verifies(
     demo_store: DemoStore, form: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = demo_store.export(f"whole.{form}", "--format", form)
-    head = demo_store.head()  # the export's own access record is the last event
+    # the export's own access record is its last event; after it the log holds the head
+    # signed for it and its seal
+    head = demo_store.head() - 2
     status, message = verify(out, capsys)
-    assert (status, message) == (0, f"verified {head} records")
+    assert status == 0, message
+    assert message.startswith(f"verified {head} records, each in the tree of "), message
+    assert message.endswith("the head's signature was not checked (no --key)")
     if form == "jsonl":
         positions = [r["position"] for r in records(out)]
         assert manifest(out)["count"] == head
@@ -582,13 +593,15 @@ def test_an_export_is_the_log_as_of_its_own_access_record(
         views.catch_up()
         out = sqlite_store.workdir / "as-of.jsonl"
         with out.open("w", encoding="utf-8", newline="") as file:
-            writer = ChainWriter(file)
+            writer = ChainWriter(file, tree=False)
             export_log(app, views.cases, app.units(), writer, ExportFilter(), until=position)
             writer.finish({"filter": ExportFilter().describe()})
     finally:
         views.close()
         app.close()
-    assert verify(out, capsys)[0] == 0
+    status, message = verify(out, capsys)
+    assert status == 0, message
+    assert message.endswith("the tree was not checked: the file has no tree fields")
     found = records(out)
     assert [r["position"] for r in found] == list(range(1, position + 1))
     assert found[-1]["actor"] == "auditor-2"
@@ -606,3 +619,165 @@ def test_verify_of_a_file_that_cannot_be_read_is_a_usage_error(
         1,
         "the file ends before any record with no manifest: it was truncated",
     )
+
+
+# --- records in the signed tree -----------------------------------------------------------
+
+AGREEMENT = "李四赔偿张三、王五各1750元，三日内付清"
+
+
+def _agreed_case(store: DemoStore) -> str:
+    """A case of the store resolved with an agreement of 各1750元 (made once per store)."""
+    if not hasattr(store, "agreed"):
+        app = store.open()
+        try:
+            case = drive(app, "in_mediation")
+            app.execute(case.id, ResolveCase(AGREEMENT, AgreementForm.WRITTEN), MEDIATOR)
+        finally:
+            app.close()
+        store.agreed = str(case.id)  # type: ignore[attr-defined]
+    return str(store.agreed)  # type: ignore[attr-defined]
+
+
+def _rechained(lines: list[str]) -> list[str]:
+    """The forger's 15 lines: every hash, prev and the final hash recomputed after an edit."""
+    prev, out = GENESIS, []
+    for line in lines:
+        record = json.loads(line)
+        del record["hash"]
+        record["prev"] = prev
+        if "manifest" in record:
+            record["manifest"]["final_hash"] = prev
+        body = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        prev = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        out.append(body[:-1] + f',"hash":"{prev}"}}')
+    return out
+
+
+def _documented_script(path: Path, key: Path) -> subprocess.CompletedProcess[str]:
+    """docs/audit-format.md's verify_export.py, run as written."""
+    text = (Path(__file__).parents[2] / "docs" / "audit-format.md").read_text(encoding="utf-8")
+    section = text[text.index("## Records in the signed tree") :]
+    script = path.parent / "verify_export.py"
+    script.write_text(section.split("```python\n")[1].split("```")[0], encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(script), str(path), str(key)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _public_key(store: DemoStore, path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """The deployment's public key as `fengqiao audit key` prints it, saved for the auditor."""
+    capsys.readouterr()
+    assert main(["audit", "key"], environ=store.environ) == 0
+    path.write_text(capsys.readouterr().out, encoding="utf-8")
+    return path
+
+
+def verify_with(path: Path, key: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    status = main(["verify", str(path), "--key", str(key)], environ={})
+    return status, capsys.readouterr().out.strip()
+
+
+def test_a_rechained_forgery_of_an_agreement_is_not_in_the_signed_tree(
+    demo_store: DemoStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case_id = _agreed_case(demo_store)
+    key = _public_key(demo_store, demo_store.workdir / "key.json", capsys)
+    genuine = demo_store.export(f"agreed-{case_id}.jsonl", "--case", case_id)
+    status, message = verify_with(genuine, key, capsys)
+    assert status == 0, message
+    assert "the head's signature verifies with key" in message
+    head = manifest(genuine)["head"]
+    assert manifest(genuine)["public_key_id"] == head["key_id"]
+    assert head["size"] > manifest(genuine)["last_position"] - 1
+
+    lines = genuine.read_text(encoding="utf-8").splitlines()
+    (number,) = [i for i, line in enumerate(lines) if "各1750元" in line]
+    lines[number] = lines[number].replace("各1750元", "各17500元")
+    forged = demo_store.workdir / "forged.jsonl"
+    forged.write_text("\n".join(_rechained(lines)) + "\n", encoding="utf-8")
+    assert main(["verify", str(forged)], environ={}) == 1, "the proofs fail even without a key"
+    status, message = verify_with(forged, key, capsys)
+    position = records(forged)[number]["position"]
+    assert (status, message) == (
+        1,
+        f"record {number + 1} (position {position}) is not in the signed tree: "
+        "its payload or fields differ from the log's",
+    )
+    # the auditor's own script, as docs/audit-format.md gives it, says the same
+    pem = demo_store.workdir / "key.pem"
+    pem.write_text(json.loads(key.read_text(encoding="utf-8"))["pem"], encoding="utf-8")
+    assert _documented_script(genuine, pem).returncode == 0
+    failed = _documented_script(forged, pem)
+    assert failed.returncode == 1
+    assert f"record {number + 1} is not in the signed tree" in failed.stderr
+    # the forger cannot re-sign the head: another key's head fails on its signature
+    stranger = demo_store.workdir / "stranger.pem"
+    stranger.write_text(public_pem(SigningKey.from_text(new_signing_key()).public))
+    status, message = verify_with(genuine, stranger, capsys)
+    assert status == 1
+    assert message.startswith("the manifest's signed head is not genuine: the head names key")
+
+
+@pytest.mark.parametrize("form", ["jsonl", "csv"])
+def test_an_export_is_sealed_with_its_final_hash_once_written(
+    demo_store: DemoStore, form: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case_id = _agreed_case(demo_store)
+    key = _public_key(demo_store, demo_store.workdir / "key.json", capsys)
+    out = demo_store.export(f"sealed.{form}", "--case", case_id, "--format", form)
+    assert verify_with(out, key, capsys)[0] == 0
+    last = out.read_text(encoding="utf-8").splitlines()[-1]
+    summary = (json.loads(last) if form == "jsonl" else json.loads(next(csv.reader([last]))[1]))[
+        "manifest"
+    ]
+    later = demo_store.export(f"after-sealed-{form}.jsonl", "--case", case_id)
+    seals = [r for r in _access_records(later) if r["payload"]["kind"] == "export_sealed"]
+    mine = [r for r in seals if r["payload"]["filter"]["final_hash"] == summary["final_hash"]]
+    assert len(mine) == 1, seals
+    assert mine[0]["payload"]["filter"] == {
+        "export_position": summary["last_position"],
+        "final_hash": summary["final_hash"],
+        "count": summary["count"],
+        "head_size": summary["head"]["size"],
+    }
+    assert mine[0]["payload"]["case_id"] == case_id
+
+
+def test_an_http_export_carries_its_proofs_and_is_sealed_only_when_downloaded_whole(
+    sqlite_store: DemoStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case_id = _agreed_case(sqlite_store)
+    key = _public_key(sqlite_store, sqlite_store.workdir / "key.json", capsys)
+    settings = Settings.from_env(sqlite_store.environ)
+    runtime = build_runtime(settings, SECRET, scheduler=False)
+    auditor = auth("auditor", "511100")
+    with TestClient(app=create_app(runtime), raise_server_exceptions=False) as http:
+        answer = http.get(f"{API}/cases/{case_id}/audit", headers=auditor)
+        assert answer.status_code == 200, answer.text
+        out = sqlite_store.workdir / "http.jsonl"
+        out.write_bytes(answer.content)
+        status, message = verify_with(out, key, capsys)
+        assert status == 0, message
+        # a download broken off: the stream is closed after its first chunk
+        actor = Actor("auditor-9", Role.AUDITOR, "511100")
+        scope = ExportFilter(case_id=UUID(case_id))
+        position = runtime.app.record_access(actor, "export", scope.case_id, scope.describe())
+        assert position is not None
+        assert runtime.head_signer is not None
+        signed, _ = runtime.head_signer.sign_now()
+        broken = _stream(runtime, actor, scope, "jsonl", position, signed)
+        assert next(broken)
+        broken.close()
+    final = manifest(out)["final_hash"]
+    later = sqlite_store.export("after-http.jsonl", "--case", case_id)
+    access = _access_records(later)
+    seals = [r["payload"]["filter"] for r in access if r["payload"]["kind"] == "export_sealed"]
+    assert final in [seal["final_hash"] for seal in seals]
+    sealed = {seal["export_position"] for seal in seals}
+    assert position not in sealed, "the broken-off download was not sealed"
+    assert manifest(out)["last_position"] in sealed

@@ -53,7 +53,7 @@ def store_leaves(signer: HeadSigner) -> list[bytes]:
     recorder = signer.app.recorder
     top = recorder.max_notification_id() or 0
     found = recorder.select_notifications(start=1, limit=top + 1)
-    return [notification_leaf(notification) for notification in found]
+    return [notification_leaf(notification, signer.app.mapper) for notification in found]
 
 
 def grow(http: Client, cases: int = 1) -> None:

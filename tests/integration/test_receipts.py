@@ -189,7 +189,7 @@ def test_receipts_stay_out_of_the_views_and_the_audit_trail(
 
     path = tmp_path / "audit.ndjson"
     with path.open("w", encoding="utf-8") as out:
-        writer = ChainWriter(out)
+        writer = ChainWriter(out, tree=False)
         export_log(app, views.cases, app.units(), writer, ExportFilter())
     text = path.read_text(encoding="utf-8")
     assert "CommandReceipt" not in text

@@ -225,19 +225,25 @@ def test_followers_stop_at_an_undecodable_record_once_instead_of_retrying_it(
     bad = write_undecodable(app)
     _, after = register(app, "after")
     started = time.monotonic()
-    assert not views.wait(after, timeout=10)
+    # the Merkle tree takes records raw: an undecodable one is still a leaf (of its stored
+    # bytes, with no export digest), so the tree goes on; every other view decodes every event
+    decoding = {name for name, runner in views.runners.items() if not runner.view.raw}
+    assert decoding == set(views.runners) - {"merkle"}
+    assert not views.wait(after, timeout=10, names=decoding)
+    assert views.wait(after, timeout=10, names=["merkle"])
     for follower in views.followers:
-        follower.join(timeout=5)
-        assert not follower.is_alive(), follower.name
+        if follower.name.removeprefix("view-") in decoding:
+            follower.join(timeout=5)
+            assert not follower.is_alive(), follower.name
     assert time.monotonic() - started < 5  # stopped by the failure, not by a timeout
 
     failed = views.failures()
-    assert set(failed) == set(views.runners)  # every view decodes every event
+    assert set(failed) == decoding
     assert all(text.startswith(f"position {bad}: TopicError: ") for text in failed.values())
-    assert all(runner.read_position() == bad - 1 for runner in views.runners.values())
+    assert all(views.runners[name].read_position() == bad - 1 for name in decoding)
     time.sleep(1.5)  # a retrying follower would have logged again by now
     said = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert len(said) == len(views.runners), said
+    assert len(said) == len(decoding), said
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -91,6 +91,7 @@ def build_test_runtime(store: Store, clock: Clock, oidc: OidcSettings | None = N
     app.add_units(OPERATOR, sample_units())
     enrol_test_staff(app)  # every token the suites mint names one of them
     views = build_views(app, store.env, store.backend, store.path)
+    key = SigningKey.from_text(new_signing_key())
     return Runtime(
         app=app,
         views=views,
@@ -100,7 +101,7 @@ def build_test_runtime(store: Store, clock: Clock, oidc: OidcSettings | None = N
         heartbeat=heartbeat(views),
         oidc=oidc,
         # every API process holds the signing key, as build_runtime gives it (GET /ledger/key)
-        head_signer=signer_over(app, views, SigningKey.from_text(new_signing_key()), clock, 60.0),
+        head_signer=signer_over(app, views, key, clock, 60.0),
     )
 
 

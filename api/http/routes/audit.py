@@ -21,7 +21,14 @@ from api.http.routes.reads import parse_bound
 from api.http.runtime import Runtime
 from domain.actors import Actor
 from domain.errors import InvalidInputError
-from projections.audit_export import ExportFilter, export_batches
+from domain.tree_head import Head
+from projections.audit_export import (
+    ExportFilter,
+    TreeProofs,
+    export_batches,
+    manifest_fields,
+    seal_details,
+)
 from projections.audit_trail import ChainWriter
 
 Req = Request[Any, Any, Any]
@@ -34,14 +41,17 @@ EXPORT = contract(headers={200: {"Content-Disposition": ATTACHMENT}}, content={2
 
 
 def _stream(
-    runtime: Runtime, actor: Actor, scope: ExportFilter, form: str, until: int
+    runtime: Runtime, actor: Actor, scope: ExportFilter, form: str, until: int, head: Head
 ) -> Iterator[str]:
-    """The file, chunk by chunk: memory stays flat however many events it holds."""
+    """The file, chunk by chunk: memory stays flat however many events it holds. Once the
+    last chunk is taken the export is sealed (its final hash recorded); a download broken off
+    before is not."""
     buffer = io.StringIO()
     writer = ChainWriter(buffer, form)
     started = datetime.now(UTC)
+    proofs = TreeProofs(runtime.views.merkle, head.size)
     batches = export_batches(
-        runtime.app, runtime.views.cases, runtime.app.units(), writer, scope, until
+        runtime.app, runtime.views.cases, runtime.app.units(), writer, scope, until, proofs
     )
     for _ in batches:
         chunk = buffer.getvalue()
@@ -49,14 +59,9 @@ def _stream(
         buffer.truncate()
         if chunk:
             yield chunk
-    writer.finish(
-        {
-            "filter": scope.describe(),
-            "generated_at": started.isoformat(),
-            "generated_by": actor.user,
-        }
-    )
+    summary = writer.finish(manifest_fields(scope, started, actor.user, head))
     yield buffer.getvalue()
+    runtime.app.record_access(actor, "export_sealed", scope.case_id, seal_details(summary, until))
 
 
 def _response(runtime: Runtime, actor: Actor, scope: ExportFilter, form: str, name: str) -> Stream:
@@ -64,13 +69,22 @@ def _response(runtime: Runtime, actor: Actor, scope: ExportFilter, form: str, na
     # must have reached it, or cases registered just before would be silently left out.
     position = runtime.app.record_access(actor, "export", scope.case_id, scope.describe()) or 0
     runtime.views.poke()
+    behind = HTTPException(
+        status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        detail="the read models are behind the log: retry the export shortly",
+    )
     if not runtime.views.wait(position, VIEWS_TIMEOUT):
+        raise behind
+    if runtime.head_signer is None:
         raise HTTPException(
-            status_code=HTTP_503_SERVICE_UNAVAILABLE,
-            detail="the read models are behind the log: retry the export shortly",
+            status_code=HTTP_503_SERVICE_UNAVAILABLE, detail="no signing key in this process"
         )
+    try:  # the head the records are proven in: the tree as it stands, the export's record in it
+        head, _ = runtime.head_signer.sign_now()
+    except TimeoutError:
+        raise behind from None
     return Stream(
-        _stream(runtime, actor, scope, form, position),
+        _stream(runtime, actor, scope, form, position, head),
         media_type=MEDIA[form],
         headers={"content-disposition": f'attachment; filename="{name}.{form}"'},
     )
