@@ -95,22 +95,21 @@ class PostgresViews:
 
     engine = "postgres"
 
-    def __init__(
-        self,
-        conninfo: str,
-        schema: str,
-        prefix: str,
-        shared: SharedPool | None = None,
-        pool_size: int = 4,
-    ) -> None:
+    def __init__(self, conninfo: str, schema: str, prefix: str, pool_size: int = 4) -> None:
         self.schema = schema
         self.prefix = prefix
-        self._shared = shared
-        if shared is None:
-            self._pool = open_pool(conninfo, 1, pool_size)
-            self._breaker = StoreBreaker(self._pool.connection, self._pool)
-        else:
-            self._pool, self._breaker = shared.pool, shared.breaker
+        # Checked before use, so a restarted server costs one reconnect, not one error per
+        # pooled connection.
+        self._pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            open=True,
+            kwargs={"autocommit": False},
+            check=ConnectionPool.check_connection,
+            timeout=POOL_WAIT,
+        )
+        self._breaker = StoreBreaker(self._pool.connection, self._pool)
 
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{self.prefix}_{name}"'
@@ -125,44 +124,7 @@ class PostgresViews:
             yield _PgCursor(cursor)
 
     def close(self) -> None:
-        if self._shared is None:
-            self._pool.close()
-        else:
-            self._shared.release()
-
-
-def open_pool(conninfo: str, min_size: int, max_size: int) -> ConnectionPool:
-    """A pool whose connections are checked before use, so a restarted server costs one
-    reconnect, not one error per pooled connection."""
-    return ConnectionPool(
-        conninfo,
-        min_size=min_size,
-        max_size=max_size,
-        open=True,
-        kwargs={"autocommit": False},
-        check=ConnectionPool.check_connection,
-        timeout=POOL_WAIT,
-    )
-
-
-class SharedPool:
-    """One pool (and one breaker: it is one server) for all the views of a process in one
-    database. A pool per view held a connection per view even idle, and up to four each
-    under load: with a dozen views, two API workers and the views' process passed
-    PostgreSQL's 100 connections. Closed when the last view using it closes."""
-
-    def __init__(self, conninfo: str, users: int, max_size: int) -> None:
-        self.pool = open_pool(conninfo, min(2, max_size), max_size)
-        self.breaker = StoreBreaker(self.pool.connection, self.pool)
-        self._users = users
-        self._lock = threading.Lock()
-
-    def release(self) -> None:
-        with self._lock:
-            self._users -= 1
-            last = self._users == 0
-        if last:
-            self.pool.close()
+        self._pool.close()
 
 
 class _SqliteCursor:

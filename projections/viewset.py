@@ -13,7 +13,7 @@ from eventsourcing.application import Application
 from domain.application import FengqiaoApplication
 from projections.cases import CasesView
 from projections.clues import CluesView
-from projections.db import PostgresViews, SharedPool, SqliteViews, ViewDatabase
+from projections.db import PostgresViews, SqliteViews, ViewDatabase
 from projections.deadlines import DeadlinesView
 from projections.engine import View, ViewFailure, ViewRunner
 from projections.follow import Follower
@@ -27,9 +27,6 @@ from projections.screening import ScreeningView
 from projections.statistics import StatisticsView
 from projections.tree_heads import TreeHeadsView
 
-# Connections at most that a process's views hold to PostgreSQL together (one pool): the
-# followers each hold one for a batch's transaction, the API's reads one each while they read.
-VIEWS_POOL = 10
 VIEW_CLASSES: dict[str, type[View]] = {
     cls.name: cls
     for cls in (
@@ -87,11 +84,7 @@ class ViewSet:
 
     @classmethod
     def postgres(cls, app: Application[Any], conninfo: str, schema: str) -> ViewSet:
-        pool = SharedPool(conninfo, len(VIEW_CLASSES), VIEWS_POOL)
-        databases: dict[str, ViewDatabase] = {
-            name: PostgresViews(conninfo, schema, name, pool) for name in VIEW_CLASSES
-        }
-        return cls(app, databases)
+        return cls(app, {name: PostgresViews(conninfo, schema, name) for name in VIEW_CLASSES})
 
     def _plug_ports(self) -> None:
         """Hands the application the views a registration consults (``domain.repeats``)."""
