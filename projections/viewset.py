@@ -27,6 +27,9 @@ from projections.screening import ScreeningView
 from projections.statistics import StatisticsView
 from projections.tree_heads import TreeHeadsView
 
+# Connections at most each view holds to PostgreSQL (a follower's batch, the API's reads): with a
+# dozen views, four each took two API workers and the views' process past PostgreSQL's 100.
+VIEW_POOL = 2
 VIEW_CLASSES: dict[str, type[View]] = {
     cls.name: cls
     for cls in (
@@ -84,7 +87,10 @@ class ViewSet:
 
     @classmethod
     def postgres(cls, app: Application[Any], conninfo: str, schema: str) -> ViewSet:
-        return cls(app, {name: PostgresViews(conninfo, schema, name) for name in VIEW_CLASSES})
+        return cls(
+            app,
+            {name: PostgresViews(conninfo, schema, name, VIEW_POOL) for name in VIEW_CLASSES},
+        )
 
     def _plug_ports(self) -> None:
         """Hands the application the views a registration consults (``domain.repeats``)."""
