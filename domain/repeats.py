@@ -18,9 +18,9 @@ every second one to the township would undo 小事不出村. The link lets a sup
 that keeps coming back. The registration is the record of what was
 known when the level was set; a key person flagged later changes no past case.
 
-The ports are read models and so may be a moment behind the log: a case registered within
-that moment of an earlier one may miss it. A person who registers the same family twice in
-the same second is looking at the first case anyway.
+The ports are read models and so may be a moment behind the log; the composition root hands
+over ports that first wait (briefly) until they have applied everything recorded, so two
+calls about one family a minute apart link. A view that stays behind answers from what it has.
 """
 
 from __future__ import annotations

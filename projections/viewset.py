@@ -22,6 +22,7 @@ from projections.key_persons import KeyPersonsView
 from projections.ledger import LedgerView
 from projections.merkle import MerkleView
 from projections.notifications import NotificationsView
+from projections.ports import CurrentRepeats, CurrentWatchList
 from projections.repeats import RepeatsView
 from projections.screening import ScreeningView
 from projections.statistics import StatisticsView
@@ -74,6 +75,8 @@ class ViewSet:
         }
         self.runners = {name: ViewRunner(app, view) for name, view in self.views.items()}
         self.followers: list[Follower] = []
+        # another process (``fengqiao projections``) applies the log to these views
+        self.followed_elsewhere = False
         self._plug_ports()
         for runner in self.runners.values():
             runner.setup()
@@ -93,13 +96,27 @@ class ViewSet:
         )
 
     def _plug_ports(self) -> None:
-        """Hands the application the views a registration consults (``domain.repeats``)."""
+        """Hands the application the views a registration consults (``domain.repeats``), each
+        brought up to the log before it answers (``projections.ports``)."""
         if not isinstance(self.app, FengqiaoApplication):
             return
         if "key_persons" in self.views:
-            self.app.watch_list = self.key_persons
+            self.app.watch_list = CurrentWatchList(self.key_persons, self.caught_up)
         if "repeats" in self.views:
-            self.app.repeat_finder = self.repeats
+            self.app.repeat_finder = CurrentRepeats(self.repeats, self.caught_up)
+
+    def caught_up(self, name: str, timeout: float) -> bool:
+        """True once the view has applied everything recorded so far: waits up to ``timeout``
+        for the followers (this process's, or another's when ``followed_elsewhere``); a
+        process that follows nothing (the demo, a CLI command) applies the view's backlog
+        itself."""
+        head = self.app.recorder.max_notification_id()
+        runner = self.runners[name]
+        if self.followers or self.followed_elsewhere:
+            return self.wait(head, timeout, names=[name])
+        if runner.failure is None:
+            runner.catch_up()
+        return runner.position >= (head or 0)
 
     @property
     def cases(self) -> CasesView:

@@ -60,6 +60,8 @@ class Runtime:
     def start(self) -> None:
         if self.follow:
             self.views.follow(self.subscribe)
+        else:
+            self.views.followed_elsewhere = True
         if self.sweeps is not None:
             self.sweeps.start()
         if self.notifier is not None:

@@ -236,3 +236,20 @@ def test_without_a_cipher_key_nothing_is_matched_nor_fingerprinted(
         assert len(dump(views.repeats)["cases"]) == 2
     finally:
         views.close()
+
+
+@pytest.mark.parametrize("following", [False, True], ids=["caught-up-here", "followed"])
+def test_a_second_call_about_a_family_at_once_is_linked_though_nothing_caught_up_between(
+    keyed: FengqiaoApplication, index: ViewSet, following: bool
+) -> None:
+    """The index is a moment behind the log; a registration brings it up first: by applying
+    the backlog itself in a process that follows nothing, by waiting for the followers in one
+    that does (the hotline registers the second call while the first is on screen)."""
+    if following:
+        index.follow(subscribe=False)
+    details = builders.registration(parties=(person(ID_NUMBER),), unit=VILLAGE)
+    first = keyed.register(REPORTER, "dispute", details).case
+    again = keyed.register(REPORTER, "dispute", details).case
+
+    assert earlier(again) == [(str(first.id), [PARTY, PLACE])]
+    assert again.risk_triggers.count("repeat") == 1
