@@ -48,13 +48,15 @@ from api.demo.load import run_demo
 from api.http.auth import mint_token
 from api.http.runtime import build_sweeps
 from api.wiring.bootstrap import OPERATOR, build_application
-from api.wiring.settings import Settings, encryption_env, new_cipher_key
+from api.wiring.settings import Settings, encryption_env, new_cipher_key, new_signing_key
+from api.wiring.staff import enrol_missing
 from api.wiring.views import build_views
 from benchmarks.views import PG_URL, UNITS, copy_log, percentiles
 from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
 from domain.case import Registration
 from domain.case.commands import AddNote, SignCase
+from domain.directory import StaffMember
 from domain.samples import sample_units
 from domain.status import Channel
 
@@ -102,6 +104,7 @@ class Store:
         env["FENGQIAO_CIPHER_KEY"] = self.settings.cipher_key or ""
         if self.settings.database_url:
             env["FENGQIAO_DATABASE_URL"] = self.settings.database_url
+            env["FENGQIAO_SIGNING_KEY"] = self.settings.signing_key or ""
         return env
 
     def drop(self) -> None:
@@ -119,7 +122,13 @@ def fresh_store(backend: str, cipher_key: str) -> Store:
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f'create schema "{schema}"')
     url = f"{PG_URL}?schema={schema}"
-    settings = Settings(workdir, database_url=url, secret=SECRET, cipher_key=cipher_key)
+    settings = Settings(
+        workdir,
+        database_url=url,
+        secret=SECRET,
+        cipher_key=cipher_key,
+        signing_key=new_signing_key(),
+    )
     return Store(backend, workdir, settings, schema)
 
 
@@ -151,6 +160,7 @@ def seed(store: Store, source: FengqiaoApplication | None) -> None:
     try:
         if source is None:
             app.add_units(OPERATOR, sample_units())
+        enrol_missing(app, OPERATOR, bench_staff(), datetime.now(UTC))
         settle(store, app)
     finally:
         app.close()
@@ -302,8 +312,28 @@ def _free_port() -> int:
         return port
 
 
+# Who the benchmarks act as: a token must name an active member of the directory.
+BENCH_STAFF = (
+    (Role.REPORTER, VILLAGE),
+    (Role.MEDIATOR, VILLAGE),
+    (Role.SUPERVISOR, VILLAGE),
+    (Role.SUPERVISOR, UNITS["county"]),
+)
+
+
+def bench_staff() -> list[StaffMember]:
+    return [
+        StaffMember(_bench_user(role.value, unit), f"压测{role.value}", unit, (role,))
+        for role, unit in BENCH_STAFF
+    ]
+
+
+def _bench_user(role: str, unit: str) -> str:
+    return f"bench-{role}-{unit}"
+
+
 def _bearer(role: str, unit: str) -> dict[str, str]:
-    token = mint_token(SECRET, f"bench-{role}", role, unit, timedelta(hours=2))
+    token = mint_token(SECRET, _bench_user(role, unit), role, unit, timedelta(hours=2))
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -41,6 +41,31 @@ MAX_MESSAGE = 1000  # characters of an error message kept: it is shown on /ready
 RETRIED_ERRORS: tuple[type[Exception], ...] = (*TRANSIENT_ERRORS, OperationalError, InterfaceError)
 
 
+@dataclass(frozen=True)
+class Decoded:
+    """A batch of records and the domain events decoded from them: up to the first record
+    that cannot be decoded (``undecodable``: where, and why), if any."""
+
+    notifications: Sequence[Notification]
+    events: Sequence[tuple[int, Any]]
+    undecodable: tuple[int, Exception] | None
+
+
+def decode(app: Application[Any], notifications: Sequence[Notification]) -> Decoded:
+    """The domain events of ``notifications``, up to the first record that cannot be decoded.
+    Decoding reads no database: what fails here (an unknown topic, a state that will not
+    decrypt or parse) is in the record and fails the same on every retry."""
+    events: list[tuple[int, Any]] = []
+    for notification in notifications:
+        try:
+            events.append((notification.id, app.mapper.to_domain_event(notification)))
+        except RETRIED_ERRORS:
+            raise
+        except Exception as error:
+            return Decoded(notifications, events, (notification.id, error))
+    return Decoded(notifications, events, None)
+
+
 class TrackingConflictError(RuntimeError):
     """Another runner advanced this view first; this batch was rolled back."""
 
@@ -231,38 +256,30 @@ class ViewRunner:
 
         Events after one that cannot be decoded are not applied; those before it are, so the
         view stops right before it."""
+        fresh = [n for n in notifications if n.id > self.position]
+        if not fresh or self.view.raw:
+            return self.apply_decoded(Decoded(fresh, [], None))
+        return self.apply_decoded(decode(self.app, fresh))
+
+    def apply_decoded(self, decoded: Decoded) -> int:
+        """Applies the part of a decoded batch past this view's position, in one transaction
+        (the records themselves to a raw view); returns how many were applied. Several views
+        share one ``Decoded`` (``projections.fanout``): each event is decoded once."""
         if self.failure is not None:
             raise ViewFailedError(f"view {self.name} failed at {self.failure}")
         start = self.position
-        fresh = [n for n in notifications if n.id > start]
-        if not fresh:
-            return 0
         if self.view.raw:
-            batch, undecodable = [(n.id, n) for n in fresh], None
+            batch: Batch = [(n.id, n) for n in decoded.notifications if n.id > start]
+            undecodable = None
         else:
-            batch, undecodable = self._decode(fresh)
+            batch = [(position, event) for position, event in decoded.events if position > start]
+            undecodable = decoded.undecodable
         applied = self._apply(start, batch) if batch else 0
-        if undecodable is not None:
+        if undecodable is not None and undecodable[0] > start:
             position, error = undecodable
             self._failed(ViewFailure.of(self.name, position, position, error), error)
             raise error
         return applied
-
-    def _decode(
-        self, notifications: Sequence[Notification]
-    ) -> tuple[list[tuple[int, Any]], tuple[int, Exception] | None]:
-        """The domain events up to the first record that cannot be decoded, and where that
-        one is and why. Decoding reads no database: what fails here (an unknown topic, a state
-        that will not decrypt or parse) is in the record and fails the same on every retry."""
-        batch: list[tuple[int, Any]] = []
-        for notification in notifications:
-            try:
-                batch.append((notification.id, self.app.mapper.to_domain_event(notification)))
-            except RETRIED_ERRORS:
-                raise
-            except Exception as error:
-                return batch, (notification.id, error)
-        return batch, None
 
     def _apply(self, start: int, batch: Batch) -> int:
         """Applies decoded events and moves the tracked position past them, in one

@@ -1,4 +1,5 @@
-"""Following the log: a thread per view that applies new events as they are recorded.
+"""Following the log: a thread that applies new events as they are recorded, to one view
+(``ViewRunner``) or to all the views of a process from one read (``projections.fanout``).
 
 SQLite has no subscriptions in eventsourcing 9.5, so its followers poll from the tracked
 position (and are poked by the application after each command, so in one process the lag is
@@ -14,17 +15,37 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
+from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
-from projections.engine import TrackingConflictError, ViewRunner
+from projections.engine import TrackingConflictError, ViewFailure
 
 log = logging.getLogger(__name__)
 
 
+class Followed(Protocol):
+    """What a follower keeps up: a view's runner, or a fan-out over several."""
+
+    name: str
+    app: Application[Any]
+    batch_size: int
+
+    @property
+    def position(self) -> int: ...
+
+    @property
+    def failure(self) -> ViewFailure | None: ...
+
+    def catch_up(self) -> int: ...
+
+    def process_notifications(self, notifications: Sequence[Notification]) -> int: ...
+
+
 class Follower(threading.Thread):
-    def __init__(self, runner: ViewRunner, subscribe: bool, poll_interval: float = 0.2) -> None:
+    def __init__(self, runner: Followed, subscribe: bool, poll_interval: float = 0.2) -> None:
         super().__init__(name=f"view-{runner.name}", daemon=True)
         self.runner = runner
         self.subscribe = subscribe

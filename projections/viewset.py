@@ -16,6 +16,7 @@ from projections.clues import CluesView
 from projections.db import PostgresViews, SqliteViews, ViewDatabase
 from projections.deadlines import DeadlinesView
 from projections.engine import View, ViewFailure, ViewRunner
+from projections.fanout import Fanout
 from projections.follow import Follower
 from projections.history import HistoryView
 from projections.key_persons import KeyPersonsView
@@ -168,9 +169,11 @@ class ViewSet:
         for runner in self.runners.values():
             runner.catch_up()
 
-    def follow(self, subscribe: bool) -> None:
-        """Starts one follower thread per view."""
-        self.followers = [Follower(runner, subscribe) for runner in self.runners.values()]
+    def follow(self, subscribe: bool, first: Iterable[str] = ()) -> None:
+        """Starts one follower thread that reads the log once for every view
+        (``projections.fanout``), applying to the views named ``first`` before the others."""
+        fanout = Fanout(self.app, list(self.runners.values()), tuple(first))
+        self.followers = [Follower(fanout, subscribe)]
         for follower in self.followers:
             follower.start()
 

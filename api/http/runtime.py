@@ -59,7 +59,7 @@ class Runtime:
 
     def start(self) -> None:
         if self.follow:
-            self.views.follow(self.subscribe)
+            self.views.follow(self.subscribe, first=READ_AFTER_WRITE)
         else:
             self.views.followed_elsewhere = True
         if self.sweeps is not None:
