@@ -10,6 +10,7 @@ units, policy, mode, access records and the scheduler's batch of due clocks.
 from __future__ import annotations
 
 import base64
+import itertools
 import random
 import threading
 import time
@@ -426,9 +427,10 @@ class FengqiaoApplication(Application[UUID]):
         another registration in the county took the number first)."""
         now = at or self.clock()
         new_id = case_id or uuid4()
+        found = self._found(kind, details, now)
 
         def once() -> Recorded:
-            case, others = self._registered(actor, kind, details, now, new_id)
+            case, others = self._registered(actor, kind, details, now, new_id, found=found)
             return self._save(case, *others)
 
         with self._numbering(details.unit):
@@ -442,19 +444,33 @@ class FengqiaoApplication(Application[UUID]):
         at: datetime,
         case_id: UUID,
         clue_id: UUID | None = None,
+        found: Background | None = None,
     ) -> Decided:
         """The new case and its county's counter, which issued its number: to be saved
-        together."""
+        together. ``found``: its background, when asked for before the numbering lock."""
         case_class = CASE_KINDS.get(kind)
         if case_class is None:
             raise InvalidInputError("kind", f"must be one of {', '.join(CASE_KINDS)}")
         units = self._units_knowing(details.unit)
         mode = self._operations().mode_at(units, details.unit) if details.unit in units else None
         clocks = Clocks(self.policy, self.calendar(), mode or Mode.NORMAL)
-        background = replace(self.background(details, at, kind), clue_id=clue_id)
+        background = replace(found or self.background(details, at, kind), clue_id=clue_id)
         number, counter = self._next_number(units, details.unit, kind, at, case_id, at)
         case = case_class.register(case_id, actor, at, units, clocks, details, number, background)
         return case, (counter,)
+
+    def _found(self, kind: str, details: Registration, at: datetime) -> Background | None:
+        """A new case's background (``background``), asked for before the county's numbering
+        lock is taken: the read models may keep it a moment (they first apply what was just
+        recorded, ``projections.ports``), and the county's other registrations must not
+        queue behind that. None when the registration is refused: it is then refused inside,
+        in the order its checks run."""
+        if kind not in CASE_KINDS:
+            return None
+        try:
+            return self.background(details, at, kind)
+        except DomainError:
+            return None
 
     def background(
         self, details: Registration, at: datetime, kind: str | None = None
@@ -602,11 +618,16 @@ class FengqiaoApplication(Application[UUID]):
         actor: Actor,
         at: datetime,
         expected_version: int | None,
+        check: Callable[[Case], None] | None = None,
     ) -> Callable[[], Case]:
-        """One attempt's load → check the version the caller saw → let the command decide."""
+        """One attempt's load → ``check`` (who may: the caller's rule, on the instance the
+        command then runs on, so a command loads its case once) → check the version the
+        caller saw → let the command decide."""
 
         def decide() -> Case:
             case = self.get_case(case_id)
+            if check is not None:
+                check(case)
             if expected_version is not None and case.version != expected_version:
                 raise VersionConflictError(case.version, expected_version)
             command.run(case, self.context(case, actor, at))
@@ -625,16 +646,25 @@ class FengqiaoApplication(Application[UUID]):
         return receipt if isinstance(receipt, CommandReceipt) else None
 
     def register_once(
-        self, key: RequestKey | None, actor: Actor, kind: str, details: Registration, at: datetime
+        self,
+        key: RequestKey | None,
+        actor: Actor,
+        kind: str,
+        details: Registration,
+        at: datetime,
+        looked: bool = False,
     ) -> Recorded | CommandReceipt:
         """``register``, once per key: the receipt is saved with the new case; when one is
-        there already, that receipt (the request ran before). Without a key, ``register``."""
+        there already, that receipt (the request ran before). Without a key, ``register``.
+        ``looked``: see ``_once``."""
+        found = self._found(kind, details, at)
         with self._numbering(details.unit):
             return self._once(
                 key,
                 at,
                 Outcome.REGISTERED,
-                lambda: self._registered(actor, kind, details, at, uuid4()),
+                lambda: self._registered(actor, kind, details, at, uuid4(), found=found),
+                looked=looked,
             )
 
     def execute_once(
@@ -645,13 +675,16 @@ class FengqiaoApplication(Application[UUID]):
         actor: Actor,
         at: datetime,
         expected_version: int | None = None,
+        check: Callable[[Case], None] | None = None,
+        looked: bool = False,
     ) -> Recorded | CommandReceipt:
         """``execute``, once per key: the receipt is saved with the command's events; when
         one is there already, that receipt. A receipt is looked for before the expected
         version is checked: a resend of a command that committed finds the case moved on by
-        its own first attempt. Without a key, ``execute``."""
-        decide = self._deciding(case_id, command, actor, at, expected_version)
-        return self._once(key, at, Outcome.RECORDED, lambda: (decide(), ()), case_id)
+        its own first attempt. Without a key, ``execute``. ``check`` and ``looked``: see
+        ``_deciding`` and ``_once``."""
+        decide = self._deciding(case_id, command, actor, at, expected_version, check)
+        return self._once(key, at, Outcome.RECORDED, lambda: (decide(), ()), case_id, looked)
 
     def remember_refusal(
         self, key: RequestKey, at: datetime, case_id: UUID | None, refusal: dict[str, Any]
@@ -676,13 +709,18 @@ class FengqiaoApplication(Application[UUID]):
         outcome: Outcome,
         decide: Callable[[], Decided],
         case_id: UUID | None = None,
+        looked: bool = False,
     ) -> Recorded | CommandReceipt:
         """Look for the key's receipt, else decide and save the case with a new receipt; run
         again from the start when the save meets another writer: a concurrent copy of this
-        request (whose receipt the next attempt finds) or another command on the case."""
+        request (whose receipt the next attempt finds) or another command on the case.
+        ``looked``: the caller has just looked for the receipt, so the first attempt does not
+        look again (a retry does: a copy may have got there since)."""
+        attempts = itertools.count()
 
         def once() -> Recorded | CommandReceipt:
-            earlier = None if key is None else self.receipt(key)
+            skip = looked and next(attempts) == 0
+            earlier = None if key is None or skip else self.receipt(key)
             if earlier is not None:
                 return earlier
             case, others = decide()
@@ -760,12 +798,15 @@ class FengqiaoApplication(Application[UUID]):
         now = at or self.clock()
         first = self.get_clue(clue_id)
         first.check_promotable(actor)
+        found = self._found(kind, first.registration(level), now)
 
         def once() -> tuple[Clue, Recorded]:
             clue = self.get_clue(clue_id)
             clue.check_promotable(actor)
             details = clue.registration(level)
-            case, others = self._registered(actor, kind, details, now, uuid4(), clue.id)
+            case, others = self._registered(
+                actor, kind, details, now, uuid4(), clue.id, found=found
+            )
             case.add_note(actor, now, clue.summary)
             clue.promote(actor, now, case.id, case.number, kind)
             events = tuple(type(event).__name__ for event in case.pending_events)

@@ -182,14 +182,21 @@ def replay(runtime: Runtime, actor: Actor, key: RequestKey, receipt: CommandRece
 
 
 def case_command(runtime: Runtime, case_id: UUID, command: CaseCommand) -> Work:
-    """The work of a command on an existing case: check who may, decide, wait for the views."""
+    """The work of a command on an existing case, in one pass: load the case, check who may
+    and decide on that one instance, wait for the views. A keyed request's receipt was looked
+    for by ``run`` already (``looked``)."""
 
     def work(
         actor: Actor, version: int | None, key: RequestKey | None, now: datetime
     ) -> Stored | CommandReceipt:
-        case = runtime.app.get_case(case_id)
-        require_command(actor, runtime.app.units(), case, type(command))
-        outcome = runtime.app.execute_once(key, case_id, command, actor, now, version)
+        units = runtime.app.units()
+
+        def may(case: Case) -> None:
+            require_command(actor, units, case, type(command))
+
+        outcome = runtime.app.execute_once(
+            key, case_id, command, actor, now, version, check=may, looked=key is not None
+        )
         if isinstance(outcome, CommandReceipt):
             return outcome  # a copy of this request ran first
         runtime.saw(outcome.position)

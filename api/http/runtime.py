@@ -32,6 +32,9 @@ from scheduler.tree_heads import HeadSigner, signer_over
 
 READ_YOUR_WRITES_TIMEOUT = 2.0
 READ_AFTER_WRITE = ("cases", "history")
+# The views the follower applies a batch to first: what a client reads right after a command,
+# then what a registration consults (``projections.ports``).
+FOLLOWED_FIRST = (*READ_AFTER_WRITE, "repeats", "key_persons")
 
 
 def _utc_now() -> datetime:
@@ -59,7 +62,7 @@ class Runtime:
 
     def start(self) -> None:
         if self.follow:
-            self.views.follow(self.subscribe, first=READ_AFTER_WRITE)
+            self.views.follow(self.subscribe, first=FOLLOWED_FIRST)
         else:
             self.views.followed_elsewhere = True
         if self.sweeps is not None:
@@ -74,6 +77,12 @@ class Runtime:
             self.sweeps.stop()
         self.views.close()
         self.app.close()
+
+    def current(self, name: str) -> None:
+        """A read of a view no command waits for (statistics): first wait (briefly) until it
+        has applied everything recorded before the read, so a supervisor who has just
+        resolved a case counts it."""
+        self.views.caught_up(name, READ_YOUR_WRITES_TIMEOUT)
 
     def saw(self, position: int | None) -> None:
         """Read your writes: wait (briefly) until the views a client reads next — queues,

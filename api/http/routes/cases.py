@@ -103,7 +103,9 @@ async def register_case(data: RegisterCase, request: Req, runtime: Runtime) -> R
     ) -> Stored | CommandReceipt:
         require_role(actor, REGISTER_ROLES, "register a case")
         require_unit(actor, runtime.app.units(), data.unit)
-        outcome = runtime.app.register_once(key, actor, data.kind, _registration(data), now)
+        outcome = runtime.app.register_once(
+            key, actor, data.kind, _registration(data), now, looked=key is not None
+        )
         if isinstance(outcome, CommandReceipt):
             return outcome  # a copy of this request ran first
         runtime.saw(outcome.position)

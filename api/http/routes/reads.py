@@ -142,6 +142,7 @@ async def get_unit_statistics(
     begin, finish = stats_period(start, end, now)
 
     def work() -> StatisticsOut:
+        runtime.current("statistics")
         view = runtime.views.statistics
         return statistics_out(
             unit,
