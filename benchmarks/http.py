@@ -1,7 +1,7 @@
 """HTTP benchmark: commands per second through the API against the application called directly.
 
     .venv/bin/python -m benchmarks.http [--backend sqlite|postgres|both] [--clients 8]
-        [--seconds 10] [--queue-cases 100000]
+        [--seconds 10] [--queue-cases 100000] [--workers 1,2,4]
 
 For each backend, on a fresh store holding ``--queue-cases`` demo cases (generated once in
 memory with real commands and copied in bulk, as ``benchmarks.views`` does):
@@ -13,7 +13,9 @@ memory with real commands and copied in bulk, as ``benchmarks.views`` does):
 2. HTTP: ``fengqiao serve`` starts as a subprocess on a loopback port, its views catch up, and
    ``--clients`` concurrent httpx clients send the same mix for ``--seconds``, each POST with an
    Idempotency-Key; every answer is read-your-writes (the views have applied the command);
-3. ``GET /queues/{unit}`` latency for a county, a township and a village at that store size.
+3. ``GET /queues/{unit}`` latency for a county, a township and a village at that store size;
+4. on PostgreSQL, with ``--workers 1,2,4``: the HTTP run again against ``serve --workers N``
+   (N API processes, the views and the scheduler in one ``fengqiao projections`` process).
 
 Prints the rates, their ratio, p50/p99 latency per command, and the queue latencies. With
 ``--profile DIR`` the server runs under cProfile and its statistics are saved in DIR.
@@ -236,7 +238,7 @@ def _ms(started: float) -> float:
 class Server:
     """``fengqiao serve`` in a subprocess on a free loopback port."""
 
-    def __init__(self, store: Store, profile: Path | None) -> None:
+    def __init__(self, store: Store, profile: Path | None, workers: int = 1) -> None:
         self.store = store
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -247,6 +249,8 @@ class Server:
             profile.mkdir(parents=True, exist_ok=True)
             command += ["-m", "cProfile", "-o", str(profile / f"serve-{store.backend}.prof")]
         command += ["-m", "api.cli.main", "serve", "--port", str(self.port)]
+        if workers > 1:  # API processes beside one ``fengqiao projections`` process
+            command += ["--workers", str(workers)]
         with self.log.open("wb") as sink:
             self.process = subprocess.Popen(
                 command, env=store.server_env, stdout=sink, stderr=subprocess.STDOUT
@@ -416,6 +420,7 @@ class Result:
     direct: Run
     http: Run
     queues: dict[str, tuple[float, float, int]]
+    scaling: list[tuple[int, Run]] = field(default_factory=list)  # (API workers, run)
 
 
 def run_backend(
@@ -439,9 +444,38 @@ def run_backend(
             server.stop()
         if http.errors:
             console.log(f"[red]{backend}: {http.errors} HTTP commands failed[/]")
-        return Result(backend, direct, http, queues)
+        scaling = [(1, http)]
+        if backend == "postgres":
+            scaling += [(n, scaled(store, n, args)) for n in args.workers if n > 1]
+        return Result(backend, direct, http, queues, scaling)
     finally:
         store.drop()
+
+
+def scaled(store: Store, workers: int, args: argparse.Namespace) -> Run:
+    """The HTTP run against ``serve --workers N`` on the same store."""
+    server = Server(store, None, workers)
+    try:
+        server.wait_ready()
+        console.log(f"{store.backend}: HTTP, {workers} API workers, {args.clients} clients")
+        return run_http(server.url, args.clients, args.seconds)
+    finally:
+        server.stop()
+
+
+def report_scaling(results: list[Result], args: argparse.Namespace) -> None:
+    rows = [(r, n, run) for r in results for n, run in r.scaling if len(r.scaling) > 1]
+    if not rows:
+        return
+    table = Table(title=f"serve --workers N (views in their own process), {args.clients} clients")
+    for column in ("backend", "API workers", "HTTP cmd/s", "HTTP/direct", "p50 / p99 ms", "errors"):
+        table.add_column(column, justify="right")
+    for r, n, run in rows:
+        p50, p99 = percentiles(run.latencies) if run.latencies else (0.0, 0.0)
+        ratio = f"{run.rate / r.direct.rate:.2f}x"
+        table.add_row(r.backend, str(n), f"{run.rate:,.0f}", ratio, f"{p50:.1f} / {p99:.1f}",
+                      str(run.errors))  # fmt: skip
+    console.print(table)
 
 
 def report(results: list[Result], args: argparse.Namespace) -> None:
@@ -475,6 +509,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
                 r.backend, f"{tier} {UNITS[tier]}", str(size), f"{p50:.1f}", f"{p99:.1f}"
             )
     console.print(queues)
+    report_scaling(results, args)
 
 
 def _machine() -> str:
@@ -494,6 +529,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--queue-cases", type=int, default=100_000)
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the server into DIR")
+    parser.add_argument(
+        "--workers",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1],
+        help="PostgreSQL: also run against serve --workers N for each N (e.g. 1,2,4)",
+    )
     args = parser.parse_args()
     cipher_key = new_cipher_key()
     now = datetime.now(UTC).replace(microsecond=0)

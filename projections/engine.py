@@ -159,6 +159,8 @@ class ViewRunner:
         # called in the batch's transaction before the view applies it (to read rows as they
         # were); a batch rolled back afterwards reaches no listener
         self.preparers: list[Callable[[Cursor, Batch], None]] = []
+        # called when what the preparers read belongs to a batch another process applied
+        self.discarders: list[Callable[[], None]] = []
 
     @property
     def name(self) -> str:
@@ -295,12 +297,13 @@ class ViewRunner:
                 processing = False
                 self._track(cursor, start, last)
         except TrackingConflictError:
-            self._position = None
+            self._applied_elsewhere(batch)
             raise
         except Exception as error:
             self._position = None  # re-read: nothing of this batch was committed
             if self.read_position() > start:
                 # Another runner applied these events first; its rows clashed with ours.
+                self._applied_elsewhere(batch)
                 raise TrackingConflictError(f"{self.name} moved past {start} elsewhere") from error
             if processing and not isinstance(error, RETRIED_ERRORS):
                 self._failed(ViewFailure.of(self.name, batch[0][0], last, error), error)
@@ -352,6 +355,25 @@ class ViewRunner:
                 )
         except Exception:  # the failure itself is what matters; it is logged next
             log.warning("could not record that view %s stopped", self.name, exc_info=True)
+
+    def _applied_elsewhere(self, batch: Batch) -> None:
+        """Another process's runner of this view (a second host, racing for the same shared
+        tables) applied some of ``batch`` first and this transaction rolled back. This
+        process's waiters and listeners are told of what was applied as if it had been
+        applied here: a client's read-your-writes and a host's live streams must not depend on
+        which host's follower won. What the preparers read in the rolled-back transaction may
+        already be the other runner's result, so they are told to forget it (``discarders``)."""
+        for discard in self.discarders:
+            discard()
+        self._position = None
+        position = self.read_position()
+        done = [(at, event) for at, event in batch if at <= position]
+        with self._changed:
+            self._position = position
+            self._changed.notify_all()
+        if done:
+            for listener in self.listeners:
+                listener(done[-1][0], done)
 
     def _advanced(self, position: int, batch: Batch) -> None:
         with self._changed:

@@ -118,6 +118,7 @@ class QueueFeed:
             raise TypeError(f"queue changes follow the cases view, not {runner.name}")
         feed = cls(runner.view, clock, wanted, publish)
         runner.preparers.append(feed.prepare)
+        runner.discarders.append(feed.discard)
         runner.listeners.append(feed.listen)
         return feed
 
@@ -139,6 +140,11 @@ class QueueFeed:
             for case, owner, is_open in cursor.fetchall():
                 before[case] = Placement(owner, bool(is_open))
         self._pending.before = before
+
+    def discard(self) -> None:
+        """Another process applied the batch ``prepare`` read for: the owners it read may be
+        as they are after it, so where a case was is judged by its events instead."""
+        self._pending.before = None
 
     def listen(self, position: int, batch: Batch) -> None:
         """After ``batch`` committed: what it changed, to ``publish``."""
