@@ -165,6 +165,8 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _projections(args: argparse.Namespace, settings: Settings) -> int:
+    from api.http.runtime import FOLLOWED_FIRST
+
     app, views = _open(settings)
     stop = {"now": False}
 
@@ -173,7 +175,8 @@ def _projections(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    views.follow(subscribe=settings.backend == "postgres")
+    # the API workers beside this process wait for these to answer a command
+    views.follow(subscribe=settings.backend == "postgres", first=FOLLOWED_FIRST)
     print(f"following the log on {settings.backend}; Ctrl-C to stop", flush=True)
     try:
         while not stop["now"]:
