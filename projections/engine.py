@@ -383,7 +383,9 @@ class ViewRunner:
             listener(position, batch)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        """Processes everything recorded so far; returns how many events were applied."""
+        """Processes everything recorded so far; returns how many events were applied here.
+        Where another process (a second host, the dispatcher's) applied a batch first, goes on
+        from where that one got to."""
         applied = 0
         while True:
             notifications = self.app.recorder.select_notifications(
@@ -391,7 +393,10 @@ class ViewRunner:
             )
             if not notifications:
                 return applied
-            count = self.process_notifications(notifications)
+            try:
+                count = self.process_notifications(notifications)
+            except TrackingConflictError:
+                continue  # the position was re-read: the rest is after it
             applied += count
             if progress is not None:
                 progress(count)
