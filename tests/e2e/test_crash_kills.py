@@ -43,7 +43,7 @@ from api.http.auth import mint_token
 from api.wiring.settings import new_cipher_key, new_signing_key
 from domain.actors import Role
 from tests.support.private_postgres import PrivatePostgres, private_postgres
-from tests.support.server import Served, environment, fengqiao, free_port
+from tests.support.server import Served, environment, fengqiao, free_port, load_jurisdiction
 from tests.support.staff import enrol_in_store, member
 
 pytestmark = pytest.mark.slow
@@ -231,14 +231,7 @@ class Crashable:
 
 def prepare(env: dict[str, str]) -> None:
     """The sample jurisdiction in the store (no cases), and the staff the clients act as."""
-    done = subprocess.run(
-        [*fengqiao(), "demo", "--cases", "0"],
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
+    load_jurisdiction(env)
     clients = [member(f"crash-client-{n}", VILLAGE, Role.MEDIATOR) for n in range(CLIENTS)]
     readers = [
         member("crash-reader", COUNTY, Role.SUPERVISOR),

@@ -7,7 +7,6 @@ renamed away) is written straight into the event store with the library's record
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from domain.application import FengqiaoApplication
 from projections.viewset import VIEW_CLASSES
 from tests.support.backends import postgres_schema
 from tests.support.backends import test_database_url as database_url
-from tests.support.server import Served, environment, fengqiao, serving
+from tests.support.server import Served, environment, load_jurisdiction, serving
 from tests.support.undecodable import write_undecodable
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -50,11 +49,7 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, str]]:
             FENGQIAO_SIGNING_KEY=new_signing_key(),
             FENGQIAO_SECRET="s" * 48,
         )
-        done = subprocess.run(
-            [*fengqiao(), "demo", "--cases", "0"],
-            env=env, capture_output=True, timeout=120, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr.decode()
+        load_jurisdiction(env)
         yield env
 
 

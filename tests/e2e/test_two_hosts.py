@@ -11,7 +11,6 @@ stream queues, one sweeps deadlines (the advisory lock).
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from api.http.runtime import READ_YOUR_WRITES_TIMEOUT
 from api.wiring.settings import new_cipher_key, new_signing_key
 from tests.e2e.test_api_stream import EventStream
 from tests.support import backends
-from tests.support.server import Served, environment, fengqiao, serving
+from tests.support.server import Served, environment, load_jurisdiction, serving
 from tests.support.staff import enrol_in_store
 from tests.support.world import TOWNSHIP, VILLAGE
 
@@ -55,14 +54,7 @@ def hosts(tmp_path: Path) -> Iterator[tuple[Served, Served]]:
         }
         first = {**environment(tmp_path / "host-a"), **shared}
         second = {**environment(tmp_path / "host-b"), **shared}
-        loaded = subprocess.run(
-            [*fengqiao(), "demo", "--cases", "0"],
-            env=first,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        assert loaded.returncode == 0, loaded.stdout.decode() + loaded.stderr.decode()
+        load_jurisdiction(first)
         enrol_in_store(first)
         with (
             serving(first, tmp_path / "host-a.log", graceful=True) as a,

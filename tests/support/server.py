@@ -47,6 +47,19 @@ def environment(data_dir: Path) -> dict[str, str]:
     return env
 
 
+def load_jurisdiction(env: dict[str, str]) -> None:
+    """``fengqiao demo --cases 0`` on the store ``env`` names: the sample jurisdiction, no
+    cases; fails the test with the command's output if it fails."""
+    done = subprocess.run(
+        [*fengqiao(), "demo", "--cases", "0"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
+
+
 @dataclass
 class Served:
     """A running ``fengqiao serve`` subprocess, its log and its base URL."""
