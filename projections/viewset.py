@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from projections.repeats import RepeatsView
 from projections.screening import ScreeningView
 from projections.statistics import StatisticsView
 from projections.tree_heads import TreeHeadsView
+
+log = logging.getLogger(__name__)
 
 # Connections at most each view holds to PostgreSQL (a follower's batch, the API's reads): with a
 # dozen views, four each took two API workers and the views' process past PostgreSQL's 100.
@@ -110,13 +113,18 @@ class ViewSet:
         """True once the view has applied everything recorded so far: waits up to ``timeout``
         for the followers (this process's, or another's when ``followed_elsewhere``); a
         process that follows nothing (the demo, a CLI command) applies the view's backlog
-        itself."""
+        itself. Whatever stops that (the view failed, its database is out of reach) leaves the
+        view where it is: a read model behind must never fail the command that consults it."""
         head = self.app.recorder.max_notification_id()
         runner = self.runners[name]
         if self.followers or self.followed_elsewhere:
             return self.wait(head, timeout, names=[name])
-        if runner.failure is None:
+        if runner.failure is not None:
+            return False  # stopped, and said so once
+        try:
             runner.catch_up()
+        except Exception:  # the runner records a failure of its own; an outage passes
+            log.warning("view %s not brought up to date here", name, exc_info=True)
         return runner.position >= (head or 0)
 
     @property

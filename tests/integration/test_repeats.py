@@ -253,3 +253,26 @@ def test_a_second_call_about_a_family_at_once_is_linked_though_nothing_caught_up
 
     assert earlier(again) == [(str(first.id), [PARTY, PLACE])]
     assert again.risk_triggers.count("repeat") == 1
+
+
+def test_a_registration_goes_through_when_the_index_cannot_be_brought_up(
+    keyed: FengqiaoApplication, index: ViewSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index is a read model: one that stopped on a batch it cannot apply is stopped for
+    itself; the hotline's registration is recorded all the same, linked to what the index
+    knew."""
+    first = register(keyed, index, person(ID_NUMBER))
+    index.catch_up()
+
+    def refuse(*_: object) -> None:
+        raise OverflowError("the index cannot take this")
+
+    monkeypatch.setattr(index.repeats, "process", refuse)
+    details = builders.registration(parties=(person(ID_NUMBER),), unit=VILLAGE)
+    second = keyed.register(REPORTER, "dispute", details).case
+    third = keyed.register(REPORTER, "dispute", details).case
+
+    assert index.runners["repeats"].failure is not None  # on the second's registration
+    assert earlier(second) == [(str(first.id), [PARTY, PLACE])]
+    assert earlier(third) == [(str(first.id), [PARTY, PLACE])]  # the index stopped before it
+    assert keyed.get_case(third.id).number
