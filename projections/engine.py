@@ -362,11 +362,13 @@ class ViewRunner:
         process's waiters and listeners are told of what was applied as if it had been
         applied here: a client's read-your-writes and a host's live streams must not depend on
         which host's follower won. What the preparers read in the rolled-back transaction may
-        already be the other runner's result, so they are told to forget it (``discarders``)."""
+        already be the other runner's result, so they are told to forget it (``discarders``).
+        The runner moves no further than this batch even when the other got further: the
+        batches after it are still offered here, so the listeners hear of each one."""
         for discard in self.discarders:
             discard()
         self._position = None
-        position = self.read_position()
+        position = min(self.read_position(), batch[-1][0])
         done = [(at, event) for at, event in batch if at <= position]
         with self._changed:
             self._position = position

@@ -14,6 +14,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -144,3 +145,21 @@ def test_a_board_on_one_host_sees_a_command_sent_to_the_other(
 
 def bearer_token(unit: str) -> str:
     return bearer("supervisor", unit)["Authorization"].removeprefix("Bearer ")
+
+
+def test_a_board_on_one_host_sees_every_case_of_a_burst_sent_to_the_other(
+    hosts: tuple[Served, Served],
+) -> None:
+    """Eight hotline operators register at once on host A: host A's follower wins most
+    batches, and host B, told of each, must still push every one of them."""
+    a, b = hosts
+    board = Board(f"{b.url}{API}/stream/queues/{TOWNSHIP}", bearer_token(TOWNSHIP))
+    with board, ThreadPoolExecutor(max_workers=8) as pool:
+        cases = set(pool.map(lambda n: register(a, f"同时来电 {n}"), range(8)))
+        seen: set[str] = set()
+        deadline = time.monotonic() + SEEN_WITHIN
+        while seen != cases and time.monotonic() < deadline:
+            event = board.next(timeout=max(deadline - time.monotonic(), 0.01))
+            if event.type == "queue" and "Registered" in event.data["changes"]:
+                seen.add(event.data["case"])
+    assert seen == cases
