@@ -49,6 +49,8 @@ def range_hash(start: int, end: int, subtree: Subtree) -> bytes:
         if size == 0 and start == 0:
             return EMPTY_ROOT
         raise TreeRangeError(f"empty or reversed range [{start}, {end})")
+    if size & (size - 1) == 0 and start % size == 0:  # one perfect subtree (most of a path)
+        return subtree(size.bit_length() - 1, start // size)
     parts: list[bytes] = []
     offset = start
     for level in range(size.bit_length() - 1, -1, -1):
