@@ -184,20 +184,8 @@ class MerkleView(View):
         """``compute`` over stored subtrees in two reads: it runs once to learn which subtrees
         it needs (O(log n) of them), which are then fetched together, and again over them."""
         wanted: dict[tuple[int, int], bytes] = {}
-
-        def note(level: int, index: int) -> bytes:
-            wanted[(level, index)] = b""
-            return rfc9162.EMPTY_ROOT
-
-        compute(note)
-        found = self._fetch(cursor, list(wanted))
-
-        def stored(level: int, index: int) -> bytes:
-            if (level, index) not in found:
-                raise TreeRangeError(f"no subtree at level {level}, index {index}")
-            return found[(level, index)]
-
-        return compute(stored)
+        compute(_noting(wanted))
+        return compute(_reading(self._fetch(cursor, list(wanted))))
 
     def _fetch(self, cursor: Cursor, keys: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         found: dict[tuple[int, int], bytes] = {}
