@@ -109,23 +109,29 @@ class ViewSet:
         if "repeats" in self.views:
             self.app.repeat_finder = CurrentRepeats(self.repeats, self.caught_up)
 
-    def caught_up(self, name: str, timeout: float) -> bool:
-        """True once the view has applied everything recorded so far: waits up to ``timeout``
-        for the followers (this process's, or another's when ``followed_elsewhere``); a
-        process that follows nothing (the demo, a CLI command) applies the view's backlog
-        itself. Whatever stops that (the view failed, its database is out of reach) leaves the
-        view where it is: a read model behind must never fail the command that consults it."""
-        head = self.app.recorder.max_notification_id()
-        runner = self.runners[name]
+    def bring_up(self, name: str, timeout: float) -> bool:
+        """Brings the view up to the log's head as it is now: waits up to ``timeout`` for the
+        followers (this process's, or another's when ``followed_elsewhere``); a process that
+        follows nothing (the demo, a CLI command, a one-off sweep) applies the view's backlog
+        itself, raising what stops it. True once the view holds everything recorded."""
+        head = self.app.recorder.max_notification_id() or 0
         if self.followers or self.followed_elsewhere:
             return self.wait(head, timeout, names=[name])
-        if runner.failure is not None:
+        runner = self.runners[name]
+        runner.catch_up()
+        return runner.position >= head
+
+    def caught_up(self, name: str, timeout: float) -> bool:
+        """``bring_up`` for a read model a command consults: whatever stops it (the view
+        failed, its database is out of reach) leaves the view where it is, because a read
+        model behind must never fail the command."""
+        if self.runners[name].failure is not None:
             return False  # stopped, and said so once
         try:
-            runner.catch_up()
+            return self.bring_up(name, timeout)
         except Exception:  # the runner records a failure of its own; an outage passes
             log.warning("view %s not brought up to date here", name, exc_info=True)
-        return runner.position >= (head or 0)
+            return False
 
     @property
     def cases(self) -> CasesView:

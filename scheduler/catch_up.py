@@ -11,21 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.application import FengqiaoApplication
 from projections.viewset import ViewSet
 
 CATCH_UP_SECONDS = 2.0  # a follower that takes longer is read as it stands
 
 
-def refresher(app: FengqiaoApplication, views: ViewSet, name: str) -> Callable[[], None]:
-    """Brings the view ``name`` up to the log's head: waits for its follower where one runs,
-    else applies what is missing itself."""
+def refresher(views: ViewSet, name: str) -> Callable[[], None]:
+    """Brings the view ``name`` up to the log's head (``ViewSet.bring_up``): waits for its
+    follower where one runs, else applies what is missing itself."""
 
     def refresh() -> None:
-        head = app.recorder.max_notification_id() or 0
-        if views.followers:
-            views.wait(head, CATCH_UP_SECONDS, (name,))
-        else:
-            views.runners[name].catch_up()
+        views.bring_up(name, CATCH_UP_SECONDS)
 
     return refresh

@@ -88,17 +88,12 @@ def signer_over(
     every: float,
 ) -> HeadSigner:
     """A signer over ``views``' Merkle tree and heads: before each head the two views are
-    brought up to the log's head, by their followers where they run (waiting up to
-    ``CATCH_UP_TIMEOUT``), else by applying what is missing here."""
-    names = ("merkle", "heads")
+    brought up to the log's head (``ViewSet.bring_up``: by their followers where they run,
+    waiting up to ``CATCH_UP_TIMEOUT``, else by applying what is missing here); a head is never
+    signed over a tree behind the log."""
 
     def refresh() -> None:
-        if views.followers:
-            top = app.recorder.max_notification_id() or 0
-            if not views.wait(top, CATCH_UP_TIMEOUT, names):
-                raise TimeoutError("the Merkle tree view is behind the log: no head signed")
-        else:
-            for name in names:
-                views.runners[name].catch_up()
+        if not all(views.bring_up(name, CATCH_UP_TIMEOUT) for name in ("merkle", "heads")):
+            raise TimeoutError("the Merkle tree view is behind the log: no head signed")
 
     return HeadSigner(app, views.merkle, views.heads, key, clock, every, refresh)

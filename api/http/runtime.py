@@ -135,10 +135,10 @@ def build_sweeps(
 def watches(app: FengqiaoApplication, views: ViewSet, clock: Callable[[], datetime]) -> list[Watch]:
     """The clocks kept outside cases, swept beside them (``scheduler.service.Watch``)."""
     found: list[Watch] = []
-    clues = refresher(app, views, "clues")
+    clues = refresher(views, "clues")
     found.append(TriageWatch(app, views.clues, lambda _: clues()))
-    found.append(KeyPersonWatch(app, views.key_persons, refresher(app, views, "key_persons")))
-    found.append(ScreeningWatch(app, views.screening, refresher(app, views, "screening")))
+    found.append(KeyPersonWatch(app, views.key_persons, refresher(views, "key_persons")))
+    found.append(ScreeningWatch(app, views.screening, refresher(views, "screening")))
     return found
 
 

@@ -149,7 +149,7 @@ def test_the_visit_clock_is_flagged_overdue_at_the_exact_instant_once(
     due = assigned.visit_due_at
     assert due == T0 + timedelta(days=7)  # policy key_person_visit: 7d
 
-    watch = KeyPersonWatch(app, views.key_persons, refresher(app, views, "key_persons"))
+    watch = KeyPersonWatch(app, views.key_persons, refresher(views, "key_persons"))
     views.catch_up()
     assert watch.next_due(T0) == due
     assert watch.sweep(due - timedelta(microseconds=1)).flagged == {}
@@ -178,7 +178,7 @@ def test_the_review_date_is_flagged_due_and_a_review_sets_a_new_one(
 ) -> None:
     person = flag_typed(app).person
     review_at = person.review_at  # 2026-12-31 00:00 in Shanghai
-    watch = KeyPersonWatch(app, views.key_persons, refresher(app, views, "key_persons"))
+    watch = KeyPersonWatch(app, views.key_persons, refresher(views, "key_persons"))
     assert watch.sweep(review_at - timedelta(microseconds=1)).flagged == {}
     assert watch.sweep(review_at).flagged == {person.id: ["review"]}
     clock.now = review_at + timedelta(days=1)
@@ -200,7 +200,7 @@ def test_the_key_persons_view_rebuilt_equals_the_live_one(
     app.assign_key_person_leader(SUPERVISOR, first.id, f"supervisor-{TOWNSHIP}")
     app.assign_key_person_leader(COUNTY_SUPERVISOR, second.id, f"supervisor-{COUNTY}")
     clock.advance(days=8)
-    KeyPersonWatch(app, views.key_persons, refresher(app, views, "key_persons")).sweep(clock.now)
+    KeyPersonWatch(app, views.key_persons, refresher(views, "key_persons")).sweep(clock.now)
     app.record_key_person_visit(SUPERVISOR, first.id, "走访")
     app.unflag_key_person(SUPERVISOR, second.id, "已迁出")
     views.catch_up()
