@@ -68,12 +68,13 @@ class ChainWriter:
         self.count += 1
         body = {"seq": self.count, **record, "prev": self.prev}
         ordered = {name: body[name] for name in self.fields}
-        digest = sha256(canonical(ordered))
+        text = canonical(ordered)
+        digest = sha256(text)
         if self._csv is not None:
             row = [canonical(v) if name in _JSON_FIELDS else v for name, v in ordered.items()]
             self._csv.writerow([*row, digest])
-        else:
-            self.out.write(canonical({**ordered, "hash": digest}) + "\n")
+        else:  # the canonical form with the hash as its last member, encoded once
+            self.out.write(f'{text[:-1]},"hash":"{digest}"}}\n')
         self.prev = digest
         self.first_position = self.first_position or record["position"]
         self.last_position = record["position"]

@@ -39,7 +39,8 @@ from projections.leaf import NO_DIGEST, leaf_data
 from projections.rfc9162 import TreeRangeError
 
 CHECK_TABLE = "store_check"
-PROOF_CHUNK = 50  # inclusion proofs whose stored subtrees one query fetches
+IN_CHUNK = 500  # the values one query's IN list holds
+SPAN_FACTOR = 4  # a level's wanted subtrees are read as one range when it is at most this sparse
 T = TypeVar("T")
 UNDECODED: tuple[type[Exception], ...] = (Exception,)  # what leaves a record's digest empty
 
@@ -206,6 +207,40 @@ class MerkleView(View):
             found.update(((int(row[0]), int(row[1])), bytes(row[2])) for row in cursor.fetchall())
         return found
 
+    def _fetch_many(
+        self, cursor: Cursor, keys: list[tuple[int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        """Many stored subtrees, one level at a time: the span of a level's indexes when they
+        lie close together (one range scan), else the indexes themselves in chunks."""
+        by_level: dict[int, list[int]] = {}
+        for level, index in keys:
+            by_level.setdefault(level, []).append(index)
+        found: dict[tuple[int, int], bytes] = {}
+        for level, indexes in by_level.items():
+            indexes.sort()
+            table, where = (
+                (self.t("leaves"), "") if level == 0 else (self.t("nodes"), "level = ? AND ")
+            )
+            first = (level,) if level else ()
+            if indexes[-1] - indexes[0] < SPAN_FACTOR * len(indexes):
+                cursor.execute(
+                    f"SELECT idx, hash FROM {table} WHERE {where}idx BETWEEN ? AND ?",
+                    (*first, indexes[0], indexes[-1]),
+                )
+                rows = cursor.fetchall()
+            else:
+                rows = []
+                for start in range(0, len(indexes), IN_CHUNK):
+                    chunk = indexes[start : start + IN_CHUNK]
+                    marks = ", ".join("?" * len(chunk))
+                    cursor.execute(
+                        f"SELECT idx, hash FROM {table} WHERE {where}idx IN ({marks})",
+                        (*first, *chunk),
+                    )
+                    rows.extend(cursor.fetchall())
+            found.update(((level, int(row[0])), bytes(row[1])) for row in rows)
+        return found
+
     def _within(self, cursor: Cursor, size: int | None) -> int:
         current = self._size(cursor)
         if size is None:
@@ -258,8 +293,8 @@ class MerkleView(View):
         """The leaf index of each of ``positions`` the tree holds, by position."""
         found: dict[int, int] = {}
         with self.db.transaction(write=False) as cursor:
-            for start in range(0, len(positions), PROOF_CHUNK * 10):
-                chunk = list(positions[start : start + PROOF_CHUNK * 10])
+            for start in range(0, len(positions), IN_CHUNK):
+                chunk = list(positions[start : start + IN_CHUNK])
                 marks = ", ".join("?" * len(chunk))
                 cursor.execute(
                     f"SELECT position, idx FROM {self.t('leaves')} WHERE position IN ({marks})",
@@ -269,21 +304,15 @@ class MerkleView(View):
         return found
 
     def inclusion_proofs(self, indexes: Sequence[int], size: int) -> dict[int, list[bytes]]:
-        """The audit paths of many leaves in the tree of ``size`` leaves, by index: the stored
-        subtrees of a few dozen paths are fetched together."""
-        found: dict[int, list[bytes]] = {}
-        unique = sorted(set(indexes))
+        """The audit paths of many leaves in the tree of ``size`` leaves, by index: one walk
+        notes the stored subtrees all of them need, which are fetched level by level (a range
+        per level for leaves side by side, as an export asks), and one walk folds them."""
         with self.db.transaction(write=False) as cursor:
             within = self._within(cursor, size)
-            for start in range(0, len(unique), PROOF_CHUNK):
-                chunk = unique[start : start + PROOF_CHUNK]
-                wanted: dict[tuple[int, int], bytes] = {}
-                for index in chunk:
-                    rfc9162.inclusion_proof(index, within, _noting(wanted))
-                stored = self._fetch(cursor, list(wanted))
-                for index in chunk:
-                    found[index] = rfc9162.inclusion_proof(index, within, _reading(stored))
-        return found
+            wanted: dict[tuple[int, int], bytes] = {}
+            rfc9162.inclusion_proofs(indexes, within, _noting(wanted))
+            stored = self._fetch_many(cursor, list(wanted))
+            return rfc9162.inclusion_proofs(indexes, within, _reading(stored))
 
     def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
         """The proof that the tree of ``new`` leaves extends that of ``old`` (RFC 9162 PROOF)."""

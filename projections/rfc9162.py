@@ -13,6 +13,7 @@ the RFC's PATH (§2.1.3.1) and SUBPROOF (§2.1.4.1) walked from the root down; t
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Callable, Sequence
 
@@ -87,6 +88,42 @@ def inclusion_proof(index: int, size: int, subtree: Subtree) -> list[bytes]:
             start += k
     path.reverse()  # the RFC lists the deepest sibling first
     return path
+
+
+def inclusion_proofs(indexes: Sequence[int], size: int, subtree: Subtree) -> dict[int, list[bytes]]:
+    """PATH(index, D[size]) for many leaves at once, by index: the walk of ``inclusion_proof``
+    taken once for all of them, so a sibling shared by many paths (every upper one, for leaves
+    side by side) is asked for once, not once per path."""
+    chosen = sorted(set(indexes))
+    if chosen and (chosen[0] < 0 or chosen[-1] >= size):
+        raise TreeRangeError(f"leaves {chosen[0]}..{chosen[-1]} are not in a tree of {size}")
+    paths: dict[int, list[bytes]] = {index: [] for index in chosen}
+    _walk(0, size, chosen, paths, subtree)
+    for path in paths.values():
+        path.reverse()  # the RFC lists the deepest sibling first
+    return paths
+
+
+def _walk(
+    start: int, end: int, chosen: list[int], paths: dict[int, list[bytes]], subtree: Subtree
+) -> None:
+    """Appends to the paths of the ``chosen`` leaves (sorted, all in [start, end)) the sibling
+    at each split of ``inclusion_proof``'s walk below [start, end)."""
+    if end - start <= 1:
+        return
+    k = split(end - start)
+    cut = bisect.bisect_left(chosen, start + k)
+    left, right = chosen[:cut], chosen[cut:]
+    if left:
+        sibling = range_hash(start + k, end, subtree)
+        for index in left:
+            paths[index].append(sibling)
+        _walk(start, start + k, left, paths, subtree)
+    if right:
+        sibling = range_hash(start, start + k, subtree)
+        for index in right:
+            paths[index].append(sibling)
+        _walk(start + k, end, right, paths, subtree)
 
 
 def consistency_proof(old: int, new: int, subtree: Subtree) -> list[bytes]:

@@ -133,6 +133,12 @@ def test_random_proofs_over_thousands_of_leaves_match_the_reference_and_verify(
         consistency = tree.consistency_proof(old, n)
         assert consistency == (proof(old, data[:n]) if old < n else [])
         assert rfc9162.verify_consistency(old, n, tree.root(old), root_n, consistency)
+    # many at once, as an export asks: a run side by side (read as ranges) and a scattered few
+    n = rng.randint(size // 2, size)
+    run = range(rng.randrange(n - 1200), n)[:1200]
+    scattered = rng.sample(range(n), 40)
+    for chosen in (run, scattered):
+        assert tree.inclusion_proofs(chosen, n) == {m: path(m, data[:n]) for m in chosen}
     with pytest.raises(rfc9162.TreeRangeError):
         tree.inclusion_proof(0, size + 1)
     with pytest.raises(rfc9162.TreeRangeError):

@@ -183,6 +183,23 @@ def test_a_rewritten_log_fails_consistency_with_its_old_head() -> None:
     assert not rfc9162.verify_consistency(yesterday, 400, old_root, rolled_back.root(), [])
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 9, 100, 255, 256, 257, 1000])
+def test_many_paths_at_once_equal_the_reference_path_of_each(size: int) -> None:
+    """The batched walk an export uses: every leaf, a run side by side, a scattered few."""
+    data = entries(size)
+    tree = tree_of(data)
+    rng = random.Random(size)
+    run = range(rng.randrange(size), size)[:300]
+    scattered = rng.sample(range(size), min(size, 9))
+    for chosen in (range(size), run, scattered, [*scattered, *scattered]):
+        found = rfc9162.inclusion_proofs(chosen, size, tree.subtree)
+        assert found == {m: path(m, data) for m in chosen}
+    assert rfc9162.inclusion_proofs([], size, tree.subtree) == {}
+    for bad in ([size], [-1, 0]):
+        with pytest.raises(TreeRangeError):
+            rfc9162.inclusion_proofs(bad, size, tree.subtree)
+
+
 def test_degenerate_sizes() -> None:
     tree = tree_of(entries(5))
     assert tree_of([]).root() == rfc9162.EMPTY_ROOT
