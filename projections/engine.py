@@ -34,7 +34,7 @@ from projections.db import TRANSIENT_ERRORS, Cursor, ViewDatabase
 
 log = logging.getLogger(__name__)
 
-Batch = Sequence[tuple[int, Any]]  # (log position, domain event)
+Batch = Sequence[tuple[int, Any]]  # (log position, domain event; a ``Stored`` for a raw view)
 DEFAULT_BATCH = 2000
 MAX_MESSAGE = 1000  # characters of an error message kept: it is shown on /ready and stored
 # Worth retrying as they are: the views' own databases' errors and the event store's.
@@ -49,6 +49,16 @@ class Decoded:
     notifications: Sequence[Notification]
     events: Sequence[tuple[int, Any]]
     undecodable: tuple[int, Exception] | None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a raw view is given of one record: the record as stored and, when the batch was
+    decoded for other views already (``projections.fanout``), its event, so a raw view that
+    needs the event too does not decode it a second time."""
+
+    notification: Notification
+    event: Any = None  # None: not decoded here (the view decodes it, if it needs it)
 
 
 def decode(app: Application[Any], notifications: Sequence[Notification]) -> Decoded:
@@ -271,7 +281,10 @@ class ViewRunner:
             raise ViewFailedError(f"view {self.name} failed at {self.failure}")
         start = self.position
         if self.view.raw:
-            batch: Batch = [(n.id, n) for n in decoded.notifications if n.id > start]
+            events = dict(decoded.events)
+            batch: Batch = [
+                (n.id, Stored(n, events.get(n.id))) for n in decoded.notifications if n.id > start
+            ]
             undecodable = None
         else:
             batch = [(position, event) for position, event in decoded.events if position > start]

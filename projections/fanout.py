@@ -17,7 +17,7 @@ views already past it are given nothing twice (each applies only what is past it
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.application import Application
@@ -52,6 +52,12 @@ class Fanout:
         rank = {name: i for i, name in enumerate(first)}
         self.runners = sorted(runners, key=lambda runner: rank.get(runner.name, len(rank)))
         self.batch_size = batch_size
+        self.applied: dict[str, int] = dict.fromkeys(self.names, 0)  # events applied, by view
+        self.stopped: dict[str, Exception] = {}  # why each view that stopped here stopped
+
+    @property
+    def names(self) -> list[str]:
+        return [runner.name for runner in self.runners]
 
     @property
     def active(self) -> list[ViewRunner]:
@@ -73,8 +79,9 @@ class Fanout:
     def _head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
-    def catch_up(self) -> int:
-        """Processes everything recorded so far; returns how many records were read."""
+    def catch_up(self, progress: Callable[[str, int], None] | None = None) -> int:
+        """Processes everything recorded so far; returns how many records were read.
+        ``progress`` is told, after each batch, how many events each view applied of it."""
         read = 0
         while self.active:
             notifications = self.app.recorder.select_notifications(
@@ -82,8 +89,12 @@ class Fanout:
             )
             if not notifications:
                 return read
+            before = dict(self.applied)
             self.process_notifications(notifications)
             read += len(notifications)
+            if progress is not None:
+                for name, count in self.applied.items():
+                    progress(name, count - before[name])
         return read
 
     def process_notifications(self, notifications: Sequence[Notification]) -> int:
@@ -95,16 +106,17 @@ class Fanout:
         retry: Exception | None = None
         for runner in self.active:
             try:
-                runner.apply_decoded(decoded)
+                self.applied[runner.name] += runner.apply_decoded(decoded)
             except TrackingConflictError:
                 continue  # another process moved this view: it re-reads its position
             except RETRIED_ERRORS as error:
                 log.warning("view %s: %s; retried with the next batch", runner.name, error)
                 retry = retry or error
-            except Exception:
+            except Exception as error:
                 if runner.failure is None:
                     raise
                 # the runner stopped the view and said why; the others go on
+                self.stopped.setdefault(runner.name, error)
         if retry is not None:
             raise retry
         return len(notifications)

@@ -45,21 +45,24 @@ T = TypeVar("T")
 UNDECODED: tuple[type[Exception], ...] = (Exception,)  # what leaves a record's digest empty
 
 
-def record_export_digest(notification: Notification, mapper: Mapper[Any]) -> bytes:
-    """The export digest of a stored record (``projections.leaf``): its event decoded and
-    masked as an export shows it; empty when the record cannot be decoded (a record no view
-    and no export can read is still a leaf: the tree is of what is stored)."""
-    try:
-        event = mapper.to_domain_event(notification)
-    except RETRIED_ERRORS:
-        raise
-    except UNDECODED:
-        return NO_DIGEST
+def record_export_digest(
+    notification: Notification, mapper: Mapper[Any], event: Any = None
+) -> bytes:
+    """The export digest of a stored record (``projections.leaf``): its event (decoded here
+    unless given) masked as an export shows it; empty when the record cannot be decoded (a
+    record no view and no export can read is still a leaf: the tree is of what is stored)."""
+    if event is None:
+        try:
+            event = mapper.to_domain_event(notification)
+        except RETRIED_ERRORS:
+            raise
+        except UNDECODED:
+            return NO_DIGEST
     return export_digest(notification.id, event)
 
 
-def notification_leaf(notification: Notification, mapper: Mapper[Any]) -> bytes:
-    """The leaf hash of one stored record."""
+def notification_leaf(notification: Notification, mapper: Mapper[Any], event: Any = None) -> bytes:
+    """The leaf hash of one stored record (``event``: the record decoded, when it is already)."""
     return rfc9162.leaf_hash(
         leaf_data(
             notification.id,
@@ -67,7 +70,7 @@ def notification_leaf(notification: Notification, mapper: Mapper[Any]) -> bytes:
             notification.originator_version,
             notification.topic,
             hashlib.sha256(bytes(notification.state)).digest(),
-            record_export_digest(notification, mapper),
+            record_export_digest(notification, mapper, event),
         )
     )
 
@@ -147,8 +150,8 @@ class MerkleView(View):
         edge = self._right_edge(cursor, size)  # level -> the perfect subtree ending at size
         leaves: list[tuple[int, int, bytes]] = []
         nodes: list[tuple[int, int, bytes]] = []
-        for position, notification in batch:
-            node = self.leaf_of(notification)
+        for position, stored in batch:
+            node = notification_leaf(stored.notification, self.mapper, stored.event)
             leaves.append((size, position, node))
             level, index = 0, size
             while index & 1:

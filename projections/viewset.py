@@ -16,7 +16,7 @@ from projections.cases import CasesView
 from projections.clues import CluesView
 from projections.db import PostgresViews, SqliteViews, ViewDatabase
 from projections.deadlines import DeadlinesView
-from projections.engine import View, ViewFailure, ViewRunner
+from projections.engine import View, ViewFailedError, ViewFailure, ViewRunner
 from projections.fanout import Fanout
 from projections.follow import Follower
 from projections.history import HistoryView
@@ -180,8 +180,12 @@ class ViewSet:
     # --- keeping up ---------------------------------------------------------------------
 
     def catch_up(self) -> None:
-        for runner in self.runners.values():
-            runner.catch_up()
+        """Brings every view up to the log's head, reading and decoding the log once for all
+        of them (``projections.fanout``). A view that stops raises its error once the others
+        are up; one stopped before raises ViewFailedError."""
+        fanout = Fanout(self.app, list(self.runners.values()))
+        fanout.catch_up()
+        self._raise_failures(fanout)
 
     def follow(self, subscribe: bool, first: Iterable[str] = ()) -> None:
         """Starts one follower thread that reads the log once for every view
@@ -248,14 +252,26 @@ class ViewSet:
     def rebuild(
         self, names: Iterable[str] | None = None, progress: Callable[[str, int], None] | None = None
     ) -> dict[str, int]:
-        """Drops and replays the named views (all when none named); events applied per view."""
-        applied = {}
-        for name in names or list(self.runners):
-            runner = self.runners[name]
+        """Drops and replays the named views (all when none named), reading and decoding the
+        log once for all of them; events applied per view. ``progress`` is told after each
+        batch how many each view applied."""
+        runners = [self.runners[name] for name in names or list(self.runners)]
+        for runner in runners:
             runner.drop()
             runner.setup()
-            applied[name] = runner.catch_up(_report_as(name, progress))
-        return applied
+        fanout = Fanout(self.app, runners)
+        fanout.catch_up(progress)
+        self._raise_failures(fanout)
+        return fanout.applied
+
+    def _raise_failures(self, fanout: Fanout) -> None:
+        """What a view-by-view catch-up raised: the error a view stopped at, else that a view
+        had stopped already."""
+        for error in fanout.stopped.values():
+            raise error
+        failed = [f"{run.name} at {run.failure}" for run in fanout.runners if run.failure]
+        if failed:
+            raise ViewFailedError(f"views stopped: {'; '.join(failed)}")
 
     def close(self) -> None:
         for follower in self.followers:
@@ -280,11 +296,3 @@ def measure_lag(
     read = {name: position() for name, position in positions.items()}
     top = head() or 0
     return {name: max(0, top - position) for name, position in read.items()}
-
-
-def _report_as(
-    name: str, progress: Callable[[str, int], None] | None
-) -> Callable[[int], None] | None:
-    if progress is None:
-        return None
-    return lambda count: progress(name, count)
