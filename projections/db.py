@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -59,6 +59,8 @@ class ViewDatabase(Protocol):
     engine: str
 
     def transaction(self, write: bool = True) -> AbstractContextManager[Cursor]: ...
+    def batch(self) -> AbstractContextManager[object]: ...
+    def after_commit(self, action: Callable[[], None]) -> None: ...
     def table(self, name: str) -> str: ...
     def index(self, name: str) -> str: ...
     def close(self) -> None: ...
@@ -123,6 +125,13 @@ class PostgresViews:
         with self._breaker.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield _PgCursor(cursor)
 
+    def batch(self) -> AbstractContextManager[object]:
+        """Each view's transaction commits on its own here (a pooled connection per view)."""
+        return nullcontext()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        action()  # every transaction here has committed by the time it is asked
+
     def close(self) -> None:
         self._pool.close()
 
@@ -149,22 +158,19 @@ class _SqliteCursor:
         return self._cursor.rowcount
 
 
-class SqliteViews:
-    """Views in their own SQLite file (WAL: readers never block the writer)."""
+class SqliteFile:
+    """One SQLite file (WAL: readers never block the writer), a connection per thread.
 
-    engine = "sqlite"
+    Transactions nest: one begun inside another of the same thread is a savepoint, so the
+    views sharing the file can apply a batch each in one outer transaction (``batch``) that
+    commits once, while a view that fails rolls back its own part alone. What must wait for
+    the commit (a view's new position, its waiters) is handed to ``after_commit``."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-
-    def table(self, name: str) -> str:
-        return name
-
-    def index(self, name: str) -> str:
-        return name
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -183,17 +189,60 @@ class SqliteViews:
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Cursor]:
         conn = self._connection()
+        depth: int = getattr(self._local, "depth", 0)
+        if depth:
+            with self._savepoint(conn, depth) as nested:
+                yield nested
+            return
         cursor = conn.cursor()
         cursor.execute("begin immediate" if write else "begin")
+        self._local.depth, self._local.pending = 1, []
         try:
             yield _SqliteCursor(cursor)
         except BaseException:
+            self._local.depth, self._local.pending = 0, []
             cursor.execute("rollback")
             raise
         else:
-            cursor.execute("commit")
+            self._local.depth = 0
+            try:
+                cursor.execute("commit")
+            except BaseException:
+                self._local.pending = []
+                if conn.in_transaction:  # a commit that failed (busy) leaves it open
+                    cursor.execute("rollback")
+                raise
+            pending, self._local.pending = self._local.pending, []
+            for action in pending:
+                action()
         finally:
             cursor.close()
+
+    @contextmanager
+    def _savepoint(self, conn: sqlite3.Connection, depth: int) -> Iterator[Cursor]:
+        name = f"nested_{depth}"
+        cursor = conn.cursor()
+        cursor.execute(f"savepoint {name}")
+        self._local.depth = depth + 1
+        try:
+            yield _SqliteCursor(cursor)
+        except BaseException:
+            cursor.execute(f"rollback to {name}")
+            cursor.execute(f"release {name}")
+            raise
+        else:
+            cursor.execute(f"release {name}")
+        finally:
+            self._local.depth = depth
+            cursor.close()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Runs ``action`` once this thread's outer transaction has committed (now, when there
+        is none); never, when it rolls back."""
+        if getattr(self._local, "depth", 0):
+            self._local.pending.append(action)
+        else:
+            action()
 
     def close(self) -> None:
         with self._lock:
@@ -201,3 +250,35 @@ class SqliteViews:
                 conn.close()
             self._all.clear()
         self._local = threading.local()
+
+
+class SqliteViews:
+    """A view's tables in a SQLite file, their names prefixed with the view's name when the
+    file is shared with other views (``ViewSet.sqlite``: all of them, so a batch commits once
+    for every view)."""
+
+    engine = "sqlite"
+
+    def __init__(self, file: SqliteFile | Path | str, prefix: str = "") -> None:
+        self.file = file if isinstance(file, SqliteFile) else SqliteFile(file)
+        self.path = self.file.path
+        self.prefix = prefix
+
+    def table(self, name: str) -> str:
+        return f"{self.prefix}_{name}" if self.prefix else name
+
+    def index(self, name: str) -> str:
+        return self.table(name)
+
+    def transaction(self, write: bool = True) -> AbstractContextManager[Cursor]:
+        return self.file.transaction(write)
+
+    def batch(self) -> AbstractContextManager[Cursor]:
+        """One transaction for the batches of every view in the file, committed once."""
+        return self.file.transaction()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        self.file.after_commit(action)
+
+    def close(self) -> None:
+        self.file.close()

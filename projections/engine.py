@@ -321,9 +321,14 @@ class ViewRunner:
             if processing and not isinstance(error, RETRIED_ERRORS):
                 self._failed(ViewFailure.of(self.name, batch[0][0], last, error), error)
             raise
+        # the batch is this view's once its transaction commits: an outer one, when the
+        # views share a file and a batch (``SqliteFile``), commits after every view's part
+        self.view.db.after_commit(lambda: self._committed(last, batch))
+        return len(batch)
+
+    def _committed(self, last: int, batch: Batch) -> None:
         self._clear_record = False
         self._advanced(last, batch)
-        return len(batch)
 
     def _track(self, cursor: Cursor, start: int, last: int) -> None:
         cursor.execute(

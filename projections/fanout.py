@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 from eventsourcing.application import Application
@@ -36,6 +37,19 @@ from projections.engine import (
 log = logging.getLogger(__name__)
 
 
+def _batched(runners: Sequence[ViewRunner]) -> ExitStack:
+    """One outer transaction per database the ``runners`` share (``ViewDatabase.batch``)."""
+    stack = ExitStack()
+    seen: set[int] = set()
+    for runner in runners:
+        db = runner.view.db
+        shared = id(getattr(db, "file", db))
+        if shared not in seen:
+            seen.add(shared)
+            stack.enter_context(db.batch())
+    return stack
+
+
 class Fanout:
     """Every view's runner fed from one read of the log (see the module's docstring)."""
 
@@ -51,6 +65,7 @@ class Fanout:
         self.app = app
         rank = {name: i for i, name in enumerate(first)}
         self.runners = sorted(runners, key=lambda runner: rank.get(runner.name, len(rank)))
+        self.first = set(first)
         self.batch_size = batch_size
         self.applied: dict[str, int] = dict.fromkeys(self.names, 0)  # events applied, by view
         self.stopped: dict[str, Exception] = {}  # why each view that stopped here stopped
@@ -104,7 +119,29 @@ class Fanout:
             return 0
         decoded = self._decode(notifications)
         retry: Exception | None = None
-        for runner in self.active:
+        for group in self._groups():
+            with _batched(group):
+                retry = self._apply(group, decoded) or retry
+        if retry is not None:
+            raise retry
+        return len(notifications)
+
+    def _groups(self) -> list[list[ViewRunner]]:
+        """The views named first, then the others: each group's views that share a database
+        file apply the batch in one transaction, so the first group's waiters wake when it
+        commits, before the rest of the views have applied it."""
+        active = self.active
+        groups = [
+            [runner for runner in active if runner.name in self.first],
+            [runner for runner in active if runner.name not in self.first],
+        ]
+        return [group for group in groups if group]
+
+    def _apply(self, runners: list[ViewRunner], decoded: Decoded) -> Exception | None:
+        """Applies the batch to each view; the transient error to raise once every view was
+        given the batch, if any."""
+        retry: Exception | None = None
+        for runner in runners:
             try:
                 self.applied[runner.name] += runner.apply_decoded(decoded)
             except TrackingConflictError:
@@ -117,9 +154,7 @@ class Fanout:
                     raise
                 # the runner stopped the view and said why; the others go on
                 self.stopped.setdefault(runner.name, error)
-        if retry is not None:
-            raise retry
-        return len(notifications)
+        return retry
 
     def _decode(self, notifications: Sequence[Notification]) -> Decoded:
         decoding = [runner.position for runner in self.active if not runner.view.raw]

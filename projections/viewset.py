@@ -14,7 +14,7 @@ from eventsourcing.application import Application
 from domain.application import FengqiaoApplication
 from projections.cases import CasesView
 from projections.clues import CluesView
-from projections.db import PostgresViews, SqliteViews, ViewDatabase
+from projections.db import PostgresViews, SqliteFile, SqliteViews, ViewDatabase
 from projections.deadlines import DeadlinesView
 from projections.engine import View, ViewFailedError, ViewFailure, ViewRunner
 from projections.fanout import Fanout
@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 # Connections at most each view holds to PostgreSQL (a follower's batch, the API's reads): with a
 # dozen views, four each took two API workers and the views' process past PostgreSQL's 100.
 VIEW_POOL = 2
+# On the embedded default every view lives in this one file beside the event store (before
+# issue 17 each had its own ``view-<name>.sqlite3``, which this release neither reads nor needs:
+# the views are rebuilt from the log into the one file on the first start).
+VIEWS_FILE = "views.sqlite3"
 VIEW_CLASSES: dict[str, type[View]] = {
     cls.name: cls
     for cls in (
@@ -87,10 +91,11 @@ class ViewSet:
 
     @classmethod
     def sqlite(cls, app: Application[Any], directory: Path) -> ViewSet:
+        """Every view in one file (``VIEWS_FILE``), each view's tables prefixed with its name,
+        so the follower commits a batch once for all of them (``projections.fanout``)."""
         directory.mkdir(parents=True, exist_ok=True)
-        return cls(
-            app, {name: SqliteViews(directory / f"view-{name}.sqlite3") for name in VIEW_CLASSES}
-        )
+        file = SqliteFile(directory / VIEWS_FILE)
+        return cls(app, {name: SqliteViews(file, prefix=name) for name in VIEW_CLASSES})
 
     @classmethod
     def postgres(cls, app: Application[Any], conninfo: str, schema: str) -> ViewSet:

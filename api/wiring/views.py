@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from api.wiring.settings import Settings
 from domain.application import FengqiaoApplication
 from projections.db import PostgresViews, SqliteViews, ViewDatabase
-from projections.viewset import ViewSet
+from projections.viewset import VIEWS_FILE, ViewSet
 
 
 def build_views(settings: Settings, app: FengqiaoApplication) -> ViewSet:
@@ -22,7 +22,7 @@ def deadlines_database(settings: Settings) -> ViewDatabase:
     """The deadlines view's database alone, where the sweep heartbeat is kept: for a process
     that keeps no views but watches the one that does (``serve --workers``' supervisor)."""
     if settings.database_url is None:
-        return SqliteViews(settings.data_dir / "view-deadlines.sqlite3")
+        return SqliteViews(settings.data_dir / VIEWS_FILE, prefix="deadlines")
     conninfo, schema = split_schema(settings.database_url)
     return PostgresViews(conninfo, schema, "deadlines", pool_size=1)
 

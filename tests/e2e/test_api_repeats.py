@@ -155,7 +155,7 @@ def _leaks(store: Store, http: Client) -> list[str]:
     (SQLite), or any row of any table of the schema (PostgreSQL)."""
     if store.backend == "sqlite":
         blobs = [path.read_bytes() for path in store.path.rglob("*") if path.is_file()]
-        assert any(path.name == "view-repeats.sqlite3" for path in store.path.rglob("*"))
+        assert any(path.name == "views.sqlite3" for path in store.path.rglob("*"))
     else:
         blobs = [_dump_schema(store.env["POSTGRES_SCHEMA"])]
     found = []

@@ -256,6 +256,6 @@ def test_no_table_or_file_holds_the_id_number_phone_or_name(store: Store, clock:
             assert _found_in(_dump_schema(store.env["POSTGRES_SCHEMA"])) == []
         else:
             files = [p for p in store.path.rglob("*") if p.is_file()]
-            assert any(p.name == "view-key_persons.sqlite3" for p in files)
+            assert any(p.name == "views.sqlite3" for p in files)
             leaks = {p.name: _found_in(p.read_bytes()) for p in files}
             assert {name: found for name, found in leaks.items() if found} == {}

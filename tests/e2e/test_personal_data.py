@@ -133,7 +133,7 @@ def test_no_file_in_a_sqlite_data_directory_holds_personal_data(demo_dir: Path) 
     assert len(values) >= DEMO_CASES * 3, "names, ID numbers and phones of every case"
     assert any(len(v) == 18 and v[:17].isdigit() for v in values), "ID numbers read back"
     files = {path.name for path in _data_files(demo_dir)}
-    assert {"events.sqlite3", "view-cases.sqlite3", "view-history.sqlite3"} <= files
+    assert {"events.sqlite3", "views.sqlite3"} <= files
     assert _scan_directory(demo_dir, values) == {}
     # the key that opens them sits beside them, readable by its owner only
     assert (demo_dir / "cipher.key").stat().st_mode & 0o777 == 0o600
