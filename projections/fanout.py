@@ -7,8 +7,10 @@ to a ``projections.follow.Follower`` (it catches up, processes batches, reports 
 but underneath it hands each decoded batch to every view's ``ViewRunner`` in turn, the views
 a client reads right after a command first (``first``), so their waiters wake earliest.
 
-Each view still commits its own part of the batch with its own tracked position, in its own
-transaction: exactly once is each view's, as before, and a view that fails stops alone. A view
+Each view moves its own tracked position with its own part of the batch, so exactly once is
+each view's, as before, and a view that fails stops alone. Views that share a database file
+(all of them, on SQLite) apply the batch inside one transaction per group (``first``, then the
+rest), each view's part a savepoint: a batch commits twice, not once per view. A view
 whose database is briefly unreachable is skipped for this batch (the others go on) and the
 error is raised after the batch so the follower retries from the slowest view's position; the
 views already past it are given nothing twice (each applies only what is past its position).
