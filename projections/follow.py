@@ -102,6 +102,10 @@ class Follower(threading.Thread):
                     batch = _drain(arrived, self.runner.batch_size, self.poll_interval)
                     if batch:
                         self.runner.process_notifications(batch)
+                        if self.runner.position < batch[-1].id:
+                            # another process applied only part of this batch first: the
+                            # rest has passed the subscription, so it is read from the store
+                            self.runner.catch_up()
                     elif not reader.is_alive():
                         return
             finally:

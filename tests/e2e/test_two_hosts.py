@@ -61,7 +61,25 @@ def hosts(tmp_path: Path) -> Iterator[tuple[Served, Served]]:
             serving(first, tmp_path / "host-a.log", graceful=True) as a,
             serving(second, tmp_path / "host-b.log", graceful=True) as b,
         ):
+            for host in (a, b):
+                wait_caught_up(host)
             yield a, b
+
+
+CATCH_UP_WITHIN = 60.0  # seconds a host just started is given to apply the log so far
+
+
+def wait_caught_up(host: Served) -> None:
+    """Until the host's cases view holds the whole log: host A's first sweep writes a record
+    per village (排查 reports marked missed) as host B starts, and what the tests time is a
+    command's way to the other host, not that host's start-up backlog."""
+    deadline = time.monotonic() + CATCH_UP_WITHIN
+    while time.monotonic() < deadline:
+        answer = httpx.get(f"{host.url}/ready", timeout=5)
+        if answer.status_code == 200 and answer.json().get("lag", {}).get("cases") == 0:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"{host.url} did not catch up with the log within {CATCH_UP_WITHIN} s")
 
 
 class Board(EventStream):
