@@ -188,7 +188,9 @@ class ViewSet:
         """Brings every view up to the log's head, reading and decoding the log once for all
         of them (``projections.fanout``). A view that stops raises its error once the others
         are up; one stopped before raises ViewFailedError."""
-        self._fan_out(list(self.runners.values()))
+        fanout = Fanout(self.app, list(self.runners.values()))
+        fanout.catch_up()
+        self._raise_failures(fanout)
 
     def follow(self, subscribe: bool, first: Iterable[str] = ()) -> None:
         """Starts one follower thread that reads the log once for every view
@@ -262,22 +264,19 @@ class ViewSet:
         for runner in runners:
             runner.drop()
             runner.setup()
-        return self._fan_out(runners, progress)
-
-    def _fan_out(
-        self, runners: list[ViewRunner], progress: Callable[[str, int], None] | None = None
-    ) -> dict[str, int]:
-        """Brings ``runners`` up to the log's head from one read of it; events applied per
-        view. Raises what a view-by-view catch-up raised: the error a view stopped at, else
-        that a view had stopped already."""
         fanout = Fanout(self.app, runners)
         fanout.catch_up(progress)
+        self._raise_failures(fanout)
+        return fanout.applied
+
+    def _raise_failures(self, fanout: Fanout) -> None:
+        """What a view-by-view catch-up raised: the error a view stopped at, else that a view
+        had stopped already."""
         for error in fanout.stopped.values():
             raise error
         failed = [f"{run.name} at {run.failure}" for run in fanout.runners if run.failure]
         if failed:
             raise ViewFailedError(f"views stopped: {'; '.join(failed)}")
-        return fanout.applied
 
     def close(self) -> None:
         for follower in self.followers:
