@@ -14,7 +14,7 @@ memory with real commands and copied in bulk, as ``benchmarks.views`` does):
    ``--clients`` concurrent httpx clients send the same mix for ``--seconds``, each POST with an
    Idempotency-Key; every answer is read-your-writes (the views have applied the command);
 3. ``GET /queues/{unit}`` latency for a county, a township and a village at that store size;
-4. on PostgreSQL, with ``--workers 1,2,4``: the HTTP run again against ``serve --workers N``
+4. with ``--workers 1,2,4``: the HTTP run again against ``serve --workers N``
    (N API processes, the views and the scheduler in one ``fengqiao projections`` process).
 
 Prints the rates, their ratio, p50/p99 latency per command, and the queue latencies. With
@@ -444,9 +444,7 @@ def run_backend(
             server.stop()
         if http.errors:
             console.log(f"[red]{backend}: {http.errors} HTTP commands failed[/]")
-        scaling = [(1, http)]
-        if backend == "postgres":
-            scaling += [(n, scaled(store, n, args)) for n in args.workers if n > 1]
+        scaling = [(1, http), *((n, scaled(store, n, args)) for n in args.workers if n > 1)]
         return Result(backend, direct, http, queues, scaling)
     finally:
         store.drop()
@@ -533,7 +531,7 @@ def main() -> None:
         "--workers",
         type=lambda text: [int(n) for n in text.split(",")],
         default=[1],
-        help="PostgreSQL: also run against serve --workers N for each N (e.g. 1,2,4)",
+        help="also run against serve --workers N for each N (e.g. 1,2,4)",
     )
     args = parser.parse_args()
     cipher_key = new_cipher_key()

@@ -39,6 +39,12 @@ VIEW_POOL = 2
 # issue 17 each had its own ``view-<name>.sqlite3``, which this release neither reads nor needs:
 # the views are rebuilt from the log into the one file on the first start).
 VIEWS_FILE = "views.sqlite3"
+# Seconds between a follower's polls of a SQLite log when nothing pokes it (in one process every
+# command pokes it). A process that follows for API processes beside it polls far more often
+# (``SHARED_POLL_INTERVAL``): nothing crosses the process boundary to poke it, and an API
+# process's read-your-writes waits for it. One poll is one indexed read of the log's tail.
+POLL_INTERVAL = 0.2
+SHARED_POLL_INTERVAL = 0.005
 VIEW_CLASSES: dict[str, type[View]] = {
     cls.name: cls
     for cls in (
@@ -192,11 +198,14 @@ class ViewSet:
         fanout.catch_up()
         self._raise_failures(fanout)
 
-    def follow(self, subscribe: bool, first: Iterable[str] = ()) -> None:
+    def follow(
+        self, subscribe: bool, first: Iterable[str] = (), poll_interval: float = POLL_INTERVAL
+    ) -> None:
         """Starts one follower thread that reads the log once for every view
-        (``projections.fanout``), applying to the views named ``first`` before the others."""
+        (``projections.fanout``), applying to the views named ``first`` before the others.
+        Without a subscription it polls every ``poll_interval`` seconds between pokes."""
         fanout = Fanout(self.app, list(self.runners.values()), tuple(first))
-        self.followers = [Follower(fanout, subscribe)]
+        self.followers = [Follower(fanout, subscribe, poll_interval)]
         for follower in self.followers:
             follower.start()
 

@@ -78,7 +78,9 @@ def _sweep_once(args: argparse.Namespace, settings: Settings) -> int:
 def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
+    from api.http.runtime import FOLLOWED_FIRST
     from api.notify.wiring import build_notifier
+    from projections.viewset import SHARED_POLL_INTERVAL
 
     app, views, sweeps = _build(settings)
     notifier = build_notifier(settings, app, views, lambda: datetime.now(UTC))
@@ -89,7 +91,12 @@ def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    views.follow(subscribe=settings.backend == "postgres")
+    # the API workers beside this process wait for the views read right after a command
+    views.follow(
+        subscribe=settings.backend == "postgres",
+        first=FOLLOWED_FIRST,
+        poll_interval=SHARED_POLL_INTERVAL,
+    )
     sweeps.start()
     notifier.start()  # the notifications' dispatcher beside the sweeps (serve --workers)
     if sweeps.heartbeat is not None:

@@ -33,7 +33,12 @@ def add_commands(commands: Any) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="load sample data first; print tokens")
     serve.add_argument("--demo-cases", type=int, default=2000, help="cases for --demo")
-    serve.add_argument("--workers", type=int, default=1, help="API processes (PostgreSQL only)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes, beside one that keeps the views and sweeps",
+    )
     serve.set_defaults(handler=_serve)
     token = commands.add_parser(
         "token", help="print a bearer token signed with the server's secret"
@@ -103,9 +108,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     secret = load_secret(settings)
     if args.workers > 1:
-        if settings.database_url is None:
-            print("fengqiao: --workers needs PostgreSQL (FENGQIAO_DATABASE_URL)", file=sys.stderr)
-            return 2
+        if args.demo:  # loaded (and its tokens printed) before the workers start
+            _demo_before_workers(settings, secret, args.demo_cases)
         return _serve_workers(args, settings, secret)
     runtime = build_runtime(settings, secret)
     _number_old_cases(runtime.app, runtime.views)
@@ -159,6 +163,17 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, secret: str) ->
         follower.stop()
         beat.db.close()
     return 0
+
+
+def _demo_before_workers(settings: Settings, secret: str, cases: int) -> None:
+    from api.http.runtime import build_runtime
+
+    runtime = build_runtime(settings, secret, scheduler=False)
+    try:
+        _number_old_cases(runtime.app, runtime.views)
+        _load_demo(runtime, cases, secret)
+    finally:
+        runtime.stop()
 
 
 def _number_before_workers(settings: Settings) -> None:

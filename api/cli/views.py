@@ -168,6 +168,7 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
 
 def _projections(args: argparse.Namespace, settings: Settings) -> int:
     from api.http.runtime import FOLLOWED_FIRST
+    from projections.viewset import SHARED_POLL_INTERVAL
 
     app, views = _open(settings)
     stop = {"now": False}
@@ -178,7 +179,11 @@ def _projections(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     # the API workers beside this process wait for these to answer a command
-    views.follow(subscribe=settings.backend == "postgres", first=FOLLOWED_FIRST)
+    views.follow(
+        subscribe=settings.backend == "postgres",
+        first=FOLLOWED_FIRST,
+        poll_interval=SHARED_POLL_INTERVAL,
+    )
     print(f"following the log on {settings.backend}; Ctrl-C to stop", flush=True)
     try:
         while not stop["now"]:

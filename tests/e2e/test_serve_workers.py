@@ -1,9 +1,12 @@
-"""``fengqiao serve --workers 2`` on PostgreSQL: the process that keeps the views and sweeps
-deadlines beside the API workers is restarted when it dies, and the queue catches up.
+"""``fengqiao serve --workers 2``, on the embedded SQLite store and on PostgreSQL.
 
-Killed with SIGKILL (as an out-of-memory killer would), it comes back within seconds; a case
-registered while it was down reaches its village's queue once it is back; and every worker's
-``/ready`` answers 503 naming it while it is gone, 200 again once it runs.
+Commands sent at once through both API workers are each answered once the views hold them
+(read your writes across processes: the queue lists the case on the very next read), with
+distinct numbers. The process that keeps the views and sweeps deadlines beside the workers is
+restarted when it dies, and the queue catches up: killed with SIGKILL (as an out-of-memory
+killer would), it comes back within seconds; a case registered while it was down reaches its
+village's queue once it is back; and every worker's ``/ready`` answers 503 naming it while it
+is gone, 200 again once it runs.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -23,7 +27,7 @@ from tests.support.backends import postgres_schema
 from tests.support.backends import test_database_url as database_url
 from tests.support.server import Served, environment, fengqiao, load_jurisdiction, serving
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 VILLAGE = "511123001001"
 WAIT_SECONDS = 60.0
@@ -56,19 +60,30 @@ def followers(parent: int) -> list[int]:
     return found
 
 
-@pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[dict[str, str]]:
-    with postgres_schema() as schema:
-        env = environment(tmp_path / "data")
-        env.update(
-            FENGQIAO_DATABASE_URL=f"{database_url()}?schema={schema}",
-            FENGQIAO_CIPHER_KEY=new_cipher_key(),
-            FENGQIAO_SIGNING_KEY=new_signing_key(),
-            FENGQIAO_SECRET="s" * 48,
-            FENGQIAO_SWEEP_SECONDS="1",
-        )
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = environment(tmp_path / "data")
+    env.update(
+        FENGQIAO_CIPHER_KEY=new_cipher_key(),
+        FENGQIAO_SIGNING_KEY=new_signing_key(),
+        FENGQIAO_SECRET="s" * 48,
+        FENGQIAO_SWEEP_SECONDS="1",
+    )
+    if request.param == "sqlite":
         load_jurisdiction(env)
         yield env
+        return
+    with postgres_schema() as schema:
+        env["FENGQIAO_DATABASE_URL"] = f"{database_url()}?schema={schema}"
+        load_jurisdiction(env)
+        yield env
+
+
+def supervisor_token(env: dict[str, str]) -> str:
+    return subprocess.run(
+        [*fengqiao(), "token", "--role", "supervisor", "--unit", "511123"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.strip()  # fmt: skip
 
 
 def register(http: httpx.Client, summary: str) -> str:
@@ -86,13 +101,39 @@ def queued(http: httpx.Client, case_id: str) -> bool:
     return any(item["id"] == case_id for item in items)
 
 
+def test_commands_through_both_workers_are_read_back_at_once_with_distinct_numbers(
+    deployment: dict[str, str], tmp_path: Path
+) -> None:
+    token = supervisor_token(deployment)
+    with serving(deployment, tmp_path / "serve.log", "--workers", "2", graceful=True) as served:
+        wait_for(lambda: ready(served).status_code == 200, "/ready 200")
+
+        def register_and_read(n: int) -> tuple[str, str, bool]:
+            with httpx.Client(  # a connection of its own: the workers share the port
+                base_url=f"{served.url}/api/v1",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            ) as http:
+                answer = http.post(
+                    "/cases",
+                    json={"kind": "dispute", "unit": VILLAGE, "category": "邻里纠纷",
+                          "summary": f"并发登记 {n}", "channel": "grid_patrol"},
+                )  # fmt: skip
+                assert answer.status_code == 201, answer.text
+                case = answer.json()
+                return case["id"], case["number"], queued(http, case["id"])
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            done = list(pool.map(register_and_read, range(24)))
+        assert all(seen for _, _, seen in done), "a case missing from the queue read right after"
+        assert len({number for _, number, _ in done}) == len(done), "two cases share a number"
+        assert len(followers(served.process.pid)) == 1, "one process keeps the views"
+
+
 def test_a_killed_views_and_sweeps_process_comes_back_and_the_queue_catches_up(
     deployment: dict[str, str], tmp_path: Path
 ) -> None:
-    token = subprocess.run(
-        [*fengqiao(), "token", "--role", "supervisor", "--unit", "511123"],
-        env=deployment, capture_output=True, text=True, timeout=60, check=True,
-    ).stdout.strip()  # fmt: skip
+    token = supervisor_token(deployment)
     log = tmp_path / "serve.log"
     with (
         serving(deployment, log, "--workers", "2", graceful=True) as served,
@@ -135,3 +176,23 @@ def process_down(served: Served) -> str | None:
 
 def _tail(served: Served) -> str:
     return "\n".join(served.output().splitlines()[-20:])
+
+
+def test_the_demo_is_loaded_and_its_tokens_printed_before_the_workers_start(
+    tmp_path: Path,
+) -> None:
+    env = environment(tmp_path / "data")
+    env["FENGQIAO_SECRET"] = "s" * 48
+    args = ("--demo", "--demo-cases", "5", "--workers", "2")
+    with serving(env, tmp_path / "serve.log", *args, graceful=True) as served:
+        tokens = [
+            line.split()[-1] for line in served.output().splitlines() if " supervisor " in line
+        ]
+        assert tokens, f"no demo tokens printed:\n{_tail(served)}"
+        answer = httpx.get(
+            f"{served.url}/api/v1/cases",
+            headers={"Authorization": f"Bearer {tokens[0]}"},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["items"], "the demo's cases are there"
