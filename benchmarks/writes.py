@@ -1,0 +1,169 @@
+"""Write-side benchmark: what the store's insert path permits, and what sharing a commit gains.
+
+    .venv/bin/python -m benchmarks.writes [--backend sqlite|postgres|both] [--seconds 5]
+
+Real commands (``AddNote`` on signed cases: load, decide, save) straight into
+``FengqiaoApplication``, no HTTP, each thread on cases of its own so no two writers meet on
+a case. Rows:
+
+- one command per transaction, 1 and 4 threads: the store's own concurrency. On PostgreSQL
+  every insert takes ``LOCK TABLE … IN EXCLUSIVE MODE`` (insert order must equal commit order
+  for the views), so writers of one application queue there; SQLite takes one writer at a time;
+- 8 commands per transaction, 1 thread: the ceiling of group commit (each command loaded and
+  decided, the eight saved together), what a committer sharing one transaction among
+  concurrent requests could reach at best;
+- PostgreSQL only, ``POSTGRES_ENABLE_DB_FUNCTIONS=y``: the library's insert function, which
+  skips the table lock. fengqiao cannot use it (without the lock a view can read a later
+  position before an earlier one commits, and skip it for ever); it is measured to show what
+  the lock costs.
+
+Prints commands/s per row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from api.wiring.bootstrap import OPERATOR
+from api.wiring.settings import postgres_env
+from benchmarks.views import PG_URL
+from domain.actors import Actor, Role
+from domain.application import FengqiaoApplication
+from domain.case import Registration
+from domain.case.commands import AddNote, SignCase
+from domain.samples import sample_units
+from domain.status import Channel
+
+VILLAGE = "511123001001"
+REPORTER = Actor("bench-reporter", Role.REPORTER, VILLAGE)
+MEDIATOR = Actor("bench-mediator", Role.MEDIATOR, VILLAGE)
+CASES_PER_THREAD = 300
+GROUP = 8
+
+console = Console()
+
+
+@contextmanager
+def store(backend: str, functions: bool = False) -> Iterator[FengqiaoApplication]:
+    """A fresh store with the sample units, closed (and its schema dropped) afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix="fq-writes-"))
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    if backend == "sqlite":
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(workdir / "events.sqlite3"),
+        }
+    else:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'create schema "{schema}"')
+        env = {**postgres_env(PG_URL), "POSTGRES_SCHEMA": schema}
+        if functions:
+            env["POSTGRES_ENABLE_DB_FUNCTIONS"] = "y"
+    app = FengqiaoApplication(env=env)
+    try:
+        app.add_units(OPERATOR, sample_units())
+        yield app
+    finally:
+        app.close()
+        if backend == "postgres":
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'drop schema "{schema}" cascade')
+
+
+def signed_cases(app: FengqiaoApplication, count: int) -> list[UUID]:
+    now = datetime.now(UTC)
+    found = []
+    for n in range(count):
+        details = Registration("邻里纠纷", f"写入压测 {n}", VILLAGE, Channel.HOTLINE)
+        case = app.register(REPORTER, "dispute", details, now).case
+        app.execute(case.id, SignCase(), MEDIATOR, now)
+        found.append(case.id)
+    return found
+
+
+def one_per_transaction(app: FengqiaoApplication, cases: list[UUID], until: float) -> int:
+    done = 0
+    while time.perf_counter() < until:
+        app.execute(cases[done % len(cases)], AddNote("电话联系双方"), MEDIATOR)
+        done += 1
+    return done
+
+
+def grouped(app: FengqiaoApplication, cases: list[UUID], until: float) -> int:
+    """Each command loaded and decided on its own case, ``GROUP`` of them saved together."""
+    done = 0
+    while time.perf_counter() < until:
+        now = datetime.now(UTC)
+        group = [app.get_case(cases[(done + i) % len(cases)]) for i in range(GROUP)]
+        for case in group:
+            AddNote("电话联系双方").run(case, app.context(case, MEDIATOR, now))
+        app.save(*group)
+        done += GROUP
+    return done
+
+
+def rate(
+    app: FengqiaoApplication,
+    threads: int,
+    seconds: float,
+    loop: Callable[[FengqiaoApplication, list[UUID], float], int],
+) -> float:
+    pools = [signed_cases(app, CASES_PER_THREAD) for _ in range(threads)]
+    counts = [0] * threads
+    until = time.perf_counter() + seconds
+
+    def work(i: int) -> None:
+        counts[i] = loop(app, pools[i], until)
+
+    started = time.perf_counter()
+    runners = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def measure(backend: str, seconds: float, table: Table) -> None:
+    rows: list[tuple[str, bool, int, Callable[..., int]]] = [
+        ("one command per transaction", False, 1, one_per_transaction),
+        ("one command per transaction", False, 4, one_per_transaction),
+        (f"{GROUP} commands per transaction (group commit's ceiling)", False, 1, grouped),
+    ]
+    if backend == "postgres":
+        rows.append(("insert function, no table lock (unsafe here)", True, 4, one_per_transaction))
+    for label, functions, threads, loop in rows:
+        with store(backend, functions) as app:
+            per_second = rate(app, threads, seconds, loop)
+        table.add_row(backend, label, str(threads), f"{per_second:,.0f}")
+        console.log(f"{backend}: {label}, {threads} thread(s): {per_second:,.0f} commands/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    table = Table(title="Writes straight into the application: commands/s")
+    for column in ("backend", "how", "threads", "commands/s"):
+        table.add_column(column, justify="right" if column != "how" else "left")
+    for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
+        measure(backend, args.seconds, table)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
