@@ -45,6 +45,14 @@ VIEWS_FILE = "views.sqlite3"
 # process's read-your-writes waits for it. One poll is one indexed read of the log's tail.
 POLL_INTERVAL = 0.2
 SHARED_POLL_INTERVAL = 0.005
+
+
+def poll_interval_for_others(subscribe: bool) -> float:
+    """A follower's poll interval in a process that keeps the views for API processes beside
+    it: short on SQLite; on PostgreSQL the subscription brings each write, so the usual one."""
+    return POLL_INTERVAL if subscribe else SHARED_POLL_INTERVAL
+
+
 VIEW_CLASSES: dict[str, type[View]] = {
     cls.name: cls
     for cls in (

@@ -80,7 +80,7 @@ def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.http.runtime import FOLLOWED_FIRST
     from api.notify.wiring import build_notifier
-    from projections.viewset import SHARED_POLL_INTERVAL
+    from projections.viewset import poll_interval_for_others
 
     app, views, sweeps = _build(settings)
     notifier = build_notifier(settings, app, views, lambda: datetime.now(UTC))
@@ -92,11 +92,8 @@ def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     # the API workers beside this process wait for the views read right after a command
-    views.follow(
-        subscribe=settings.backend == "postgres",
-        first=FOLLOWED_FIRST,
-        poll_interval=SHARED_POLL_INTERVAL,
-    )
+    subscribe = settings.backend == "postgres"
+    views.follow(subscribe, FOLLOWED_FIRST, poll_interval_for_others(subscribe))
     sweeps.start()
     notifier.start()  # the notifications' dispatcher beside the sweeps (serve --workers)
     if sweeps.heartbeat is not None:

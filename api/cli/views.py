@@ -168,7 +168,7 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
 
 def _projections(args: argparse.Namespace, settings: Settings) -> int:
     from api.http.runtime import FOLLOWED_FIRST
-    from projections.viewset import SHARED_POLL_INTERVAL
+    from projections.viewset import poll_interval_for_others
 
     app, views = _open(settings)
     stop = {"now": False}
@@ -179,11 +179,8 @@ def _projections(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     # the API workers beside this process wait for these to answer a command
-    views.follow(
-        subscribe=settings.backend == "postgres",
-        first=FOLLOWED_FIRST,
-        poll_interval=SHARED_POLL_INTERVAL,
-    )
+    subscribe = settings.backend == "postgres"
+    views.follow(subscribe, FOLLOWED_FIRST, poll_interval_for_others(subscribe))
     print(f"following the log on {settings.backend}; Ctrl-C to stop", flush=True)
     try:
         while not stop["now"]:
