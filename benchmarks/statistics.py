@@ -23,18 +23,14 @@ bucket: the demo packs ten times the cases into the same days (docs/design.md, "
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from api.wiring.settings import postgres_env
-from benchmarks.views import PG_URL, copy_log, generate, percentiles, timed
+from benchmarks.views import PG_URL, copy_log, generate, percentiles, store_env, timed
 from domain.application import FengqiaoApplication
 from projections.stats_queries import get_children, get_statistics
 from projections.viewset import ViewSet
@@ -46,17 +42,7 @@ RUNS, WARM_UPS = 50, 3
 def run_backend(
     backend: str, cases: int, source: FengqiaoApplication, now: datetime, table: Table
 ) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="fq-stats-bench-"))
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    if backend == "sqlite":
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(workdir / "events.sqlite3"),
-        }
-    else:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'create schema "{schema}"')
-        env = {**postgres_env(PG_URL), "POSTGRES_SCHEMA": schema}
+    env, workdir, schema = store_env(backend, "fq-stats-bench-")
     app = FengqiaoApplication(env=env)
     try:
         events = copy_log(source, app)

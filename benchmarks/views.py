@@ -62,6 +62,23 @@ def copy_log(source: FengqiaoApplication, target: FengqiaoApplication) -> int:
         start = batch[-1].id + 1
 
 
+def store_env(backend: str, prefix: str) -> tuple[dict[str, str], Path, str]:
+    """The library settings of a fresh store: a SQLite file in a new directory, or a new
+    PostgreSQL schema (the caller drops it); with the directory and the schema's name."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    if backend == "sqlite":
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(workdir / "events.sqlite3"),
+        }
+    else:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'create schema "{schema}"')
+        env = {**postgres_env(PG_URL), "POSTGRES_SCHEMA": schema}
+    return env, workdir, schema
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -105,17 +122,7 @@ def measure_lag(
 def run_backend(
     backend: str, source: FengqiaoApplication, now: datetime, table: Table, reads_only: bool
 ) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="fq-bench-"))
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    if backend == "sqlite":
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(workdir / "events.sqlite3"),
-        }
-    else:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'create schema "{schema}"')
-        env = {**postgres_env(PG_URL), "POSTGRES_SCHEMA": schema}
+    env, workdir, schema = store_env(backend, "fq-bench-")
     app = FengqiaoApplication(env=env)
     try:
         started = time.perf_counter()

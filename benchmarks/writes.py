@@ -23,14 +23,11 @@ Prints commands/s per row.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import UUID
 
 import psycopg
@@ -38,8 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.wiring.bootstrap import OPERATOR
-from api.wiring.settings import postgres_env
-from benchmarks.views import PG_URL
+from benchmarks.views import PG_URL, store_env
 from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
 from domain.case import Registration
@@ -59,19 +55,9 @@ console = Console()
 @contextmanager
 def store(backend: str, functions: bool = False) -> Iterator[FengqiaoApplication]:
     """A fresh store with the sample units, closed (and its schema dropped) afterwards."""
-    workdir = Path(tempfile.mkdtemp(prefix="fq-writes-"))
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    if backend == "sqlite":
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(workdir / "events.sqlite3"),
-        }
-    else:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'create schema "{schema}"')
-        env = {**postgres_env(PG_URL), "POSTGRES_SCHEMA": schema}
-        if functions:
-            env["POSTGRES_ENABLE_DB_FUNCTIONS"] = "y"
+    env, _, schema = store_env(backend, "fq-writes-")
+    if backend == "postgres" and functions:
+        env["POSTGRES_ENABLE_DB_FUNCTIONS"] = "y"
     app = FengqiaoApplication(env=env)
     try:
         app.add_units(OPERATOR, sample_units())
