@@ -7,13 +7,14 @@ Telling a million case stories through the commands takes hours (~150 cases/s), 
 grown from a template. The demo generator tells ``--template`` stories once, in memory, through
 the real commands (every case event type the demo plays: registration to rating, escalations,
 referrals, supervision, judicial confirmation, pauses and reopenings). The template is then laid
-down again and again, each copy ``SPACING`` earlier than the one after it, so the log holds
-years of history at the template's daily rate and the present looks like the demo's last 90
-days. An earlier copy holds the template's finished cases only: a case left open in March 2022
-would not be a realistic queue. Each copy gives its cases new ids, moves every time in their
-events (timestamps, deadlines, dates) by the copy's offset, and numbers them again from their
-county's counter of their year, writing the counters' events (``domain.numbering``) as a
-registration would, so a registration after the run gets the next number.
+down again and again, each copy earlier than the next by as many days as its finished cases take
+at the template's daily rate, so the log holds years of history at that rate and the present
+looks like the demo's last 90 days. An earlier copy holds the template's finished cases only:
+a case left open in March 2022 would not be a realistic queue. Each copy gives its cases new
+ids, moves every time in their events (timestamps, deadlines, dates) by the copy's offset, and
+numbers them again from their county's counter of their year, writing the counters' events
+(``domain.numbering``) as a registration would, so a registration after the run gets the next
+number; each counter is then snapshotted, as a live store's are every hundred numbers.
 
 The events are encoded as production encodes them (AES-GCM and zlib, ``fengqiao keygen``'s
 cipher) and written in transactions of ``BATCH`` events to SQLite and PostgreSQL at once; then
@@ -42,7 +43,15 @@ from rich.progress import Progress
 from rich.table import Table
 
 from api.wiring.settings import new_cipher_key
-from benchmarks.views import PG_URL, UNITS, generate, percentiles, store_env, timed
+from benchmarks.views import (
+    PG_URL,
+    UNITS,
+    generate,
+    percentiles,
+    snapshot_counters,
+    store_env,
+    timed,
+)
 from domain.application import FengqiaoApplication
 from domain.case._state import CaseState
 from domain.numbering import CaseNumbers, counter_id, number_year
@@ -172,11 +181,13 @@ def ids_in_text(text: str, ids: dict[UUID, UUID]) -> str:
     return text
 
 
-def laid_down(template: Template, copies: int, cases: int) -> Iterator[DomainEventProtocol[UUID]]:
+def laid_down(
+    template: Template, copies: int, cases: int, numbers: Numbers
+) -> Iterator[DomainEventProtocol[UUID]]:
     """The whole store's events: the world, then the copies from the oldest to the template
     itself, stopping at ``cases`` cases."""
     yield from template.world
-    numbers, spacing, written = Numbers(), template.spacing(), 0
+    spacing, written = template.spacing(), 0
     for copy in range(copies - 1, -1, -1):
         delta = spacing * copy
         for case_id, events in template.cases.items():
@@ -201,11 +212,11 @@ def write(
 ) -> tuple[int, float]:
     """Encodes each event once (the backends share the cipher key) and inserts every batch into
     each backend; events written and seconds."""
-    mapper, total, started = apps[0].mapper, 0, time.perf_counter()
+    mapper, total, started, numbers = apps[0].mapper, 0, time.perf_counter(), Numbers()
     batch: list[StoredEvent] = []
     with Progress() as progress:
         task = progress.add_task(f"writing {cases:,} cases", total=None)
-        for event in laid_down(template, copies, cases):
+        for event in laid_down(template, copies, cases, numbers):
             batch.append(mapper.to_stored_event(event))
             if len(batch) == BATCH:
                 for app in apps:
@@ -216,6 +227,7 @@ def write(
         for app in apps:
             if batch:
                 app.recorder.insert_events(batch)
+            snapshot_counters(app, numbers.last)
         total += len(batch)
     return total, time.perf_counter() - started
 
@@ -309,7 +321,8 @@ def main() -> None:
     finally:
         for backend, app in apps.items():
             app.close()
-            if args.keep:
+            if args.keep:  # with the cipher key, so the kept store can be read again
+                (stores[backend][1] / "cipher.key").write_text(cipher["CIPHER_KEY"])
                 Console().print(
                     f"{backend} kept: {stores[backend][1]} (schema {stores[backend][2]})"
                 )

@@ -1,7 +1,7 @@
 """The province-scale benchmark's store (benchmarks/scale.py) is a store the product could have
 written: every case replays, numbers are unique per county, kind and year and match the year
 of registration, the earlier copies ask nothing of anyone, times go back by whole copies, and a
-registration after it takes its county's next number.
+registration after it takes its county's next number (its counter snapshotted, as live ones are).
 
 A small template (40 stories) laid down to 100 cases, on SQLite with production's cipher.
 """
@@ -23,6 +23,7 @@ from domain.application import FengqiaoApplication
 from domain.calendar import SHANGHAI
 from domain.case import Registration
 from domain.case._state import CaseState
+from domain.numbering import counter_id
 from domain.status import OPEN, Channel
 
 NOW = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
@@ -68,6 +69,12 @@ def test_a_scale_store_replays_numbers_uniquely_and_numbers_on(tmp_path: Path) -
             match = NUMBER.match(event.number)
             assert match, event.number
             assert int(match[1]) == event.timestamp.astimezone(SHANGHAI).year
+
+        for event in registered.values():  # snapshotted, as a live store's counters are
+            kind = "dispute" if "调字" in event.number else "incident"
+            year = event.timestamp.astimezone(SHANGHAI).year
+            assert app.snapshots is not None
+            assert list(app.snapshots.get(counter_id(event.unit[:6], kind, year)))
 
         copied = [case_id for case_id in registered if case_id not in template.cases]
         assert copied
