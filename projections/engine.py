@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 Batch = Sequence[tuple[int, Any]]  # (log position, domain event; a ``Stored`` for a raw view)
 DEFAULT_BATCH = 2000
+# Records one catch-up applies after which the view's planner statistics are gathered afresh
+# (``ViewDatabase.analyze``): a rebuild, a first start over an existing log.
+ANALYZE_AFTER = 100_000
 MAX_MESSAGE = 1000  # characters of an error message kept: it is shown on /ready and stored
 # Worth retrying as they are: the views' own databases' errors and the event store's.
 RETRIED_ERRORS: tuple[type[Exception], ...] = (*TRANSIENT_ERRORS, OperationalError, InterfaceError)
@@ -165,6 +168,7 @@ class ViewRunner:
         # (``recorded_failure``), so no batch after the first pays for the check.
         self._clear_record = True
         self._changed = threading.Condition()
+        self.analyze_after = ANALYZE_AFTER
         self.listeners: list[Callable[[int, Batch], None]] = []
         # called in the batch's transaction before the view applies it (to read rows as they
         # were); a batch rolled back afterwards reaches no listener
@@ -412,6 +416,8 @@ class ViewRunner:
                 start=self.position + 1, limit=self.batch_size
             )
             if not notifications:
+                if applied >= self.analyze_after:
+                    self.analyze()
                 return applied
             try:
                 count = self.process_notifications(notifications)
@@ -420,6 +426,14 @@ class ViewRunner:
             applied += count
             if progress is not None:
                 progress(count)
+
+    def analyze(self) -> None:
+        """Fresh planner statistics for the view's tables after a bulk load. A failure is
+        logged, not raised: the catch-up it follows stands, and autovacuum comes later."""
+        try:
+            self.view.db.analyze([self.view.t(table) for table in self.view.table_names()])
+        except RETRIED_ERRORS as error:
+            log.warning("view %s: planner statistics not gathered: %s", self.name, error)
 
     def drop(self) -> None:
         """Removes the view's tables, tracking row and recorded failure, for a rebuild from

@@ -27,6 +27,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from projections.engine import (
+    ANALYZE_AFTER,
     DEFAULT_BATCH,
     RETRIED_ERRORS,
     Decoded,
@@ -69,6 +70,7 @@ class Fanout:
         self.runners = sorted(runners, key=lambda runner: rank.get(runner.name, len(rank)))
         self.first = set(first)
         self.batch_size = batch_size
+        self.analyze_after = ANALYZE_AFTER  # a catch-up this long ends with ``runner.analyze``
         self.applied: dict[str, int] = dict.fromkeys(self.names, 0)  # events applied, by view
         self.stopped: dict[str, Exception] = {}  # why each view that stopped here stopped
 
@@ -105,13 +107,16 @@ class Fanout:
                 start=self.position + 1, limit=self.batch_size
             )
             if not notifications:
-                return read
+                break
             before = dict(self.applied)
             self.process_notifications(notifications)
             read += len(notifications)
             if progress is not None:
                 for name, count in self.applied.items():
                     progress(name, count - before[name])
+        if read >= self.analyze_after:
+            for runner in self.active:
+                runner.analyze()
         return read
 
     def process_notifications(self, notifications: Sequence[Notification]) -> int:
