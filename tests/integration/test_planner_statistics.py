@@ -43,26 +43,20 @@ def _three_cases(app: FengqiaoApplication) -> None:
         register(app, at=T0.replace(hour=hours + 1))
 
 
-def test_a_rebuild_past_the_threshold_analyzes_every_table_of_the_view(
-    app: FengqiaoApplication, views: ViewSet, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("threshold", "analyzed"), [(5, True), (10_000, False)])
+def test_a_rebuild_analyzes_the_view_s_tables_past_the_threshold_only(
+    app: FengqiaoApplication,
+    views: ViewSet,
+    monkeypatch: pytest.MonkeyPatch,
+    threshold: int,
+    analyzed: bool,
 ) -> None:
-    _three_cases(app)
-    monkeypatch.setattr("projections.fanout.ANALYZE_AFTER", 5)
+    _three_cases(app)  # three registrations and their numbers: more than 5 records
+    monkeypatch.setattr("projections.fanout.ANALYZE_AFTER", threshold)
     views.rebuild(["statistics"])
-    analyzed = _analyzed(views, "statistics")
-    assert len(analyzed) == len(views.statistics.table_names())
-    assert all(analyzed.values()), analyzed
-
-
-def test_a_short_catch_up_leaves_the_statistics_to_autovacuum(
-    app: FengqiaoApplication, views: ViewSet, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _three_cases(app)
-    monkeypatch.setattr("projections.fanout.ANALYZE_AFTER", 10_000)
-    views.rebuild(["statistics"])
-    analyzed = _analyzed(views, "statistics")
-    assert len(analyzed) == len(views.statistics.table_names())
-    assert not any(analyzed.values()), analyzed
+    tables = _analyzed(views, "statistics")
+    assert len(tables) == len(views.statistics.table_names())
+    assert set(tables.values()) == {analyzed}, tables
 
 
 def test_a_single_view_catching_up_past_the_threshold_analyzes_too(
