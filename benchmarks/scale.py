@@ -19,8 +19,9 @@ number; each counter is then snapshotted, as a live store's are every hundred nu
 The events are encoded as production encodes them (AES-GCM and zlib, ``fengqiao keygen``'s
 cipher) and written in transactions of ``BATCH`` events to SQLite and PostgreSQL at once; then
 the views the reads need are rebuilt (``--views``; all twelve at a province's ten million
-events would take most of an hour a backend on two cores) and timed: queue per tier, city
-statistics of 30 days, the county's children. Prints one table.
+events would take over an hour a backend on two cores) and timed: queue per tier, city and
+county statistics of 30 days, the children of each, a weekly series and a year. Prints one
+table.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from domain.case._state import CaseState
 from domain.numbering import CaseNumbers, counter_id, number_year
 from domain.status import OPEN
 from projections.queue import get_queue
-from projections.stats_queries import get_children, get_statistics
+from projections.stats_queries import get_children, get_series, get_statistics
 from projections.viewset import ViewSet
 
 BATCH = 5_000
@@ -261,6 +262,8 @@ def measure(
             ("statistics city 511100, 30 days", get_statistics, CITY, 30),
             ("statistics county 511123, 30 days", get_statistics, UNITS["county"], 30),
             ("children of county 511123, 30 days", get_children, UNITS["county"], 30),
+            ("children of city 511100, 30 days", get_children, CITY, 30),
+            ("series city 511100, 13 weeks", _weekly, CITY, 91),
             ("statistics city 511100, last year", get_statistics, CITY, 365),
         ):
             start = now - timedelta(days=days)
@@ -271,6 +274,10 @@ def measure(
             timed(query, 3)
             p50, p99 = percentiles(timed(query, RUNS))
             table.add_row(backend, label, f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+
+
+def _weekly(view: Any, unit: str, start: datetime, end: datetime, _now: datetime) -> object:
+    return get_series(view, unit, start, end, "week")
 
 
 def main() -> None:
