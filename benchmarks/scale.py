@@ -35,7 +35,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
-import psycopg
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
@@ -47,6 +46,7 @@ from api.wiring.settings import new_cipher_key
 from benchmarks.views import (
     PG_URL,
     UNITS,
+    drop_store,
     generate,
     percentiles,
     snapshot_counters,
@@ -333,9 +333,8 @@ def main() -> None:
                 Console().print(
                     f"{backend} kept: {stores[backend][1]} (schema {stores[backend][2]})"
                 )
-            elif backend == "postgres":
-                with psycopg.connect(PG_URL, autocommit=True) as conn:
-                    conn.execute(f'drop schema "{stores[backend][2]}" cascade')
+            else:
+                drop_store(backend, *stores[backend][1:])
     Console().print(table)
 
 

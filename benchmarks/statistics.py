@@ -26,11 +26,10 @@ import argparse
 import time
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.views import PG_URL, copy_log, generate, percentiles, store_env, timed
+from benchmarks.views import PG_URL, copy_log, drop_store, generate, percentiles, store_env, timed
 from domain.application import FengqiaoApplication
 from projections.stats_queries import get_children, get_statistics
 from projections.viewset import ViewSet
@@ -68,9 +67,7 @@ def run_backend(
         views.close()
     finally:
         app.close()
-        if backend == "postgres":
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'drop schema "{schema}" cascade')
+        drop_store(backend, workdir, schema)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ rebuilds would take most of the run.
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 import time
 import uuid
@@ -94,6 +95,15 @@ def store_env(backend: str, prefix: str) -> tuple[dict[str, str], Path, str]:
             conn.execute(f'create schema "{schema}"')
         env = {**postgres_env(PG_URL), "POSTGRES_SCHEMA": schema}
     return env, workdir, schema
+
+
+def drop_store(backend: str, workdir: Path, schema: str) -> None:
+    """Removes what ``store_env`` made: the directory (a SQLite store is gigabytes at scale)
+    and, on PostgreSQL, the schema."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    if backend == "postgres":
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'drop schema "{schema}" cascade')
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -195,9 +205,7 @@ def run_backend(
         views.close()
     finally:
         app.close()
-        if backend == "postgres":
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'drop schema "{schema}" cascade')
+        drop_store(backend, workdir, schema)
 
 
 def main() -> None:

@@ -30,12 +30,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from uuid import UUID
 
-import psycopg
 from rich.console import Console
 from rich.table import Table
 
 from api.wiring.bootstrap import OPERATOR
-from benchmarks.views import PG_URL, store_env
+from benchmarks.views import drop_store, store_env
 from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
 from domain.case import Registration
@@ -54,8 +53,8 @@ console = Console()
 
 @contextmanager
 def store(backend: str, functions: bool = False) -> Iterator[FengqiaoApplication]:
-    """A fresh store with the sample units, closed (and its schema dropped) afterwards."""
-    env, _, schema = store_env(backend, "fq-writes-")
+    """A fresh store with the sample units, closed and removed afterwards."""
+    env, workdir, schema = store_env(backend, "fq-writes-")
     if backend == "postgres" and functions:
         env["POSTGRES_ENABLE_DB_FUNCTIONS"] = "y"
     app = FengqiaoApplication(env=env)
@@ -64,9 +63,7 @@ def store(backend: str, functions: bool = False) -> Iterator[FengqiaoApplication
         yield app
     finally:
         app.close()
-        if backend == "postgres":
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'drop schema "{schema}" cascade')
+        drop_store(backend, workdir, schema)
 
 
 def signed_cases(app: FengqiaoApplication, count: int) -> list[UUID]:
