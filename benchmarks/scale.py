@@ -37,11 +37,12 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from api.demo.load import WINDOW
 from api.wiring.settings import new_cipher_key
 from benchmarks.views import (
     PG_URL,
@@ -75,7 +76,7 @@ class Template:
     world: list[DomainEventProtocol[UUID]] = field(default_factory=list)
     cases: dict[UUID, list[DomainEventProtocol[UUID]]] = field(default_factory=dict)
     finished: set[UUID] = field(default_factory=set)
-    window: timedelta = timedelta(days=90)
+    window: timedelta = WINDOW  # the demo's: its stories lie in the last 90 days
 
     @classmethod
     def told(cls, source: FengqiaoApplication) -> Template:
@@ -118,7 +119,7 @@ class Numbers:
     def issue(
         self, registered: CaseState.Registered, case_id: UUID, at: datetime
     ) -> tuple[str, list[DomainEventProtocol[UUID]]]:
-        kind = "dispute" if "调字" in registered.number else "incident"
+        kind = str(resolve_topic(registered.originator_topic).KIND)  # dispute, incident
         county, year = registered.unit[:6], number_year(at)
         counter = counter_id(county, kind, year)
         events: list[DomainEventProtocol[UUID]] = []
