@@ -43,15 +43,15 @@ from rich.progress import Progress
 from rich.table import Table
 
 from api.demo.load import WINDOW
-from api.wiring.settings import new_cipher_key
+from api.wiring.settings import encryption_env, new_cipher_key
 from benchmarks.views import (
-    PG_URL,
     UNITS,
     drop_store,
     generate,
     percentiles,
     snapshot_counters,
     store_env,
+    store_views,
     timed,
 )
 from domain.application import FengqiaoApplication
@@ -301,13 +301,12 @@ def main() -> None:
         f"{time.perf_counter() - started:,.0f} s; {len(template.finished):,} finished",
     )
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
-    cipher = {
-        "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
-        "CIPHER_KEY": new_cipher_key(),
-        "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
-    }
+    key = new_cipher_key()
     stores = {backend: store_env(backend, "fq-scale-") for backend in backends}
-    apps = {b: FengqiaoApplication(env={**env, **cipher}) for b, (env, _, _) in stores.items()}
+    apps = {
+        b: FengqiaoApplication(env={**env, **encryption_env(key)})
+        for b, (env, _, _) in stores.items()
+    }
     try:
         copies = template.copies_for(args.cases)
         events, seconds = write(template, copies, args.cases, list(apps.values()))
@@ -319,18 +318,14 @@ def main() -> None:
         )
         for backend, app in apps.items():
             _, workdir, schema = stores[backend]
-            views = (
-                ViewSet.sqlite(app, workdir / "views")
-                if backend == "sqlite"
-                else ViewSet.postgres(app, PG_URL, schema)
-            )
+            views = store_views(backend, app, workdir, schema)
             measure(backend, views, args.views, events, now, table)
             views.close()
     finally:
         for backend, app in apps.items():
             app.close()
             if args.keep:  # with the cipher key, so the kept store can be read again
-                (stores[backend][1] / "cipher.key").write_text(cipher["CIPHER_KEY"])
+                (stores[backend][1] / "cipher.key").write_text(key)
                 Console().print(
                     f"{backend} kept: {stores[backend][1]} (schema {stores[backend][2]})"
                 )

@@ -29,10 +29,17 @@ from datetime import UTC, datetime, timedelta
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.views import PG_URL, copy_log, drop_store, generate, percentiles, store_env, timed
+from benchmarks.views import (
+    copy_log,
+    drop_store,
+    generate,
+    percentiles,
+    store_env,
+    store_views,
+    timed,
+)
 from domain.application import FengqiaoApplication
 from projections.stats_queries import get_children, get_statistics
-from projections.viewset import ViewSet
 
 CITY, COUNTY = "511100", "511123"
 RUNS, WARM_UPS = 50, 3
@@ -45,11 +52,7 @@ def run_backend(
     app = FengqiaoApplication(env=env)
     try:
         events = copy_log(source, app)
-        views = (
-            ViewSet.sqlite(app, workdir / "views")
-            if backend == "sqlite"
-            else ViewSet.postgres(app, PG_URL, schema)
-        )
+        views = store_views(backend, app, workdir, schema)
         started = time.perf_counter()
         views.rebuild(["statistics"])
         rate = events / (time.perf_counter() - started)

@@ -74,8 +74,8 @@ def copy_log(source: FengqiaoApplication, target: FengqiaoApplication) -> int:
 def snapshot_counters(app: FengqiaoApplication, counters: Iterable[UUID]) -> None:
     """Snapshots each county's counter of numbers. A live store snapshots one every hundred
     numbers (``FengqiaoApplication.snapshotting_intervals``); a store filled in bulk has none,
-    and the first registration in each county would replay the county's whole year (at
-    100,000 cases, thousands of events: a lag of ~800 ms that no deployment would show)."""
+    and registrations would replay the county's whole year (on a 100,000-case store the
+    projection lag's p99 was 233 ms without the snapshots, 26 ms with them)."""
     for counter in counters:
         app.take_snapshot(counter)
 
@@ -95,6 +95,13 @@ def store_env(backend: str, prefix: str) -> tuple[dict[str, str], Path, str]:
             conn.execute(f'create schema "{schema}"')
         env = {**postgres_env(PG_URL), "POSTGRES_SCHEMA": schema}
     return env, workdir, schema
+
+
+def store_views(backend: str, app: FengqiaoApplication, workdir: Path, schema: str) -> ViewSet:
+    """The views of a store ``store_env`` made: in its directory, or in its schema."""
+    if backend == "sqlite":
+        return ViewSet.sqlite(app, workdir / "views")
+    return ViewSet.postgres(app, PG_URL, schema)
 
 
 def drop_store(backend: str, workdir: Path, schema: str) -> None:
@@ -159,11 +166,7 @@ def run_backend(
             "copy log (bulk insert)",
             f"{events / (time.perf_counter() - started):,.0f} events/s",
         )
-        views = (
-            ViewSet.sqlite(app, workdir / "views")
-            if backend == "sqlite"
-            else ViewSet.postgres(app, PG_URL, schema)
-        )
+        views = store_views(backend, app, workdir, schema)
         for name in [] if reads_only else views.runners:
             started = time.perf_counter()
             applied = views.rebuild([name])[name]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from api.wiring.settings import new_cipher_key
+from api.wiring.settings import encryption_env, new_cipher_key
 from benchmarks.scale import Template, write
 from benchmarks.views import generate
 from domain.actors import Actor, Role
@@ -52,9 +52,7 @@ def test_a_scale_store_replays_numbers_uniquely_and_numbers_on(tmp_path: Path) -
         env={
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(tmp_path / "events.sqlite3"),
-            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
-            "CIPHER_KEY": new_cipher_key(),
-            "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+            **encryption_env(new_cipher_key()),
         }
     )
     try:
