@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -26,15 +24,15 @@ from domain.calendar import SHANGHAI
 from domain.case import Case
 from domain.directory import Directory
 from domain.jurisdiction import Jurisdiction
-from domain.parties import mask_digits, masked
+from domain.parties import mask_address, mask_digits
 from domain.receipt import CommandReceipt
 from domain.tree_head import Head
 from projections.audit_trail import ChainWriter
 from projections.cases import CasesView
 from projections.leaf import digest_of_record
+from projections.plain_events import PlainDecoder, PlainEvent
 
 BATCH = 1000
-_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})  # exactly these, not subclasses
 _BASE_FIELDS = {
     "originator_id",
     "originator_version",
@@ -145,6 +143,7 @@ def export_batches(
     With ``proofs`` each record carries its tree fields (the tree must hold ``until``)."""
     last = (app.recorder.max_notification_id() or 0) if until is None else until
     in_scope = case_units(cases, scope.unit, scope.case_id)
+    decoder = PlainDecoder(app.mapper)
     start = 1
     while start <= last:
         batch = app.recorder.select_notifications(start=start, limit=BATCH, stop=last)
@@ -152,10 +151,10 @@ def export_batches(
             return
         chosen: list[tuple[Notification, dict[str, Any]]] = []
         for notification in batch:
-            event: Any = app.mapper.to_domain_event(notification)
+            event = decoder.decode(notification)
             unit = _unit_of(event, in_scope, units, scope)
             if unit is not None and _in_period(event.timestamp, scope):
-                chosen.append((notification, record_of(notification.id, event, unit)))
+                chosen.append((notification, plain_record(notification.id, event, unit)))
         tree = {} if proofs is None else proofs.fields([n for n, _ in chosen])
         for notification, record in chosen:
             writer.write({**record, **tree.get(notification.id, {})})
@@ -164,19 +163,20 @@ def export_batches(
 
 
 def _unit_of(
-    event: Any, in_scope: dict[str, str], units: Jurisdiction, scope: ExportFilter
+    event: PlainEvent, in_scope: dict[str, str], units: Jurisdiction, scope: ExportFilter
 ) -> str | None:
     """The unit a record is filed under, or None when the event is out of scope."""
-    if isinstance(event, Case.Event):
-        return in_scope.get(str(event.originator_id))
-    if isinstance(event, AccessRecord.Recorded):
-        if event.case_id is not None:
-            return event.unit if event.case_id in in_scope else None
+    if issubclass(event.kind, Case.Event):
+        return in_scope.get(event.originator_id)
+    if issubclass(event.kind, AccessRecord.Recorded):
+        case_id, unit = event.state.get("case_id"), event.state.get("unit")
+        if case_id is not None:
+            return unit if case_id in in_scope else None
         within = scope.unit is None or (
-            event.unit in units and units.is_within(event.unit, scope.unit)
+            isinstance(unit, str) and unit in units and units.is_within(unit, scope.unit)
         )
-        return event.unit if within and scope.case_id is None else None
-    if isinstance(event, CommandReceipt.Issued):
+        return unit if within and scope.case_id is None else None
+    if issubclass(event.kind, CommandReceipt.Issued):
         return None  # what a request was answered: the case's own events are the record
     return "" if scope.case_id is None else None  # deployment-wide events
 
@@ -187,75 +187,57 @@ def _in_period(moment: datetime, scope: ExportFilter) -> bool:
     )
 
 
-def export_digest(position: int, event: Any) -> bytes:
+def export_digest(position: int, event: PlainEvent) -> bytes:
     """The digest of the record an export makes of ``event`` (masked), without the fields that
     depend on the export: the leaf's commitment to what an export shows
     (``projections.leaf``). Masking is part of the leaf format: change it, change the format."""
-    return digest_of_record(record_of(position, event, ""))
+    return digest_of_record(plain_record(position, event, ""))
 
 
 def record_of(position: int, event: Any, unit: str) -> dict[str, Any]:
+    """One audit record of a decoded event (see ``plain_record``)."""
+    return plain_record(position, PlainEvent.of(event), unit)
+
+
+def plain_record(position: int, event: PlainEvent, unit: str) -> dict[str, Any]:
     """One audit record (without seq, the tree and the chain fields, which the exporter and
-    the writer add)."""
-    payload = {k: v for k, v in vars(event).items() if k not in _BASE_FIELDS}
+    the writer add): the payload is the state but for the base fields, masked."""
+    state = event.state
+    payload = {k: v for k, v in state.items() if k not in _BASE_FIELDS}
     if "parties" in payload:
-        payload["parties"] = [masked(p) for p in payload["parties"]]
-    if isinstance(event, Directory.Enrolled):
+        payload["parties"] = [_party_masked(party) for party in payload["parties"]]
+    if issubclass(event.kind, Directory.Enrolled):
         payload["people"] = [_staff_masked(person) for person in payload["people"]]
-    if isinstance(event, Directory.Updated):
+    if issubclass(event.kind, Directory.Updated):
         payload["member"] = _staff_masked(payload["member"])
     return {
         "position": position,
-        "case_id": str(event.originator_id),
+        "case_id": event.originator_id,
         "case_version": event.originator_version,
-        "event_type": type(event).__qualname__,
-        "at_utc": event.timestamp.isoformat(),
+        "event_type": event.kind.__qualname__,
+        "at_utc": state["timestamp"],  # the time's ISO text, as stored
         "at_local": event.timestamp.astimezone(SHANGHAI).isoformat(),
-        "actor": str(getattr(event, "actor", "")),
-        "role": str(getattr(event, "role", "")),
+        "actor": str(state.get("actor", "")),
+        "role": str(state.get("role", "")),
         "unit": unit,
-        "payload": _plain(dict(sorted(payload.items()))),
+        "payload": payload,
     }
+
+
+def _party_masked(party: dict[str, Any]) -> dict[str, Any]:
+    """A party as the export shows them (``domain.parties.masked``, on its plain form)."""
+    shown = {
+        **party,
+        "id_number": mask_digits(party.get("id_number")),
+        "phone": mask_digits(party.get("phone")),
+        "address": mask_address(party.get("address")),
+    }
+    return dict(sorted(shown.items()))
 
 
 def _staff_masked(member: dict[str, Any]) -> dict[str, Any]:
     """A member of staff as the export shows them: their phone masked like a party's."""
-    return {**member, "phone": mask_digits(member.get("phone"))}
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: times as ISO text, amounts as strings, enums as their values, value
-    objects (deadlines, parties) as the mappings they are stored as, keys sorted.
-
-    Plain values (most of a payload) are returned at the first test; a value object's fields
-    are read directly (``dataclasses.asdict`` deep-copies every value first, which was a
-    tenth of an export's time)."""
-    kind = type(value)
-    if kind in _PLAIN_TYPES:
-        return value
-    if kind is dict:
-        return {str(k): _plain(v) for k, v in sorted(value.items())}
-    if kind is list or kind is tuple:
-        return [_plain(v) for v in value]
-    if is_dataclass(value) and not isinstance(value, type):
-        return _plain({field.name: getattr(value, field.name) for field in fields(value)})
-    return _converted(value)
-
-
-def _converted(value: Any) -> Any:
-    """``_plain`` of what is not a plain value, a list, a dict or a value object of its own
-    class: subclasses of those, and the scalars JSON lacks."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in sorted(value.items())}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal | UUID):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    return value
+    return dict(sorted({**member, "phone": mask_digits(member.get("phone"))}.items()))
 
 
 def manifest_fields(

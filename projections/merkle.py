@@ -17,7 +17,8 @@ proof is folded from stored subtrees by ``projections.rfc9162`` in O(log n) read
 
 It is a view like the others: applied exactly once by the runner, dropped and replayed by
 ``fengqiao rebuild merkle``. It takes the records raw (``View.raw``), not decoded events (it
-decodes each itself, for the export digest), and every record of every aggregate.
+reads each itself as plain data, for the export digest: ``projections.plain_events``), and
+every record of every aggregate.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from projections.audit_export import export_digest
 from projections.db import Cursor, ViewDatabase
 from projections.engine import RETRIED_ERRORS, Batch, View
 from projections.leaf import NO_DIGEST, leaf_data
+from projections.plain_events import PlainDecoder
 from projections.rfc9162 import TreeRangeError
 
 CHECK_TABLE = "store_check"
@@ -45,24 +47,24 @@ T = TypeVar("T")
 UNDECODED: tuple[type[Exception], ...] = (Exception,)  # what leaves a record's digest empty
 
 
-def record_export_digest(
-    notification: Notification, mapper: Mapper[Any], event: Any = None
-) -> bytes:
-    """The export digest of a stored record (``projections.leaf``): its event (decoded here
-    unless given) masked as an export shows it; empty when the record cannot be decoded (a
-    record no view and no export can read is still a leaf: the tree is of what is stored)."""
-    if event is None:
-        try:
-            event = mapper.to_domain_event(notification)
-        except RETRIED_ERRORS:
-            raise
-        except UNDECODED:
-            return NO_DIGEST
+def record_export_digest(notification: Notification, decoder: PlainDecoder) -> bytes:
+    """The export digest of a stored record (``projections.leaf``): its event masked as an
+    export shows it; empty when the record cannot be decoded (a record no view and no export
+    can read is still a leaf: the tree is of what is stored).
+
+    The record is read as plain data even when the batch was decoded for other views already:
+    flattening a decoded event again costs more than reading the stored JSON plain."""
+    try:
+        event = decoder.decode(notification)
+    except RETRIED_ERRORS:
+        raise
+    except UNDECODED:
+        return NO_DIGEST
     return export_digest(notification.id, event)
 
 
-def notification_leaf(notification: Notification, mapper: Mapper[Any], event: Any = None) -> bytes:
-    """The leaf hash of one stored record (``event``: the record decoded, when it is already)."""
+def notification_leaf(notification: Notification, decoder: PlainDecoder) -> bytes:
+    """The leaf hash of one stored record."""
     return rfc9162.leaf_hash(
         leaf_data(
             notification.id,
@@ -70,7 +72,7 @@ def notification_leaf(notification: Notification, mapper: Mapper[Any], event: An
             notification.originator_version,
             notification.topic,
             hashlib.sha256(bytes(notification.state)).digest(),
-            record_export_digest(notification, mapper, event),
+            record_export_digest(notification, decoder),
         )
     )
 
@@ -113,7 +115,7 @@ class MerkleView(View):
 
     def __init__(self, db: ViewDatabase, mapper: Mapper[Any]) -> None:
         super().__init__(db)
-        self.mapper = mapper  # decodes each record for its export digest
+        self.decoder = PlainDecoder(mapper)  # reads each record for its export digest
 
     @classmethod
     def over(cls, db: ViewDatabase, app: Application[Any]) -> View:
@@ -121,7 +123,7 @@ class MerkleView(View):
 
     def leaf_of(self, notification: Notification) -> bytes:
         """The leaf hash of one stored record, as this tree computes it."""
-        return notification_leaf(notification, self.mapper)
+        return notification_leaf(notification, self.decoder)
 
     def create_statements(self) -> list[str]:
         if self.db.engine == "postgres":
@@ -151,7 +153,7 @@ class MerkleView(View):
         leaves: list[tuple[int, int, bytes]] = []
         nodes: list[tuple[int, int, bytes]] = []
         for position, stored in batch:
-            node = notification_leaf(stored.notification, self.mapper, stored.event)
+            node = notification_leaf(stored.notification, self.decoder)
             leaves.append((size, position, node))
             level, index = 0, size
             while index & 1:

@@ -18,6 +18,7 @@ from api.wiring.settings import new_signing_key
 from domain.tree_head import Head
 from projections import rfc9162
 from projections.merkle import notification_leaf
+from projections.plain_events import PlainDecoder
 from scheduler.lock import ProcessLock
 from scheduler.service import SweepService
 from scheduler.signing import SigningKey, head_problem, load_public_key
@@ -53,7 +54,8 @@ def store_leaves(signer: HeadSigner) -> list[bytes]:
     recorder = signer.app.recorder
     top = recorder.max_notification_id() or 0
     found = recorder.select_notifications(start=1, limit=top + 1)
-    return [notification_leaf(notification, signer.app.mapper) for notification in found]
+    decoder = PlainDecoder(signer.app.mapper)
+    return [notification_leaf(notification, decoder) for notification in found]
 
 
 def grow(http: Client, cases: int = 1) -> None:
