@@ -118,7 +118,8 @@ class FengqiaoApplication(Application[UUID]):
         # by calendar facts (holidays, workdays): the current policy's count for every case
         self._calendars: dict[tuple[frozenset[date], frozenset[date]], WorkingCalendar] = {}
         self._units: Jurisdiction | None = None
-        self._directory: tuple[float, Directory] | None = None  # when read (monotonic), what
+        # when read (monotonic), the version read and what
+        self._directory: tuple[float, int, Directory] | None = None
         self._county_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         # Keyed hashes of ID numbers and phones (``domain.fingerprints``), under a key derived
@@ -173,16 +174,33 @@ class FengqiaoApplication(Application[UUID]):
 
     def directory(self, max_age: float = 0.0) -> Directory:
         """The staff directory; one read at most ``max_age`` seconds old is reused (every
-        request checks its caller here, and a disabled member is let in no longer than that)."""
+        request checks its caller here, and a disabled member is let in no longer than that).
+        Past that age the store is asked whether the directory changed, and it is loaded
+        (copied: thousands of members) again only if it did. The directory returned is shared:
+        read it, never change it (``change_directory`` loads its own)."""
+        now = time.monotonic()
         cached = self._directory
-        if cached is not None and time.monotonic() - cached[0] <= max_age:
-            return cached[1]
+        if cached is not None:
+            read_at, version, directory = cached
+            if now - read_at <= max_age or not self._directory_moved(version):
+                self._directory = (now, version, directory)
+                return directory
+        version, directory = self._stored_directory()
+        self._directory = (now, version, directory)
+        return directory
+
+    def _stored_directory(self) -> tuple[int, Directory]:
+        """The directory as stored and its stored version (0, and a new one, before any)."""
         try:
             directory: Directory = self.repository.get(DIRECTORY_ID)
         except AggregateNotFoundError:
-            directory = Directory.create(self.clock())
-        self._directory = (time.monotonic(), directory)
-        return directory
+            return 0, Directory.create(self.clock())
+        return directory.version, directory
+
+    def _directory_moved(self, version: int) -> bool:
+        """Whether the store holds a later version of the directory than ``version``."""
+        later = self.repository.event_store.get(DIRECTORY_ID, gt=version, limit=1)
+        return any(True for _ in later)
 
     def change_directory(
         self, actor: Actor, change: Callable[[Directory], None], units: Iterable[str] = ()
@@ -197,7 +215,7 @@ class FengqiaoApplication(Application[UUID]):
                 raise UnknownUnitError(code)
 
         def once() -> int | None:
-            directory = self.directory()
+            _, directory = self._stored_directory()  # its own copy: a refused change is not seen
             change(directory)
             position = self._commit(directory)
             self._directory = None
