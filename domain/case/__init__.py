@@ -20,6 +20,7 @@ its status by it (``CaseState.Event.mutate``) and the cases view reads the same 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, Self
 
 from domain.case._calendar import CalendarFacts
 from domain.case._inspection import Inspection, InspectionSample
@@ -34,17 +35,29 @@ from domain.case._state import (
     text,
 )
 from domain.case._supervision import Supervision, SupervisionOrder
+from domain.clocks import Deadline
+from domain.copying import copy_state
+from domain.parties import Party
 from domain.status import Status
 
 
 class Case(Intake, Supervision, Inspection, Ratings, CalendarFacts):
     """A dispute or incident, from registration to closure."""
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        """The copy a command runs on: its deadlines, parties and orders are value objects and
+        shared, its lists, dicts and sets copied (``domain.copying``)."""
+        clone: Self = copy_state(self, memo, _VALUE_OBJECTS)
+        return clone
+
     def status_after(
         self, event: CaseState.Event, status: Status, paused_from: Status | None
     ) -> Status:
         return status_after(type(event), status, paused_from)
 
+
+# frozen dataclasses whose fields are all immutable: a copy of the case shares them
+_VALUE_OBJECTS = (Deadline, Party, SupervisionOrder)
 
 # Events that put a case in a status, whatever status it was in.
 STATUS_AFTER: Mapping[type[CaseState.Event], Status] = {
