@@ -45,7 +45,8 @@ def test_while_nothing_changes_the_directory_read_is_not_copied_again(
     )
     changed = app.directory(max_age=0)
     assert changed is not first
-    assert changed.get("new-1") is not None and first.get("new-1") is None
+    assert changed.get("new-1") is not None
+    assert first.get("new-1") is None
 
 
 def test_a_change_refused_half_way_is_seen_by_nobody(app: FengqiaoApplication) -> None:
