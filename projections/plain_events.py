@@ -199,13 +199,15 @@ class PlainDecoder:
         """One JSON object: a transcoded value as its plain form, any other with sorted keys.
         (The library's decoder reads any two-member object of ``_type_`` and ``_data_`` as a
         transcoded value, so this does too.)"""
-        if len(pairs) == 2 and pairs[0][0] == "_type_" and pairs[1][0] == "_data_":
-            read = self.values.get(pairs[0][1])
+        if len(pairs) == 2 and {pairs[0][0], pairs[1][0]} == _TAGGED:
+            found = dict(pairs)
+            read = self.values.get(found["_type_"])
             if read is None:
-                raise NotPlainError(f"no plain form of {pairs[0][1]!r}")
-            return read(pairs[1][1])
+                raise NotPlainError(f"no plain form of {found['_type_']!r}")
+            return read(found["_data_"])
         pairs.sort(key=_first)
         return dict(pairs)
 
 
 _first = itemgetter(0)
+_TAGGED = {"_type_", "_data_"}  # a transcoded value's two members, in either order
