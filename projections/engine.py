@@ -34,7 +34,8 @@ from projections.db import TRANSIENT_ERRORS, Cursor, ViewDatabase
 
 log = logging.getLogger(__name__)
 
-Batch = Sequence[tuple[int, Any]]  # (log position, domain event; a ``Stored`` for a raw view)
+# (log position, domain event; for a raw view the ``Notification`` as stored)
+Batch = Sequence[tuple[int, Any]]
 DEFAULT_BATCH = 2000
 # Records one catch-up applies after which the view's planner statistics are gathered afresh
 # (``ViewDatabase.analyze``): a rebuild, a first start over an existing log.
@@ -52,16 +53,6 @@ class Decoded:
     notifications: Sequence[Notification]
     events: Sequence[tuple[int, Any]]
     undecodable: tuple[int, Exception] | None
-
-
-@dataclass(frozen=True)
-class Stored:
-    """What a raw view is given of one record: the record as stored and, when the batch was
-    decoded for other views already (``projections.fanout``), its event, so a raw view that
-    needs the event too does not decode it a second time."""
-
-    notification: Notification
-    event: Any = None  # None: not decoded here (the view decodes it, if it needs it)
 
 
 def decode(app: Application[Any], notifications: Sequence[Notification]) -> Decoded:
@@ -285,10 +276,7 @@ class ViewRunner:
             raise ViewFailedError(f"view {self.name} failed at {self.failure}")
         start = self.position
         if self.view.raw:
-            events = dict(decoded.events)
-            batch: Batch = [
-                (n.id, Stored(n, events.get(n.id))) for n in decoded.notifications if n.id > start
-            ]
+            batch: Batch = [(n.id, n) for n in decoded.notifications if n.id > start]
             undecodable = None
         else:
             batch = [(position, event) for position, event in decoded.events if position > start]

@@ -152,8 +152,8 @@ class MerkleView(View):
         edge = self._right_edge(cursor, size)  # level -> the perfect subtree ending at size
         leaves: list[tuple[int, int, bytes]] = []
         nodes: list[tuple[int, int, bytes]] = []
-        for position, stored in batch:
-            node = notification_leaf(stored.notification, self.decoder)
+        for position, notification in batch:
+            node = notification_leaf(notification, self.decoder)
             leaves.append((size, position, node))
             level, index = 0, size
             while index & 1:
