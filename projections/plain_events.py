@@ -147,7 +147,6 @@ class PlainDecoder:
                 if name not in self.values and is_dataclass(transcoding.type):
                     self.values[name] = _value_object(transcoding.type)
         self.parser = JSONDecoder(object_pairs_hook=self._mapping)
-        self.kinds: dict[str, type] = {}
         self.fallbacks = 0  # records decoded the full way (read by tests and benchmarks)
 
     def decode(self, notification: Notification) -> PlainEvent:
@@ -159,7 +158,7 @@ class PlainDecoder:
             return PlainEvent.of(self.mapper.to_domain_event(notification))
 
     def _read(self, notification: Notification) -> PlainEvent:
-        kind = self._kind(notification.topic)
+        kind = resolve_topic(notification.topic)  # the library keeps the topics it resolved
         try:
             state = self.parser.decode(self._text(notification))
         except NotPlainError:
@@ -188,12 +187,6 @@ class PlainDecoder:
         if self.mapper.compressor:
             data = self.mapper.compressor.decompress(data)
         return data.decode("utf-8")
-
-    def _kind(self, topic: str) -> type:
-        kind = self.kinds.get(topic)
-        if kind is None:
-            kind = self.kinds[topic] = resolve_topic(topic)
-        return kind
 
     def _mapping(self, pairs: list[tuple[str, Any]]) -> Any:
         """One JSON object: a transcoded value as its plain form, any other with sorted keys.
