@@ -24,13 +24,13 @@ from domain.calendar import SHANGHAI
 from domain.case import Case
 from domain.directory import Directory
 from domain.jurisdiction import Jurisdiction
-from domain.parties import mask_address, mask_digits
+from domain.parties import Party, mask_digits, masked
 from domain.receipt import CommandReceipt
 from domain.tree_head import Head
 from projections.audit_trail import ChainWriter
 from projections.cases import CasesView
 from projections.leaf import digest_of_record
-from projections.plain_events import PlainDecoder, PlainEvent
+from projections.plain_events import PlainDecoder, PlainEvent, plain
 
 BATCH = 1000
 _BASE_FIELDS = {
@@ -224,15 +224,9 @@ def plain_record(position: int, event: PlainEvent, unit: str) -> dict[str, Any]:
     }
 
 
-def _party_masked(party: dict[str, Any]) -> dict[str, Any]:
-    """A party as the export shows them (``domain.parties.masked``, on its plain form)."""
-    shown = {
-        **party,
-        "id_number": mask_digits(party.get("id_number")),
-        "phone": mask_digits(party.get("phone")),
-        "address": mask_address(party.get("address")),
-    }
-    return dict(sorted(shown.items()))
+def _party_masked(party: dict[str, Any]) -> Any:
+    """A party (in its plain form) as the export shows them: masked by the domain's own rule."""
+    return plain(masked(Party.from_dict(party)))
 
 
 def _staff_masked(member: dict[str, Any]) -> dict[str, Any]:
