@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,13 +60,13 @@ from domain.application import FengqiaoApplication
 from domain.case import Registration
 from domain.case.commands import AddNote, SignCase
 from domain.directory import StaffMember
+from domain.intake import DISPUTE_CATEGORIES
+from domain.levels import Tier
 from domain.samples import sample_units
 from domain.status import Channel
 
 SECRET = "benchmark-secret-" + "0123456789abcdef" * 3
 VILLAGE = UNITS["village"]
-REPORTER = Actor("bench-reporter", Role.REPORTER, VILLAGE)
-MEDIATOR = Actor("bench-mediator", Role.MEDIATOR, VILLAGE)
 START_TIMEOUT = 60.0
 CATCH_UP_TIMEOUT = 3600.0
 QUEUE_REQUESTS = 100
@@ -195,8 +196,23 @@ def settle(store: Store, app: FengqiaoApplication) -> None:
     )
 
 
-def registration(n: int) -> Registration:
-    return Registration("邻里纠纷", f"压测 {n}：两户因排水沟堵塞发生争执", VILLAGE, Channel.HOTLINE)
+def mix_villages() -> list[str]:
+    """Every sample village: the mix's cases are spread over them, as a province's are."""
+    return [unit.code for unit in sample_units() if unit.tier is Tier.VILLAGE]
+
+
+def place(n: int, villages: Sequence[str]) -> tuple[str, str]:
+    """The village and category of the mix's ``n``-th registration: every village in turn,
+    then the next category. Registrations sharing both are recorded as repeats of each
+    other (重复纠纷), so one village and one category for every case (as this benchmark once
+    had it) made each a repeat of the 50 before it, which no village sees."""
+    village = villages[n % len(villages)]
+    return village, DISPUTE_CATEGORIES[(n // len(villages)) % len(DISPUTE_CATEGORIES)]
+
+
+def registration(n: int, villages: Sequence[str]) -> Registration:
+    village, category = place(n, villages)
+    return Registration(category, f"压测 {n}：两户因排水沟堵塞发生争执", village, Channel.HOTLINE)
 
 
 # --- direct ----------------------------------------------------------------------------------
@@ -206,26 +222,33 @@ def run_direct(settings: Settings, seconds: float) -> Run:
     """The mix, one thread, straight into the application."""
     app = build_application(settings)
     run = Run()
+    villages = mix_villages()
     try:
         started = time.perf_counter()
         deadline = started + seconds
         n = 0
         while time.perf_counter() < deadline:
             n += 1
+            details = registration(n, villages)
             t = time.perf_counter()
-            case = app.register(REPORTER, "dispute", registration(n)).case.id
+            case = app.register(_actor(Role.REPORTER, details.unit), "dispute", details).case
             run.latencies.append(_ms(t))
+            mediator = _actor(Role.MEDIATOR, case.owner)  # a repeat may go to the township
             t = time.perf_counter()
-            app.execute(case, SignCase(), MEDIATOR)
+            app.execute(case.id, SignCase(), mediator)
             run.latencies.append(_ms(t))
             for note in ("电话联系双方", "约定周五上门调解"):
                 t = time.perf_counter()
-                app.execute(case, AddNote(note), MEDIATOR)
+                app.execute(case.id, AddNote(note), mediator)
                 run.latencies.append(_ms(t))
         run.seconds = time.perf_counter() - started
     finally:
         app.close()
     return run
+
+
+def _actor(role: Role, unit: str) -> Actor:
+    return Actor(_bench_user(role.value, unit), role, unit)
 
 
 def _ms(started: float) -> float:
@@ -318,17 +341,19 @@ def _free_port() -> int:
 
 # Who the benchmarks act as: a token must name an active member of the directory.
 BENCH_STAFF = (
-    (Role.REPORTER, VILLAGE),
-    (Role.MEDIATOR, VILLAGE),
     (Role.SUPERVISOR, VILLAGE),
     (Role.SUPERVISOR, UNITS["county"]),
 )
 
 
 def bench_staff() -> list[StaffMember]:
+    """The supervisors above, a grid worker in every village of the mix, and a mediator in
+    every unit that may own its cases (a repeat or a graver case goes to the township)."""
+    staff = [*BENCH_STAFF, *((Role.REPORTER, v) for v in mix_villages())]
+    staff += [(Role.MEDIATOR, u.code) for u in sample_units() if u.tier is not Tier.CITY]
     return [
         StaffMember(_bench_user(role.value, unit), f"压测{role.value}", unit, (role,))
-        for role, unit in BENCH_STAFF
+        for role, unit in staff
     ]
 
 
@@ -341,10 +366,16 @@ def _bearer(role: str, unit: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def _client(url: str, deadline: float, worker: int) -> Run:
+async def _client(url: str, deadline: float, worker: int, clients: int) -> Run:
+    """One client's share of the mix: the registrations ``worker``, ``worker + clients``, ...
+    of the direct run's sequence, so both spread their cases over villages alike."""
     run = Run()
-    reporter = _bearer("reporter", VILLAGE)
-    mediator = _bearer("mediator", VILLAGE)
+    villages = mix_villages()
+    units = [unit.code for unit in sample_units() if unit.tier is not Tier.CITY]
+    bearers = {
+        **{("reporter", v): _bearer("reporter", v) for v in villages},
+        **{("mediator", u): _bearer("mediator", u) for u in units},
+    }
     n = 0
     limits = httpx.Limits(max_connections=1)
     async with httpx.AsyncClient(base_url=url + "/api/v1", timeout=30, limits=limits) as http:
@@ -362,17 +393,19 @@ async def _client(url: str, deadline: float, worker: int) -> Run:
 
         while time.perf_counter() < deadline:
             n += 1
+            village, category = place(n * clients + worker, villages)
             body = {
                 "kind": "dispute",
-                "unit": VILLAGE,
-                "category": "邻里纠纷",
+                "unit": village,
+                "category": category,
                 "summary": f"压测 {worker}-{n}：两户因排水沟堵塞发生争执",
                 "channel": "hotline",
             }
-            created = await post("/cases", body, reporter)
+            created = await post("/cases", body, bearers["reporter", village])
             if created is None:
                 continue
             case = created["id"]
+            mediator = bearers["mediator", created["owner"]]  # a repeat may go to the township
             await post(f"/cases/{case}/sign", {}, mediator)
             for note in ("电话联系双方", "约定周五上门调解"):
                 await post(f"/cases/{case}/notes", {"text": note}, mediator)
@@ -382,7 +415,7 @@ async def _client(url: str, deadline: float, worker: int) -> Run:
 async def _run_http(url: str, clients: int, seconds: float) -> Run:
     started = time.perf_counter()
     deadline = started + seconds
-    runs = await asyncio.gather(*(_client(url, deadline, w) for w in range(clients)))
+    runs = await asyncio.gather(*(_client(url, deadline, w, clients) for w in range(clients)))
     total = Run(seconds=time.perf_counter() - started)
     for run in runs:
         total.merge(run)
