@@ -10,6 +10,7 @@ units, policy, mode, access records and the scheduler's batch of due clocks.
 from __future__ import annotations
 
 import base64
+import copy
 import itertools
 import random
 import threading
@@ -592,7 +593,23 @@ class FengqiaoApplication(Application[UUID]):
             if not pending or not self._already_stored(pending):
                 raise
             return self.recorder.max_notification_id()
+        self._cache(aggregates)
         return recordings[-1].notification.id if recordings else None
+
+    def _cache(self, saved: Sequence[Aggregate]) -> None:
+        """A copy of each aggregate just saved, in the repository's cache. The library caches
+        what it saved only when it does not fast-forward; when it does (the default, and what
+        several processes on one store need) a case's next command found the cache empty or
+        behind and decoded the case's events again. The cached copy is still checked against
+        the store on every read (fast-forward), so another process's writes are never missed;
+        a copy, because the saved instance goes on to build the answer. Not receipts: one is
+        read again only when its request is retried, and would take a case's place."""
+        cache = self.repository.cache
+        if cache is None or not self.repository.fastforward:
+            return
+        for aggregate in saved:
+            if not isinstance(aggregate, CommandReceipt):
+                cache.put(aggregate.id, copy.deepcopy(aggregate))
 
     def _already_stored(self, pending: Sequence[DomainEventProtocol[UUID]]) -> bool:
         """Whether exactly these events (same class, originator, version, time and payload)
