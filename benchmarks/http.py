@@ -83,10 +83,19 @@ class Run:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    # CPU the side under test used: the direct loop's process, or the server's processes
+    # (API workers and the views' process; not PostgreSQL's, nor the clients')
+    cpu_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU per command (ms): steadier than the rate on shared cores, which other
+        processes take turns on."""
+        return self.cpu_seconds * 1000 / len(self.latencies) if self.latencies else 0.0
 
     def merge(self, other: Run) -> None:
         self.latencies.extend(other.latencies)
@@ -225,7 +234,7 @@ def run_direct(settings: Settings, seconds: float) -> Run:
     run = Run()
     villages = mix_villages()
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         deadline = started + seconds
         n = 0
         while time.perf_counter() < deadline:
@@ -243,6 +252,7 @@ def run_direct(settings: Settings, seconds: float) -> Run:
                 app.execute(case.id, AddNote(note), mediator)
                 run.latencies.append(_ms(t))
         run.seconds = time.perf_counter() - started
+        run.cpu_seconds = time.process_time() - cpu
     finally:
         app.close()
     return run
@@ -423,9 +433,28 @@ async def _run_http(url: str, clients: int, seconds: float) -> Run:
     return total
 
 
-def run_http(url: str, clients: int, seconds: float) -> Run:
-    asyncio.run(_run_http(url, 1, 1.0))  # warm-up: connections, code paths, caches
-    return asyncio.run(_run_http(url, clients, seconds))
+def run_http(server: Server, clients: int, seconds: float) -> Run:
+    asyncio.run(_run_http(server.url, 1, 1.0))  # warm-up: connections, code paths, caches
+    cpu = tree_cpu_seconds(server.process.pid)
+    run = asyncio.run(_run_http(server.url, clients, seconds))
+    run.cpu_seconds = tree_cpu_seconds(server.process.pid) - cpu
+    return run
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process and its live descendants (Linux ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        process = Path(f"/proc/{pending.pop()}")
+        try:
+            fields = (process / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in (process / "task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def queue_latency(url: str, unit: str) -> tuple[float, float, int]:
@@ -472,7 +501,7 @@ def run_backend(
             server.wait_ready()
             queues = {tier: queue_latency(server.url, unit) for tier, unit in UNITS.items()}
             console.log(f"{backend}: HTTP, {args.clients} clients, {args.seconds:g} s")
-            http = run_http(server.url, args.clients, args.seconds)
+            http = run_http(server, args.clients, args.seconds)
         finally:
             server.stop()
         if http.errors:
@@ -504,7 +533,7 @@ def scaled(store: Store, workers: int, args: argparse.Namespace) -> Run:
     try:
         server.wait_ready()
         console.log(f"{store.backend}: HTTP, {workers} API workers, {args.clients} clients")
-        return run_http(server.url, args.clients, args.seconds)
+        return run_http(server, args.clients, args.seconds)
     finally:
         server.stop()
 
@@ -514,13 +543,14 @@ def report_scaling(results: list[Result], args: argparse.Namespace) -> None:
     if not rows:
         return
     table = Table(title=f"serve --workers N (views in their own process), {args.clients} clients")
-    for column in ("backend", "API workers", "HTTP cmd/s", "HTTP/direct", "p50 / p99 ms", "errors"):
+    for column in ("backend", "API workers", "HTTP cmd/s", "HTTP/direct", "p50 / p99 ms",
+                   "server CPU ms/cmd", "errors"):  # fmt: skip
         table.add_column(column, justify="right")
     for r, n, run in rows:
         p50, p99 = percentiles(run.latencies) if run.latencies else (0.0, 0.0)
         ratio = f"{run.rate / r.direct.rate:.2f}x"
         table.add_row(r.backend, str(n), f"{run.rate:,.0f}", ratio, f"{p50:.1f} / {p99:.1f}",
-                      str(run.errors))  # fmt: skip
+                      f"{run.cpu_ms:.2f}", str(run.errors))  # fmt: skip
     console.print(table)
 
 
@@ -530,7 +560,8 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         f"{args.seconds:g} s each, store of {args.queue_cases:,} demo cases"
     )
     for column in ("backend", "direct cmd/s", "HTTP cmd/s", "HTTP/direct",
-                   "direct p50 / p99 ms", "HTTP p50 / p99 ms", "HTTP errors"):  # fmt: skip
+                   "direct p50 / p99 ms", "HTTP p50 / p99 ms", "CPU ms/cmd direct / server",
+                   "HTTP errors"):  # fmt: skip
         table.add_column(column, justify="right")
     for r in results:
         d50, d99 = percentiles(r.direct.latencies)
@@ -542,6 +573,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
             f"{r.http.rate / r.direct.rate:.2f}x",
             f"{d50:.1f} / {d99:.1f}",
             f"{h50:.1f} / {h99:.1f}",
+            f"{r.direct.cpu_ms:.2f} / {r.http.cpu_ms:.2f}",
             str(r.http.errors),
         )
     table.caption = _machine()
