@@ -190,6 +190,14 @@ class FengqiaoApplication(Application[UUID]):
         self._directory = (now, version, directory)
         return directory
 
+    def recent_directory(self, max_age: float) -> Directory | None:
+        """This process's read of the directory if it is at most ``max_age`` seconds old, else
+        None; never asks the store, so an event loop may call it without blocking."""
+        cached = self._directory
+        if cached is None or time.monotonic() - cached[0] > max_age:
+            return None
+        return cached[2]
+
     def _stored_directory(self) -> tuple[int, Directory]:
         """The directory as stored and its stored version (0, and a new one, before any)."""
         try:

@@ -55,6 +55,9 @@ def create_app(runtime: Runtime) -> Litestar:
     def staff() -> Directory:  # every caller is checked against it (api.http.auth)
         return runtime.app.directory(max_age=DIRECTORY_MAX_AGE)
 
+    def recent_staff() -> Directory | None:
+        return runtime.app.recent_directory(DIRECTORY_MAX_AGE)
+
     api = Router(
         path="/api/v1",
         route_handlers=with_options(
@@ -90,7 +93,7 @@ def create_app(runtime: Runtime) -> Litestar:
         ],
         dependencies={"runtime": Provide(lambda: runtime, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
-        on_app_init=[jwt_auth(runtime.secret, staff, runtime.oidc).on_app_init],
+        on_app_init=[jwt_auth(runtime.secret, staff, runtime.oidc, recent_staff).on_app_init],
         openapi_config=OpenAPIConfig(
             title="fengqiao",
             version="1",

@@ -19,15 +19,16 @@ wrong), or an invalid one (``TokenRefusedError.code``).
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
 import jwt
 from litestar.connection import ASGIConnection
-from litestar.exceptions import ServiceUnavailableException
+from litestar.exceptions import NotAuthorizedException, ServiceUnavailableException
 from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from litestar.security.jwt.token import JWTDecodeOptions
@@ -49,6 +50,8 @@ SCHEME = "bearer"  # RFC 6750; auth-schemes compare case-insensitively (RFC 7235
 # Every request checks its caller against a read of the directory at most this old (seconds):
 # a member disabled in another process is let in no longer than that.
 DIRECTORY_MAX_AGE = 1.0
+# Tokens kept verified per process (``VerifiedTokens``): one per signed-in user and role.
+VERIFIED_TOKENS = 10_000
 
 
 def load_secret(settings: Settings) -> str:
@@ -129,10 +132,61 @@ class BearerAuthentication(JWTAuthenticationMiddleware):
         self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         gate = self.retrieve_user_handler
-        if isinstance(gate, Gate) and gate.takes(encoded_token):
+        if not isinstance(gate, Gate) or self.revoked_token_handler is not None:
+            return await super().authenticate_token(encoded_token, connection)
+        if gate.takes(encoded_token):
             token, actor = await gate.from_provider(encoded_token)
             return AuthenticationResult(user=actor, auth=token)
-        return await super().authenticate_token(encoded_token, connection)
+        token = gate.tokens.get(encoded_token) or self._decode(gate, encoded_token)
+        user = await gate(token, connection)
+        if not user:
+            raise NotAuthorizedException()
+        return AuthenticationResult(user=user, auth=token)
+
+    def _decode(self, gate: Gate, encoded_token: str) -> Token:
+        """The token's signature and times checked (``LenientToken``), kept for its next use."""
+        token = self.token_cls.decode(
+            encoded_token=encoded_token,
+            secret=self.token_secret,
+            algorithm=self.algorithm,
+            audience=self.token_audience,
+            issuer=self.token_issuer,
+            require_claims=self.require_claims,
+            verify_exp=self.verify_expiry,
+            verify_nbf=self.verify_not_before,
+            strict_audience=self.strict_audience,
+        )
+        gate.tokens.keep(encoded_token, token)
+        return token
+
+
+class VerifiedTokens:
+    """Tokens whose signature was checked, by their exact text, so a client's next request
+    with the same token is not checked again (PyJWT's decoding, the HMAC key's preparation
+    above all, was a twentieth of a command's time under the interpreter lock). Only the
+    signature's verdict is kept: a kept token past its expiry is decoded again (and refused as
+    expired), and who it names is checked against the directory on every request. Used on the
+    event loop's thread only."""
+
+    def __init__(self, size: int = VERIFIED_TOKENS) -> None:
+        self.size = size
+        self._tokens: OrderedDict[str, Token] = OrderedDict()
+
+    def get(self, encoded: str) -> Token | None:
+        token = self._tokens.get(encoded)
+        if token is None:
+            return None
+        if token.exp < datetime.now(UTC) - CLOCK_LEEWAY:
+            del self._tokens[encoded]
+            return None
+        self._tokens.move_to_end(encoded)
+        return token
+
+    def keep(self, encoded: str, token: Token) -> None:
+        self._tokens[encoded] = token
+        self._tokens.move_to_end(encoded)
+        if len(self._tokens) > self.size:
+            self._tokens.popitem(last=False)
 
 
 def mint_token(secret: str, user: str, role: str, unit: str, ttl: timedelta) -> str:
@@ -181,12 +235,21 @@ class Gate:
 
     directory: Callable[[], Directory]  # a read at most DIRECTORY_MAX_AGE seconds old
     provider: IdentityProvider | None = None
+    # That read when this process holds one young enough, without asking the store (None
+    # when it must): what the event loop may call without blocking.
+    recent: Callable[[], Directory | None] = lambda: None
+    tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
 
     def takes(self, encoded: str) -> bool:
         """Whether a token is the identity provider's to check (None configured: none is)."""
         return self.provider is not None and is_provider_token(encoded)
 
     async def staff(self) -> Directory:
+        """The directory: this process's recent read on the event loop (most requests), else
+        read off it, since that may ask the store."""
+        recent = self.recent()
+        if recent is not None:
+            return recent
         return await anyio.to_thread.run_sync(self.directory)
 
     async def __call__(
@@ -236,13 +299,17 @@ def _moment(value: object) -> datetime:
 
 
 def jwt_auth(
-    secret: str, directory: Callable[[], Directory], oidc: OidcSettings | None = None
+    secret: str,
+    directory: Callable[[], Directory],
+    oidc: OidcSettings | None = None,
+    recent: Callable[[], Directory | None] = lambda: None,
 ) -> JWTAuth[Actor, Token]:
     """Bearer tokens: fengqiao's own, and the identity provider's when ``oidc`` is set; the
-    caller must be an active member of ``directory`` in every case."""
+    caller must be an active member of ``directory`` in every case (``recent``: see
+    ``Gate``)."""
     provider = IdentityProvider(oidc, CLOCK_LEEWAY) if oidc is not None else None
     return JWTAuth[Actor, Token](
-        retrieve_user_handler=Gate(directory, provider),
+        retrieve_user_handler=Gate(directory, provider, recent),
         token_secret=secret,
         algorithm=ALGORITHM,
         exclude=["/health", "/ready", "/schema"],
