@@ -1,8 +1,10 @@
 """Audit export benchmark: a large export's speed, size and memory, and its verification.
 
     .venv/bin/python -m benchmarks.export [--events 200000] [--format jsonl|csv|both]
+        [--backend sqlite|postgres]
 
-A SQLite store (encrypted and compressed, as `fengqiao` configures it) is filled with
+A store (SQLite, or a fresh PostgreSQL schema; encrypted and compressed, as `fengqiao`
+configures it) is filled with
 ``--events`` events: cases registered with a party each and seven notes apiece, built as
 aggregates and saved hundreds per transaction, and the views are brought up to date. Then a
 fresh process runs ``fengqiao export`` on it, reporting its resident memory once everything
@@ -28,11 +30,14 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from uuid import NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL, uuid4, uuid5
 
+import psycopg
 from rich.console import Console
 from rich.table import Table
 from stdnum.cn import ric
+
+from benchmarks.views import PG_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES_PER_CASE = 7  # with the registration, 8 events a case
@@ -48,7 +53,22 @@ EXPORT_IMPORTS = (
 
 
 def environ(data: Path) -> dict[str, str]:
-    return {"FENGQIAO_DATA_DIR": str(data)}
+    """The settings of the store in ``data``, with the FENGQIAO_ settings a PostgreSQL run
+    hands its child processes (``postgres_environ``)."""
+    given = {k: v for k, v in os.environ.items() if k.startswith("FENGQIAO_")}
+    return {**given, "FENGQIAO_DATA_DIR": str(data)}
+
+
+def postgres_environ(schema: str) -> dict[str, str]:
+    """A fresh schema's settings: the database, and the secrets SQLite would generate."""
+    from api.wiring.settings import new_cipher_key, new_signing_key
+
+    return {
+        "FENGQIAO_DATABASE_URL": f"{PG_URL}?schema={schema}",
+        "FENGQIAO_SECRET": "benchmark-secret-" + "0123456789abcdef" * 3,
+        "FENGQIAO_CIPHER_KEY": new_cipher_key(),
+        "FENGQIAO_SIGNING_KEY": new_signing_key(),
+    }
 
 
 def resident_id_number(index: int) -> str:
@@ -174,32 +194,37 @@ class ExportRun:
         return (self.peak_kib - self.start_kib) / 1024
 
 
-def _child(*args: str) -> str:
-    return run_module("benchmarks.export", *args)
+def _child(*args: str, settings: dict[str, str] | None = None) -> str:
+    return run_module("benchmarks.export", *args, settings=settings)
 
 
-def run_module(module: str, *args: str) -> str:
-    """Runs ``module`` in a fresh interpreter (no FENGQIAO_ settings of this one); returns its
-    last line of output."""
+def run_module(module: str, *args: str, settings: dict[str, str] | None = None) -> str:
+    """Runs ``module`` in a fresh interpreter (no FENGQIAO_ settings of this one, only
+    ``settings``); returns its last line of output."""
     done = subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")},
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")},
+            **(settings or {}),
+        },
     )
     if done.returncode != 0:
         raise RuntimeError(f"{module} {args[0]} failed:\n{done.stderr[-3000:]}")
     return done.stdout.strip().splitlines()[-1]
 
 
-def generate_in_child(data: Path, events: int) -> int:
-    return int(_child("--child-generate", str(data), str(events)))
+def generate_in_child(data: Path, events: int, settings: dict[str, str] | None = None) -> int:
+    return int(_child("--child-generate", str(data), str(events), settings=settings))
 
 
-def export_in_child(data: Path, out: Path, form: str = "jsonl") -> ExportRun:
-    figures = json.loads(_child("--child-export", str(data), str(out), form))
+def export_in_child(
+    data: Path, out: Path, form: str = "jsonl", settings: dict[str, str] | None = None
+) -> ExportRun:
+    figures = json.loads(_child("--child-export", str(data), str(out), form, settings=settings))
     return ExportRun(
         int(figures["status"]),
         float(figures["seconds"]),
@@ -212,6 +237,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--format", choices=("jsonl", "csv", "both"), default="both")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--child-generate", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--child-export", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -222,10 +248,22 @@ def main() -> None:
         data, out, form = args.child_export
         print(json.dumps(_export_in_this_process(Path(data), Path(out), form)))
         return
-    run(args.events, ("jsonl", "csv") if args.format == "both" else (args.format,))
+    forms = ("jsonl", "csv") if args.format == "both" else (args.format,)
+    if args.backend == "sqlite":
+        run(args.events, forms)
+        return
+    schema = f"bench_export_{uuid4().hex[:8]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'create schema "{schema}"')
+    try:
+        run(args.events, forms, postgres_environ(schema))
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'drop schema "{schema}" cascade')
 
 
-def run(events: int, forms: tuple[str, ...]) -> None:
+def run(events: int, forms: tuple[str, ...], settings: dict[str, str] | None = None) -> None:
+    """The run on SQLite, or with ``settings`` (a PostgreSQL schema's)."""
     from projections.audit_trail import verify
 
     console = Console()
@@ -233,17 +271,20 @@ def run(events: int, forms: tuple[str, ...]) -> None:
     data = workdir / "data"
     with console.status(f"generating {events:,} events (and the views)"):
         started = time.perf_counter()
-        stored = generate_in_child(data, events)
+        stored = generate_in_child(data, events, settings)
         generated = time.perf_counter() - started
-    store_mib = sum(p.stat().st_size for p in data.iterdir()) / MIB
-    table = Table(title=f"fengqiao audit export: SQLite, {stored:,} events ({store_mib:,.0f} MiB)")
+    where = "PostgreSQL" if settings else "SQLite"
+    size = ""
+    if not settings:
+        size = f" ({sum(p.stat().st_size for p in data.iterdir()) / MIB:,.0f} MiB)"
+    table = Table(title=f"fengqiao audit export: {where}, {stored:,} events{size}")
     for column in ("measure", *forms):
         table.add_column(column, justify="left" if column == "measure" else "right")
     rows: dict[str, list[str]] = {}
     for form in forms:
         out = workdir / f"export.{form}"
         with console.status(f"exporting ({form}) in a fresh process"):
-            export = export_in_child(data, out, form)
+            export = export_in_child(data, out, form, settings)
         if export.status != 0:
             raise RuntimeError(f"fengqiao export exited {export.status}")
         with console.status(f"verifying ({form})"):
