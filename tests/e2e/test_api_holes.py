@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 
 from api.http.auth import CLOCK_LEEWAY
@@ -20,46 +19,24 @@ from tests.support.api import (
     CITY,
     COUNTY,
     OTHER_COUNTY_VILLAGE,
-    SECRET,
     VILLAGE,
     Client,
-    Store,
     assert_problem,
     auth,
     ok,
     register,
     registration,
-    serving,
+    serving_sqlite,
+    signed,
 )
-from tests.support.backends import store_env
 from tests.support.world import Clock
 
 
 @pytest.fixture
 def http(tmp_path: Path, clock: Clock) -> Iterator[Client]:
     """The API on SQLite alone: what these tests check happens before any storage."""
-    with (
-        store_env("sqlite", tmp_path) as settings,
-        serving(Store("sqlite", settings, tmp_path), clock) as (client, _),
-    ):
+    with serving_sqlite(tmp_path, clock) as client:
         yield client
-
-
-def signed(**claims: Any) -> str:
-    """A token signed with the suite's secret: a good mediator's claims, with ``claims``
-    replacing (or, given ``...``, removing) some of them."""
-    now = int(time.time())
-    payload: dict[str, Any] = {
-        "exp": now + 3600,
-        "iat": now,
-        "sub": f"mediator-{VILLAGE}",  # the village's mediator, in the staff directory
-        "role": "mediator",
-        "unit": VILLAGE,
-    }
-    payload.update(claims)
-    return jwt.encode(
-        {name: value for name, value in payload.items() if value is not ...}, SECRET, "HS256"
-    )
 
 
 def bearer(encoded: str) -> dict[str, str]:

@@ -18,8 +18,14 @@ import pytest
 from litestar.security.jwt import Token
 
 from api.http.auth import CLOCK_LEEWAY, VerifiedTokens
-from tests.support.api import API, SECRET, VILLAGE, Client, Store, assert_problem, ok, serving
-from tests.support.backends import store_env
+from tests.support.api import (
+    API,
+    Client,
+    assert_problem,
+    ok,
+    serving_sqlite,
+    signed,
+)
 from tests.support.world import Clock
 
 SKEW = int(CLOCK_LEEWAY.total_seconds())
@@ -27,17 +33,8 @@ SKEW = int(CLOCK_LEEWAY.total_seconds())
 
 @pytest.fixture
 def http(tmp_path: Path, clock: Clock) -> Iterator[Client]:
-    with (
-        store_env("sqlite", tmp_path) as settings,
-        serving(Store("sqlite", settings, tmp_path), clock) as (client, _),
-    ):
+    with serving_sqlite(tmp_path, clock) as client:
         yield client
-
-
-def signed(**claims: Any) -> str:
-    now = int(time.time())
-    payload = {"exp": now + 3600, "iat": now, "sub": f"mediator-{VILLAGE}", "role": "mediator"}
-    return jwt.encode({**payload, "unit": VILLAGE, **claims}, SECRET, "HS256")
 
 
 def units(http: Client, encoded: str) -> Any:

@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import jwt
 import psycopg
 import pytest
 from litestar.testing import TestClient
@@ -68,6 +69,23 @@ Client = TestClient[Any]
 def token(role: str, unit: str, user: str | None = None, ttl: timedelta | None = None) -> str:
     """A bearer token for ``role`` at ``unit`` signed with the suite's secret."""
     return mint_token(SECRET, user or f"{role}-{unit}", role, unit, ttl or timedelta(hours=1))
+
+
+def signed(**claims: Any) -> str:
+    """A token signed with the suite's secret, written claim by claim: the village mediator's,
+    with ``claims`` replacing (or, given ``...``, removing) some of them."""
+    now = int(time.time())
+    payload: dict[str, Any] = {
+        "exp": now + 3600,
+        "iat": now,
+        "sub": f"mediator-{VILLAGE}",  # the village's mediator, in the staff directory
+        "role": "mediator",
+        "unit": VILLAGE,
+    }
+    payload.update(claims)
+    return jwt.encode(
+        {name: value for name, value in payload.items() if value is not ...}, SECRET, "HS256"
+    )
 
 
 def auth(role: str, unit: str, user: str | None = None, **headers: str) -> dict[str, str]:
@@ -125,6 +143,16 @@ def serving(
             os.environ.pop("PGAPPNAME", None)
         else:
             os.environ["PGAPPNAME"] = previous
+
+
+@contextmanager
+def serving_sqlite(tmp_path: Path, clock: Clock) -> Iterator[Client]:
+    """The API on SQLite alone: for what is settled before any storage (tokens, inputs)."""
+    with (
+        store_env("sqlite", tmp_path) as settings,
+        serving(Store("sqlite", settings, tmp_path), clock) as (client, _),
+    ):
+        yield client
 
 
 def _await_listeners(application_name: str, count: int, timeout: float = 5.0) -> None:
