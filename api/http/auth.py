@@ -66,6 +66,11 @@ def load_secret(settings: Settings) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def expired(expiry: datetime, now: datetime) -> bool:
+    """Whether a token expiring at ``expiry`` has run out, the clocks' leeway allowed."""
+    return expiry < now - CLOCK_LEEWAY
+
+
 @dataclass
 class LenientToken(Token):
     """Litestar's token with ``CLOCK_LEEWAY`` on ``iat``, ``nbf`` and ``exp``.
@@ -80,7 +85,7 @@ class LenientToken(Token):
         now = datetime.now(UTC)
         if not isinstance(self.exp, datetime):
             raise TokenRefusedError("invalid", "Invalid token: no expiry")
-        if self.exp < now - CLOCK_LEEWAY:
+        if expired(self.exp, now):
             raise TokenRefusedError("expired", "token expired")
         if not isinstance(self.iat, datetime) or self.iat > now + CLOCK_LEEWAY:
             raise TokenRefusedError("not_yet_valid", "token issued in the future")
@@ -137,27 +142,15 @@ class BearerAuthentication(JWTAuthenticationMiddleware):
         if gate.takes(encoded_token):
             token, actor = await gate.from_provider(encoded_token)
             return AuthenticationResult(user=actor, auth=token)
-        token = gate.tokens.get(encoded_token) or self._decode(gate, encoded_token)
-        user = await gate(token, connection)
+        kept = gate.tokens.get(encoded_token)
+        if kept is None:  # Litestar's own check of the token, then the caller's (``Gate``)
+            result = await super().authenticate_token(encoded_token, connection)
+            gate.tokens.keep(encoded_token, result.auth)
+            return result
+        user = await gate(kept, connection)
         if not user:
             raise NotAuthorizedException()
-        return AuthenticationResult(user=user, auth=token)
-
-    def _decode(self, gate: Gate, encoded_token: str) -> Token:
-        """The token's signature and times checked (``LenientToken``), kept for its next use."""
-        token = self.token_cls.decode(
-            encoded_token=encoded_token,
-            secret=self.token_secret,
-            algorithm=self.algorithm,
-            audience=self.token_audience,
-            issuer=self.token_issuer,
-            require_claims=self.require_claims,
-            verify_exp=self.verify_expiry,
-            verify_nbf=self.verify_not_before,
-            strict_audience=self.strict_audience,
-        )
-        gate.tokens.keep(encoded_token, token)
-        return token
+        return AuthenticationResult(user=user, auth=kept)
 
 
 class VerifiedTokens:
@@ -176,7 +169,7 @@ class VerifiedTokens:
         token = self._tokens.get(encoded)
         if token is None:
             return None
-        if token.exp < datetime.now(UTC) - CLOCK_LEEWAY:
+        if expired(token.exp, datetime.now(UTC)):
             del self._tokens[encoded]
             return None
         self._tokens.move_to_end(encoded)
