@@ -178,14 +178,16 @@ class FengqiaoApplication(Application[UUID]):
         request checks its caller here, and a disabled member is let in no longer than that).
         Past that age the store is asked whether the directory changed, and it is loaded
         (copied: thousands of members) again only if it did. The directory returned is shared:
-        read it, never change it (``change_directory`` loads its own)."""
+        read it, never change it (``change_directory`` loads its own). A read's age counts
+        from when the store was last asked, not from its last reuse."""
+        recent = self.recent_directory(max_age)
+        if recent is not None:
+            return recent
         now = time.monotonic()
         cached = self._directory
-        if cached is not None:
-            read_at, version, directory = cached
-            if now - read_at <= max_age or not self._directory_moved(version):
-                self._directory = (now, version, directory)
-                return directory
+        if cached is not None and not self._directory_moved(cached[1]):
+            self._directory = (now, cached[1], cached[2])
+            return cached[2]
         version, directory = self._stored_directory()
         self._directory = (now, version, directory)
         return directory

@@ -8,6 +8,8 @@ nothing changes, the directory (thousands of members in a county) is not copied 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from domain.actors import Role
@@ -61,3 +63,21 @@ def test_a_change_refused_half_way_is_seen_by_nobody(app: FengqiaoApplication) -
     assert app.directory(max_age=60).member(MEDIATOR).active
     assert app.directory(max_age=0).member(MEDIATOR).active
     assert before.member(MEDIATOR).active
+
+
+def test_reads_more_often_than_the_age_still_see_a_change_within_it(
+    app: FengqiaoApplication, env: dict[str, str]
+) -> None:
+    """A busy process reads the directory many times a second: reusing a read must not make
+    it younger, or the store is never asked again."""
+    age = 0.3
+    assert app.directory(max_age=age).member(MEDIATOR).active
+    other = FengqiaoApplication(env=env)
+    try:
+        other.change_directory(ADMIN, lambda d: d.disable(ADMIN, MEDIATOR, "调离", app.clock()))
+    finally:
+        other.close()
+    changed_at = time.monotonic()
+    while app.directory(max_age=age).member(MEDIATOR).active:
+        assert time.monotonic() - changed_at <= age + 0.2, "the change was never read"
+        time.sleep(0.02)
