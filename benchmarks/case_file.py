@@ -30,7 +30,6 @@ from rich.table import Table
 from api.http.auth import mint_token
 from api.wiring.settings import new_cipher_key
 from benchmarks.http import (
-    SECRET,
     VILLAGE,
     Server,
     Store,
@@ -40,7 +39,7 @@ from benchmarks.http import (
     fresh_store,
     seed,
 )
-from benchmarks.views import percentiles
+from benchmarks.views import SECRET, percentiles
 
 EVENTS = 50
 ASSIGNEE = _bench_user("mediator", VILLAGE)  # enrolled by ``seed``: assignment needs a member

@@ -37,7 +37,7 @@ from rich.console import Console
 from rich.table import Table
 from stdnum.cn import ric
 
-from benchmarks.views import PG_URL
+from benchmarks.views import PG_URL, SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES_PER_CASE = 7  # with the registration, 8 events a case
@@ -65,7 +65,7 @@ def postgres_environ(schema: str) -> dict[str, str]:
 
     return {
         "FENGQIAO_DATABASE_URL": f"{PG_URL}?schema={schema}",
-        "FENGQIAO_SECRET": "benchmark-secret-" + "0123456789abcdef" * 3,
+        "FENGQIAO_SECRET": SECRET,
         "FENGQIAO_CIPHER_KEY": new_cipher_key(),
         "FENGQIAO_SIGNING_KEY": new_signing_key(),
     }

@@ -55,7 +55,7 @@ from api.wiring.bootstrap import OPERATOR, build_application
 from api.wiring.settings import Settings, encryption_env, new_cipher_key, new_signing_key
 from api.wiring.staff import enrol_missing
 from api.wiring.views import build_views
-from benchmarks.views import PG_URL, UNITS, copy_log, percentiles
+from benchmarks.views import PG_URL, SECRET, UNITS, copy_log, percentiles
 from domain.actors import Actor, Role
 from domain.application import FengqiaoApplication
 from domain.case import Registration
@@ -66,7 +66,6 @@ from domain.levels import Tier
 from domain.samples import sample_units
 from domain.status import Channel
 
-SECRET = "benchmark-secret-" + "0123456789abcdef" * 3
 VILLAGE = UNITS["village"]
 START_TIMEOUT = 60.0
 CATCH_UP_TIMEOUT = 3600.0
@@ -204,6 +203,12 @@ def settle(store: Store, app: FengqiaoApplication) -> None:
         f"{store.backend}: views built, scheduler acted on {acted:,} missed deadlines, "
         f"in {time.perf_counter() - started:.1f} s"
     )
+
+
+def owning_units() -> list[str]:
+    """Every unit that may own a case of the mix: its village, or above it when a repeat or a
+    graver case goes up (the mediator who signs is the owner's)."""
+    return [unit.code for unit in sample_units() if unit.tier is not Tier.CITY]
 
 
 def mix_villages() -> list[str]:
@@ -361,7 +366,7 @@ def bench_staff() -> list[StaffMember]:
     """The supervisors above, a grid worker in every village of the mix, and a mediator in
     every unit that may own its cases (a repeat or a graver case goes to the township)."""
     staff = [*BENCH_STAFF, *((Role.REPORTER, v) for v in mix_villages())]
-    staff += [(Role.MEDIATOR, u.code) for u in sample_units() if u.tier is not Tier.CITY]
+    staff += [(Role.MEDIATOR, unit) for unit in owning_units()]
     return [
         StaffMember(_bench_user(role.value, unit), f"压测{role.value}", unit, (role,))
         for role, unit in staff
@@ -382,10 +387,9 @@ async def _client(url: str, deadline: float, worker: int, clients: int) -> Run:
     of the direct run's sequence, so both spread their cases over villages alike."""
     run = Run()
     villages = mix_villages()
-    units = [unit.code for unit in sample_units() if unit.tier is not Tier.CITY]
     bearers = {
         **{("reporter", v): _bearer("reporter", v) for v in villages},
-        **{("mediator", u): _bearer("mediator", u) for u in units},
+        **{("mediator", u): _bearer("mediator", u) for u in owning_units()},
     }
     n = 0
     limits = httpx.Limits(max_connections=1)

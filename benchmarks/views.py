@@ -41,6 +41,8 @@ from projections.stats_queries import get_statistics
 from projections.viewset import ViewSet
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# The signing secret of the benchmarks' servers and exports (a token must be signed with it).
+SECRET = "benchmark-secret-" + "0123456789abcdef" * 3
 UNITS = {"county": "511123", "township": "511123001", "village": "511123001001"}
 COPY_BATCH = 5000
 COUNTER_STARTED = get_topic(CaseNumbers.Started)
