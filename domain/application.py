@@ -210,7 +210,12 @@ class FengqiaoApplication(Application[UUID]):
 
     def _directory_moved(self, version: int) -> bool:
         """Whether the store holds a later version of the directory than ``version``."""
-        later = self.repository.event_store.get(DIRECTORY_ID, gt=version, limit=1)
+        return self._stored(DIRECTORY_ID, after=version)
+
+    def _stored(self, aggregate_id: UUID, after: int | None = None) -> bool:
+        """Whether the log holds an event of ``aggregate_id`` (after version ``after``): one
+        indexed read, where loading the aggregate would decode all of it."""
+        later = self.repository.event_store.get(aggregate_id, gt=after, limit=1)
         return any(True for _ in later)
 
     def change_directory(
@@ -686,7 +691,7 @@ class FengqiaoApplication(Application[UUID]):
         """What a request under this caller's key was answered, if it ran (or was refused).
         Almost every key is new: one read of the log says so, where the repository would ask
         the snapshots first (receipts have none)."""
-        if not any(True for _ in self.repository.event_store.get(key.receipt_id, limit=1)):
+        if not self._stored(key.receipt_id):
             return None
         try:
             receipt: object = self.repository.get(key.receipt_id)
