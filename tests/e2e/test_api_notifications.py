@@ -3,6 +3,7 @@ stream, and the dead letters for admins (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -12,7 +13,7 @@ import httpx
 import pytest
 
 from api.http.app import create_app
-from api.http.routes import stream
+from api.http.routes import notifications, stream
 from api.http.runtime import Runtime
 from api.notify.addresses import Addresses
 from api.notify.webhook import WebhookSender
@@ -28,6 +29,7 @@ from tests.support.api import (
     build_test_runtime,
     events_recorded,
     ok,
+    serving,
     token,
 )
 from tests.support.live import LiveServer
@@ -249,3 +251,35 @@ def hear_the_bell(server: LiveServer, runtime: Runtime, clock: Clock) -> None:
         assert http.post("/notifications/read", json={"all": True}).json() == {"unread": 0}
         assert mine.wait_for(3)[2] == ("ready", {"unread": 0, "notice": None})
         assert len(other.events) == 1  # nothing for another member
+
+
+def test_a_notice_written_while_a_bell_connects_is_counted_in_its_first_event(
+    store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stream must subscribe before it counts: a notice written just before the bell is
+    subscribed is not sent to it, so the count it starts with has to hold it. Counting first
+    would start the bell at 0 and lose the notice until the page is reloaded."""
+    with serving(store, clock) as (_, runtime):
+        story = story_of(runtime, clock)
+        hub = notifications.hub_for(runtime)
+        subscribe = hub.subscribe
+
+        def written_first(user: str) -> stream.Subscriber:
+            case = story.register("connecting", VILLAGE)
+            story.run(case, _assign(), actor(Role.SUPERVISOR, VILLAGE))
+            runtime.views.poke()
+            caught_up(runtime)
+            return subscribe(user)
+
+        monkeypatch.setattr(hub, "subscribe", written_first)
+        assert asyncio.run(_first_event(hub, MEDIATOR)) == {"unread": 1, "notice": None}
+
+
+async def _first_event(hub: notifications.NoticeHub, user: str) -> dict[str, Any]:
+    events = notifications._events(hub, user, None)
+    try:
+        ready = await anext(events)
+    finally:
+        await events.aclose()
+    assert ready.event == "ready"
+    return dict(json.loads(str(ready.data)))

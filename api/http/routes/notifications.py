@@ -216,13 +216,15 @@ def close_notice_streams(runtime: Runtime) -> None:
     close_hub(runtime.views.runners["notifications"])
 
 
-async def _events(
-    hub: NoticeHub, user: str, unread: int, expires: datetime | None
-) -> AsyncIterator[Any]:
+async def _events(hub: NoticeHub, user: str, expires: datetime | None) -> AsyncIterator[Any]:
     """``ready`` with the unread count, then a ``notice`` per new notice (or a ``ready`` with
-    the new count when another of the caller's bells read some), until the stream ends."""
+    the new count when another of the caller's bells read some), until the stream ends.
+
+    The stream subscribes before it counts: a notice written in between is then both counted
+    and sent (the bell keeps one of each id), where counting first would lose it for good."""
     subscriber = hub.subscribe(user)
     try:
+        unread = await anyio.to_thread.run_sync(hub.inbox.unread, user)
         hello = msgspec.json.encode(NoticeStreamOut(unread=unread)).decode()
         yield ServerSentEventMessage(data=hello, event="ready", retry=RETRY_MILLISECONDS)
         async for message in relayed(subscriber, expires):
@@ -250,11 +252,9 @@ async def stream_notifications(request: Req, runtime: Runtime) -> ServerSentEven
             "notification streams are served by a process that follows the views "
             "(`fengqiao serve` without --workers)"
         )
-    hub = hub_for(runtime)
-    unread = await anyio.to_thread.run_sync(inbox(runtime).unread, actor.user)
     expires = getattr(request.auth, "exp", None)
     return ServerSentEvent(
-        _events(hub, actor.user, unread, expires if isinstance(expires, datetime) else None)
+        _events(hub_for(runtime), actor.user, expires if isinstance(expires, datetime) else None)
     )
 
 
