@@ -6,12 +6,18 @@ Real commands (``AddNote`` on signed cases: load, decide, save) straight into
 ``FengqiaoApplication``, no HTTP, each thread on cases of its own so no two writers meet on
 a case. Rows:
 
-- one command per transaction, 1 and 4 threads: the store's own concurrency. On PostgreSQL
-  every insert takes ``LOCK TABLE … IN EXCLUSIVE MODE`` (insert order must equal commit order
-  for the views), so writers of one application queue there; SQLite takes one writer at a time;
+- one command per transaction, 1 and 4 threads (``group_commits=False``): the store's own
+  concurrency. On PostgreSQL every insert takes ``LOCK TABLE … IN EXCLUSIVE MODE`` (insert
+  order must equal commit order for the views), so writers of one application queue there;
+  SQLite takes one writer at a time;
+- 4 threads, commits grouped (the product's default, ``domain.commit_groups``): the commands
+  waiting for the writer's turn share the next transaction; the row says how many a
+  transaction held on average;
 - 8 commands per transaction, 1 thread: the ceiling of group commit (each command loaded and
-  decided, the eight saved together), what a committer sharing one transaction among
-  concurrent requests could reach at best;
+  decided, the eight saved together);
+- SQLite only, each insert transaction held 2 ms longer (the writer's lock held): a disk that
+  takes that long to flush the log, as network block storage can; 1 and 4 threads one command
+  per transaction, and 4 threads grouped;
 - PostgreSQL only, ``POSTGRES_ENABLE_DB_FUNCTIONS=y``: the library's insert function, which
   skips the table lock. fengqiao cannot use it (without the lock a view can read a later
   position before an earlier one commits, and skip it for ever); it is measured to show what
@@ -27,7 +33,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from rich.console import Console
@@ -47,17 +55,21 @@ REPORTER = Actor("bench-reporter", Role.REPORTER, VILLAGE)
 MEDIATOR = Actor("bench-mediator", Role.MEDIATOR, VILLAGE)
 CASES_PER_THREAD = 300
 GROUP = 8
+SLOW_FLUSH_MS = 2.0
+SLOW = f"disk flushing in {SLOW_FLUSH_MS:g} ms:"
 
 console = Console()
 
 
 @contextmanager
-def store(backend: str, functions: bool = False) -> Iterator[FengqiaoApplication]:
+def store(
+    backend: str, functions: bool = False, grouped: bool = False
+) -> Iterator[FengqiaoApplication]:
     """A fresh store with the sample units, closed and removed afterwards."""
     env, workdir, schema = store_env(backend, "fq-writes-")
     if backend == "postgres" and functions:
         env["POSTGRES_ENABLE_DB_FUNCTIONS"] = "y"
-    app = FengqiaoApplication(env=env)
+    app = FengqiaoApplication(env=env, group_commits=grouped)
     try:
         app.add_units(OPERATOR, sample_units())
         yield app
@@ -85,7 +97,7 @@ def one_per_transaction(app: FengqiaoApplication, cases: list[UUID], until: floa
     return done
 
 
-def grouped(app: FengqiaoApplication, cases: list[UUID], until: float) -> int:
+def grouped_commands(app: FengqiaoApplication, cases: list[UUID], until: float) -> int:
     """Each command loaded and decided on its own case, ``GROUP`` of them saved together."""
     done = 0
     while time.perf_counter() < until:
@@ -105,6 +117,7 @@ def rate(
     loop: Callable[[FengqiaoApplication, list[UUID], float], int],
 ) -> float:
     pools = [signed_cases(app, CASES_PER_THREAD) for _ in range(threads)]
+    app.commits.commands = app.commits.transactions = 0  # the timed commands only
     counts = [0] * threads
     until = time.perf_counter() + seconds
 
@@ -120,19 +133,58 @@ def rate(
     return sum(counts) / (time.perf_counter() - started)
 
 
-def measure(backend: str, seconds: float, table: Table) -> None:
-    rows: list[tuple[str, bool, int, Callable[..., int]]] = [
-        ("one command per transaction", False, 1, one_per_transaction),
-        ("one command per transaction", False, 4, one_per_transaction),
-        (f"{GROUP} commands per transaction (group commit's ceiling)", False, 1, grouped),
+@dataclass(frozen=True)
+class Row:
+    """One way of writing: how many threads, each command's loop, and the store's set-up."""
+
+    how: str
+    threads: int
+    loop: Callable[[FengqiaoApplication, list[UUID], float], int] = one_per_transaction
+    grouped: bool = False
+    functions: bool = False
+    flush_ms: float = 0.0
+
+
+def rows_for(backend: str) -> list[Row]:
+    rows = [
+        Row("one command per transaction", 1),
+        Row("one command per transaction", 4),
+        Row("commits grouped (the product's default)", 4, grouped=True),
+        Row(f"{GROUP} commands per transaction (group commit's ceiling)", 1, grouped_commands),
     ]
     if backend == "postgres":
-        rows.append(("insert function, no table lock (unsafe here)", True, 4, one_per_transaction))
-    for label, functions, threads, loop in rows:
-        with store(backend, functions) as app:
-            per_second = rate(app, threads, seconds, loop)
-        table.add_row(backend, label, str(threads), f"{per_second:,.0f}")
-        console.log(f"{backend}: {label}, {threads} thread(s): {per_second:,.0f} commands/s")
+        rows.append(Row("insert function, no table lock (unsafe here)", 4, functions=True))
+    else:
+        rows += [
+            Row(f"{SLOW} one command per transaction", n, flush_ms=SLOW_FLUSH_MS) for n in (1, 4)
+        ]
+        rows.append(Row(f"{SLOW} commits grouped", 4, grouped=True, flush_ms=SLOW_FLUSH_MS))
+    return rows
+
+
+def slow_flush(app: FengqiaoApplication, milliseconds: float) -> None:
+    """Each insert transaction of the event store lasts ``milliseconds`` longer, the writer's
+    lock held: a disk that takes that long to flush the log (network block storage)."""
+    recorder: Any = app.recorder
+    insert = recorder._insert_events
+
+    def flushing(cursor: Any, stored_events: Any, **kwargs: Any) -> Any:
+        time.sleep(milliseconds / 1000)
+        return insert(cursor, stored_events, **kwargs)
+
+    recorder._insert_events = flushing
+
+
+def measure(backend: str, seconds: float, table: Table) -> None:
+    for row in rows_for(backend):
+        with store(backend, row.functions, row.grouped) as app:
+            if row.flush_ms:
+                slow_flush(app, row.flush_ms)
+            per_second = rate(app, row.threads, seconds, row.loop)
+            shared = app.commits.commands / max(app.commits.transactions, 1)
+        how = f"{row.how}, {shared:.1f} per transaction" if row.grouped else row.how
+        table.add_row(backend, how, str(row.threads), f"{per_second:,.0f}")
+        console.log(f"{backend}: {how}, {row.threads} thread(s): {per_second:,.0f} commands/s")
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain.access import AccessRecord
 from domain.actors import SYSTEM, Actor
@@ -32,6 +32,7 @@ from domain.calendar_change import recompute_clocks
 from domain.case import Case, Registration
 from domain.case.commands import CaseCommand, Context
 from domain.clue import Clue, ClueNotFoundError, ClueReport, triage_deadline
+from domain.commit_groups import CommitGroups
 from domain.deadline_batch import Due, act_on_deadlines
 from domain.directory import DIRECTORY_ID, Directory
 from domain.dispute import Dispute
@@ -111,8 +112,11 @@ class FengqiaoApplication(Application[UUID]):
         *,
         clock: Callable[[], datetime] = _utc_now,
         policy: Policy | None = None,
+        group_commits: bool = True,
     ) -> None:
         super().__init__(env)
+        # Commands saved at the same moment share a transaction (``domain.commit_groups``).
+        self.commits: CommitGroups[Recording[UUID]] = CommitGroups(self.save, group_commits)
         self.clock = clock
         self.policy = policy or Policy()
         self._policies: dict[str, Policy] = {self.policy.version: self.policy}
@@ -603,7 +607,7 @@ class FengqiaoApplication(Application[UUID]):
         decided again; anyone else's events at those versions are a real conflict."""
         pending = [event for aggregate in aggregates for event in aggregate.pending_events]
         try:
-            recordings = self.save(*aggregates)
+            recordings = self.commits.save(*aggregates)
         except IntegrityError:
             if not pending or not self._already_stored(pending):
                 raise
