@@ -3,7 +3,7 @@
 Under concurrent requests each command's save waits for the store's one writer anyway (SQLite
 takes one writer at a time; PostgreSQL's insert locks the table so positions follow commit
 order). Each such transaction pays its own commit, which on SQLite is a flush of the log to
-disk (``synchronous=FULL``: the event store is the record) and on PostgreSQL four round trips
+disk (``synchronous=FULL``: the event store is the record) and on PostgreSQL its round trips
 and the table lock. So the thread that gets the writer's turn (the leader) saves, in one
 transaction, every command that queued while the previous transaction ran, and hands each its
 own recordings. Alone, a command saves alone, exactly as without the group.
