@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from api.http.app import create_app
@@ -19,6 +20,7 @@ from api.notify.addresses import Addresses
 from api.notify.webhook import WebhookSender
 from domain.actors import Role
 from projections import notice_templates as nt
+from projections.inbox import Inbox
 from scheduler.dispatch import WEBHOOK, Dispatcher
 from tests.support.api import (
     API,
@@ -283,3 +285,27 @@ async def _first_event(hub: notifications.NoticeHub, user: str) -> dict[str, Any
         await events.aclose()
     assert ready.event == "ready"
     return dict(json.loads(str(ready.data)))
+
+
+def test_a_bell_connecting_while_the_views_store_is_down_is_told_503(
+    store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stream counts in the generator, after the answer has begun; the handler asks the
+    store first, so an outage is a 503 with Retry-After the bell retries, not a broken 200."""
+    runtime = build_test_runtime(store, clock)
+
+    def unreachable(*_: Any) -> int:
+        raise psycopg.OperationalError("couldn't get a connection after 30.00 sec")
+
+    with LiveServer(create_app(runtime)) as server:
+        monkeypatch.setattr(Inbox, "unread", unreachable)
+        url = f"{server.url}{API}/stream/notifications"
+        with httpx.stream("GET", url, headers=as_bearer(MEDIATOR), timeout=5.0) as answer:
+            assert answer.status_code == 503
+            assert answer.headers["retry-after"] == "5"
+            problem = json.loads(answer.read())
+    assert "--workers" not in problem["detail"]  # the outage, not a process without views
+
+
+def as_bearer(user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token('mediator', VILLAGE, user)}"}

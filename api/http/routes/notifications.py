@@ -252,6 +252,9 @@ async def stream_notifications(request: Req, runtime: Runtime) -> ServerSentEven
             "notification streams are served by a process that follows the views "
             "(`fengqiao serve` without --workers)"
         )
+    # Asked here too, before the answer starts, so that a store that cannot answer is a 503
+    # (with Retry-After) and not a stream that breaks; the count sent is the stream's own.
+    await anyio.to_thread.run_sync(inbox(runtime).unread, actor.user)
     expires = getattr(request.auth, "exp", None)
     return ServerSentEvent(
         _events(hub_for(runtime), actor.user, expires if isinstance(expires, datetime) else None)
