@@ -300,12 +300,8 @@ def test_a_bell_connecting_while_the_views_store_is_down_is_told_503(
     with LiveServer(create_app(runtime)) as server:
         monkeypatch.setattr(Inbox, "unread", unreachable)
         url = f"{server.url}{API}/stream/notifications"
-        with httpx.stream("GET", url, headers=as_bearer(MEDIATOR), timeout=5.0) as answer:
+        with httpx.stream("GET", url, headers=as_member(MEDIATOR), timeout=5.0) as answer:
             assert answer.status_code == 503
             assert answer.headers["retry-after"] == "5"
             problem = json.loads(answer.read())
     assert "--workers" not in problem["detail"]  # the outage, not a process without views
-
-
-def as_bearer(user: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token('mediator', VILLAGE, user)}"}
